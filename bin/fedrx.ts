@@ -1,0 +1,171 @@
+// `fedrx`: every command of the platform. Each action is a thin shell over a module that does
+// the work, so the same code runs from the CLI, the demo and the tests.
+
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { isFedrxError } from '../shared/errors.js';
+
+const program = new Command('fedrx')
+  .description('Federated learning for precision medicine: coordinator, site agents, verifiable ledger')
+  .showHelpAfterError();
+
+function fail(e: unknown): never {
+  if (isFedrxError(e)) console.error(`error ${e.code}: ${e.message}`);
+  else console.error(`error: ${(e as Error).stack ?? String(e)}`);
+  process.exit(1);
+}
+
+const action =
+  <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
+  (...args: A): Promise<void> =>
+    fn(...args).catch(fail);
+
+program
+  .command('coordinator')
+  .description('run the coordinator: HTTP API and the agents\' WebSocket endpoint on one port, SQLite store')
+  .requiredOption('--db <file>', 'SQLite file (created if missing)')
+  .option('--port <n>', 'port to listen on (0 picks a free one)', '7600')
+  .option('--host <addr>', 'address to bind', '127.0.0.1')
+  .option('--read-only', 'start on a ledger that fails verification, serving read-only routes for investigation')
+  .option('--max-frame-mb <n>', 'largest WebSocket frame accepted from an agent', '256')
+  .action(
+    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; maxFrameMb: string }) => {
+      const { runCoordinator } = await import('../coordinator/main.js');
+      await runCoordinator({ db: o.db, port: Number(o.port), host: o.host, readOnly: o.readOnly ?? false, maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024 });
+    }),
+  );
+
+program
+  .command('agent')
+  .description('run a site agent: trains on the local CSV, sends weight updates only')
+  .requiredOption('--coordinator <url>', 'coordinator URL, e.g. http://127.0.0.1:7600')
+  .requiredOption('--site <id>', 'this site\'s registered id')
+  .requiredOption('--data <file.csv>', 'the site\'s local cohort (never leaves this process)')
+  .option('--token <t>', 'the site token printed by `fedrx site add` (or FEDRX_SITE_TOKEN)')
+  .option('--replica-dir <dir>', 'where the site keeps its copy of the ledger', '.fedrx/replica')
+  .option('--column-map <file.json>', 'JSON object mapping study column names to this CSV\'s column names')
+  .addOption(new Option('--fault <kind>', 'test-only fault injection').choices(['nan-update']).hideHelp())
+  .action(
+    action(async (o: { coordinator: string; site: string; data: string; token?: string; replicaDir: string; columnMap?: string; fault?: 'nan-update' }) => {
+      const { runAgent } = await import('../site-agent/main.js');
+      const columnMap = o.columnMap === undefined ? undefined : (JSON.parse(readFileSync(o.columnMap, 'utf8')) as Record<string, string>);
+      await runAgent({
+        coordinatorUrl: o.coordinator,
+        siteId: o.site,
+        dataFile: o.data,
+        token: o.token ?? process.env.FEDRX_SITE_TOKEN,
+        replicaDir: o.replicaDir,
+        columnMap,
+        fault: o.fault,
+      });
+    }),
+  );
+
+const site = program.command('site').description('manage the sites a coordinator accepts');
+site
+  .command('add')
+  .description('register a site (or give it a new token); prints the token the agent must present')
+  .requiredOption('--db <file>', 'coordinator SQLite file')
+  .requiredOption('--site <id>', 'site id')
+  .option('--token <t>', 'use this token instead of a random one')
+  .action(
+    action(async (o: { db: string; site: string; token?: string }) => {
+      const { addSite } = await import('../coordinator/admin.js');
+      console.log(addSite(o.db, o.site, o.token));
+    }),
+  );
+
+const run = program.command('run').description('launch and follow training runs');
+run
+  .command('start')
+  .description('launch a training run')
+  .requiredOption('--coordinator <url>', 'coordinator URL')
+  .option('--study <name|file>', 'a study name from datasets/studies or a study JSON file', 'synthetic-warfarin')
+  .option('--rounds <r>', 'number of rounds', '5')
+  .option('--min-sites <k>', 'fewest updates a round may close with', '2')
+  .option('--local-epochs <e>', 'epochs each site trains per round')
+  .option('--lr <x>', 'local learning rate')
+  .option('--batch-size <b>', 'local minibatch size')
+  .option('--optimizer <name>', 'local optimiser: sgd or adam')
+  .option('--seed <n>', 'seed of the initial model and local shuffles')
+  .option('--round-timeout <sec>', 'deadline of each round')
+  .option('--wait-for-sites <sec>', 'how long to wait for enough sites to connect')
+  .option('--wait', 'follow the run round by round and exit when it ends')
+  .action(
+    action(async (o: Record<string, string | boolean | undefined>) => {
+      const { startRunCommand } = await import('../coordinator/cli-client.js');
+      process.exitCode = await startRunCommand(o);
+    }),
+  );
+run
+  .command('status <id>')
+  .description('show a run and its rounds')
+  .requiredOption('--coordinator <url>', 'coordinator URL')
+  .action(
+    action(async (id: string, o: { coordinator: string }) => {
+      const { runStatusCommand } = await import('../coordinator/cli-client.js');
+      process.exitCode = await runStatusCommand(o.coordinator, id);
+    }),
+  );
+
+program
+  .command('predict')
+  .description('ask the current model for a patient\'s predicted response')
+  .requiredOption('--coordinator <url>', 'coordinator URL')
+  .requiredOption('--input <patient.json>', 'a JSON object with the study\'s feature columns')
+  .option('--run <id>', 'use the latest model of this run (default: the latest committed model)')
+  .option('--model <hash>', 'use this model hash')
+  .action(
+    action(async (o: { coordinator: string; input: string; run?: string; model?: string }) => {
+      const { predictCommand } = await import('../coordinator/cli-client.js');
+      await predictCommand(o);
+    }),
+  );
+
+const ledger = program.command('ledger').description('inspect the hash-chain ledger');
+ledger
+  .command('verify')
+  .description('recompute the whole chain: exit 0 and the head hash if intact, non-zero and the first bad index if not')
+  .requiredOption('--db <file>', 'coordinator SQLite file')
+  .action(
+    action(async (o: { db: string }) => {
+      const { verifyLedgerFile } = await import('../coordinator/admin.js');
+      process.exitCode = verifyLedgerFile(o.db);
+    }),
+  );
+
+const datasets = program.command('datasets').description('synthetic cohorts');
+datasets
+  .command('generate')
+  .description('write one seeded synthetic cohort CSV per site')
+  .requiredOption('--sites <n>', 'number of sites')
+  .requiredOption('--out <dir>', 'output folder')
+  .option('--seed <s>', 'seed', 'fedrx-synthetic-v1')
+  .option('--patients <n>', 'total patients over all sites')
+  .action(
+    action(async (o: { sites: string; out: string; seed: string; patients?: string }) => {
+      const { generateSiteCsvs } = await import('../datasets/generate.js');
+      const sites = await generateSiteCsvs({
+        sites: Number(o.sites),
+        outDir: o.out,
+        seed: o.seed,
+        ...(o.patients === undefined ? {} : { totalPatients: Number(o.patients) }),
+      });
+      for (const s of sites) console.log(`${s.siteId}\t${s.rows} patients\t${s.file}`);
+    }),
+  );
+
+program
+  .command('demo')
+  .description('a real federation on this machine: coordinator + site agents as separate processes')
+  .option('--dir <dir>', 'data folder for the demo', 'fedrx-demo')
+  .option('--sites <n>', 'number of site agents', '4')
+  .option('--rounds <r>', 'training rounds', '6')
+  .action(
+    action(async (o: { dir: string; sites: string; rounds: string }) => {
+      const { runDemo } = await import('./demo.js');
+      process.exitCode = await runDemo({ dir: o.dir, sites: Number(o.sites), rounds: Number(o.rounds) });
+    }),
+  );
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,95 @@
+// A small typed client of the coordinator's REST API, for the CLI, the demo and the tests.
+
+import { FedrxError, type ErrorCode, ERROR_CODES } from '../shared/errors.js';
+import type { ChainCheck, LedgerEntry } from '../shared/ledger.js';
+import type { RoundRow } from './store.js';
+
+export interface RunView {
+  id: string;
+  status: 'queued' | 'running' | 'completed' | 'failed';
+  error: string | null;
+  study: string;
+  metric: string;
+  config: { rounds: number; minSites: number; [k: string]: unknown };
+  configHash: string;
+  rounds: RoundRow[];
+}
+
+export interface PredictResponse {
+  prediction: number | string;
+  unit?: string;
+  probabilities?: Record<string, number>;
+  runId: string;
+  round: number;
+  modelHash: string;
+  ledgerIndex: number;
+  entryHash: string;
+}
+
+export class CoordinatorClient {
+  readonly base: string;
+
+  constructor(url: string) {
+    this.base = url.replace(/\/+$/, '');
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new FedrxError('E_INTERNAL', `cannot reach the coordinator at ${this.base}: ${(e as Error).message}`);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new FedrxError('E_INTERNAL', `coordinator answered ${res.status} with non-JSON`);
+    }
+    if (!res.ok) {
+      const err = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }).error;
+      const code = err?.code !== undefined && err.code in ERROR_CODES ? (err.code as ErrorCode) : 'E_INTERNAL';
+      throw new FedrxError(code, err?.message ?? `HTTP ${res.status}`, err?.details);
+    }
+    return json as T;
+  }
+
+  health(): Promise<{ ok: boolean; ledger: { length: number; headHash: string }; sitesConnected: number }> {
+    return this.call('GET', '/healthz');
+  }
+  startRun(body: Record<string, unknown>): Promise<RunView> {
+    return this.call('POST', '/v1/runs', body);
+  }
+  run(id: string): Promise<RunView> {
+    return this.call('GET', `/v1/runs/${encodeURIComponent(id)}`);
+  }
+  sites(): Promise<{ sites: { id: string; connected: boolean; backend: string | null }[] }> {
+    return this.call('GET', '/v1/sites');
+  }
+  ledger(from = 0, limit = 1000): Promise<{ length: number; headHash: string; entries: LedgerEntry[] }> {
+    return this.call('GET', `/v1/ledger?from=${from}&limit=${limit}`);
+  }
+  verifyLedger(): Promise<ChainCheck> {
+    return this.call('GET', '/v1/ledger/verify');
+  }
+  predict(body: { runId?: string; modelHash?: string; features: Record<string, unknown> }): Promise<PredictResponse> {
+    return this.call('POST', '/v1/predict', body);
+  }
+
+  /** Polls a run, calling `onRound` once per new round, until it ends. */
+  async follow(id: string, onRound: (r: RoundRow, run: RunView) => void, pollMs = 300): Promise<RunView> {
+    let seen = 0;
+    for (;;) {
+      const run = await this.run(id);
+      for (const r of run.rounds.slice(seen)) onRound(r, run);
+      seen = run.rounds.length;
+      if (run.status === 'completed' || run.status === 'failed') return run;
+      await new Promise((res) => setTimeout(res, pollMs));
+    }
+  }
+}

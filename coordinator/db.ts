@@ -1,0 +1,91 @@
+// Opens the coordinator's SQLite file (WAL) and brings its schema up to date.
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS sites (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT,
+  created_at TEXT NOT NULL,
+  last_seen_at TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL UNIQUE,
+  config_json TEXT NOT NULL,
+  config_hash TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued','running','completed','failed')),
+  error TEXT,
+  created_at TEXT NOT NULL,
+  started_at TEXT,
+  ended_at TEXT
+);
+CREATE TABLE IF NOT EXISTS models (
+  hash TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  round INTEGER NOT NULL,
+  frame BLOB NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rounds (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  round INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('committed','failed')),
+  model_hash TEXT,
+  metrics_json TEXT NOT NULL,
+  error TEXT,
+  ledger_index INTEGER,
+  started_at TEXT NOT NULL,
+  ended_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, round)
+);
+CREATE TABLE IF NOT EXISTS round_sites (
+  run_id TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  site_id TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('accepted','rejected','missing','failed')),
+  code TEXT,
+  reason TEXT,
+  num_examples INTEGER,
+  update_hash TEXT,
+  train_loss REAL,
+  eval_examples INTEGER,
+  eval_loss REAL,
+  eval_metric REAL,
+  PRIMARY KEY (run_id, round, site_id)
+);
+CREATE TABLE IF NOT EXISTS ledger (
+  idx INTEGER PRIMARY KEY,
+  prev_hash TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  model_hash TEXT NOT NULL,
+  parent_model_hash TEXT,
+  participants_json TEXT NOT NULL,
+  config_hash TEXT NOT NULL,
+  metrics_json TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  entry_hash TEXT NOT NULL UNIQUE
+);
+CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
+  BEGIN SELECT RAISE(ABORT, 'E_LEDGER_APPEND_ONLY: ledger rows cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
+  BEGIN SELECT RAISE(ABORT, 'E_LEDGER_APPEND_ONLY: ledger rows cannot be deleted'); END;
+`;
+
+export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
+  if (file !== ':memory:' && !opts.readonly) mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  if (!opts.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.exec(SCHEMA);
+  }
+  db.pragma('busy_timeout = 5000');
+  return db;
+}

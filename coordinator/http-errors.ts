@@ -1,0 +1,35 @@
+// One error handler: coded JSON errors with the right status; 5xx details stay in the log.
+
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { isFedrxError, type ErrorCode } from '../shared/errors.js';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  E_BAD_REQUEST: 400,
+  E_MISSING_FEATURE: 400,
+  E_BAD_FEATURE: 400,
+  E_NOT_FOUND: 404,
+  E_NO_MODEL: 404,
+  E_LEDGER_BROKEN: 409,
+  E_READ_ONLY: 503,
+};
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isFedrxError(err)) {
+      const status = STATUS[err.code] ?? 500;
+      if (status >= 500) req.log.error(err);
+      return reply.status(status).send({ error: status >= 500 ? { code: 'E_INTERNAL', message: 'internal error' } : err.toJSON() });
+    }
+    if (err.validation !== undefined) {
+      return reply.status(400).send({ error: { code: 'E_BAD_REQUEST', message: `${err.validationContext ?? 'request'} ${err.message.replace(/^(body|params|querystring)\s*/, '')}` } });
+    }
+    if (typeof err.statusCode === 'number' && err.statusCode < 500) {
+      return reply.status(err.statusCode).send({ error: { code: 'E_BAD_REQUEST', message: err.message } });
+    }
+    req.log.error(err);
+    return reply.status(500).send({ error: { code: 'E_INTERNAL', message: 'internal error' } });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+  );
+}

@@ -1,0 +1,23 @@
+// The coordinator process: build, listen, say where, and shut down cleanly on a signal.
+
+import { buildCoordinator } from './app.js';
+
+export async function runCoordinator(o: { db: string; port: number; host: string; readOnly: boolean; maxFrameBytes: number }): Promise<void> {
+  const log = (line: string): void => console.log(`[coordinator] ${line}`);
+  const c = await buildCoordinator({ db: o.db, readOnly: o.readOnly, maxFrameBytes: o.maxFrameBytes, log });
+  const url = await c.listen(o.port, o.host);
+  // Parsed by the demo and the e2e tests to find a port chosen with --port 0.
+  console.log(`fedrx coordinator listening on ${url}`);
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    log(`${signal}: shutting down`);
+    c.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}

@@ -1,0 +1,80 @@
+// Answers a clinician's query with the latest committed model of a run (or a given model hash),
+// naming the model hash and ledger entry the answer came from.
+
+import { FedrxError } from '../shared/errors.js';
+import { forward } from '../shared/forward.js';
+import { denseLayers } from '../shared/model-spec.js';
+import { decodeRegression, encodeQuery, type RawRecord } from '../shared/preprocess.js';
+import { inputDim, isRegression, outputDim, type ClassificationTarget, type Study } from '../shared/study.js';
+import type { Weights } from '../shared/tensors.js';
+import type { Store } from './store.js';
+
+export interface Prediction {
+  prediction: number | string;
+  unit?: string;
+  probabilities?: Record<string, number>;
+  runId: string;
+  round: number;
+  modelHash: string;
+  ledgerIndex: number;
+  entryHash: string;
+}
+
+interface LoadedModel {
+  weights: Weights;
+  study: Study;
+}
+
+export class Predictor {
+  private readonly cache = new Map<string, LoadedModel>();
+
+  constructor(private readonly store: Store) {}
+
+  predict(query: { runId?: string; modelHash?: string; features: RawRecord }): Prediction {
+    const target = this.resolve(query.runId, query.modelHash);
+    const entry = this.store.ledger.byModelHash(target.modelHash);
+    if (entry === null) throw new FedrxError('E_NO_MODEL', `model ${target.modelHash} is not on the ledger`);
+    const { weights, study } = this.load(target.modelHash);
+    const x = encodeQuery(study, query.features, inputDim(study));
+    const out = forward(denseLayers(study.model, inputDim(study), outputDim(study)), weights, x);
+    const base = { runId: entry.runId, round: entry.round, modelHash: entry.modelHash, ledgerIndex: entry.index, entryHash: entry.entryHash };
+    if (isRegression(study)) {
+      const value = decodeRegression(study.target, out[0]!);
+      return { prediction: value, ...(study.target.unit === undefined ? {} : { unit: study.target.unit }), ...base };
+    }
+    const classes = (study.target as ClassificationTarget).classes;
+    const probs = classes.length === 2 ? [1 - sigmoid(out[0]!), sigmoid(out[0]!)] : softmax(out);
+    const best = probs.indexOf(Math.max(...probs));
+    return { prediction: classes[best]!, probabilities: Object.fromEntries(classes.map((c, i) => [c, probs[i]!])), ...base };
+  }
+
+  private resolve(runId: string | undefined, modelHash: string | undefined): { modelHash: string } {
+    if (modelHash !== undefined) return { modelHash };
+    if (runId !== undefined && this.store.getRun(runId) === null) throw new FedrxError('E_NOT_FOUND', `no run ${runId}`);
+    const latest = this.store.latestModelHash(runId);
+    if (latest === null) throw new FedrxError('E_NO_MODEL', runId === undefined ? 'no model has been committed yet' : `run ${runId} has no committed model yet`);
+    return latest;
+  }
+
+  private load(modelHash: string): LoadedModel {
+    const hit = this.cache.get(modelHash);
+    if (hit !== undefined) return hit;
+    const model = this.store.getModel(modelHash);
+    if (model === null) throw new FedrxError('E_NO_MODEL', `no stored model ${modelHash}`);
+    const run = this.store.getRun(model.runId);
+    if (run === null) throw new FedrxError('E_NO_MODEL', `model ${modelHash} has no run`);
+    const loaded = { weights: model.weights, study: run.config.study };
+    if (this.cache.size >= 32) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(modelHash, loaded);
+    return loaded;
+  }
+}
+
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
+function softmax(z: Float64Array): number[] {
+  const m = Math.max(...z);
+  const e = [...z].map((v) => Math.exp(v - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}

@@ -1,0 +1,34 @@
+// How rounds look in a terminal: one line per round, and a small chart of the metric per round.
+
+import type { RunView } from './client.js';
+import type { RoundRow } from './store.js';
+
+const fmt = (x: number | undefined, digits: number): string => (x === undefined ? '–' : x.toFixed(digits));
+
+export function roundLine(r: RoundRow, run: RunView): string {
+  const total = run.config.rounds;
+  if (r.round === 0) return `round 0/${total}  initial model ${r.modelHash?.slice(0, 16) ?? '–'}`;
+  if (r.status === 'failed') return `round ${r.round}/${total}  FAILED: ${r.error ?? 'unknown reason'}`;
+  const m = r.metrics;
+  const rejected = r.sites.filter((s) => s.status !== 'accepted').map((s) => `${s.siteId}:${s.code ?? s.status}`);
+  return (
+    `round ${r.round}/${total}  sites ${m.sites ?? 0}/${r.sites.length}  ` +
+    `train loss ${fmt(m.trainLoss, 4)}  eval loss ${fmt(m.evalLoss, 4)}  ${run.metric} ${fmt(m.evalMetric, 3)}  ` +
+    `model ${r.modelHash?.slice(0, 16) ?? '–'}` +
+    (rejected.length > 0 ? `  refused: ${rejected.join(', ')}` : '')
+  );
+}
+
+/** A horizontal bar per round, scaled between the smallest and largest value. */
+export function metricChart(label: string, points: { round: number; value: number }[], width = 40): string {
+  if (points.length === 0) return '';
+  const values = points.map((p) => p.value);
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const span = hi - lo || 1;
+  const lines = points.map((p) => {
+    const bar = '█'.repeat(Math.max(1, Math.round(((p.value - lo) / span) * (width - 1)) + 1));
+    return `  ${String(p.round).padStart(3)} │${bar.padEnd(width)} ${p.value.toFixed(3)}`;
+  });
+  return [`${label} per round`, ...lines].join('\n');
+}

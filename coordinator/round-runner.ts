@@ -1,0 +1,321 @@
+// The round loop, one run at a time: select sites → send the global model → collect updates
+// until all reported or the deadline → aggregate → evaluate at the sites → commit model, round
+// and ledger entry in one transaction → broadcast the entry → next round.
+
+import { isFedrxError } from '../shared/errors.js';
+import { hashConfig, type LedgerEntry } from '../shared/ledger.js';
+import { hashWeights } from '../shared/model-hash.js';
+import { initialWeights } from '../shared/model-init.js';
+import type { RunConfig, TaskConfig } from '../shared/run-config.js';
+import { inputDim, outputDim } from '../shared/study.js';
+import { encodeFrame } from '../shared/tensor-codec.js';
+import type { Weights } from '../shared/tensors.js';
+import { PROTOCOL_VERSION, type EvalResult, type TaskError, type UpdateHeader } from '../shared/wire.js';
+import type { Gateway } from './gateway.js';
+import { RoundCollector, type Answer } from './round-collector.js';
+import type { RunRow, SiteOutcome, Store } from './store.js';
+import { fedAvg } from './strategies/fedavg.js';
+import type { Aggregator, RoundContext, Strategy } from './strategies/types.js';
+
+interface TrainReport {
+  numExamples: number;
+  updateHash: string;
+  trainLoss: number;
+}
+type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'metric'>;
+
+const STRATEGIES: Record<RunConfig['strategy'], Strategy> = { fedavg: fedAvg };
+
+export interface RoundSummary {
+  runId: string;
+  round: number;
+  rounds: number;
+  entry: LedgerEntry;
+  outcomes: SiteOutcome[];
+}
+
+export class RoundRunner {
+  private busy = false;
+  private stopping = false;
+  private activeRunId: string | null = null;
+  private training: { ctx: RoundContext; aggregator: Aggregator; collector: RoundCollector<TrainReport> } | null = null;
+  private evaluating: { modelHash: string; collector: RoundCollector<EvalReport> } | null = null;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly gateway: Gateway,
+    private readonly log: (line: string) => void,
+    private readonly onRound: (s: RoundSummary) => void = () => {},
+  ) {
+    gateway.on('update', (site, header, weights) => this.onUpdate(site, header, weights));
+    gateway.on('eval', (site, msg) => this.onEval(site, msg));
+    gateway.on('task-error', (site, msg) => this.onTaskError(site, msg));
+    gateway.on('disconnected', (site) => {
+      const missing: Answer<never> = { kind: 'refused', code: 'E_DISCONNECTED', reason: 'site disconnected during the round' };
+      this.training?.collector.record(site, missing);
+      this.evaluating?.collector.record(site, missing);
+    });
+  }
+
+  /** Starts queued runs if none is running. */
+  kick(): void {
+    if (this.busy || this.stopping) return;
+    this.busy = true;
+    this.idle = this.loop().finally(() => {
+      this.busy = false;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.training?.collector.finish();
+    this.evaluating?.collector.finish();
+    await this.idle;
+  }
+
+  private async loop(): Promise<void> {
+    for (let run = this.store.nextQueuedRun(); run !== null && !this.stopping; run = this.store.nextQueuedRun()) {
+      this.activeRunId = run.id;
+      try {
+        await this.execute(run);
+      } catch (e) {
+        const message = isFedrxError(e) ? `${e.code}: ${e.message}` : `internal error: ${(e as Error).message}`;
+        this.log(`run ${run.id} failed: ${message}`);
+        this.store.endRun(run.id, 'failed', message);
+      } finally {
+        this.activeRunId = null;
+      }
+    }
+  }
+
+  private async execute(run: RunRow): Promise<void> {
+    const { config } = run;
+    const study = config.study;
+    this.store.markRunning(run.id);
+    this.log(`run ${run.id} started: ${config.rounds} rounds, min ${config.minSites} sites, study ${study.name}`);
+    let weights = initialWeights(study.model, inputDim(study), outputDim(study), config.training.seed);
+    let modelHash = hashWeights(weights);
+    const configHash = hashConfig(config);
+    // Round 0 records the starting model, so round 1's parent is on the chain too.
+    const genesis = this.store.commitRound({
+      runId: run.id,
+      round: 0,
+      startedAt: new Date().toISOString(),
+      modelHash,
+      weights,
+      metrics: {},
+      sites: [],
+      entry: { parentModelHash: null, participants: [], configHash },
+    });
+    this.gateway.broadcastLedger([genesis]);
+    const task: TaskConfig = { study, training: config.training };
+
+    for (let round = 1; round <= config.rounds; round++) {
+      if (this.stopping) throw new Error('coordinator is stopping');
+      const startedAt = new Date().toISOString();
+      if (!(await this.waitForSites(config.minSites, config.waitForSitesSec * 1000))) {
+        const reason = `round ${round}: ${this.gateway.connectedSites().length} of the ${config.minSites} sites needed were connected after ${config.waitForSitesSec}s`;
+        this.store.failRound(run.id, round, startedAt, reason, []);
+        this.store.endRun(run.id, 'failed', reason);
+        this.log(`run ${run.id} failed: ${reason}`);
+        return;
+      }
+      const trained = await this.trainRound(run, round, weights, modelHash, task);
+      if (trained.result === null) {
+        const reason = `round ${round}: ${trained.accepted} of the ${config.minSites} updates needed arrived before the deadline (${describeRefusals(trained.outcomes)})`;
+        this.store.failRound(run.id, round, startedAt, reason, trained.outcomes);
+        this.store.endRun(run.id, 'failed', reason);
+        this.log(`run ${run.id} failed: ${reason}`);
+        return;
+      }
+      const next = trained.result;
+      const nextHash = hashWeights(next);
+      const evals = await this.evaluateRound(run, round, next, nextHash, task, trained.outcomes);
+      const entry = this.store.commitRound({
+        runId: run.id,
+        round,
+        startedAt,
+        modelHash: nextHash,
+        weights: next,
+        metrics: roundMetrics(trained.outcomes, evals),
+        sites: trained.outcomes,
+        entry: {
+          parentModelHash: modelHash,
+          participants: trained.outcomes
+            .filter((o) => o.status === 'accepted')
+            .map((o) => ({ siteId: o.siteId, numExamples: o.numExamples!, updateHash: o.updateHash! })),
+          configHash,
+        },
+      });
+      this.gateway.broadcastLedger([entry]);
+      this.onRound({ runId: run.id, round, rounds: config.rounds, entry, outcomes: trained.outcomes });
+      this.log(formatRoundLine(run.id, round, config.rounds, entry, trained.outcomes.length));
+      weights = next;
+      modelHash = nextHash;
+    }
+    this.store.endRun(run.id, 'completed');
+    this.log(`run ${run.id} completed`);
+  }
+
+  private async waitForSites(min: number, timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (this.gateway.connectedSites().length < min) {
+      if (Date.now() >= until || this.stopping) return false;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return true;
+  }
+
+  private async trainRound(
+    run: RunRow,
+    round: number,
+    weights: Weights,
+    modelHash: string,
+    task: TaskConfig,
+  ): Promise<{ result: Weights | null; accepted: number; outcomes: SiteOutcome[] }> {
+    const selected = new Set(this.gateway.connectedSites().map((s) => s.siteId));
+    const ctx: RoundContext = { runId: run.id, round, globalWeights: weights, globalHash: modelHash, selected };
+    const aggregator = STRATEGIES[run.config.strategy].beginRound(ctx);
+    const collector = new RoundCollector<TrainReport>(run.id, round, selected, run.config.roundTimeoutSec * 1000);
+    this.training = { ctx, aggregator, collector };
+    const frame = encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId: run.id, round, modelHash, config: task }, weights);
+    await this.sendAll(selected, frame, collector);
+    await collector.done;
+    this.training = null;
+
+    const outcomes = [...selected].sort().map((siteId): SiteOutcome => {
+      const a = collector.results().get(siteId);
+      if (a === undefined) return { siteId, status: 'missing', code: 'E_DEADLINE', reason: 'no update before the deadline' };
+      if (a.kind === 'ok') return { siteId, status: 'accepted', ...a.value };
+      const failed = a.code.startsWith('E_CSV') || a.code === 'E_TRAINING_FAILED' || a.code === 'E_DISCONNECTED';
+      return { siteId, status: failed ? 'failed' : 'rejected', code: a.code, reason: a.reason };
+    });
+    const accepted = aggregator.accepted;
+    if (accepted < run.config.minSites) return { result: null, accepted, outcomes };
+    return { result: aggregator.finalize()?.weights ?? null, accepted, outcomes };
+  }
+
+  private async evaluateRound(
+    run: RunRow,
+    round: number,
+    weights: Weights,
+    modelHash: string,
+    task: TaskConfig,
+    outcomes: SiteOutcome[],
+  ): Promise<Map<string, EvalReport>> {
+    const asked = new Set(outcomes.map((o) => o.siteId).filter((s) => this.gateway.isConnected(s)));
+    const collector = new RoundCollector<EvalReport>(run.id, round, asked, run.config.roundTimeoutSec * 1000);
+    this.evaluating = { modelHash, collector };
+    const frame = encodeFrame({ v: PROTOCOL_VERSION, kind: 'evaluate', runId: run.id, round, modelHash, config: task }, weights);
+    await this.sendAll(asked, frame, collector);
+    await collector.done;
+    this.evaluating = null;
+    const evals = new Map(collector.ok());
+    for (const o of outcomes) {
+      const e = evals.get(o.siteId);
+      if (e !== undefined) Object.assign(o, { evalExamples: e.numExamples, evalLoss: e.loss, evalMetric: e.metric });
+    }
+    return evals;
+  }
+
+  private async sendAll<T>(sites: ReadonlySet<string>, frame: Buffer, collector: RoundCollector<T>): Promise<void> {
+    await Promise.all(
+      [...sites].map(async (site) => {
+        if (!(await this.gateway.send(site, frame))) {
+          collector.record(site, { kind: 'refused', code: 'E_DISCONNECTED', reason: 'the task could not be sent' });
+        }
+      }),
+    );
+  }
+
+  // ---- events from the gateway (already well-formed; not yet trusted) ----
+
+  private onUpdate(siteId: string, header: UpdateHeader, weights: Weights): void {
+    const ref = { runId: header.runId, round: header.round };
+    const t = this.training;
+    if (t === null) {
+      const code = header.runId !== this.activeRunId ? 'E_WRONG_RUN' : 'E_STALE_ROUND';
+      this.gateway.sendError(siteId, code, `no round of run ${header.runId} is collecting updates`, ref);
+      this.log(`refused update from ${siteId}: ${code}`);
+      return;
+    }
+    const forThisRound = header.runId === t.ctx.runId && header.round === t.ctx.round;
+    const verdict =
+      hashWeights(weights) !== header.updateHash
+        ? ({ accepted: false, code: 'E_HASH_MISMATCH', reason: 'updateHash does not match the update bytes' } as const)
+        : t.aggregator.accept({ ...header, weights });
+    if (verdict.accepted) {
+      t.collector.record(siteId, { kind: 'ok', value: { numExamples: header.numExamples, updateHash: header.updateHash, trainLoss: header.trainLoss } });
+      return;
+    }
+    this.log(`rejected update from ${siteId} for run ${header.runId} round ${header.round}: ${verdict.code} ${verdict.reason}`);
+    this.gateway.sendError(siteId, verdict.code, verdict.reason, ref);
+    // A refusal of a frame meant for this round is the site's answer; stale frames are not.
+    if (forThisRound && verdict.code !== 'E_DUPLICATE_UPDATE') {
+      t.collector.record(siteId, { kind: 'refused', code: verdict.code, reason: verdict.reason });
+    }
+  }
+
+  private onEval(siteId: string, msg: EvalResult): void {
+    const e = this.evaluating;
+    if (e === null || e.collector.runId !== msg.runId || e.collector.round !== msg.round || e.modelHash !== msg.modelHash) {
+      this.gateway.sendError(siteId, 'E_STALE_ROUND', 'no evaluation of that model is open', { runId: msg.runId, round: msg.round });
+      return;
+    }
+    e.collector.record(siteId, { kind: 'ok', value: { numExamples: msg.numExamples, loss: msg.loss, metric: msg.metric } });
+  }
+
+  private onTaskError(siteId: string, msg: TaskError): void {
+    this.log(`site ${siteId} could not do run ${msg.runId} round ${msg.round}: ${msg.code} ${msg.message}`);
+    for (const phase of [this.training?.collector, this.evaluating?.collector]) {
+      if (phase !== undefined && phase.runId === msg.runId && phase.round === msg.round) {
+        phase.record(siteId, { kind: 'refused', code: msg.code, reason: msg.message });
+      }
+    }
+  }
+}
+
+/** Example-weighted global values of what the sites reported. */
+export function roundMetrics(outcomes: SiteOutcome[], evals: Map<string, EvalReport>): Record<string, number> {
+  let trainN = 0;
+  let trainLoss = 0;
+  for (const o of outcomes) {
+    if (o.status === 'accepted') {
+      trainN += o.numExamples!;
+      trainLoss += o.numExamples! * o.trainLoss!;
+    }
+  }
+  let evalN = 0;
+  let loss = 0;
+  let metric = 0;
+  for (const e of evals.values()) {
+    evalN += e.numExamples;
+    loss += e.numExamples * e.loss;
+    metric += e.numExamples * e.metric;
+  }
+  const m: Record<string, number> = {
+    sites: outcomes.filter((o) => o.status === 'accepted').length,
+    trainExamples: trainN,
+    evalSites: evals.size,
+    evalExamples: evalN,
+  };
+  if (trainN > 0) m.trainLoss = trainLoss / trainN;
+  if (evalN > 0) {
+    m.evalLoss = loss / evalN;
+    m.evalMetric = metric / evalN;
+  }
+  return m;
+}
+
+function describeRefusals(outcomes: SiteOutcome[]): string {
+  const bad = outcomes.filter((o) => o.status !== 'accepted');
+  if (bad.length === 0) return outcomes.length === 0 ? 'no site was selected' : 'all updates accepted';
+  return bad.map((o) => `${o.siteId}: ${o.code ?? o.status}`).join(', ');
+}
+
+function formatRoundLine(runId: string, round: number, rounds: number, entry: LedgerEntry, selected: number): string {
+  const m = entry.metrics;
+  const f = (x: number | undefined, d = 4): string => (x === undefined ? '-' : x.toFixed(d));
+  return `run ${runId} round ${round}/${rounds}: ${m.sites}/${selected} sites, eval loss ${f(m.evalLoss)}, metric ${f(m.evalMetric)}, model ${entry.modelHash.slice(0, 12)}, ledger #${entry.index}`;
+}

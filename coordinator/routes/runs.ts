@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import { FedrxError } from '../../shared/errors.js';
+import { hashConfig } from '../../shared/ledger.js';
+import { buildRunConfig } from '../run-config.js';
+import type { RoundRunner } from '../round-runner.js';
+import { CreateRunBody, RunIdParams } from '../schemas/runs.js';
+import type { RunRow, Store } from '../store.js';
+
+export function runView(store: Store, run: RunRow): Record<string, unknown> {
+  const { study, ...settings } = run.config;
+  return {
+    id: run.id,
+    status: run.status,
+    error: run.error,
+    study: study.name,
+    metric: study.task === 'regression' ? `MAE${'unit' in study.target && study.target.unit ? ` (${study.target.unit})` : ''}` : 'accuracy',
+    config: settings,
+    configHash: run.configHash,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    rounds: store.rounds(run.id),
+  };
+}
+
+export function runRoutes(app: FastifyInstance, store: Store, runner: RoundRunner): void {
+  app.post('/v1/runs', { schema: { body: CreateRunBody } }, async (req, reply) => {
+    const config = buildRunConfig(req.body as CreateRunBody);
+    const run = store.createRun(config, hashConfig(config));
+    runner.kick();
+    return reply.status(201).send(runView(store, run));
+  });
+
+  app.get('/v1/runs', async () => ({ runs: store.listRuns().map((r) => ({ id: r.id, status: r.status, createdAt: r.createdAt, error: r.error })) }));
+
+  app.get('/v1/runs/:id', { schema: { params: RunIdParams } }, async (req) => {
+    const { id } = req.params as RunIdParams;
+    const run = store.getRun(id);
+    if (run === null) throw new FedrxError('E_NOT_FOUND', `no run ${id}`);
+    return runView(store, run);
+  });
+}

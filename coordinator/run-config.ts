@@ -1,0 +1,41 @@
+// Turns a POST /v1/runs body into a complete, checked run configuration.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { FedrxError } from '../shared/errors.js';
+import { checkStudy, loadStudyFile } from '../shared/load-study.js';
+import { RUN_DEFAULTS, RunConfigSchema, type RunConfig } from '../shared/run-config.js';
+import type { Study } from '../shared/study.js';
+import { expectSchema } from '../shared/wire.js';
+import type { CreateRunBody } from './schemas/runs.js';
+
+export const STUDIES_DIR = fileURLToPath(new URL('../datasets/studies/', import.meta.url));
+export const DEFAULT_STUDY = 'synthetic-warfarin';
+
+export function resolveStudy(study: CreateRunBody['study']): Study {
+  if (typeof study === 'object') return checkStudy(study);
+  const name = study ?? DEFAULT_STUDY;
+  const file = `${STUDIES_DIR}${name}.json`;
+  if (!existsSync(file)) throw new FedrxError('E_BAD_REQUEST', `no study named ${name} in datasets/studies`);
+  return loadStudyFile(file);
+}
+
+export function buildRunConfig(body: CreateRunBody): RunConfig {
+  const d = RUN_DEFAULTS;
+  const config: RunConfig = {
+    study: resolveStudy(body.study),
+    strategy: d.strategy,
+    rounds: body.rounds ?? d.rounds,
+    minSites: body.minSites ?? d.minSites,
+    training: {
+      localEpochs: body.localEpochs ?? d.training.localEpochs,
+      lr: body.lr ?? d.training.lr,
+      batchSize: body.batchSize ?? d.training.batchSize,
+      optimizer: body.optimizer ?? d.training.optimizer,
+      seed: body.seed ?? d.training.seed,
+    },
+    roundTimeoutSec: body.roundTimeoutSec ?? d.roundTimeoutSec,
+    waitForSitesSec: body.waitForSitesSec ?? d.waitForSitesSec,
+  };
+  return expectSchema(RunConfigSchema, config, 'E_BAD_REQUEST', 'run configuration');
+}

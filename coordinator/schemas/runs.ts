@@ -1,0 +1,25 @@
+// REST schemas for runs. Bodies are attacker-controlled: every field is bounded here.
+
+import { Type, type Static } from '@sinclair/typebox';
+import { StudySchema } from '../../shared/study.js';
+
+export const CreateRunBody = Type.Object(
+  {
+    /** A study object, or the name of a study shipped in datasets/studies/. */
+    study: Type.Optional(Type.Union([Type.String({ pattern: '^[a-z0-9-]{1,64}$' }), StudySchema])),
+    rounds: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
+    minSites: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
+    localEpochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    lr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
+    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536 })),
+    optimizer: Type.Optional(Type.Union([Type.Literal('sgd'), Type.Literal('adam')])),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
+    roundTimeoutSec: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400 })),
+    waitForSitesSec: Type.Optional(Type.Number({ minimum: 0, maximum: 86400 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateRunBody = Static<typeof CreateRunBody>;
+
+export const RunIdParams = Type.Object({ id: Type.String({ pattern: '^run-[0-9a-f]{8}$' }) }, { additionalProperties: false });
+export type RunIdParams = Static<typeof RunIdParams>;

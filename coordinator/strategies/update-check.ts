@@ -1,0 +1,21 @@
+// The checks every update passes before any strategy folds it in. Pure; order matters only for
+// which reason is reported first (cheapest and most telling first).
+
+import { firstNonFinite, specMismatch } from '../../shared/tensors.js';
+import type { AcceptResult, RoundContext, SiteUpdate } from './types.js';
+
+export function checkUpdate(ctx: RoundContext, alreadyIn: ReadonlySet<string>, u: SiteUpdate): AcceptResult {
+  if (u.runId !== ctx.runId) return { accepted: false, code: 'E_WRONG_RUN', reason: `update is for run ${u.runId}, current run is ${ctx.runId}` };
+  if (u.round !== ctx.round) return { accepted: false, code: 'E_STALE_ROUND', reason: `update is for round ${u.round}, current round is ${ctx.round}` };
+  if (!ctx.selected.has(u.siteId)) return { accepted: false, code: 'E_NOT_SELECTED', reason: `site ${u.siteId} was not selected for round ${ctx.round}` };
+  if (alreadyIn.has(u.siteId)) return { accepted: false, code: 'E_DUPLICATE_UPDATE', reason: `site ${u.siteId} already sent an update for round ${ctx.round}` };
+  if (u.baseModelHash !== ctx.globalHash) return { accepted: false, code: 'E_BASE_MODEL', reason: 'update was trained from another base model' };
+  if (!Number.isSafeInteger(u.numExamples) || u.numExamples < 1) {
+    return { accepted: false, code: 'E_BAD_EXAMPLES', reason: 'example count must be a positive integer' };
+  }
+  const mismatch = specMismatch(u.weights, ctx.globalWeights);
+  if (mismatch !== null) return { accepted: false, code: 'E_SHAPE_MISMATCH', reason: mismatch };
+  const bad = firstNonFinite(u.weights);
+  if (bad !== null) return { accepted: false, code: 'E_NON_FINITE', reason: `tensor ${bad[0]} holds a non-finite value at ${bad[1]}` };
+  return { accepted: true };
+}

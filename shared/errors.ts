@@ -1,0 +1,72 @@
+// One error class for the whole project: every failure a user or a peer can see carries a
+// stable code, so clients branch on codes and tests assert on them.
+
+export const ERROR_CODES = {
+  // wire / frames (attacker-controlled input from sockets)
+  E_BAD_JSON: 'a text frame is not valid JSON',
+  E_BAD_MESSAGE: 'a control message does not match its schema',
+  E_PROTOCOL_VERSION: 'the peer speaks another protocol version',
+  E_NOT_HELLO: 'the first message on a socket must be hello',
+  E_FRAME_TRUNCATED: 'a binary frame is shorter than its header says',
+  E_FRAME_OVERSIZED: 'a binary frame is longer than its header says or than allowed',
+  E_FRAME_HEADER: 'a binary frame header is missing or invalid',
+  // sites
+  E_UNKNOWN_SITE: 'no site with this id is registered',
+  E_BAD_TOKEN: 'the site token is wrong',
+  E_SITE_BUSY: 'another connection already speaks for this site',
+  // updates
+  E_WRONG_RUN: 'the update is for another run',
+  E_STALE_ROUND: 'the update is for another round',
+  E_NOT_SELECTED: 'the site was not selected for this round',
+  E_DUPLICATE_UPDATE: 'the site already sent an update for this round',
+  E_SHAPE_MISMATCH: 'tensor names or shapes differ from the global model',
+  E_NON_FINITE: 'the update holds NaN or Infinity',
+  E_BAD_EXAMPLES: 'the example count is not a positive integer',
+  E_BASE_MODEL: 'the update was trained from another base model',
+  E_HASH_MISMATCH: 'a declared hash does not match the bytes',
+  E_DISCONNECTED: 'the site disconnected before answering',
+  E_DEADLINE: 'the site did not answer before the deadline',
+  // site-side failures reported to the coordinator
+  E_CSV_MISSING_COLUMN: 'the site CSV lacks a required column',
+  E_CSV_BAD_VALUE: 'the site CSV holds a value of the wrong type or range',
+  E_CSV_TOO_FEW_ROWS: 'the site CSV has too few usable rows',
+  E_TRAINING_FAILED: 'local training failed',
+  // runs
+  E_BAD_REQUEST: 'the request body or parameters are invalid',
+  E_NOT_FOUND: 'no such resource',
+  E_ROUND_FAILED: 'a round could not close with enough updates',
+  E_NO_MODEL: 'no committed model to serve',
+  E_MISSING_FEATURE: 'a feature needed by the model is missing',
+  E_BAD_FEATURE: 'a feature value has the wrong type or level',
+  // ledger
+  E_LEDGER_BROKEN: 'the ledger chain does not verify',
+  E_LEDGER_APPEND_ONLY: 'ledger rows cannot be changed or deleted',
+  E_READ_ONLY: 'the coordinator was started read-only for investigation',
+  E_REPLICA_DIVERGED: 'a replica and the coordinator disagree about the chain',
+  // generic
+  E_INTERNAL: 'internal error',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class FedrxError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>) {
+    super(message ?? ERROR_CODES[code]);
+    this.name = 'FedrxError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isFedrxError(e: unknown, code?: ErrorCode): e is FedrxError {
+  return e instanceof FedrxError && (code === undefined || e.code === code);
+}

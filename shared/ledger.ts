@@ -1,0 +1,102 @@
+// The ledger's rules, shared by the coordinator, a site's replica and an auditor's CLI:
+// what an entry holds, how its hash is computed, and how a chain is verified.
+
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { canonicalJson } from './canonical-json.js';
+
+const ENTRY_DOMAIN = 'fedrx/ledger-entry/v1\0';
+export const GENESIS_PREV_HASH = '0'.repeat(64);
+
+const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+
+export const ParticipantSchema = Type.Object(
+  {
+    siteId: Type.String({ minLength: 1, maxLength: 128 }),
+    numExamples: Type.Integer({ minimum: 1 }),
+    updateHash: Hex64,
+  },
+  { additionalProperties: false },
+);
+export type Participant = Static<typeof ParticipantSchema>;
+
+export const LedgerEntrySchema = Type.Object(
+  {
+    index: Type.Integer({ minimum: 0 }),
+    prevHash: Hex64,
+    runId: Type.String({ minLength: 1, maxLength: 128 }),
+    round: Type.Integer({ minimum: 0 }),
+    modelHash: Hex64,
+    parentModelHash: Type.Union([Hex64, Type.Null()]),
+    participants: Type.Array(ParticipantSchema),
+    configHash: Hex64,
+    metrics: Type.Record(Type.String(), Type.Number()),
+    createdAt: Type.String({ minLength: 1, maxLength: 64 }),
+    entryHash: Hex64,
+  },
+  { additionalProperties: false },
+);
+export type LedgerEntry = Static<typeof LedgerEntrySchema>;
+export type UnsignedEntry = Omit<LedgerEntry, 'entryHash'>;
+
+/** Domain-separated SHA-256 over the canonical JSON of every field but entryHash. */
+export function computeEntryHash(entry: UnsignedEntry): string {
+  const body: UnsignedEntry = {
+    index: entry.index,
+    prevHash: entry.prevHash,
+    runId: entry.runId,
+    round: entry.round,
+    modelHash: entry.modelHash,
+    parentModelHash: entry.parentModelHash,
+    participants: entry.participants.map((p) => ({ siteId: p.siteId, numExamples: p.numExamples, updateHash: p.updateHash })),
+    configHash: entry.configHash,
+    metrics: entry.metrics,
+    createdAt: entry.createdAt,
+  };
+  return bytesToHex(sha256(utf8ToBytes(ENTRY_DOMAIN + canonicalJson(body))));
+}
+
+export function sealEntry(entry: UnsignedEntry): LedgerEntry {
+  return { ...entry, entryHash: computeEntryHash(entry) };
+}
+
+/** Hash of a run's configuration, as recorded in every entry of that run. */
+export function hashConfig(config: unknown): string {
+  return bytesToHex(sha256(utf8ToBytes('fedrx/run-config/v1\0' + canonicalJson(config))));
+}
+
+export type ChainCheck =
+  | { ok: true; length: number; headHash: string }
+  | { ok: false; length: number; badIndex: number; reason: string };
+
+/**
+ * Checks one entry against the entry before it (or the genesis when `prev` is null).
+ * Returns why it fails, or null.
+ */
+export function entryProblem(entry: LedgerEntry, position: number, prev: LedgerEntry | null): string | null {
+  if (entry.index !== position) return `index is ${entry.index}, expected ${position}`;
+  const expectedPrev = prev === null ? GENESIS_PREV_HASH : prev.entryHash;
+  if (entry.prevHash !== expectedPrev) return 'prevHash does not match the previous entry';
+  let recomputed: string;
+  try {
+    recomputed = computeEntryHash(entry);
+  } catch (e) {
+    return `entry cannot be encoded: ${(e as Error).message}`;
+  }
+  if (recomputed !== entry.entryHash) return 'entryHash does not match the entry contents';
+  return null;
+}
+
+/** Recomputes the whole chain; names the first bad index. `startAfter` lets a replica resume. */
+export function verifyChain(entries: Iterable<LedgerEntry>, startAfter: LedgerEntry | null = null): ChainCheck {
+  let prev = startAfter;
+  let position = startAfter === null ? 0 : startAfter.index + 1;
+  for (const entry of entries) {
+    const problem = entryProblem(entry, position, prev);
+    if (problem !== null) return { ok: false, length: position, badIndex: position, reason: problem };
+    prev = entry;
+    position++;
+  }
+  return { ok: true, length: position, headHash: prev === null ? GENESIS_PREV_HASH : prev.entryHash };
+}

@@ -1,0 +1,47 @@
+// The model architecture, defined once: a stack of dense layers derived from a spec. The tfjs
+// builder (site agents) and the plain forward pass (coordinator predictions) both read it.
+
+import { Type, type Static } from '@sinclair/typebox';
+import type { TensorSpec } from './tensors.js';
+
+export const ModelSpecSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('linear'), Type.Literal('mlp')]),
+    hidden: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 4096 }), { maxItems: 8 })),
+    activation: Type.Optional(Type.Union([Type.Literal('relu'), Type.Literal('tanh')])),
+  },
+  { additionalProperties: false },
+);
+export type ModelSpec = Static<typeof ModelSpecSchema>;
+
+export interface DenseLayer {
+  name: string;
+  inputs: number;
+  units: number;
+  activation: 'linear' | 'relu' | 'tanh';
+}
+
+/** Layers of the model; the last is linear (the loss adds sigmoid/softmax where needed). */
+export function denseLayers(spec: ModelSpec, inputDim: number, outputDim: number): DenseLayer[] {
+  const hidden = spec.type === 'linear' ? [] : (spec.hidden ?? [32]);
+  const act = spec.activation ?? 'relu';
+  const sizes = [inputDim, ...hidden, outputDim];
+  const layers: DenseLayer[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    layers.push({
+      name: `dense${i}`,
+      inputs: sizes[i]!,
+      units: sizes[i + 1]!,
+      activation: i + 2 === sizes.length ? 'linear' : act,
+    });
+  }
+  return layers;
+}
+
+/** Names and shapes of every weight tensor, in the order they travel and are hashed. */
+export function weightSpecs(spec: ModelSpec, inputDim: number, outputDim: number): TensorSpec[] {
+  return denseLayers(spec, inputDim, outputDim).flatMap((l) => [
+    { name: `${l.name}/kernel`, shape: [l.inputs, l.units] },
+    { name: `${l.name}/bias`, shape: [l.units] },
+  ]);
+}

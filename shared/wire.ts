@@ -1,0 +1,198 @@
+// Every message between a site agent and the coordinator. Control messages are JSON text frames;
+// weights travel as binary frames (shared/tensor-codec.ts) whose header is checked here too.
+// Everything parsed here is attacker-controlled until it has passed its schema.
+
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { FedrxError, type ErrorCode } from './errors.js';
+import { LedgerEntrySchema } from './ledger.js';
+import { TaskConfigSchema } from './run-config.js';
+import { decodeFrame, type DecodedFrame } from './tensor-codec.js';
+
+export const PROTOCOL_VERSION = 1;
+export const AGENT_PATH = '/v1/agents';
+
+const V = Type.Literal(PROTOCOL_VERSION);
+const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' });
+const Code = Type.String({ pattern: '^E_[A-Z_]+$', maxLength: 64 });
+const Finite = Type.Number();
+const TensorTable = Type.Array(Type.Object({ name: Type.String(), shape: Type.Array(Type.Integer()) }));
+
+// ---- JSON control messages ----------------------------------------------------------------
+
+export const HelloSchema = Type.Object(
+  {
+    type: Type.Literal('hello'),
+    v: Type.Integer(),
+    siteId: Id,
+    token: Type.Optional(Type.String({ maxLength: 256 })),
+    replica: Type.Object({ length: Type.Integer({ minimum: 0 }), headHash: Hex64 }),
+    backend: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+
+export const EvalResultSchema = Type.Object(
+  {
+    type: Type.Literal('eval-result'),
+    v: V,
+    runId: Id,
+    round: Type.Integer({ minimum: 0 }),
+    modelHash: Hex64,
+    numExamples: Type.Integer({ minimum: 0 }),
+    loss: Finite,
+    metric: Finite,
+  },
+  { additionalProperties: false },
+);
+
+export const TaskErrorSchema = Type.Object(
+  {
+    type: Type.Literal('task-error'),
+    v: V,
+    runId: Id,
+    round: Type.Integer({ minimum: 0 }),
+    code: Code,
+    message: Type.String({ maxLength: 2000 }),
+  },
+  { additionalProperties: false },
+);
+
+export const AgentMessageSchema = Type.Union([HelloSchema, EvalResultSchema, TaskErrorSchema]);
+
+export const WelcomeSchema = Type.Object({
+  type: Type.Literal('welcome'),
+  v: V,
+  siteId: Id,
+  ledger: Type.Object({ length: Type.Integer(), headHash: Hex64 }),
+});
+
+export const LedgerEntriesSchema = Type.Object({
+  type: Type.Literal('ledger-entries'),
+  v: V,
+  entries: Type.Array(LedgerEntrySchema),
+});
+
+export const ErrorMessageSchema = Type.Object({
+  type: Type.Literal('error'),
+  v: V,
+  code: Code,
+  message: Type.String(),
+  runId: Type.Optional(Type.String()),
+  round: Type.Optional(Type.Integer()),
+});
+
+export const CoordinatorMessageSchema = Type.Union([WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema]);
+
+export type Hello = Static<typeof HelloSchema>;
+export type EvalResult = Static<typeof EvalResultSchema>;
+export type TaskError = Static<typeof TaskErrorSchema>;
+export type AgentMessage = Static<typeof AgentMessageSchema>;
+export type Welcome = Static<typeof WelcomeSchema>;
+export type LedgerEntries = Static<typeof LedgerEntriesSchema>;
+export type ErrorMessage = Static<typeof ErrorMessageSchema>;
+export type CoordinatorMessage = Static<typeof CoordinatorMessageSchema>;
+
+// ---- binary frame headers -----------------------------------------------------------------
+
+/** Coordinator → site: train from this global model (kind 'train') or evaluate it ('evaluate'). */
+export const TaskHeaderSchema = Type.Object({
+  v: V,
+  kind: Type.Union([Type.Literal('train'), Type.Literal('evaluate')]),
+  runId: Id,
+  round: Type.Integer({ minimum: 0 }),
+  modelHash: Hex64,
+  config: TaskConfigSchema,
+  tensors: TensorTable,
+});
+
+/** Site → coordinator: the locally trained weights. */
+export const UpdateHeaderSchema = Type.Object(
+  {
+    v: V,
+    kind: Type.Literal('update'),
+    runId: Id,
+    round: Type.Integer({ minimum: 0 }),
+    siteId: Id,
+    baseModelHash: Hex64,
+    updateHash: Hex64,
+    numExamples: Type.Integer(),
+    trainLoss: Finite,
+    tensors: TensorTable,
+  },
+  { additionalProperties: false },
+);
+
+export type TaskHeader = Static<typeof TaskHeaderSchema>;
+export type UpdateHeader = Static<typeof UpdateHeaderSchema>;
+
+// ---- parsing ------------------------------------------------------------------------------
+
+const compiled = new Map<TSchema, TypeCheck<TSchema>>();
+function checker<T extends TSchema>(schema: T): TypeCheck<T> {
+  let c = compiled.get(schema);
+  if (c === undefined) {
+    c = TypeCompiler.Compile(schema);
+    compiled.set(schema, c);
+  }
+  return c as TypeCheck<T>;
+}
+
+/** Validates `value` against `schema`, or throws `code` naming the first offending path. */
+export function expectSchema<T extends TSchema>(schema: T, value: unknown, code: ErrorCode, what: string): Static<T> {
+  const c = checker(schema);
+  if (c.Check(value)) return value;
+  const first = c.Errors(value).First();
+  const where = first === undefined ? '' : ` at ${first.path || '/'}: ${first.message}`;
+  throw new FedrxError(code, `${what} is invalid${where}`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new FedrxError('E_BAD_JSON', 'text frame is not valid JSON');
+  }
+}
+
+function checkVersion(value: unknown): void {
+  const v = (value as { v?: unknown } | null)?.v;
+  if (typeof value === 'object' && value !== null && v !== PROTOCOL_VERSION) {
+    throw new FedrxError('E_PROTOCOL_VERSION', `protocol version ${String(v)} is not supported (want ${PROTOCOL_VERSION})`);
+  }
+}
+
+export function parseAgentMessage(text: string): AgentMessage {
+  const value = parseJson(text);
+  checkVersion(value);
+  return expectSchema(AgentMessageSchema, value, 'E_BAD_MESSAGE', 'message');
+}
+
+export function parseCoordinatorMessage(text: string): CoordinatorMessage {
+  const value = parseJson(text);
+  checkVersion(value);
+  return expectSchema(CoordinatorMessageSchema, value, 'E_BAD_MESSAGE', 'message');
+}
+
+export function decodeUpdateFrame(buf: Uint8Array, maxParams?: number): DecodedFrame & { header: UpdateHeader } {
+  const frame = decodeFrame(buf, maxParams);
+  checkVersion(frame.header);
+  const header = expectSchema(UpdateHeaderSchema, frame.header, 'E_FRAME_HEADER', 'update header');
+  return { header, weights: frame.weights };
+}
+
+export function decodeTaskFrame(buf: Uint8Array): DecodedFrame & { header: TaskHeader } {
+  const frame = decodeFrame(buf);
+  checkVersion(frame.header);
+  const header = expectSchema(TaskHeaderSchema, frame.header, 'E_FRAME_HEADER', 'task header');
+  return { header, weights: frame.weights };
+}
+
+export function messageText(msg: AgentMessage | CoordinatorMessage): string {
+  return JSON.stringify(msg);
+}
+
+export function errorMessage(code: ErrorCode | string, message: string, ref?: { runId: string; round: number }): ErrorMessage {
+  return { type: 'error', v: PROTOCOL_VERSION, code, message, ...(ref ?? {}) };
+}

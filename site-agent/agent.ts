@@ -1,0 +1,269 @@
+// A hospital's site agent: holds the connection, runs the coordinator's tasks one at a time on
+// the local CSV, and keeps the ledger replica. Only weights, counts and losses ever leave the
+// site; log lines carry rounds and numbers, never a patient value.
+
+import { canonicalJson } from '../shared/canonical-json.js';
+import { FedrxError, isFedrxError, type ErrorCode } from '../shared/errors.js';
+import { checkStudy } from '../shared/load-study.js';
+import { hashWeights } from '../shared/model-hash.js';
+import { denseLayers, weightSpecs } from '../shared/model-spec.js';
+import { inputDim, outputDim, type Study } from '../shared/study.js';
+import { decodeFrame, encodeFrame } from '../shared/tensor-codec.js';
+import { cloneWeights, specMismatch, specsOf, type Weights } from '../shared/tensors.js';
+import {
+  decodeTaskFrame,
+  EvalResultSchema,
+  expectSchema,
+  messageText,
+  PROTOCOL_VERSION,
+  TaskErrorSchema,
+  UpdateHeaderSchema,
+  type CoordinatorMessage,
+  type EvalResult,
+  type Hello,
+  type TaskError,
+  type TaskHeader,
+  type Welcome,
+} from '../shared/wire.js';
+import { loadTf } from './backend.js';
+import { Connection } from './connection.js';
+import { loadLocalData, type LocalData } from './local-data.js';
+import { seedFrom } from './prng.js';
+import { Replica } from './replica.js';
+import { evaluateLocal, trainLocal } from './trainer.js';
+
+export interface AgentOptions {
+  coordinatorUrl: string;
+  siteId: string;
+  dataFile: string;
+  token?: string;
+  replicaDir: string;
+  /** study column → CSV column. */
+  columnMap?: Record<string, string>;
+  log?: (line: string) => void;
+  /**
+   * TEST-ONLY fault injection, never for real sites. 'nan-update' puts a NaN in the first weight
+   * of every update sent (hashed as sent), so tests can watch the coordinator reject it.
+   */
+  fault?: 'nan-update';
+}
+
+export interface RunningAgent {
+  close(): Promise<void>;
+  replica: Replica;
+  /** tfjs backend in use ('tensorflow', 'wasm' or 'cpu'). */
+  backend: string;
+}
+
+const SITE_ID = /^[A-Za-z0-9._:-]{1,128}$/; // the wire's Id pattern: fail at start, not at hello
+const MAX_ERROR_MESSAGE = 2000;
+type TaskRef = { runId: string; round: number };
+
+export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+  const log = opts.log ?? ((line: string) => console.log(`${new Date().toISOString()} [site ${opts.siteId}] ${line}`));
+  if (!SITE_ID.test(opts.siteId)) throw new FedrxError('E_BAD_REQUEST', 'siteId must be 1-128 characters of A-Z a-z 0-9 . _ : -');
+  if (opts.fault !== undefined) log(`WARNING: fault injection "${opts.fault}" is on (test only)`);
+
+  const { tf, backend } = await loadTf(log);
+  const replica = await Replica.open(opts.replicaDir);
+  log(`replica: ${replica.head().length} ledger entries, head ${replica.head().headHash.slice(0, 12)}`);
+
+  // Encoded rows per study: parsing and encoding the CSV once per study, not once per round.
+  const dataCache = new Map<string, Promise<LocalData>>();
+  const dataFor = (study: Study): Promise<LocalData> => {
+    const key = canonicalJson(study);
+    let p = dataCache.get(key);
+    if (p === undefined) {
+      p = loadLocalData(opts.dataFile, study, { siteId: opts.siteId, ...(opts.columnMap ? { columnMap: opts.columnMap } : {}) });
+      p.then(
+        (d) => log(`site data for study ${study.name}: ${d.totalRows} rows, ${d.train.n} train, ${d.test.n} held out, dropped ${JSON.stringify(d.dropped)}`),
+        () => dataCache.delete(key), // a fixed file is picked up by the next task
+      );
+      dataCache.set(key, p);
+    }
+    return p;
+  };
+
+  let closing = false;
+  let tasks: Promise<void> = Promise.resolve();
+
+  const send = (data: string | Buffer): void => {
+    if (!closing) conn.send(data);
+  };
+  const sendTaskError = (ref: TaskRef, code: ErrorCode, message: string): void => {
+    const msg: TaskError = {
+      type: 'task-error',
+      v: PROTOCOL_VERSION,
+      runId: ref.runId,
+      round: ref.round,
+      code,
+      message: message.slice(0, MAX_ERROR_MESSAGE),
+    };
+    send(messageText(expectSchema(TaskErrorSchema, msg, 'E_INTERNAL', 'outgoing task-error')));
+  };
+
+  const train = async (header: TaskHeader, study: Study, global: Weights, data: LocalData): Promise<void> => {
+    const started = performance.now();
+    // Per-round, per-site shuffle: the same run replays identically, rounds do not repeat an order.
+    const settings = { ...header.config.training, seed: seedFrom(header.config.training.seed, header.runId, header.round, opts.siteId) };
+    const layers = denseLayers(study.model, inputDim(study), outputDim(study));
+    const result = await trainLocal(tf, study, layers, global, data.train, settings);
+    let weights = result.weights;
+    if (opts.fault === 'nan-update') {
+      weights = cloneWeights(weights);
+      weights[0]!.data[0] = Number.NaN;
+    }
+    const meta = {
+      v: PROTOCOL_VERSION,
+      kind: 'update' as const,
+      runId: header.runId,
+      round: header.round,
+      siteId: opts.siteId,
+      baseModelHash: header.modelHash,
+      updateHash: hashWeights(weights),
+      numExamples: result.numExamples,
+      trainLoss: result.trainLoss,
+    };
+    expectSchema(UpdateHeaderSchema, { ...meta, tensors: specsOf(weights) }, 'E_INTERNAL', 'outgoing update header');
+    send(encodeFrame(meta, weights));
+    log(`round ${header.round}: trained ${settings.localEpochs} epochs on ${result.numExamples} rows in ${ms(started)} ms, train loss ${result.trainLoss.toFixed(5)}`);
+  };
+
+  const evaluate = (header: TaskHeader, study: Study, global: Weights, data: LocalData): void => {
+    const started = performance.now();
+    const layers = denseLayers(study.model, inputDim(study), outputDim(study));
+    const score = evaluateLocal(tf, study, layers, global, data.test);
+    if (!Number.isFinite(score.loss) || !Number.isFinite(score.metric)) {
+      throw new FedrxError('E_NON_FINITE', 'the model gives a non-finite loss or metric on the held-out rows');
+    }
+    const msg: EvalResult = {
+      type: 'eval-result',
+      v: PROTOCOL_VERSION,
+      runId: header.runId,
+      round: header.round,
+      modelHash: header.modelHash,
+      numExamples: score.numExamples,
+      loss: score.loss,
+      metric: score.metric,
+    };
+    send(messageText(expectSchema(EvalResultSchema, msg, 'E_INTERNAL', 'outgoing eval-result')));
+    log(`round ${header.round}: evaluated on ${score.numExamples} held-out rows in ${ms(started)} ms, loss ${score.loss.toFixed(5)}, metric ${score.metric.toFixed(5)}`);
+  };
+
+  const runTask = async (buf: Buffer): Promise<void> => {
+    if (closing) return;
+    let header: TaskHeader;
+    let global: Weights;
+    try {
+      ({ header, weights: global } = decodeTaskFrame(buf));
+    } catch (e) {
+      const err = asFedrxError(e, 'E_FRAME_HEADER');
+      log(`ignored a task frame: ${err.code} ${err.message}`);
+      const ref = taskRef(buf);
+      if (ref !== null) sendTaskError(ref, err.code, err.message);
+      return;
+    }
+    const ref = { runId: header.runId, round: header.round };
+    log(`round ${header.round}: ${header.kind} task for run ${header.runId}`);
+    try {
+      const study = checkStudy(header.config.study, 'task study');
+      const mismatch = specMismatch(specsOf(global), weightSpecs(study.model, inputDim(study), outputDim(study)));
+      if (mismatch !== null) throw new FedrxError('E_SHAPE_MISMATCH', `global model does not fit the study: ${mismatch}`);
+      if (hashWeights(global) !== header.modelHash) {
+        throw new FedrxError('E_HASH_MISMATCH', 'the global model bytes do not match the declared modelHash');
+      }
+      const data = await dataFor(study);
+      if (header.kind === 'train') await train(header, study, global, data);
+      else evaluate(header, study, global, data);
+    } catch (e) {
+      const err = asFedrxError(e, header.kind === 'train' ? 'E_TRAINING_FAILED' : 'E_INTERNAL');
+      log(`round ${header.round}: ${header.kind} failed: ${err.code} ${err.message}`);
+      sendTaskError(ref, err.code, err.message);
+    }
+  };
+
+  /** The site refuses a coordinator whose chain contradicts its replica: stop talking to it. */
+  const refuse = (why: string): void => {
+    log(`!!! LEDGER DIVERGENCE: ${why}. The replica in ${opts.replicaDir} is kept as is; disconnecting and NOT reconnecting.`);
+    void conn.close();
+  };
+
+  const onWelcome = (msg: Welcome): void => {
+    const mine = replica.head();
+    log(`welcomed by coordinator: ledger ${msg.ledger.length} entries, replica ${mine.length}`);
+    if (msg.ledger.length < mine.length) refuse(`coordinator ledger has ${msg.ledger.length} entries, this replica holds ${mine.length}`);
+    else if (msg.ledger.length === mine.length && msg.ledger.headHash !== mine.headHash) {
+      refuse(`coordinator ledger head differs from the replica's at length ${mine.length}`);
+    }
+  };
+
+  const onMessage = async (msg: CoordinatorMessage): Promise<void> => {
+    switch (msg.type) {
+      case 'welcome':
+        onWelcome(msg);
+        return;
+      case 'ledger-entries':
+        try {
+          const added = await replica.append(msg.entries);
+          if (added > 0) log(`replica: +${added} entries, now ${replica.head().length}`);
+        } catch (e) {
+          if (isFedrxError(e, 'E_REPLICA_DIVERGED')) refuse(e.message);
+          else log(`ledger entries rejected: ${asFedrxError(e, 'E_INTERNAL').message}`);
+        }
+        return;
+      case 'error':
+        log(`coordinator error ${msg.code}${msg.runId !== undefined ? ` (run ${msg.runId}, round ${msg.round ?? '?'})` : ''}: ${msg.message}`);
+        return;
+    }
+  };
+
+  const hello = (): Hello => ({
+    type: 'hello',
+    v: PROTOCOL_VERSION,
+    siteId: opts.siteId,
+    ...(opts.token !== undefined ? { token: opts.token } : {}),
+    replica: replica.head(),
+    backend,
+  });
+
+  const conn = new Connection({
+    coordinatorUrl: opts.coordinatorUrl,
+    hello,
+    onMessage,
+    // One task at a time, in arrival order: training is CPU-bound and rounds are sequential.
+    onBinary: (buf) => {
+      tasks = tasks.then(() => runTask(buf)).catch((e: unknown) => log(`task crashed: ${(e as Error).message}`));
+    },
+    log,
+  });
+
+  return {
+    replica,
+    backend,
+    async close() {
+      closing = true;
+      await conn.close();
+      await tasks;
+    },
+  };
+}
+
+function asFedrxError(e: unknown, fallback: ErrorCode): FedrxError {
+  return isFedrxError(e) ? e : new FedrxError(fallback, (e as Error)?.message ?? String(e));
+}
+
+/** runId and round of a frame whose header failed the task schema, so the error can be addressed. */
+function taskRef(buf: Buffer): TaskRef | null {
+  try {
+    const { header } = decodeFrame(buf);
+    const { runId, round } = header;
+    if (typeof runId === 'string' && SITE_ID.test(runId) && Number.isSafeInteger(round) && (round as number) >= 0) {
+      return { runId, round: round as number };
+    }
+  } catch {
+    // not even a frame: nothing to address a reply to
+  }
+  return null;
+}
+
+const ms = (since: number): number => Math.round(performance.now() - since);

@@ -1,0 +1,164 @@
+// Local training and evaluation on the site's rows. A hand-written minibatch loop rather than
+// model.fit: we control the seeded row order, can add the FedProx term, and keep every tensor's
+// lifetime explicit so memory stays flat across hundreds of rounds.
+
+import type { Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
+import { FedrxError } from '../shared/errors.js';
+import type { DenseLayer } from '../shared/model-spec.js';
+import { decodeRegression } from '../shared/preprocess.js';
+import type { TrainingSettings } from '../shared/run-config.js';
+import { isRegression, outputDim, type Study } from '../shared/study.js';
+import { firstNonFinite, type Weights } from '../shared/tensors.js';
+import type { Tf } from './backend.js';
+import type { DataPart } from './local-data.js';
+import { mulberry32, permutation, seedFrom } from './prng.js';
+import { buildModel, disposeModel, getWeights, setWeights, type TfModel } from './tf-model.js';
+
+export interface TrainResult {
+  weights: Weights;
+  /** Data loss (no proximal term) of the trained weights on the training rows. */
+  trainLoss: number;
+  numExamples: number;
+}
+
+export interface EvalScore {
+  loss: number;
+  /** Regression: mean absolute error in the target's own unit. Classification: accuracy. */
+  metric: number;
+  numExamples: number;
+}
+
+/** Yield to the event loop this often so sockets (pings, ledger entries) are served while training. */
+const BATCHES_PER_YIELD = 64;
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Trains from `globalWeights` on `train` and returns the new weights.
+ * `proximalMu` > 0 adds FedProx's mu/2·‖w − w_global‖², pulling sites with odd data back toward
+ * the global model; 0 is plain FedAvg local training.
+ */
+export async function trainLocal(
+  tf: Tf,
+  study: Study,
+  layers: readonly DenseLayer[],
+  globalWeights: Weights,
+  train: DataPart,
+  settings: TrainingSettings,
+  proximalMu = 0,
+): Promise<TrainResult> {
+  if (train.n < 1) throw new FedrxError('E_CSV_TOO_FEW_ROWS', 'no training rows');
+  if (!(proximalMu >= 0) || !Number.isFinite(proximalMu)) throw new FedrxError('E_BAD_REQUEST', 'proximalMu must be a finite number ≥ 0');
+  const model = buildModel(tf, layers);
+  const anchors: Tensor[] = [];
+  const optimizer = settings.optimizer === 'adam' ? tf.train.adam(settings.lr) : tf.train.sgd(settings.lr);
+  try {
+    setWeights(model, globalWeights);
+    if (proximalMu > 0) for (const w of globalWeights) anchors.push(tf.tensor(new Float32Array(w.data), w.shape, 'float32'));
+    const width = layers[0]!.inputs;
+    const batchSize = Math.min(settings.batchSize, train.n);
+    const rand = mulberry32(seedFrom('minibatch', settings.seed));
+    let batches = 0;
+    for (let epoch = 0; epoch < settings.localEpochs; epoch++) {
+      const order = permutation(train.n, rand);
+      for (let start = 0; start < train.n; start += batchSize) {
+        const rows = order.subarray(start, Math.min(start + batchSize, train.n));
+        // Fresh arrays per batch: the cpu backend keeps a reference to what it is given.
+        const bx = new Float32Array(rows.length * width);
+        const by = new Float32Array(rows.length);
+        rows.forEach((r, i) => {
+          bx.set(train.x.subarray(r * width, (r + 1) * width), i * width);
+          by[i] = train.y[r]!;
+        });
+        tf.tidy(() => {
+          const xs = tf.tensor2d(bx, [rows.length, width]);
+          const ys = tf.tensor1d(by);
+          optimizer.minimize(
+            () => {
+              const out = model.net.apply(xs, { training: true }) as Tensor2D;
+              const loss = dataLoss(tf, study, out, ys);
+              return proximalMu > 0 ? loss.add(proximalTerm(tf, model, anchors, proximalMu)) : loss;
+            },
+            false,
+            [...model.variables],
+          );
+        });
+        if (++batches % BATCHES_PER_YIELD === 0) await yieldToLoop();
+      }
+      await yieldToLoop();
+    }
+    const weights = getWeights(model);
+    const bad = firstNonFinite(weights);
+    if (bad !== null) {
+      throw new FedrxError('E_TRAINING_FAILED', `training diverged: ${bad[0]}[${bad[1]}] is not finite (lower the learning rate?)`);
+    }
+    const { loss } = scorePart(model, study, train);
+    if (!Number.isFinite(loss)) throw new FedrxError('E_TRAINING_FAILED', 'training loss is not finite');
+    return { weights, trainLoss: loss, numExamples: train.n };
+  } finally {
+    optimizer.dispose();
+    for (const a of anchors) a.dispose();
+    disposeModel(model);
+  }
+}
+
+/** Loss and metric of `weights` on `part` (the held-out rows, usually). */
+export function evaluateLocal(tf: Tf, study: Study, layers: readonly DenseLayer[], weights: Weights, part: DataPart): EvalScore {
+  if (part.n < 1) throw new FedrxError('E_CSV_TOO_FEW_ROWS', 'no rows to evaluate on');
+  const model = buildModel(tf, layers);
+  try {
+    setWeights(model, weights);
+    return { ...scorePart(model, study, part), numExamples: part.n };
+  } finally {
+    disposeModel(model);
+  }
+}
+
+/** Mean data loss over a batch: what training minimises and what evaluation reports. */
+function dataLoss(tf: Tf, study: Study, out: Tensor2D, y: Tensor1D): Scalar {
+  if (isRegression(study)) return tf.losses.meanSquaredError(y.reshape([-1, 1]), out) as Scalar;
+  const k = outputDim(study);
+  if (k === 1) return tf.losses.sigmoidCrossEntropy(y.reshape([-1, 1]), out) as Scalar;
+  return tf.losses.softmaxCrossEntropy(tf.oneHot(y.toInt(), k), out) as Scalar;
+}
+
+function proximalTerm(tf: Tf, model: TfModel, anchors: readonly Tensor[], mu: number): Scalar {
+  let sum: Scalar = tf.scalar(0);
+  model.variables.forEach((v, i) => {
+    sum = sum.add(tf.sum(tf.squaredDifference(v, anchors[i]!)));
+  });
+  return sum.mul(mu / 2);
+}
+
+/** One pass over `part` in batches: the mean loss (tf, same as training) and the metric (JS). */
+function scorePart(model: TfModel, study: Study, part: DataPart, batch = 4096): { loss: number; metric: number } {
+  const { tf } = model;
+  const width = model.layers[0]!.inputs;
+  const k = outputDim(study);
+  let lossSum = 0;
+  let metricSum = 0;
+  for (let start = 0; start < part.n; start += batch) {
+    const rows = Math.min(batch, part.n - start);
+    const y = part.y.subarray(start, start + rows);
+    const [out, loss] = tf.tidy(() => {
+      const xs = tf.tensor2d(part.x.subarray(start * width, (start + rows) * width), [rows, width]);
+      const o = model.net.predict(xs) as Tensor2D;
+      return [o, dataLoss(tf, study, o, tf.tensor1d(y))];
+    });
+    // Losses are batch means: weight by rows so the total is the mean over every row.
+    lossSum += loss.dataSync()[0]! * rows;
+    const o = out.dataSync();
+    out.dispose();
+    loss.dispose();
+    for (let i = 0; i < rows; i++) metricSum += rowMetric(study, o, i, k, y[i]!);
+  }
+  return { loss: lossSum / part.n, metric: metricSum / part.n };
+}
+
+/** Absolute error in the target's unit (regression) or 1/0 for a right/wrong class. */
+function rowMetric(study: Study, out: ArrayLike<number>, i: number, k: number, y: number): number {
+  if (isRegression(study)) return Math.abs(decodeRegression(study.target, out[i]!) - decodeRegression(study.target, y));
+  if (k === 1) return (out[i]! > 0 ? 1 : 0) === y ? 1 : 0;
+  let best = 0;
+  for (let c = 1; c < k; c++) if (out[i * k + c]! > out[i * k + best]!) best = c;
+  return best === y ? 1 : 0;
+}

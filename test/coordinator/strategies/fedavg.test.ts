@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { fedAvg } from '../../../coordinator/strategies/fedavg.js';
+import type { AggregateResult, RoundContext, SiteUpdate } from '../../../coordinator/strategies/types.js';
+import type { ErrorCode } from '../../../shared/errors.js';
+import type { Weights } from '../../../shared/tensors.js';
+
+const GLOBAL_HASH = 'a'.repeat(64);
+
+function ctx(): RoundContext {
+  return {
+    runId: 'run-1',
+    round: 2,
+    globalWeights: [
+      { name: 'w', shape: [3], data: new Float32Array([0, 0, 0]) },
+      { name: 'b', shape: [1], data: new Float32Array([0]) },
+    ],
+    globalHash: GLOBAL_HASH,
+    selected: new Set(['A', 'B', 'C']),
+  };
+}
+
+function weights(w: number[], b: number[]): Weights {
+  return [
+    { name: 'w', shape: [3], data: new Float32Array(w) },
+    { name: 'b', shape: [1], data: new Float32Array(b) },
+  ];
+}
+
+function update(siteId: string, numExamples: number, w: number[], b: number[]): SiteUpdate {
+  return { siteId, runId: 'run-1', round: 2, baseModelHash: GLOBAL_HASH, numExamples, updateHash: 'c'.repeat(64), weights: weights(w, b) };
+}
+
+const A = (): SiteUpdate => update('A', 1, [1, 2, 3], [10]);
+const B = (): SiteUpdate => update('B', 3, [5, 6, 7], [20]);
+
+function values(r: AggregateResult | null): number[][] {
+  if (r === null) throw new Error('expected a result');
+  return r.weights.map((t) => Array.from(t.data));
+}
+
+describe('FedAvg', () => {
+  it('hand-worked weighted mean: A (n=1) and B (n=3) → [4,5,6], [17.5]', () => {
+    // (1·1 + 3·5)/4 = 4, (2 + 18)/4 = 5, (3 + 21)/4 = 6, (10 + 60)/4 = 17.5
+    const agg = fedAvg.beginRound(ctx());
+    expect(agg.accept(A())).toEqual({ accepted: true });
+    expect(agg.accept(B())).toEqual({ accepted: true });
+    expect(agg.accepted).toBe(2);
+    const r = agg.finalize();
+    expect(values(r)).toEqual([[4, 5, 6], [17.5]]);
+    expect(r?.totalExamples).toBe(4);
+    expect(r?.contributors).toBe(2);
+    expect(r?.weights.map((t) => [t.name, t.shape])).toEqual([
+      ['w', [3]],
+      ['b', [1]],
+    ]);
+    expect(fedAvg.name).toBe('fedavg');
+  });
+
+  it('does not depend on arrival order', () => {
+    const ab = fedAvg.beginRound(ctx());
+    ab.accept(A());
+    ab.accept(B());
+    const ba = fedAvg.beginRound(ctx());
+    ba.accept(B());
+    ba.accept(A());
+    expect(values(ba.finalize())).toEqual(values(ab.finalize()));
+    expect(values(ba.finalize())).toEqual([[4, 5, 6], [17.5]]);
+  });
+
+  it('one site gives back its own weights; three sites weigh by examples', () => {
+    const one = fedAvg.beginRound(ctx());
+    one.accept(B());
+    expect(values(one.finalize())).toEqual([[5, 6, 7], [20]]);
+    const three = fedAvg.beginRound(ctx());
+    three.accept(A());
+    three.accept(B());
+    three.accept(update('C', 4, [-4, 0, 2], [0]));
+    // (1+15-16)/8 = 0, (2+18+0)/8 = 2.5, (3+21+8)/8 = 4, (10+60+0)/8 = 8.75
+    expect(values(three.finalize())).toEqual([[0, 2.5, 4], [8.75]]);
+  });
+
+  it('accumulates in float64 (small contributions are not lost next to large ones)', () => {
+    const agg = fedAvg.beginRound(ctx());
+    agg.accept(update('A', 1, [16777216, 0, 0], [0])); // 2^24
+    agg.accept(update('B', 1, [1, 0, 0], [0]));
+    agg.accept(update('C', 2, [0.5, 0, 0], [0]));
+    // float64: (2^24 + 1 + 1) / 4 = 2^22 + 0.5 = 4194304.5, exact in float32. A float32 running
+    // sum would round 2^24 + 1 down to 2^24 twice and give 2^22 = 4194304.
+    expect(values(agg.finalize())[0]![0]).toBe(4194304.5);
+  });
+
+  it('finalize with nothing accepted → null, even after rejections', () => {
+    const agg = fedAvg.beginRound(ctx());
+    expect(agg.finalize()).toBeNull();
+    agg.accept({ ...A(), runId: 'other' });
+    expect(agg.accepted).toBe(0);
+    expect(agg.finalize()).toBeNull();
+  });
+
+  it('does not alias the inputs or the global model', () => {
+    const c = ctx();
+    const agg = fedAvg.beginRound(c);
+    const a = A();
+    agg.accept(a);
+    a.weights[0]!.data[0] = 999; // the site's buffer is reused after accept
+    const r = agg.finalize();
+    expect(values(r)).toEqual([[1, 2, 3], [10]]);
+    expect(r?.weights[0]!.data).not.toBe(c.globalWeights[0]!.data);
+    expect(r?.weights[0]!.shape).not.toBe(c.globalWeights[0]!.shape);
+    expect(Array.from(c.globalWeights[0]!.data)).toEqual([0, 0, 0]);
+  });
+});
+
+describe('FedAvg rejections leave the running sum untouched', () => {
+  // Each bad update carries large values and a large count, so folding it in would show.
+  const big = (siteId: string, n = 1000): SiteUpdate => update(siteId, n, [1e6, -1e6, 1e6], [1e6]);
+  const withWeights = (w: Weights): SiteUpdate => ({ ...big('C'), weights: w });
+  const cases: Array<[string, ErrorCode, () => SiteUpdate]> = [
+    ['wrong run', 'E_WRONG_RUN', () => ({ ...big('C'), runId: 'run-2' })],
+    ['stale round', 'E_STALE_ROUND', () => ({ ...big('C'), round: 1 })],
+    ['future round', 'E_STALE_ROUND', () => ({ ...big('C'), round: 3 })],
+    ['site not selected', 'E_NOT_SELECTED', () => big('D')],
+    ['second update from A', 'E_DUPLICATE_UPDATE', () => big('A')],
+    ['other base model', 'E_BASE_MODEL', () => ({ ...big('C'), baseModelHash: 'b'.repeat(64) })],
+    ['0 examples', 'E_BAD_EXAMPLES', () => big('C', 0)],
+    ['1.5 examples', 'E_BAD_EXAMPLES', () => big('C', 1.5)],
+    ['-3 examples', 'E_BAD_EXAMPLES', () => big('C', -3)],
+    ['NaN examples', 'E_BAD_EXAMPLES', () => big('C', Number.NaN)],
+    ['wrong tensor name', 'E_SHAPE_MISMATCH', () => withWeights([weights([1, 1, 1], [1])[0]!, { name: 'bias', shape: [1], data: new Float32Array([1]) }])],
+    ['wrong shape', 'E_SHAPE_MISMATCH', () => withWeights([{ name: 'w', shape: [1, 3], data: new Float32Array([1, 1, 1]) }, weights([0, 0, 0], [1])[1]!])],
+    ['too few tensors', 'E_SHAPE_MISMATCH', () => withWeights([weights([1, 1, 1], [1])[0]!])],
+    ['too many tensors', 'E_SHAPE_MISMATCH', () => withWeights([...weights([1, 1, 1], [1]), { name: 'x', shape: [1], data: new Float32Array([1]) }])],
+    ['tensors swapped', 'E_SHAPE_MISMATCH', () => withWeights(weights([1, 1, 1], [1]).reverse())],
+    ['NaN', 'E_NON_FINITE', () => withWeights(weights([1, 1, 1], [Number.NaN]))],
+    ['+Inf', 'E_NON_FINITE', () => withWeights(weights([1, Number.POSITIVE_INFINITY, 1], [1]))],
+    ['-Inf', 'E_NON_FINITE', () => withWeights(weights([1, 1, 1], [Number.NEGATIVE_INFINITY]))],
+  ];
+
+  for (const [label, code, bad] of cases) {
+    it(`${label} → ${code}`, () => {
+      const agg = fedAvg.beginRound(ctx());
+      expect(agg.accept(A())).toEqual({ accepted: true });
+      const verdict = agg.accept(bad());
+      expect(verdict.accepted).toBe(false);
+      if (!verdict.accepted) {
+        expect(verdict.code).toBe(code);
+        expect(verdict.reason.length).toBeGreaterThan(0);
+      }
+      expect(agg.accepted).toBe(1);
+      expect(agg.accept(B())).toEqual({ accepted: true });
+      const r = agg.finalize();
+      expect(values(r)).toEqual([[4, 5, 6], [17.5]]);
+      expect(r?.totalExamples).toBe(4);
+      expect(r?.contributors).toBe(2);
+    });
+  }
+
+  it('a site rejected for a bad update may not be counted as a duplicate (it was never accepted)', () => {
+    const agg = fedAvg.beginRound(ctx());
+    agg.accept(A());
+    expect(agg.accept(withWeights(weights([1, 1, 1], [Number.NaN]))).accepted).toBe(false);
+    // C retries with a valid update: accepted.
+    expect(agg.accept(update('C', 4, [-4, 0, 2], [0]))).toEqual({ accepted: true });
+    agg.accept(B());
+    expect(values(agg.finalize())).toEqual([[0, 2.5, 4], [8.75]]);
+  });
+});

@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../shared/canonical-json.js';
+import {
+  computeEntryHash,
+  GENESIS_PREV_HASH,
+  hashConfig,
+  sealEntry,
+  verifyChain,
+  type LedgerEntry,
+  type UnsignedEntry,
+} from '../../shared/ledger.js';
+
+const hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+function buildChain(n = 4): LedgerEntry[] {
+  const chain: LedgerEntry[] = [];
+  let prevHash = GENESIS_PREV_HASH;
+  let parent: string | null = null;
+  for (let i = 0; i < n; i++) {
+    const modelHash = hex(`model-${i}`);
+    const entry = sealEntry({
+      index: i,
+      prevHash,
+      runId: 'run-abc',
+      round: i,
+      modelHash,
+      parentModelHash: parent,
+      participants:
+        i === 0
+          ? []
+          : [
+              { siteId: 'site-a', numExamples: 120 + i, updateHash: hex(`a-${i}`) },
+              { siteId: 'site-b', numExamples: 80, updateHash: hex(`b-${i}`) },
+            ],
+      configHash: hashConfig({ rounds: 3, lr: 0.01 }),
+      metrics: i === 0 ? {} : { trainLoss: 1 / (i + 1), evalMae: 7.25 - i },
+      createdAt: `2025-01-0${i + 1}T00:00:00.000Z`,
+    });
+    chain.push(entry);
+    prevHash = entry.entryHash;
+    parent = modelHash;
+  }
+  return chain;
+}
+
+function copy(chain: LedgerEntry[]): LedgerEntry[] {
+  return structuredClone(chain);
+}
+
+/** Changes one hex digit: '0'→'1', anything else → '0'. */
+function flipHex(h: string, at = 10): string {
+  return h.slice(0, at) + (h[at] === '0' ? '1' : '0') + h.slice(at + 1);
+}
+
+type Tamper = (e: LedgerEntry) => void;
+
+const TAMPERS: Record<string, Tamper> = {
+  index: (e) => {
+    e.index += 1;
+  },
+  prevHash: (e) => {
+    e.prevHash = flipHex(e.prevHash);
+  },
+  runId: (e) => {
+    e.runId = 'run-abd';
+  },
+  round: (e) => {
+    e.round += 1;
+  },
+  modelHash: (e) => {
+    e.modelHash = flipHex(e.modelHash);
+  },
+  parentModelHash: (e) => {
+    e.parentModelHash = e.parentModelHash === null ? hex('x') : flipHex(e.parentModelHash, 63);
+  },
+  'parentModelHash → null': (e) => {
+    e.parentModelHash = e.parentModelHash === null ? hex('x') : null;
+  },
+  'participants[0].siteId': (e) => {
+    const p = e.participants[0];
+    if (p === undefined) e.participants.push({ siteId: 'site-a', numExamples: 1, updateHash: hex('p') });
+    else p.siteId = 'site-A';
+  },
+  'participants[1].numExamples': (e) => {
+    const p = e.participants[1];
+    if (p === undefined) e.participants.push({ siteId: 'site-a', numExamples: 1, updateHash: hex('p') });
+    else p.numExamples += 1;
+  },
+  'participants[0].updateHash': (e) => {
+    const p = e.participants[0];
+    if (p === undefined) e.participants.push({ siteId: 'site-a', numExamples: 1, updateHash: hex('p') });
+    else p.updateHash = flipHex(p.updateHash, 0);
+  },
+  'participants order': (e) => {
+    if (e.participants.length < 2) e.participants.push({ siteId: 'site-z', numExamples: 1, updateHash: hex('z') });
+    else e.participants.reverse();
+  },
+  'participants dropped': (e) => {
+    if (e.participants.length === 0) e.participants.push({ siteId: 'site-z', numExamples: 1, updateHash: hex('z') });
+    else e.participants.pop();
+  },
+  configHash: (e) => {
+    e.configHash = flipHex(e.configHash, 63);
+  },
+  'metrics value': (e) => {
+    e.metrics = { ...e.metrics, trainLoss: (e.metrics.trainLoss ?? 0) + 1e-9 };
+  },
+  'metrics key added': (e) => {
+    e.metrics = { ...e.metrics, extra: 0 };
+  },
+  createdAt: (e) => {
+    e.createdAt = e.createdAt.replace('T00', 'T01');
+  },
+  entryHash: (e) => {
+    e.entryHash = flipHex(e.entryHash, 5);
+  },
+  'metrics NaN (cannot be encoded)': (e) => {
+    e.metrics = { ...e.metrics, trainLoss: Number.NaN };
+  },
+};
+
+describe('ledger chain', () => {
+  it('a sealed chain of 4 verifies with its head hash', () => {
+    const chain = buildChain();
+    expect(chain.map((e) => e.index)).toEqual([0, 1, 2, 3]);
+    expect(chain[0]!.prevHash).toBe(GENESIS_PREV_HASH);
+    for (let i = 1; i < 4; i++) expect(chain[i]!.prevHash).toBe(chain[i - 1]!.entryHash);
+    expect(verifyChain(chain)).toEqual({ ok: true, length: 4, headHash: chain[3]!.entryHash });
+    expect(verifyChain([])).toEqual({ ok: true, length: 0, headHash: GENESIS_PREV_HASH });
+    // A replica resuming after entry 1 checks only the rest.
+    expect(verifyChain(chain.slice(2), chain[1]!)).toEqual({ ok: true, length: 4, headHash: chain[3]!.entryHash });
+  });
+
+  for (const [field, tamper] of Object.entries(TAMPERS)) {
+    it(`a change to ${field} of entry 2 is caught at index 2; of entry 0 at index 0`, () => {
+      const chain = copy(buildChain());
+      const before = JSON.stringify(chain[2]);
+      tamper(chain[2]!);
+      expect(JSON.stringify(chain[2])).not.toBe(before); // the tamper did change something
+      const r = verifyChain(chain);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.badIndex).toBe(2);
+
+      const chain0 = copy(buildChain());
+      tamper(chain0[0]!);
+      const r0 = verifyChain(chain0);
+      expect(r0.ok).toBe(false);
+      if (!r0.ok) expect(r0.badIndex).toBe(0);
+    });
+  }
+
+  it('a re-sealed tampered entry is caught at the next entry', () => {
+    const chain = copy(buildChain());
+    const { entryHash: _drop, ...body } = chain[2]!;
+    chain[2] = sealEntry({ ...body, metrics: { trainLoss: 0 } });
+    const r = verifyChain(chain);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.badIndex).toBe(3);
+  });
+
+  it('dropping an entry is caught', () => {
+    const chain = copy(buildChain());
+    chain.splice(2, 1);
+    const r = verifyChain(chain);
+    expect(r).toMatchObject({ ok: false, badIndex: 2 });
+    const first = copy(buildChain()).slice(1);
+    expect(verifyChain(first)).toMatchObject({ ok: false, badIndex: 0 });
+  });
+
+  it('swapping two entries is caught', () => {
+    const chain = copy(buildChain());
+    [chain[1], chain[2]] = [chain[2]!, chain[1]!];
+    expect(verifyChain(chain)).toMatchObject({ ok: false, badIndex: 1 });
+  });
+
+  it('an appended forged entry with the right prevHash but a wrong entryHash is caught', () => {
+    const chain = copy(buildChain());
+    const forged = sealEntry({
+      index: 4,
+      prevHash: chain[3]!.entryHash,
+      runId: 'run-abc',
+      round: 4,
+      modelHash: hex('model-4'),
+      parentModelHash: chain[3]!.modelHash,
+      participants: [],
+      configHash: chain[3]!.configHash,
+      metrics: {},
+      createdAt: '2025-01-05T00:00:00.000Z',
+    });
+    expect(verifyChain([...chain, forged])).toMatchObject({ ok: true, length: 5 }); // control
+    const bad = { ...forged, entryHash: hex('anything') };
+    expect(verifyChain([...chain, bad])).toMatchObject({ ok: false, badIndex: 4, length: 4 });
+  });
+});
+
+describe('computeEntryHash', () => {
+  const chain = buildChain();
+  const { entryHash, ...unsigned } = chain[2]!;
+
+  it('is what sealEntry stored, and ignores the entryHash field itself', () => {
+    expect(computeEntryHash(unsigned)).toBe(entryHash);
+    expect(computeEntryHash(chain[2]!)).toBe(entryHash);
+  });
+
+  it('is domain separated: differs from plain SHA-256 of the canonical JSON', () => {
+    const plain = createHash('sha256').update(canonicalJson(unsigned)).digest('hex');
+    expect(entryHash).not.toBe(plain);
+    const tagged = createHash('sha256')
+      .update('fedrx/ledger-entry/v1\0' + canonicalJson(unsigned))
+      .digest('hex');
+    expect(entryHash).toBe(tagged);
+  });
+
+  it('does not depend on key order of the entry or its metrics', () => {
+    const reordered: UnsignedEntry = {
+      metrics: { evalMae: unsigned.metrics.evalMae!, trainLoss: unsigned.metrics.trainLoss! },
+      createdAt: unsigned.createdAt,
+      configHash: unsigned.configHash,
+      participants: unsigned.participants.map((p) => ({ updateHash: p.updateHash, numExamples: p.numExamples, siteId: p.siteId })),
+      parentModelHash: unsigned.parentModelHash,
+      modelHash: unsigned.modelHash,
+      round: unsigned.round,
+      runId: unsigned.runId,
+      prevHash: unsigned.prevHash,
+      index: unsigned.index,
+    };
+    expect(computeEntryHash(reordered)).toBe(entryHash);
+  });
+});
+
+describe('hashConfig', () => {
+  it('is key-order independent and value sensitive', () => {
+    const a = hashConfig({ rounds: 3, training: { lr: 0.01, seed: 1 }, study: { name: 's' } });
+    const b = hashConfig({ study: { name: 's' }, training: { seed: 1, lr: 0.01 }, rounds: 3 });
+    expect(a).toBe(b);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashConfig({ rounds: 4, training: { lr: 0.01, seed: 1 }, study: { name: 's' } })).not.toBe(a);
+    expect(a).not.toBe(createHash('sha256').update(canonicalJson({ rounds: 3, training: { lr: 0.01, seed: 1 }, study: { name: 's' } })).digest('hex'));
+  });
+});

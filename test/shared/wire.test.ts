@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { FedrxError } from '../../shared/errors.js';
+import { encodeFrame } from '../../shared/tensor-codec.js';
+import { decodeUpdateFrame, parseAgentMessage, PROTOCOL_VERSION } from '../../shared/wire.js';
+
+function codeOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof FedrxError ? e.code : `not a FedrxError: ${String(e)}`;
+  }
+  return 'no error';
+}
+
+const HEAD = 'f'.repeat(64);
+const hello = (over: Record<string, unknown> = {}): string =>
+  JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, siteId: 'site-a.1', replica: { length: 0, headHash: HEAD }, ...over });
+
+describe('parseAgentMessage', () => {
+  it('a valid hello parses', () => {
+    expect(PROTOCOL_VERSION).toBe(1);
+    const m = parseAgentMessage(hello({ token: 't0k', backend: 'wasm' }));
+    expect(m).toEqual({ type: 'hello', v: 1, siteId: 'site-a.1', token: 't0k', backend: 'wasm', replica: { length: 0, headHash: HEAD } });
+  });
+
+  it('garbage text → E_BAD_JSON', () => {
+    expect(codeOf(() => parseAgentMessage('{"type":"hello"'))).toBe('E_BAD_JSON');
+    expect(codeOf(() => parseAgentMessage('hello'))).toBe('E_BAD_JSON');
+    expect(codeOf(() => parseAgentMessage(''))).toBe('E_BAD_JSON');
+  });
+
+  it('wrong v → E_PROTOCOL_VERSION', () => {
+    expect(codeOf(() => parseAgentMessage(hello({ v: 2 })))).toBe('E_PROTOCOL_VERSION');
+    expect(codeOf(() => parseAgentMessage(hello({ v: '1' })))).toBe('E_PROTOCOL_VERSION');
+    expect(codeOf(() => parseAgentMessage(hello({ v: undefined })))).toBe('E_PROTOCOL_VERSION');
+  });
+
+  it('hello missing siteId → E_BAD_MESSAGE', () => {
+    expect(codeOf(() => parseAgentMessage(hello({ siteId: undefined })))).toBe('E_BAD_MESSAGE');
+  });
+
+  it('siteId with spaces (or otherwise outside [A-Za-z0-9._:-]) → E_BAD_MESSAGE', () => {
+    expect(codeOf(() => parseAgentMessage(hello({ siteId: 'site a' })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(hello({ siteId: ' site-a' })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(hello({ siteId: 'site/a' })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(hello({ siteId: '' })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(hello({ siteId: 'x'.repeat(129) })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(hello({ siteId: 'x'.repeat(128) })))).toBe('no error');
+  });
+
+  it('other schema violations → E_BAD_MESSAGE', () => {
+    expect(codeOf(() => parseAgentMessage(hello({ extra: 1 })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(hello({ replica: { length: 0, headHash: 'F'.repeat(64) } })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(hello({ type: 'helo' })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage('"hello"'))).toBe('E_BAD_MESSAGE');
+  });
+});
+
+describe('decodeUpdateFrame', () => {
+  const header = {
+    v: 1,
+    kind: 'update',
+    runId: 'run-1',
+    round: 0,
+    siteId: 'site-a',
+    baseModelHash: 'a'.repeat(64),
+    updateHash: 'b'.repeat(64),
+    numExamples: 12,
+    trainLoss: 0.5,
+  };
+  const weights = [{ name: 'w', shape: [2], data: new Float32Array([1, 2]) }];
+
+  it('a complete update frame decodes (control)', () => {
+    const d = decodeUpdateFrame(encodeFrame(header, weights));
+    expect(d.header.updateHash).toBe('b'.repeat(64));
+    expect(d.header.tensors).toEqual([{ name: 'w', shape: [2] }]);
+    expect(Array.from(d.weights[0]!.data)).toEqual([1, 2]);
+  });
+
+  it('a header missing updateHash → E_FRAME_HEADER', () => {
+    const { updateHash: _omit, ...rest } = header;
+    expect(codeOf(() => decodeUpdateFrame(encodeFrame(rest, weights)))).toBe('E_FRAME_HEADER');
+  });
+
+  it('other header faults', () => {
+    expect(codeOf(() => decodeUpdateFrame(encodeFrame({ ...header, v: 2 }, weights)))).toBe('E_PROTOCOL_VERSION');
+    expect(codeOf(() => decodeUpdateFrame(encodeFrame({ ...header, kind: 'train' }, weights)))).toBe('E_FRAME_HEADER');
+    expect(codeOf(() => decodeUpdateFrame(encodeFrame({ ...header, extra: true }, weights)))).toBe('E_FRAME_HEADER');
+    expect(codeOf(() => decodeUpdateFrame(encodeFrame({ ...header, siteId: 'site a' }, weights)))).toBe('E_FRAME_HEADER');
+    expect(codeOf(() => decodeUpdateFrame(encodeFrame(header, weights), 1))).toBe('E_FRAME_OVERSIZED');
+  });
+});
