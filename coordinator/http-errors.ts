@@ -16,9 +16,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isFedrxError(err)) {
-      const status = STATUS[err.code] ?? 500;
-      if (status >= 500) req.log.error(err);
-      return reply.status(status).send({ error: status >= 500 ? { code: 'E_INTERNAL', message: 'internal error' } : err.toJSON() });
+      const status = STATUS[err.code];
+      if (status !== undefined) return reply.status(status).send({ error: err.toJSON() });
+      // A coded error with no public status is a server fault: its details stay in the log.
+      req.log.error(err);
+      return reply.status(500).send({ error: { code: 'E_INTERNAL', message: 'internal error' } });
     }
     if (err.validation !== undefined) {
       return reply.status(400).send({ error: { code: 'E_BAD_REQUEST', message: `${err.validationContext ?? 'request'} ${err.message.replace(/^(body|params|querystring)\s*/, '')}` } });

@@ -1,0 +1,104 @@
+// REST API through Fastify's inject on a real app and SQLite file: bad bodies get coded 4xx
+// errors; predictions answer with the model hash and ledger entry they came from.
+
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCoordinator, type Coordinator } from '../../coordinator/app.js';
+import { hashConfig } from '../../shared/ledger.js';
+import { hashWeights } from '../../shared/model-hash.js';
+import { RUN_DEFAULTS, type RunConfig } from '../../shared/run-config.js';
+import type { Weights } from '../../shared/tensors.js';
+import { tempDir } from '../helpers/temp.js';
+import { TINY_STUDY } from '../helpers/tiny-study.js';
+
+let c: Coordinator;
+let runId: string;
+let modelHash: string;
+
+beforeAll(async () => {
+  c = await buildCoordinator({ db: join(tempDir('routes'), 'c.sqlite'), log: () => {} });
+  // A committed model written straight through the store: y = 2·x1 + 3·[g = b] + 1.
+  const config: RunConfig = { ...RUN_DEFAULTS, study: TINY_STUDY };
+  const run = c.store.createRun(config, hashConfig(config));
+  runId = run.id;
+  const weights: Weights = [
+    { name: 'dense0/kernel', shape: [2, 1], data: new Float32Array([2, 3]) },
+    { name: 'dense0/bias', shape: [1], data: new Float32Array([1]) },
+  ];
+  modelHash = hashWeights(weights);
+  c.store.commitRound({
+    runId, round: 1, startedAt: new Date().toISOString(), modelHash, weights, metrics: { sites: 1 }, sites: [],
+    entry: { parentModelHash: null, participants: [], configHash: run.configHash },
+  });
+});
+
+afterAll(async () => {
+  await c.close();
+});
+
+const post = (url: string, payload: unknown) => c.app.inject({ method: 'POST', url, payload: payload as object });
+
+describe('REST API', () => {
+  it('healthz reports the ledger head', async () => {
+    const res = await c.app.inject({ url: '/healthz' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ ok: true, ledger: { length: 1 } });
+  });
+
+  it.each([
+    [{ rounds: 0 }, /rounds/],
+    [{ rounds: 'many' }, /rounds/],
+    [{ minSites: -1 }, /minSites/],
+    [{ lr: 0 }, /lr/],
+    [{ colour: 'blue' }, /additional/],
+    [{ study: 'no-such-study' }, /no study named no-such-study/],
+    [{ study: { ...TINY_STUDY, features: [] } }, /features|study/],
+    [{ study: { ...TINY_STUDY, target: { ...TINY_STUDY.target, name: 'x1' } } }, /x1.*twice/],
+  ])('POST /v1/runs refuses %j with E_BAD_REQUEST', async (body, message) => {
+    const res = await post('/v1/runs', body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('E_BAD_REQUEST');
+    expect(res.json().error.message).toMatch(message);
+  });
+
+  it('POST /v1/runs refuses a body that is not JSON', async () => {
+    const res = await c.app.inject({ method: 'POST', url: '/v1/runs', payload: '{oops', headers: { 'content-type': 'application/json' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('E_BAD_REQUEST');
+  });
+
+  it('GET /v1/runs/:id: 404 for an unknown run, 400 for a malformed id', async () => {
+    expect((await c.app.inject({ url: '/v1/runs/run-00000000' })).json().error.code).toBe('E_NOT_FOUND');
+    expect((await c.app.inject({ url: '/v1/runs/../../etc' })).statusCode).toBe(404);
+    expect((await c.app.inject({ url: '/v1/runs/RUN;drop' })).json().error.code).toBe('E_BAD_REQUEST');
+    const res = await c.app.inject({ url: `/v1/runs/${runId}` });
+    expect(res.json()).toMatchObject({ id: runId, study: 'tiny', rounds: [{ round: 1, modelHash }] });
+  });
+
+  it('POST /v1/predict answers with the model hash and ledger entry', async () => {
+    const res = await post('/v1/predict', { runId, features: { x1: 4, g: 'b' } });
+    expect(res.statusCode).toBe(200);
+    const entry = c.store.ledger.get(0)!;
+    expect(res.json()).toEqual({ prediction: 12, runId, round: 1, modelHash, ledgerIndex: 0, entryHash: entry.entryHash });
+    // Strings are parsed the same way a site's CSV cells are.
+    expect((await post('/v1/predict', { modelHash, features: { x1: '-1', g: 'a' } })).json().prediction).toBe(-1);
+  });
+
+  it('POST /v1/predict names a missing or bad feature, never echoing its value', async () => {
+    let res = await post('/v1/predict', { runId, features: { g: 'b' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'E_MISSING_FEATURE', details: { feature: 'x1' } });
+    res = await post('/v1/predict', { runId, features: { x1: 4, g: 'secret-level' } });
+    expect(res.json().error).toMatchObject({ code: 'E_BAD_FEATURE', details: { feature: 'g', problem: 'unknown-level' } });
+    expect(res.body).not.toContain('secret-level');
+    res = await post('/v1/predict', { runId, features: { x1: 1e9, g: 'a' } });
+    expect(res.json().error.details).toEqual({ feature: 'x1', problem: 'out-of-range' });
+  });
+
+  it('POST /v1/predict: 404 without a model, 400 for a malformed body', async () => {
+    expect((await post('/v1/predict', { modelHash: 'f'.repeat(64), features: {} })).json().error.code).toBe('E_NO_MODEL');
+    expect((await post('/v1/predict', { runId: 'run-99999999', features: {} })).json().error.code).toBe('E_NOT_FOUND');
+    expect((await post('/v1/predict', { features: 'x' })).json().error.code).toBe('E_BAD_REQUEST');
+    expect((await post('/v1/predict', { features: { x1: { nested: 1 } } })).json().error.code).toBe('E_BAD_REQUEST');
+  });
+});

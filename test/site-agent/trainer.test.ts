@@ -1,0 +1,163 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hashWeights } from '../../shared/model-hash.js';
+import { denseLayers, weightSpecs, type DenseLayer } from '../../shared/model-spec.js';
+import type { TrainingSettings } from '../../shared/run-config.js';
+import { inputDim, outputDim, type Study } from '../../shared/study.js';
+import type { Weights } from '../../shared/tensors.js';
+import { loadTf, type Tf } from '../../site-agent/backend.js';
+import type { DataPart } from '../../site-agent/local-data.js';
+import { evaluateLocal, trainLocal } from '../../site-agent/trainer.js';
+import { gaussian } from './helpers.js';
+
+let tf: Tf;
+beforeAll(async () => {
+  ({ tf } = await loadTf());
+});
+
+const num = (name: string) => ({ kind: 'numeric' as const, name, min: -100, max: 100, center: 0, scale: 1 });
+
+/** y = 10 + 2·(2x1 − x2 + 0.5x3) + noise, in mg; the model sees (y − 10)/2. */
+const linearStudy: Study = {
+  name: 'linear',
+  task: 'regression',
+  features: [num('x1'), num('x2'), num('x3')],
+  target: { name: 'y', transform: 'identity', min: -1000, max: 1000, center: 10, scale: 2 },
+  model: { type: 'linear' },
+  holdout: { fraction: 0.2, seed: 1 },
+};
+
+function linearData(n: number, seed: number): DataPart {
+  const g = gaussian(seed);
+  const x = new Float32Array(n * 3);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const [a, b, c] = [g(), g(), g()];
+    x.set([a, b, c], i * 3);
+    y[i] = 2 * a - b + 0.5 * c + 0.1 * g();
+  }
+  return { x, y, n };
+}
+
+function classData(n: number, k: number, seed: number): DataPart {
+  // k well separated blobs in 2-D.
+  const g = gaussian(seed);
+  const x = new Float32Array(n * 2);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = i % k;
+    const angle = (2 * Math.PI * c) / k;
+    x.set([3 * Math.cos(angle) + 0.5 * g(), 3 * Math.sin(angle) + 0.5 * g()], i * 2);
+    y[i] = c;
+  }
+  return { x, y, n };
+}
+
+function zeros(study: Study): Weights {
+  return weightSpecs(study.model, inputDim(study), outputDim(study)).map((s) => ({
+    name: s.name,
+    shape: s.shape,
+    data: new Float32Array(s.shape.reduce((a, b) => a * b, 1)),
+  }));
+}
+
+const layersOf = (study: Study): DenseLayer[] => denseLayers(study.model, inputDim(study), outputDim(study));
+const settings = (over: Partial<TrainingSettings> = {}): TrainingSettings => ({
+  localEpochs: 20,
+  lr: 0.05,
+  batchSize: 16,
+  optimizer: 'adam',
+  seed: 3,
+  ...over,
+});
+const distance = (a: Weights, b: Weights): number =>
+  Math.sqrt(a.reduce((s, t, i) => s + t.data.reduce((u, v, j) => u + (v - b[i]!.data[j]!) ** 2, 0), 0));
+
+describe('trainLocal / evaluateLocal', () => {
+  const layers = layersOf(linearStudy);
+  const train = linearData(200, 1);
+  const test = linearData(50, 2);
+
+  it('lowers the loss on a linear problem and beats predicting the mean', async () => {
+    const global = zeros(linearStudy);
+    const before = evaluateLocal(tf, linearStudy, layers, global, test);
+    const result = await trainLocal(tf, linearStudy, layers, global, train, settings());
+    const after = evaluateLocal(tf, linearStudy, layers, result.weights, test);
+    expect(result.numExamples).toBe(200);
+    expect(before.numExamples).toBe(50);
+    expect(result.trainLoss).toBeLessThan(0.05);
+    expect(after.loss).toBeLessThan(before.loss / 20);
+    // MAE is in the target's unit: the mean's MAE, with y = 10 + 2·z.
+    const mean = test.y.reduce((s, v) => s + v, 0) / test.n;
+    const maeOfMean = (test.y.reduce((s, v) => s + Math.abs(v - mean), 0) / test.n) * 2;
+    expect(after.metric).toBeLessThan(maeOfMean / 5);
+    expect(after.metric).toBeLessThan(0.5);
+    // The learnt kernel is the generating one.
+    expect([...result.weights[0]!.data].map((v) => Math.round(v * 10) / 10)).toEqual([2, -1, 0.5]);
+  });
+
+  it('trains with plain SGD too', async () => {
+    const result = await trainLocal(tf, linearStudy, layers, zeros(linearStudy), train, settings({ optimizer: 'sgd', lr: 0.05 }));
+    expect(result.trainLoss).toBeLessThan(0.05);
+  });
+
+  it('is reproducible for a seed and changes with it', async () => {
+    const a = await trainLocal(tf, linearStudy, layers, zeros(linearStudy), train, settings({ localEpochs: 2 }));
+    const b = await trainLocal(tf, linearStudy, layers, zeros(linearStudy), train, settings({ localEpochs: 2 }));
+    const c = await trainLocal(tf, linearStudy, layers, zeros(linearStudy), train, settings({ localEpochs: 2, seed: 4 }));
+    expect(hashWeights(a.weights)).toBe(hashWeights(b.weights));
+    expect(hashWeights(a.weights)).not.toBe(hashWeights(c.weights));
+  });
+
+  it('a huge proximal mu keeps the weights near the global model', async () => {
+    const global = zeros(linearStudy);
+    global[0]!.data.set([0.3, 0.3, 0.3]);
+    const run = (mu: number) => trainLocal(tf, linearStudy, layers, global, train, settings(), mu);
+    const [free, small, held] = [await run(0), await run(0.01), await run(1e4)];
+    expect(distance(free.weights, global)).toBeGreaterThan(2); // the data pulls toward (2, −1, 0.5)
+    expect(distance(small.weights, global)).toBeGreaterThan(1.5);
+    // At the optimum ‖w − w_global‖ = ‖∇loss‖/mu, a few 1e-4 here.
+    expect(distance(held.weights, global)).toBeLessThan(0.01);
+  });
+
+  it('reports accuracy for binary and multi-class classification', async () => {
+    for (const classes of [['no', 'yes'], ['a', 'b', 'c']]) {
+      const study: Study = {
+        name: 'blobs',
+        task: 'classification',
+        features: [num('u'), num('v')],
+        target: { name: 'label', classes },
+        model: { type: 'mlp', hidden: [8], activation: 'tanh' },
+        holdout: { fraction: 0.2, seed: 1 },
+      };
+      const ls = layersOf(study);
+      // Small random start: an all-zero MLP has no gradient through its hidden layer.
+      const g = gaussian(9);
+      const global = zeros(study).map((t) => ({ ...t, data: t.data.map(() => 0.3 * g()) }));
+      const before = evaluateLocal(tf, study, ls, global, classData(90, classes.length, 8));
+      const result = await trainLocal(tf, study, ls, global, classData(300, classes.length, 7), settings({ localEpochs: 15 }));
+      const after = evaluateLocal(tf, study, ls, result.weights, classData(90, classes.length, 8));
+      expect(after.loss).toBeLessThan(before.loss);
+      expect(after.metric).toBeGreaterThan(0.95);
+      expect(after.metric).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('fails with E_TRAINING_FAILED instead of returning non-finite weights', async () => {
+    const wild = linearData(200, 5);
+    for (let i = 0; i < wild.x.length; i++) wild.x[i]! *= 50;
+    await expect(
+      trainLocal(tf, linearStudy, layers, zeros(linearStudy), wild, settings({ optimizer: 'sgd', lr: 10, localEpochs: 50 })),
+    ).rejects.toMatchObject({ code: 'E_TRAINING_FAILED' });
+  });
+
+  it('leaves no tensors behind across rounds', async () => {
+    let global = zeros(linearStudy);
+    await trainLocal(tf, linearStudy, layers, global, train, settings({ localEpochs: 1 })); // warm-up
+    const start = tf.memory().numTensors;
+    for (let round = 0; round < 3; round++) {
+      global = (await trainLocal(tf, linearStudy, layers, global, train, settings({ localEpochs: 1 }), 0.1)).weights;
+      evaluateLocal(tf, linearStudy, layers, global, test);
+    }
+    expect(tf.memory().numTensors).toBe(start);
+  });
+});
