@@ -1,8 +1,9 @@
 // Round benchmark: aggregation, transfer and hashing of a ~1M-parameter float32 model.
 //   node bin/run-ts.mjs bench/round.ts          (npm run bench:round)
 // Every figure is printed next to a baseline measured in the same run and as a ratio to it; no
-// figure is compared with a fixed threshold. Medians of >= 5 timed repetitions after warm-up.
-// Writes the figures to bench-out/round.json.
+// figure is compared with a fixed threshold. Medians of 7 timed repetitions after 2 warm-ups, a
+// candidate interleaved with its baseline. Transfer clients and servers share this process (one
+// event loop), for ws and raw TCP alike. Writes the figures to bench-out/round.json.
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -33,8 +34,8 @@ const SPECS: TensorSpec[] = [
 const PARAMS = SPECS.reduce((n, s) => n + sizeOf(s.shape), 0); // 1,000,900
 const MODEL_BYTES = PARAMS * 4;
 const SITE_COUNTS = [10, 50] as const;
-const REPS = 5;
-const WARMUP = 1;
+const REPS = 7;
+const WARMUP = 2;
 const K_FRAMES = 20;
 const MB = 1e6;
 const HASH_A = 'a'.repeat(64);
@@ -91,12 +92,33 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Runs `once` (which returns the seconds it timed) WARMUP + reps times; median of the timed ones. */
-async function timed(once: () => number | Promise<number>, reps = REPS): Promise<{ median: number; samples: number[] }> {
-  for (let i = 0; i < WARMUP; i++) await once();
-  const samples: number[] = [];
-  for (let i = 0; i < reps; i++) samples.push(await once());
-  return { median: median(samples), samples };
+type Once = () => number | Promise<number>;
+interface Timing {
+  median: number;
+  samples: number[];
+}
+
+/**
+ * Runs each function (which returns the seconds it timed) WARMUP times, then `reps` rounds in
+ * which every function runs once, in an order rotated each round: a candidate and its baseline are
+ * interleaved so both see the same background load. Median per function.
+ */
+async function timedTogether<K extends string>(fns: Record<K, Once>, reps = REPS): Promise<Record<K, Timing>> {
+  const keys = Object.keys(fns) as K[];
+  for (const k of keys) for (let i = 0; i < WARMUP; i++) await fns[k]();
+  const samples = new Map<K, number[]>(keys.map((k) => [k, []]));
+  for (let r = 0; r < reps; r++) {
+    for (let j = 0; j < keys.length; j++) {
+      const k = keys[(r + j) % keys.length]!;
+      samples.get(k)!.push(await fns[k]());
+    }
+  }
+  const out = {} as Record<K, Timing>;
+  for (const k of keys) {
+    const xs = samples.get(k)!;
+    out[k] = { median: median(xs), samples: xs };
+  }
+  return out;
 }
 
 const secondsSince = (t0: number): number => (performance.now() - t0) / 1000;
@@ -199,26 +221,27 @@ async function aggregationThroughput(n: number): Promise<AggFigure> {
   const ctx = roundContext(global, sites);
   let sink = 0;
 
-  const fed = await timed(() => {
-    const t0 = performance.now();
-    const agg = fedAvg.beginRound(ctx);
-    for (const u of updates) {
-      const v = agg.accept(u);
-      if (!v.accepted) throw new Error(`bench update refused: ${v.reason}`);
-    }
-    const r = agg.finalize();
-    const s = secondsSince(t0);
-    sink += r?.weights[0]?.data[0] ?? 0;
-    return s;
-  });
-
   const dst = global.map((t) => new Float32Array(t.data.length));
-  const set = await timed(() => {
-    const t0 = performance.now();
-    for (const u of updates) u.weights.forEach((t, k) => dst[k]!.set(t.data));
-    const s = secondsSince(t0);
-    sink += dst[0]![0]!;
-    return s;
+  const { fed, set } = await timedTogether({
+    fed: () => {
+      const t0 = performance.now();
+      const agg = fedAvg.beginRound(ctx);
+      for (const u of updates) {
+        const v = agg.accept(u);
+        if (!v.accepted) throw new Error(`bench update refused: ${v.reason}`);
+      }
+      const r = agg.finalize();
+      const s = secondsSince(t0);
+      sink += r?.weights[0]?.data[0] ?? 0;
+      return s;
+    },
+    set: () => {
+      const t0 = performance.now();
+      for (const u of updates) u.weights.forEach((t, k) => dst[k]!.set(t.data));
+      const s = secondsSince(t0);
+      sink += dst[0]![0]!;
+      return s;
+    },
   });
   if (Number.isNaN(sink)) console.log('(sink)');
 
@@ -450,8 +473,10 @@ async function transfer(): Promise<TransferFigure> {
   try {
     const [wsOne] = await wsB.connect(1);
     const [netOne] = await netB.connect(1);
-    const ws1 = await timed(() => wsRound([wsOne!], frame, K_FRAMES));
-    const net1 = await timed(() => netRound([netOne!], frame, K_FRAMES));
+    const { ws: ws1, net: net1 } = await timedTogether({
+      ws: () => wsRound([wsOne!], frame, K_FRAMES),
+      net: () => netRound([netOne!], frame, K_FRAMES),
+    });
     const single = {
       frames: K_FRAMES,
       wsMBps: mbps(frame.length * K_FRAMES, ws1.median),
@@ -466,8 +491,10 @@ async function transfer(): Promise<TransferFigure> {
     for (const n of SITE_COUNTS) {
       const wsClients = await wsB.connect(n);
       const netClients = await netB.connect(n);
-      const w = await timed(() => wsRound(wsClients, frame, 1));
-      const t = await timed(() => netRound(netClients, frame, 1));
+      const { ws: w, net: t } = await timedTogether({
+        ws: () => wsRound(wsClients, frame, 1),
+        net: () => netRound(netClients, frame, 1),
+      });
       const wsMBps = mbps(frame.length * n, w.median);
       const netMBps = mbps(frame.length * n, t.median);
       concurrent.push({ sites: n, wsMBps, netMBps, ratio: wsMBps / netMBps });
@@ -501,9 +528,14 @@ async function hashing(): Promise<HashFigure> {
     for (let i = 0; i < iters; i++) sink = f();
     return secondsSince(t0) / iters;
   };
-  const hw = await timed(loop(16, () => hashWeights(weights)), 7);
-  const nc = await timed(loop(16, () => createHash('sha256').update(bytes).digest('hex')), 7);
-  const nb = await timed(loop(2, () => String(sha256(bytes)[0])), 5);
+  const { hw, nc, nb } = await timedTogether(
+    {
+      hw: loop(16, () => hashWeights(weights)),
+      nc: loop(16, () => createHash('sha256').update(bytes).digest('hex')),
+      nb: loop(2, () => String(sha256(bytes)[0])),
+    },
+    7,
+  );
   if (sink.length === 0) console.log('(sink)');
   const rate = (s: number): number => bytes.byteLength / s / MB;
   return {
@@ -537,7 +569,7 @@ async function main(): Promise<void> {
   const bufferutil = bufferutilStatus();
   console.log(`fedrx round benchmark — node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), ${process.platform}/${process.arch}`);
   console.log(`model: ${SPECS.map((s) => `[${s.shape.join(',')}]`).join(' + ')} = ${PARAMS.toLocaleString('en-US')} float32 params (${mib(MODEL_BYTES)} MB)`);
-  console.log(`median of ${REPS}+ timed repetitions after ${WARMUP} warm-up; MB = 1e6 bytes; ratios are against the same-run baseline`);
+  console.log(`median of ${REPS} timed repetitions (interleaved with the baseline) after ${WARMUP} warm-ups; MB = 1e6 bytes; ratios are against the same-run baseline`);
   console.log(`bufferutil: ${bufferutil}; gc exposed: ${typeof gcFn === 'function'}`);
 
   // Memory in fresh child processes, so no other phase has raised the heap or RSS beforehand.
@@ -557,7 +589,7 @@ async function main(): Promise<void> {
   );
   table(
     `   Peak memory growth while aggregating, each update generated in the loop (one model = ${mib(MODEL_BYTES)} MB; fresh process per row)`,
-    ['sites', 'gc', 'RSS MB', 'RSS in models', 'ArrayBuffers MB', 'AB in models', 'N models MB'],
+    ['sites', 'gc', 'RSS MB', 'RSS in models', 'ArrayBuffers MB', 'AB in models', 'N updates alive MB'],
     memory.map((m) => [
       String(m.sites),
       m.gcMode,

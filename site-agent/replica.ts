@@ -6,7 +6,7 @@
 import { mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
-import { entryProblem, LedgerEntrySchema, verifyChain, type LedgerEntry } from '../shared/ledger.js';
+import { computeEntryHash, entryProblem, LedgerEntrySchema, verifyChain, type LedgerEntry } from '../shared/ledger.js';
 import { expectSchema } from '../shared/wire.js';
 
 export const REPLICA_FILE = 'ledger.jsonl';
@@ -85,7 +85,8 @@ export class Replica {
       const position = this.held.length + fresh.length;
       if (entry.index < position) {
         const known = entry.index < this.held.length ? this.held[entry.index]! : fresh[entry.index - this.held.length]!;
-        if (known.entryHash === entry.entryHash) continue;
+        // Same hash and contents that really hash to it: a re-send of what is held.
+        if (known.entryHash === entry.entryHash && computeEntryHash(entry) === entry.entryHash) continue;
         throw diverged('rewrite', entry.index, `entry ${entry.index} differs from the one this replica holds`);
       }
       if (entry.index > position) {

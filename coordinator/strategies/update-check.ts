@@ -1,7 +1,7 @@
 // The checks every update passes before any strategy folds it in. Pure; order matters only for
 // which reason is reported first (cheapest and most telling first).
 
-import { firstNonFinite, specMismatch } from '../../shared/tensors.js';
+import { firstNonFinite, sizeOf, specMismatch } from '../../shared/tensors.js';
 import type { AcceptResult, RoundContext, SiteUpdate } from './types.js';
 
 export function checkUpdate(ctx: RoundContext, alreadyIn: ReadonlySet<string>, u: SiteUpdate): AcceptResult {
@@ -15,6 +15,11 @@ export function checkUpdate(ctx: RoundContext, alreadyIn: ReadonlySet<string>, u
   }
   const mismatch = specMismatch(u.weights, ctx.globalWeights);
   if (mismatch !== null) return { accepted: false, code: 'E_SHAPE_MISMATCH', reason: mismatch };
+  // The declared shape must also match the data actually carried (a short array would be folded as zeros).
+  const ragged = u.weights.find((t) => t.data.length !== sizeOf(t.shape));
+  if (ragged !== undefined) {
+    return { accepted: false, code: 'E_SHAPE_MISMATCH', reason: `tensor ${ragged.name}: ${ragged.data.length} values for shape [${ragged.shape.join(',')}]` };
+  }
   const bad = firstNonFinite(u.weights);
   if (bad !== null) return { accepted: false, code: 'E_NON_FINITE', reason: `tensor ${bad[0]} holds a non-finite value at ${bad[1]}` };
   return { accepted: true };

@@ -131,6 +131,9 @@ describe('FedAvg rejections leave the running sum untouched', () => {
     ['too few tensors', 'E_SHAPE_MISMATCH', () => withWeights([weights([1, 1, 1], [1])[0]!])],
     ['too many tensors', 'E_SHAPE_MISMATCH', () => withWeights([...weights([1, 1, 1], [1]), { name: 'x', shape: [1], data: new Float32Array([1]) }])],
     ['tensors swapped', 'E_SHAPE_MISMATCH', () => withWeights(weights([1, 1, 1], [1]).reverse())],
+    // Declared shape right, data length wrong (was accepted and folded as zeros before the fix).
+    ['data shorter than its shape', 'E_SHAPE_MISMATCH', () => withWeights([{ name: 'w', shape: [3], data: new Float32Array([1e6]) }, weights([0, 0, 0], [1])[1]!])],
+    ['data longer than its shape', 'E_SHAPE_MISMATCH', () => withWeights([{ name: 'w', shape: [3], data: new Float32Array([1, 1, 1, 1]) }, weights([0, 0, 0], [1])[1]!])],
     ['NaN', 'E_NON_FINITE', () => withWeights(weights([1, 1, 1], [Number.NaN]))],
     ['+Inf', 'E_NON_FINITE', () => withWeights(weights([1, Number.POSITIVE_INFINITY, 1], [1]))],
     ['-Inf', 'E_NON_FINITE', () => withWeights(weights([1, 1, 1], [Number.NEGATIVE_INFINITY]))],

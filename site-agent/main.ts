@@ -1,0 +1,34 @@
+// The agent process: start, run until a signal, close cleanly.
+
+import { startAgent } from './agent.js';
+
+export async function runAgent(o: {
+  coordinatorUrl: string;
+  siteId: string;
+  dataFile: string;
+  token: string | undefined;
+  replicaDir: string;
+  columnMap: Record<string, string> | undefined;
+  fault: 'nan-update' | undefined;
+}): Promise<void> {
+  const log = (line: string): void => console.log(`[${o.siteId}] ${line}`);
+  const agent = await startAgent({
+    coordinatorUrl: o.coordinatorUrl,
+    siteId: o.siteId,
+    dataFile: o.dataFile,
+    replicaDir: o.replicaDir,
+    log,
+    ...(o.token === undefined ? {} : { token: o.token }),
+    ...(o.columnMap === undefined ? {} : { columnMap: o.columnMap }),
+    ...(o.fault === undefined ? {} : { fault: o.fault }),
+  });
+  const shutdown = (signal: string): void => {
+    log(`${signal}: closing`);
+    agent.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}

@@ -1,0 +1,88 @@
+// End to end: a real coordinator process and three real agent processes on loopback train a
+// model over several rounds; the ledger verifies and every site's replica equals it; a
+// prediction names the last model; a tampered ledger is caught by the CLI and at start-up.
+
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readReplica } from '../../bin/demo.js';
+import { LISTENING, spawnFedrx } from '../../bin/spawn.js';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/temp.js';
+import { fedrxCommand, startFederation, type Federation } from './harness.js';
+
+let fed: Federation | undefined;
+afterAll(async () => {
+  await fed?.stop();
+});
+
+const PATIENT = { age_years: 58, sex: 'M', height_cm: 180, weight_kg: 90, ancestry: 'White', cyp2c9: '*1/*1', vkorc1_1639: 'G/G', amiodarone: '0', enzyme_inducer: '0' };
+
+describe('federation end to end', () => {
+  it('trains over rounds, keeps one verifiable ledger replicated at every site, and serves predictions', async () => {
+    fed = await startFederation(tempDir('e2e'), { sites: 3 });
+    const started = await fed.client.startRun({ rounds: 4, minSites: 3, roundTimeoutSec: 60 });
+    const run = await fed.client.follow(started.id, () => {});
+    expect(run.status, run.error ?? '').toBe('completed');
+
+    const committed = run.rounds.filter((r) => r.status === 'committed');
+    expect(committed.map((r) => r.round)).toEqual([0, 1, 2, 3, 4]);
+    for (const r of committed.slice(1)) {
+      expect(r.metrics.sites).toBe(3);
+      expect(r.sites.every((s) => s.status === 'accepted')).toBe(true);
+    }
+    // The global (example-weighted, held-out) loss falls.
+    const loss = committed.slice(1).map((r) => r.metrics.evalLoss!);
+    expect(loss[3]!).toBeLessThan(loss[0]!);
+    expect(committed[4]!.metrics.evalMetric!).toBeLessThan(committed[1]!.metrics.evalMetric!);
+
+    const chain = await fed.client.ledger();
+    expect(chain.entries.map((e) => e.round)).toEqual([0, 1, 2, 3, 4]);
+    expect(chain.entries.map((e) => e.modelHash)).toEqual(committed.map((r) => r.modelHash));
+    expect(await fed.client.verifyLedger()).toMatchObject({ ok: true, length: 5, headHash: chain.headHash });
+    for (const e of chain.entries.slice(1)) {
+      expect(e.participants.map((p) => p.siteId).sort()).toEqual(['site-1', 'site-2', 'site-3']);
+    }
+
+    // Each site's own replica holds the same chain, entry for entry.
+    for (const s of fed.sites) {
+      let replica = readReplica(join(fed.dir, 'replicas', s.siteId));
+      for (let i = 0; i < 50 && replica.length < chain.length; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        replica = readReplica(join(fed.dir, 'replicas', s.siteId));
+      }
+      expect(replica).toEqual(chain.entries);
+    }
+
+    const p = await fed.client.predict({ features: PATIENT });
+    expect(p.modelHash).toBe(committed[4]!.modelHash);
+    expect(p.ledgerIndex).toBe(4);
+    expect(p.entryHash).toBe(chain.headHash);
+    expect(p.unit).toBe('mg/week');
+    expect(Number(p.prediction)).toBeGreaterThan(15);
+    expect(Number(p.prediction)).toBeLessThan(90);
+
+    const verify = await fedrxCommand(['ledger', 'verify', '--db', fed.db]);
+    expect(verify.code).toBe(0);
+    expect(verify.lines.join('\n')).toContain(chain.headHash);
+
+    // Tamper: edit a committed row behind the triggers while the coordinator is down.
+    await fed.stop();
+    const db = new Database(fed.db);
+    db.exec('DROP TRIGGER ledger_no_update');
+    db.prepare(`UPDATE ledger SET participants_json = replace(participants_json, '"site-2"', '"site-9"') WHERE idx = 2`).run();
+    db.close();
+    const broken = await fedrxCommand(['ledger', 'verify', '--db', fed.db]);
+    expect(broken.code).not.toBe(0);
+    expect(broken.lines.join('\n')).toMatch(/BROKEN at entry 2/);
+
+    const refused = spawnFedrx('coordinator', ['coordinator', '--db', fed.db, '--port', '0']);
+    expect(await refused.exited).not.toBe(0);
+    expect(refused.lines.join('\n')).toMatch(/E_LEDGER_BROKEN.*entry 2/);
+
+    const readOnly = spawnFedrx('coordinator', ['coordinator', '--db', fed.db, '--port', '0', '--read-only']);
+    const url = (await readOnly.waitFor(LISTENING))[1]!;
+    const check = (await fetch(`${url}/v1/ledger/verify`).then((r) => r.json())) as { ok: boolean; badIndex: number };
+    expect(check).toMatchObject({ ok: false, badIndex: 2 });
+    await readOnly.stop();
+  });
+});
