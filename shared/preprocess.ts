@@ -12,11 +12,13 @@ function isMissing(v: RawValue): boolean {
   return v === null || v === undefined || (typeof v === 'string' && v.trim() === '') || (typeof v === 'number' && Number.isNaN(v));
 }
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Plain decimal numbers only: no hex, no booleans, no 'Infinity'. */
 function asNumber(v: RawValue): number {
   if (typeof v === 'number') return v;
-  if (typeof v === 'boolean') return v ? 1 : 0;
   const s = String(v).trim();
-  return s === '' ? Number.NaN : Number(s);
+  return DECIMAL.test(s) ? Number(s) : Number.NaN;
 }
 
 /** Why a record cannot be encoded: which column, and what kind of problem (never the value). */
@@ -68,6 +70,7 @@ export function encodeFeatures(study: Study, record: RawRecord, width: number): 
     if (next instanceof EncodeProblem) return next;
     offset = next;
   }
+  if (offset !== width) throw new FedrxError('E_INTERNAL', `study encodes ${offset} inputs, caller expected ${width}`);
   return out;
 }
 

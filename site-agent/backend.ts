@@ -19,7 +19,10 @@ let loading: Promise<LoadedTf> | undefined;
 
 /** Memoised: every caller in the process shares one tfjs engine and one backend. */
 export function loadTf(log: (line: string) => void = () => {}): Promise<LoadedTf> {
-  loading ??= pickBackend(log);
+  loading ??= pickBackend(log).catch((e: unknown) => {
+    loading = undefined; // let a later call retry rather than cache the failure
+    throw e;
+  });
   return loading;
 }
 
@@ -47,7 +50,6 @@ async function pickBackend(log: (line: string) => void): Promise<LoadedTf> {
       failures.push(`${choice}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  loading = undefined; // let a later call retry rather than cache the failure
   throw new FedrxError('E_INTERNAL', `no tfjs backend could start (${failures.join('; ')})`);
 }
 

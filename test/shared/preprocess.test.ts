@@ -196,3 +196,24 @@ describe('target encoding', () => {
     }
   });
 });
+
+describe('encodeFeatures strictness', () => {
+  it('refuses a width that does not match the study', () => {
+    expect(() => encodeFeatures(study, record(), WIDTH - 1)).toThrow(/encodes 18 inputs|encodes \d+ inputs, caller expected/);
+    expect(() => encodeFeatures(study, record(), WIDTH + 2)).toThrow(/caller expected/);
+  });
+
+  it.each(['0x1F', 'Infinity', 'true', '1,5', '12abc'])('reads %j in a numeric column as not-a-number', (v) => {
+    const x = encodeFeatures(study, record({ height_cm: v }), WIDTH);
+    expect(x).toBeInstanceOf(EncodeProblem);
+    expect((x as EncodeProblem).kind).toBe('not-a-number');
+  });
+
+  it('accepts plain decimals with exponents and signs', () => {
+    for (const v of ['1.7e2', '+170', '170.', ' 170 ']) {
+      const x = encodeFeatures(study, record({ height_cm: v }), WIDTH);
+      expect(x).not.toBeInstanceOf(EncodeProblem);
+      expect((x as Float32Array)[1]).toBeCloseTo((170 - 168) / 10, 6);
+    }
+  });
+});

@@ -216,7 +216,6 @@ describe('site agent against a scripted coordinator', () => {
     const all = lines.join('\n');
     expect(all).not.toMatch(/P10\d\d/); // patient ids
     expect(all).not.toContain('secret-token');
-    if (process.env.SHOW_LOG) console.log(all);
   });
 
   it('refuses a coordinator that rewrites its chain: disconnects and stays away', async () => {
