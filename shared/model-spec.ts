@@ -38,10 +38,14 @@ export function denseLayers(spec: ModelSpec, inputDim: number, outputDim: number
   return layers;
 }
 
-/** Names and shapes of every weight tensor, in the order they travel and are hashed. */
-export function weightSpecs(spec: ModelSpec, inputDim: number, outputDim: number): TensorSpec[] {
-  return denseLayers(spec, inputDim, outputDim).flatMap((l) => [
+/** Names and shapes of the layers' tensors, in the order they travel and are hashed. */
+export function layerWeightSpecs(layers: readonly DenseLayer[]): TensorSpec[] {
+  return layers.flatMap((l) => [
     { name: `${l.name}/kernel`, shape: [l.inputs, l.units] },
     { name: `${l.name}/bias`, shape: [l.units] },
   ]);
+}
+
+export function weightSpecs(spec: ModelSpec, inputDim: number, outputDim: number): TensorSpec[] {
+  return layerWeightSpecs(denseLayers(spec, inputDim, outputDim));
 }

@@ -28,7 +28,7 @@ import {
 import { loadTf } from './backend.js';
 import { Connection } from './connection.js';
 import { loadLocalData, type LocalData } from './local-data.js';
-import { seedFrom } from './prng.js';
+import { deriveSeed, Prng } from '../shared/prng.js';
 import { Replica } from './replica.js';
 import { evaluateLocal, trainLocal } from './trainer.js';
 
@@ -105,7 +105,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const train = async (header: TaskHeader, study: Study, global: Weights, data: LocalData): Promise<void> => {
     const started = performance.now();
     // Per-round, per-site shuffle: the same run replays identically, rounds do not repeat an order.
-    const settings = { ...header.config.training, seed: seedFrom(header.config.training.seed, header.runId, header.round, opts.siteId) };
+    const settings = { ...header.config.training, seed: new Prng(deriveSeed(header.config.training.seed, header.runId, header.round, opts.siteId)).nextUint32() };
     const layers = denseLayers(study.model, inputDim(study), outputDim(study));
     const result = await trainLocal(tf, study, layers, global, data.train, settings);
     let weights = result.weights;

@@ -44,7 +44,8 @@ async function pickBackend(log: (line: string) => void): Promise<LoadedTf> {
     try {
       const loaded = await TRY[choice]();
       const ms = Math.round(performance.now() - started);
-      log(`tfjs backend: ${loaded.backend}${forced ? ' (forced by FEDRX_TF_BACKEND)' : ''}, ready in ${ms} ms`);
+      const why = forced ? ' (forced by FEDRX_TF_BACKEND)' : failures.length > 0 ? ` (unavailable: ${failures.join('; ')})` : '';
+      log(`tfjs backend: ${loaded.backend}${why}, ready in ${ms} ms`);
       return loaded;
     } catch (e) {
       failures.push(`${choice}: ${(e as Error).message.split('\n')[0]}`);

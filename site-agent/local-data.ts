@@ -8,7 +8,7 @@ import * as aq from 'arquero';
 import { FedrxError } from '../shared/errors.js';
 import { EncodeProblem, encodeFeatures, encodeTarget, type RawRecord, type RawValue } from '../shared/preprocess.js';
 import { inputDim, requiredColumns, type Study } from '../shared/study.js';
-import { mulberry32, permutation, seedFrom } from './prng.js';
+import { holdoutSplit } from '../shared/holdout.js';
 
 export interface DataPart {
   /** Row-major inputs, n × width. */
@@ -89,18 +89,17 @@ export async function loadLocalData(file: string, study: Study, opts: LoadOption
     );
   }
 
-  const order = permutation(usable, mulberry32(seedFrom('holdout', study.holdout.seed, opts.siteId)));
-  const nTest = Math.min(usable - 1, Math.max(1, Math.round(usable * study.holdout.fraction)));
+  const split = holdoutSplit(usable, study.holdout.fraction, study.holdout.seed, opts.siteId);
   return {
-    test: gather(xs, ys, order.subarray(0, nTest), width),
-    train: gather(xs, ys, order.subarray(nTest), width),
+    test: gather(xs, ys, split.test, width),
+    train: gather(xs, ys, split.train, width),
     width,
     dropped,
     totalRows,
   };
 }
 
-function gather(xs: readonly Float32Array[], ys: readonly number[], rows: Uint32Array, width: number): DataPart {
+function gather(xs: readonly Float32Array[], ys: readonly number[], rows: readonly number[], width: number): DataPart {
   const n = rows.length;
   const x = new Float32Array(n * width);
   const y = new Float32Array(n);

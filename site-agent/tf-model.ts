@@ -5,7 +5,7 @@
 
 import type { Sequential, Tensor, Variable } from '@tensorflow/tfjs';
 import { FedrxError } from '../shared/errors.js';
-import type { DenseLayer } from '../shared/model-spec.js';
+import { layerWeightSpecs, type DenseLayer } from '../shared/model-spec.js';
 import { sizeOf, specMismatch, specsOf, type TensorSpec, type Weights } from '../shared/tensors.js';
 import type { Tf } from './backend.js';
 
@@ -17,14 +17,6 @@ export interface TfModel {
   readonly specs: readonly TensorSpec[];
   /** The trainable variables in the order of `specs`: what the optimizer updates. */
   readonly variables: readonly Variable[];
-}
-
-/** Names and shapes of the layers' tensors; mirrors weightSpecs() for layers from denseLayers(). */
-export function layerWeightSpecs(layers: readonly DenseLayer[]): TensorSpec[] {
-  return layers.flatMap((l) => [
-    { name: `${l.name}/kernel`, shape: [l.inputs, l.units] },
-    { name: `${l.name}/bias`, shape: [l.units] },
-  ]);
 }
 
 export function buildModel(tf: Tf, layers: readonly DenseLayer[]): TfModel {

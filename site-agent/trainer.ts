@@ -11,7 +11,7 @@ import { isRegression, outputDim, type Study } from '../shared/study.js';
 import { firstNonFinite, type Weights } from '../shared/tensors.js';
 import type { Tf } from './backend.js';
 import type { DataPart } from './local-data.js';
-import { mulberry32, permutation, seedFrom } from './prng.js';
+import { deriveSeed, Prng } from '../shared/prng.js';
 import { buildModel, disposeModel, getWeights, setWeights, type TfModel } from './tf-model.js';
 
 export interface TrainResult {
@@ -56,12 +56,13 @@ export async function trainLocal(
     if (proximalMu > 0) for (const w of globalWeights) anchors.push(tf.tensor(new Float32Array(w.data), w.shape, 'float32'));
     const width = layers[0]!.inputs;
     const batchSize = Math.min(settings.batchSize, train.n);
-    const rand = mulberry32(seedFrom('minibatch', settings.seed));
+    const rng = new Prng(deriveSeed('minibatch', settings.seed));
+    const order = Array.from({ length: train.n }, (_, i) => i);
     let batches = 0;
     for (let epoch = 0; epoch < settings.localEpochs; epoch++) {
-      const order = permutation(train.n, rand);
+      rng.shuffle(order);
       for (let start = 0; start < train.n; start += batchSize) {
-        const rows = order.subarray(start, Math.min(start + batchSize, train.n));
+        const rows = order.slice(start, Math.min(start + batchSize, train.n));
         // Fresh arrays per batch: the cpu backend keeps a reference to what it is given.
         const bx = new Float32Array(rows.length * width);
         const by = new Float32Array(rows.length);

@@ -9,7 +9,7 @@ import { firstNonFinite, type Weights } from '../../shared/tensors.js';
 import { decodeUpdateFrame, parseAgentMessage, PROTOCOL_VERSION } from '../../shared/wire.js';
 import { startAgent, type RunningAgent } from '../../site-agent/agent.js';
 import { agentUrl, backoffDelay } from '../../site-agent/connection.js';
-import { mulberry32 } from '../../site-agent/prng.js';
+import { Prng } from '../../shared/prng.js';
 import { FakeCoordinator, type AgentSocket } from './fake-coordinator.js';
 import { csvText, tempDir, warfarinRows, warfarinStudy, type TempDir } from './helpers.js';
 
@@ -17,7 +17,8 @@ const study = warfarinStudy();
 const training: TrainingSettings = { localEpochs: 2, lr: 0.01, batchSize: 16, optimizer: 'adam', seed: 1 };
 
 function globalWeights(s: Study, seed = 1): Weights {
-  const r = mulberry32(seed);
+  const rRng = new Prng(seed);
+  const r = (): number => rRng.next();
   return weightSpecs(s.model, inputDim(s), outputDim(s)).map((t) => ({
     name: t.name,
     shape: t.shape,

@@ -5,7 +5,7 @@ import { forward } from '../../shared/forward.js';
 import { denseLayers } from '../../shared/model-spec.js';
 import type { Weights } from '../../shared/tensors.js';
 import { loadTf } from '../../site-agent/backend.js';
-import { mulberry32 } from '../../site-agent/prng.js';
+import { Prng } from '../../shared/prng.js';
 import { buildModel, disposeModel, predictRaw, setWeights } from '../../site-agent/tf-model.js';
 
 describe('loadTf', () => {
@@ -27,7 +27,8 @@ describe('loadTf', () => {
   it('the wasm backend predicts what shared/forward.ts computes', async () => {
     const { tf } = await loadTf();
     const layers = denseLayers({ type: 'mlp', hidden: [32, 8], activation: 'tanh' }, 12, 3);
-    const r = mulberry32(5);
+    const rRng = new Prng(5);
+  const r = (): number => rRng.next();
     const weights: Weights = layers.flatMap((l) => [
       { name: `${l.name}/kernel`, shape: [l.inputs, l.units], data: Float32Array.from({ length: l.inputs * l.units }, () => r() - 0.5) },
       { name: `${l.name}/bias`, shape: [l.units], data: Float32Array.from({ length: l.units }, () => r() - 0.5) },

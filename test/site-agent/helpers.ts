@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadStudyFile } from '../../shared/load-study.js';
 import type { Study } from '../../shared/study.js';
-import { mulberry32 } from '../../site-agent/prng.js';
+import { Prng } from '../../shared/prng.js';
 
 // Tests run on the plain-JS backend unless told otherwise: it starts instantly and is exact.
 process.env.FEDRX_TF_BACKEND ??= 'cpu';
@@ -36,7 +36,8 @@ export type Row = Record<string, string | number>;
 
 /** Plausible patient rows; deterministic for a given seed. */
 export function warfarinRows(n: number, seed = 1): Row[] {
-  const r = mulberry32(seed);
+  const rRng = new Prng(seed);
+  const r = (): number => rRng.next();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const rows: Row[] = [];
   for (let i = 0; i < n; i++) {
@@ -91,6 +92,7 @@ export function tempDir(prefix = 'fedrx-agent-'): TempDir {
 
 /** Standard normal draws (Box–Muller) from a seeded generator. */
 export function gaussian(seed: number): () => number {
-  const r = mulberry32(seed);
+  const rRng = new Prng(seed);
+  const r = (): number => rRng.next();
   return () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }

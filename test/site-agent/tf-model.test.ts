@@ -1,14 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { forward } from '../../shared/forward.js';
 import { hashWeights } from '../../shared/model-hash.js';
-import { denseLayers, weightSpecs, type DenseLayer } from '../../shared/model-spec.js';
+import { denseLayers, layerWeightSpecs, weightSpecs, type DenseLayer } from '../../shared/model-spec.js';
 import { EncodeProblem, encodeFeatures } from '../../shared/preprocess.js';
 import { inputDim, outputDim, type Study } from '../../shared/study.js';
 import { decodeFrame, encodeFrame } from '../../shared/tensor-codec.js';
 import type { Weights } from '../../shared/tensors.js';
 import { loadTf, type Tf } from '../../site-agent/backend.js';
-import { mulberry32 } from '../../site-agent/prng.js';
-import { buildModel, disposeModel, getWeights, layerWeightSpecs, predictRaw, setWeights } from '../../site-agent/tf-model.js';
+import { Prng } from '../../shared/prng.js';
+import { buildModel, disposeModel, getWeights, predictRaw, setWeights } from '../../site-agent/tf-model.js';
 import { warfarinRows, warfarinStudy } from './helpers.js';
 
 let tf: Tf;
@@ -17,7 +17,8 @@ let layers: DenseLayer[];
 
 /** Random weights under the canonical specs, large enough that ReLUs both fire and clip. */
 function randomWeights(seed: number): Weights {
-  const r = mulberry32(seed);
+  const rRng = new Prng(seed);
+  const r = (): number => rRng.next();
   return weightSpecs(study.model, inputDim(study), outputDim(study)).map((s) => {
     const n = s.shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
