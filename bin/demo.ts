@@ -2,16 +2,15 @@
 // coordinator and N site agents as separate processes on loopback, a training run followed
 // round by round, the ledger verified (coordinator and every site replica), one prediction.
 
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { addSite } from '../coordinator/admin.js';
 import { CoordinatorClient } from '../coordinator/client.js';
 import { printRunEnd } from '../coordinator/cli-client.js';
 import { roundLine } from '../coordinator/round-format.js';
 import { generateSiteCsvs } from '../datasets/generate.js';
 import { iwpcWeeklyDose } from '../datasets/iwpc-formula.js';
 import type { LedgerEntry } from '../shared/ledger.js';
-import { LISTENING, spawnFedrx, type FedrxProcess } from './spawn.js';
+import { startLocalFederation, type LocalFederation } from './local-federation.js';
 
 export const EXAMPLE_PATIENT = {
   age_years: 67,
@@ -29,8 +28,6 @@ export async function runDemo(o: { dir: string; sites: number; rounds: number })
   const dir = resolve(o.dir);
   const shown = relative(process.cwd(), dir) || '.';
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-  const logs = join(dir, 'logs');
-  mkdirSync(logs, { recursive: true });
   console.log(`fedrx demo: ${o.sites} hospitals, ${o.rounds} rounds; data folder ./${shown} (SQLite, site CSVs, replicas, logs)`);
 
   const cohorts = await generateSiteCsvs({ sites: o.sites, outDir: join(dir, 'sites'), seed: 'fedrx-demo' });
@@ -39,32 +36,18 @@ export async function runDemo(o: { dir: string; sites: number; rounds: number })
     console.log(`  ${c.siteId}: ${c.rows} synthetic patients (${mix})`);
   }
 
-  const db = join(dir, 'coordinator.sqlite');
-  const tokens = new Map(cohorts.map((c) => [c.siteId, addSite(db, c.siteId)]));
-  const procs: FedrxProcess[] = [];
+  const fed = await startLocalFederation(dir, cohorts.map((c) => ({ siteId: c.siteId, file: c.file })));
   try {
-    const coordinator = spawnFedrx('coordinator', ['coordinator', '--db', db, '--port', '0'], { logFile: join(logs, 'coordinator.log') });
-    procs.push(coordinator);
-    const url = (await coordinator.waitFor(LISTENING, 30_000))[1]!;
-    console.log(`coordinator (pid ${coordinator.child.pid}) on ${url}`);
-    for (const c of cohorts) {
-      const agent = spawnFedrx(
-        c.siteId,
-        ['agent', '--coordinator', url, '--site', c.siteId, '--data', c.file, '--token', tokens.get(c.siteId)!, '--replica-dir', join(dir, 'replicas', c.siteId)],
-        { logFile: join(logs, `${c.siteId}.log`) },
-      );
-      procs.push(agent);
-    }
-    const client = new CoordinatorClient(url);
-    await waitForSites(client, o.sites, procs);
-    console.log(`${o.sites} site agents connected (separate processes: ${procs.slice(1).map((p) => p.child.pid).join(', ')})`);
+    const client = fed.client;
+    console.log(`coordinator (pid ${fed.coordinator.child.pid}) on ${fed.url}`);
+    console.log(`${o.sites} site agents connected (separate processes: ${[...fed.agents.values()].map((p) => p.child.pid).join(', ')})`);
 
     const run = await client.startRun({ rounds: o.rounds, minSites: Math.max(1, o.sites - 1), roundTimeoutSec: 120, waitForSitesSec: 30 });
     console.log(`run ${run.id} started (study ${run.study}); one line per round:`);
     const done = await client.follow(run.id, (r, view) => console.log('  ' + roundLine(r, view)));
     if (printRunEnd(done) !== 0) return 1;
 
-    const ok = await checkLedger(client, dir, cohorts.map((c) => c.siteId));
+    const ok = await checkLedger(client, fed, cohorts.map((c) => c.siteId));
     if (!ok) return 1;
 
     const p = await client.predict({ runId: run.id, features: EXAMPLE_PATIENT });
@@ -74,27 +57,15 @@ export async function runDemo(o: { dir: string; sites: number; rounds: number })
     console.log(`example prediction for ${JSON.stringify(EXAMPLE_PATIENT)}:`);
     console.log(`  warfarin ${Number(p.prediction).toFixed(1)} ${p.unit ?? ''} (published IWPC formula: ${formula.toFixed(1)} mg/week)`);
     console.log(`  model ${p.modelHash} = run ${p.runId} round ${p.round}, ledger entry #${p.ledgerIndex} ${p.entryHash}`);
-    console.log(`demo finished: logs in ./${relative(process.cwd(), logs)}, database ./${relative(process.cwd(), db)}`);
+    console.log(`demo finished: logs in ./${relative(process.cwd(), join(dir, 'logs'))}, database ./${relative(process.cwd(), fed.db)}`);
     return 0;
   } finally {
-    await Promise.all(procs.reverse().map((p) => p.stop()));
-  }
-}
-
-async function waitForSites(client: CoordinatorClient, n: number, procs: FedrxProcess[], timeoutMs = 90_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const { sites } = await client.sites();
-    if (sites.filter((s) => s.connected).length >= n) return;
-    const dead = procs.find((p) => p.child.exitCode !== null);
-    if (dead !== undefined) throw new Error(`${dead.name} exited early:\n${dead.lines.slice(-10).join('\n')}`);
-    if (Date.now() > until) throw new Error(`only ${sites.filter((s) => s.connected).length} of ${n} sites connected after ${timeoutMs / 1000}s`);
-    await new Promise((r) => setTimeout(r, 250));
+    await fed.stop();
   }
 }
 
 /** The coordinator's chain verifies, and every site's replica holds exactly the same chain. */
-export async function checkLedger(client: CoordinatorClient, dir: string, siteIds: string[]): Promise<boolean> {
+export async function checkLedger(client: CoordinatorClient, fed: LocalFederation, siteIds: string[]): Promise<boolean> {
   const verdict = await client.verifyLedger();
   if (!verdict.ok) {
     console.log(`ledger BROKEN at entry ${verdict.badIndex}: ${verdict.reason}`);
@@ -105,7 +76,7 @@ export async function checkLedger(client: CoordinatorClient, dir: string, siteId
   const until = Date.now() + 10_000;
   let differing: string[] = [];
   do {
-    differing = siteIds.filter((s) => !sameChain(readReplica(join(dir, 'replicas', s)), chain.entries));
+    differing = siteIds.filter((s) => !sameChain(readReplica(fed.replicaDir(s)), chain.entries));
     if (differing.length === 0) break;
     await new Promise((r) => setTimeout(r, 200));
   } while (Date.now() < until);

@@ -45,10 +45,10 @@ describe('federation end to end', () => {
 
     // Each site's own replica holds the same chain, entry for entry.
     for (const s of fed.sites) {
-      let replica = readReplica(join(fed.dir, 'replicas', s.siteId));
+      let replica = readReplica(fed.replicaDir(s.siteId));
       for (let i = 0; i < 50 && replica.length < chain.length; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        replica = readReplica(join(fed.dir, 'replicas', s.siteId));
+        replica = readReplica(fed.replicaDir(s.siteId));
       }
       expect(replica).toEqual(chain.entries);
     }
