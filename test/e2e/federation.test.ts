@@ -6,7 +6,6 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readReplica } from '../../bin/demo.js';
 import { LISTENING, spawnFedrx } from '../../bin/spawn.js';
-import { join } from 'node:path';
 import { tempDir } from '../helpers/temp.js';
 import { fedrxCommand, startFederation, type Federation } from './harness.js';
 
