@@ -4,6 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { emptyStats, preprocessingFrom } from '../shared/feature-stats.js';
 import type { Study } from '../shared/study.js';
 import { denseLayers, weightSpecs } from '../shared/model-spec.js';
 import { loadTf, type BackendChoice } from '../site-agent/backend.js';
@@ -42,10 +43,13 @@ async function one(rows: number, hidden: number[]): Promise<void> {
     shape: s.shape,
     data: Float32Array.from({ length: s.shape.reduce((a, b) => a * b, 1) }, () => (r() - 0.5) * 0.1),
   }));
+  // Every standardisation is fixed by the study (identity): no statistics needed.
+  const prep = preprocessingFrom(study, emptyStats(study));
+  const part = { x, y, actual: Float64Array.from(y), n: rows };
   const t1 = performance.now();
-  const res = await trainLocal(tf, study, layers, init, { x, y, n: rows }, { localEpochs: EPOCHS, lr: 0.01, batchSize: 32, optimizer: 'adam', seed: 1 });
+  const res = await trainLocal(tf, study, layers, init, part, { localEpochs: EPOCHS, lr: 0.01, lrDecay: 1, batchSize: 32, optimizer: 'adam', seed: 1 });
   const fitMs = performance.now() - t1;
-  const score = evaluateLocal(tf, study, layers, res.weights, { x, y, n: rows });
+  const score = evaluateLocal(tf, study, prep, layers, res.weights, part);
   console.log(JSON.stringify({ backend, model: hidden.length > 0 ? `mlp ${hidden.join('x')}` : 'linear', initMs: Math.round(initMs), fitMs: Math.round(fitMs), rows, steps: EPOCHS * Math.ceil(rows / 32), mse: score.loss }));
 }
 

@@ -2,7 +2,9 @@
 // the work, so the same code runs from the CLI, the demo and the tests.
 
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isFedrxError } from '../shared/errors.js';
 
 const program = new Command('fedrx')
@@ -80,11 +82,15 @@ run
   .command('start')
   .description('launch a training run')
   .requiredOption('--coordinator <url>', 'coordinator URL')
-  .option('--study <name|file>', 'a study name from datasets/studies or a study JSON file', 'synthetic-warfarin')
+  .option('--study <name|file>', 'a study name from datasets/studies, or a study file (JSON or YAML)', 'synthetic-warfarin')
+  .addOption(new Option('--strategy <name>', 'server strategy').choices(['fedavg', 'fedprox', 'fedadam']).default('fedavg'))
+  .option('--mu <x>', 'FedProx: weight of the proximal term in each site\'s local loss (default 0.01)')
+  .option('--server-lr <x>', 'FedAdam: server learning rate (default 0.1)')
   .option('--rounds <r>', 'number of rounds', '5')
   .option('--min-sites <k>', 'fewest updates a round may close with', '2')
   .option('--local-epochs <e>', 'epochs each site trains per round')
   .option('--lr <x>', 'local learning rate')
+  .option('--lr-decay <x>', 'round r trains with lr × decay^(r−1) (default 1: constant)')
   .option('--batch-size <b>', 'local minibatch size')
   .option('--optimizer <name>', 'local optimiser: sgd or adam')
   .option('--seed <n>', 'seed of the initial model and local shuffles')
@@ -112,11 +118,12 @@ program
   .command('predict')
   .description('ask the current model for a patient\'s predicted response')
   .requiredOption('--coordinator <url>', 'coordinator URL')
-  .requiredOption('--input <patient.json>', 'a JSON object with the study\'s feature columns')
+  .requiredOption('--input <file>', 'patient.json (one JSON object of the study\'s columns) or patients.csv (one patient per row)')
+  .option('--out <predictions.csv>', 'for a CSV input: where to write the predictions (default: stdout)')
   .option('--run <id>', 'use the latest model of this run (default: the latest committed model)')
   .option('--model <hash>', 'use this model hash')
   .action(
-    action(async (o: { coordinator: string; input: string; run?: string; model?: string }) => {
+    action(async (o: { coordinator: string; input: string; out?: string; run?: string; model?: string }) => {
       const { predictCommand } = await import('../coordinator/cli-client.js');
       await predictCommand(o);
     }),
@@ -137,7 +144,7 @@ ledger
 const datasets = program.command('datasets').description('synthetic cohorts');
 datasets
   .command('generate')
-  .description('write one seeded synthetic cohort CSV per site')
+  .description('write one seeded synthetic cohort CSV per site, and the study file that reads them')
   .requiredOption('--sites <n>', 'number of sites')
   .requiredOption('--out <dir>', 'output folder')
   .option('--seed <s>', 'seed', 'fedrx-synthetic-v1')
@@ -152,6 +159,9 @@ datasets
         ...(o.patients === undefined ? {} : { totalPatients: Number(o.patients) }),
       });
       for (const s of sites) console.log(`${s.siteId}\t${s.rows} patients\t${s.file}`);
+      const study = join(o.out, 'synthetic-warfarin.json');
+      copyFileSync(fileURLToPath(new URL('../datasets/studies/synthetic-warfarin.json', import.meta.url)), study);
+      console.log(`study\t${study}`);
     }),
   );
 

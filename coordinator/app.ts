@@ -55,7 +55,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
 
   const app = Fastify({
     logger: opts.httpLogger ?? false,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: 16 * 1024 * 1024, // a clinic's batch of up to 10,000 rows
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   installErrorHandler(app);

@@ -1,7 +1,10 @@
 // CLI commands that talk to a running coordinator over its REST API.
 
-import { existsSync, readFileSync } from 'node:fs';
+import * as aq from 'arquero';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { toCsv } from '../datasets/write-csv.js';
 import { FedrxError } from '../shared/errors.js';
+import { parseStudyText } from '../shared/load-study.js';
 import { CoordinatorClient, type RunView } from './client.js';
 import { metricChart, roundLine } from './round-format.js';
 
@@ -15,17 +18,29 @@ function readJson(path: string): unknown {
   }
 }
 
+function readStudyFile(path: string): unknown {
+  try {
+    return parseStudyText(readFileSync(path, 'utf8'), path);
+  } catch (e) {
+    throw new FedrxError('E_BAD_REQUEST', `cannot read study file ${path}: ${(e as Error).message}`);
+  }
+}
+
 export async function startRunCommand(o: Record<string, string | boolean | undefined>): Promise<number> {
   const client = new CoordinatorClient(String(o.coordinator));
   const studyArg = String(o.study);
-  const study = existsSync(studyArg) ? readJson(studyArg) : studyArg;
+  const study = existsSync(studyArg) ? readStudyFile(studyArg) : studyArg;
   const body = Object.fromEntries(
     Object.entries({
       study,
+      strategy: o.strategy,
+      mu: num(o.mu),
+      serverLr: num(o.serverLr),
       rounds: num(o.rounds),
       minSites: num(o.minSites),
       localEpochs: num(o.localEpochs),
       lr: num(o.lr),
+      lrDecay: num(o.lrDecay),
       batchSize: num(o.batchSize),
       optimizer: o.optimizer,
       seed: num(o.seed),
@@ -59,7 +74,42 @@ export async function runStatusCommand(url: string, id: string): Promise<number>
   return run.status === 'failed' ? 1 : 0;
 }
 
-export async function predictCommand(o: { coordinator: string; input: string; run?: string; model?: string }): Promise<void> {
+const BATCH_ROWS = 5000;
+
+/** A clinic's list: one prediction per row beside its id; rows that cannot be scored say why. */
+async function predictCsv(o: { coordinator: string; input: string; out?: string; run?: string; model?: string }): Promise<void> {
+  const table = aq.fromCSV(readFileSync(o.input, 'utf8').replace(/^\uFEFF/, ''), { autoType: false });
+  const rows = table.objects() as Record<string, string>[];
+  if (rows.length === 0) throw new FedrxError('E_BAD_REQUEST', `${o.input} has no rows`);
+  const client = new CoordinatorClient(o.coordinator);
+  const ref = { ...(o.run === undefined ? {} : { runId: o.run }), ...(o.model === undefined ? {} : { modelHash: o.model }) };
+  const columns = ['id', 'prediction', 'unit', 'error_code', 'error', 'model_hash'] as const;
+  const out: Record<(typeof columns)[number], string | number>[] = [];
+  let modelHash = o.model;
+  for (let start = 0; start < rows.length; start += BATCH_ROWS) {
+    // Every chunk names the same model, so one file is never scored by two models.
+    const res = await client.predictBatch({ ...ref, ...(modelHash === undefined ? {} : { modelHash }), rows: rows.slice(start, start + BATCH_ROWS) });
+    modelHash = res.modelHash;
+    for (const p of res.predictions) {
+      out.push({
+        id: p.id ?? String(start + p.index + 1),
+        prediction: p.prediction ?? '',
+        unit: p.unit ?? '',
+        error_code: p.error?.code ?? '',
+        error: p.error?.message ?? '',
+        model_hash: res.modelHash,
+      });
+    }
+  }
+  const csv = toCsv(out, columns);
+  if (o.out === undefined) process.stdout.write(csv);
+  else writeFileSync(o.out, csv);
+  const failed = out.filter((r) => r.error_code !== '').length;
+  console.error(`${out.length - failed} of ${out.length} rows scored with model ${modelHash}${failed > 0 ? `; ${failed} could not be scored (see the error column)` : ''}${o.out ? `; written to ${o.out}` : ''}`);
+}
+
+export async function predictCommand(o: { coordinator: string; input: string; out?: string; run?: string; model?: string }): Promise<void> {
+  if (/\.csv$/i.test(o.input)) return predictCsv(o);
   const features = readJson(o.input);
   if (typeof features !== 'object' || features === null || Array.isArray(features)) {
     throw new FedrxError('E_BAD_REQUEST', `${o.input} must hold one JSON object of feature columns`);

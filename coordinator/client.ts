@@ -1,6 +1,7 @@
 // A small typed client of the coordinator's REST API, for the CLI, the demo and the tests.
 
 import { FedrxError, type ErrorCode, ERROR_CODES } from '../shared/errors.js';
+import type { Preprocessing } from '../shared/feature-stats.js';
 import type { ChainCheck, LedgerEntry } from '../shared/ledger.js';
 import type { RoundRow } from './store.js';
 
@@ -12,6 +13,7 @@ export interface RunView {
   metric: string;
   config: { rounds: number; minSites: number; [k: string]: unknown };
   configHash: string;
+  preprocessing: Preprocessing | null;
   rounds: RoundRow[];
 }
 
@@ -25,6 +27,16 @@ export interface PredictResponse {
   ledgerIndex: number;
   entryHash: string;
 }
+
+export type BatchPredictResponse = Omit<PredictResponse, 'prediction' | 'unit' | 'probabilities'> & {
+  predictions: {
+    index: number;
+    id?: string;
+    prediction?: number | string;
+    unit?: string;
+    error?: { code: string; message: string };
+  }[];
+};
 
 export class CoordinatorClient {
   readonly base: string;
@@ -79,6 +91,9 @@ export class CoordinatorClient {
   }
   predict(body: { runId?: string; modelHash?: string; features: Record<string, unknown> }): Promise<PredictResponse> {
     return this.call('POST', '/v1/predict', body);
+  }
+  predictBatch(body: { runId?: string; modelHash?: string; rows: Record<string, unknown>[] }): Promise<BatchPredictResponse> {
+    return this.call('POST', '/v1/predict/batch', body);
   }
 
   /** Polls a run, calling `onRound` once per new round, until it ends. */

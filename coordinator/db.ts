@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS runs (
   config_hash TEXT NOT NULL,
   status TEXT NOT NULL CHECK (status IN ('queued','running','completed','failed')),
   error TEXT,
+  preprocessing_json TEXT,
   created_at TEXT NOT NULL,
   started_at TEXT,
   ended_at TEXT
@@ -67,6 +68,7 @@ CREATE TABLE IF NOT EXISTS ledger (
   parent_model_hash TEXT,
   participants_json TEXT NOT NULL,
   config_hash TEXT NOT NULL,
+  preprocessing_hash TEXT,
   metrics_json TEXT NOT NULL,
   created_at TEXT NOT NULL,
   entry_hash TEXT NOT NULL UNIQUE

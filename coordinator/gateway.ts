@@ -16,6 +16,7 @@ import {
   PROTOCOL_VERSION,
   type EvalResult,
   type Hello,
+  type StatsReport,
   type TaskError,
   type UpdateHeader,
 } from '../shared/wire.js';
@@ -34,6 +35,7 @@ export interface GatewayEvents {
   update: [siteId: string, header: UpdateHeader, weights: Weights];
   eval: [siteId: string, msg: EvalResult];
   'task-error': [siteId: string, msg: TaskError];
+  stats: [siteId: string, msg: StatsReport];
   connected: [siteId: string];
   disconnected: [siteId: string];
 }
@@ -194,6 +196,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       peer.badFrames = 0;
       if (msg.type === 'eval-result') this.emit('eval', peer.siteId, msg);
       else if (msg.type === 'task-error') this.emit('task-error', peer.siteId, msg);
+      else if (msg.type === 'stats-report') this.emit('stats', peer.siteId, msg);
       else throw new FedrxError('E_BAD_MESSAGE', 'hello was already received on this socket');
     } catch (e) {
       const code = isFedrxError(e) ? e.code : 'E_INTERNAL';

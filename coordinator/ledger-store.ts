@@ -15,6 +15,7 @@ interface LedgerRow {
   parent_model_hash: string | null;
   participants_json: string;
   config_hash: string;
+  preprocessing_hash: string | null;
   metrics_json: string;
   created_at: string;
   entry_hash: string;
@@ -30,6 +31,7 @@ function fromRow(r: LedgerRow): LedgerEntry {
     parentModelHash: r.parent_model_hash,
     participants: JSON.parse(r.participants_json) as LedgerEntry['participants'],
     configHash: r.config_hash,
+    ...(r.preprocessing_hash === null ? {} : { preprocessingHash: r.preprocessing_hash }),
     metrics: JSON.parse(r.metrics_json) as LedgerEntry['metrics'],
     createdAt: r.created_at,
     entryHash: r.entry_hash,
@@ -52,7 +54,7 @@ export class LedgerStore {
     this.db
       .prepare(
         `INSERT INTO ledger (idx, prev_hash, run_id, round, model_hash, parent_model_hash, participants_json,
-           config_hash, metrics_json, created_at, entry_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+           config_hash, preprocessing_hash, metrics_json, created_at, entry_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
       )
       .run(
         entry.index,
@@ -63,6 +65,7 @@ export class LedgerStore {
         entry.parentModelHash,
         JSON.stringify(entry.participants),
         entry.configHash,
+        entry.preprocessingHash ?? null,
         JSON.stringify(entry.metrics),
         entry.createdAt,
         entry.entryHash,

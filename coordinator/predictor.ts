@@ -1,18 +1,23 @@
 // Answers a clinician's query with the latest committed model of a run (or a given model hash),
 // naming the model hash and ledger entry the answer came from.
 
-import { FedrxError } from '../shared/errors.js';
+import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { forward } from '../shared/forward.js';
 import { denseLayers } from '../shared/model-spec.js';
+import type { Preprocessing } from '../shared/feature-stats.js';
 import { decodeRegression, encodeQuery, type RawRecord } from '../shared/preprocess.js';
 import { inputDim, isRegression, outputDim, type ClassificationTarget, type Study } from '../shared/study.js';
 import type { Weights } from '../shared/tensors.js';
 import type { Store } from './store.js';
 
-export interface Prediction {
+interface Score {
   prediction: number | string;
   unit?: string;
   probabilities?: Record<string, number>;
+}
+
+/** Which model answered: its hash and the ledger entry that committed it. */
+interface Provenance {
   runId: string;
   round: number;
   modelHash: string;
@@ -20,9 +25,22 @@ export interface Prediction {
   entryHash: string;
 }
 
+export type Prediction = Score & Provenance;
+
+export type BatchPrediction = Provenance & {
+  predictions: ({ index: number; id?: string } & (Score | { error: { code: string; message: string } }))[];
+};
+
+interface ScoringModel {
+  study: Study;
+  provenance: Provenance;
+  score(features: RawRecord): Score;
+}
+
 interface LoadedModel {
   weights: Weights;
   study: Study;
+  prep: Preprocessing;
 }
 
 export class Predictor {
@@ -31,21 +49,45 @@ export class Predictor {
   constructor(private readonly store: Store) {}
 
   predict(query: { runId?: string; modelHash?: string; features: RawRecord }): Prediction {
-    const target = this.resolve(query.runId, query.modelHash);
+    const model = this.model(query.runId, query.modelHash);
+    return { ...model.score(query.features), ...model.provenance };
+  }
+
+  /** One model for a whole list (a clinic's CSV): rows that cannot be scored say why; the rest are scored. */
+  predictMany(query: { runId?: string; modelHash?: string; rows: RawRecord[] }): BatchPrediction {
+    const model = this.model(query.runId, query.modelHash);
+    const idColumn = model.study.idColumn;
+    const predictions = query.rows.map((row, index) => {
+      const id = idColumn === undefined || row[idColumn] === undefined || row[idColumn] === null ? {} : { id: String(row[idColumn]) };
+      try {
+        return { index, ...id, ...model.score(row) };
+      } catch (e) {
+        if (!isFedrxError(e)) throw e;
+        return { index, ...id, error: { code: e.code, message: e.message } };
+      }
+    });
+    return { ...model.provenance, predictions };
+  }
+
+  private model(runId: string | undefined, modelHash: string | undefined): ScoringModel {
+    const target = this.resolve(runId, modelHash);
     const entry = this.store.ledger.byModelHash(target.modelHash);
     if (entry === null) throw new FedrxError('E_NO_MODEL', `model ${target.modelHash} is not on the ledger`);
-    const { weights, study } = this.load(target.modelHash);
-    const x = encodeQuery(study, query.features, inputDim(study));
-    const out = forward(denseLayers(study.model, inputDim(study), outputDim(study)), weights, x);
-    const base = { runId: entry.runId, round: entry.round, modelHash: entry.modelHash, ledgerIndex: entry.index, entryHash: entry.entryHash };
-    if (isRegression(study)) {
-      const value = decodeRegression(study.target, out[0]!);
-      return { prediction: value, ...(study.target.unit === undefined ? {} : { unit: study.target.unit }), ...base };
-    }
-    const classes = (study.target as ClassificationTarget).classes;
-    const probs = classes.length === 2 ? [1 - sigmoid(out[0]!), sigmoid(out[0]!)] : softmax(out);
-    const best = probs.indexOf(Math.max(...probs));
-    return { prediction: classes[best]!, probabilities: Object.fromEntries(classes.map((c, i) => [c, probs[i]!])), ...base };
+    const { weights, study, prep } = this.load(target.modelHash);
+    const layers = denseLayers(study.model, inputDim(study), outputDim(study));
+    const provenance = { runId: entry.runId, round: entry.round, modelHash: entry.modelHash, ledgerIndex: entry.index, entryHash: entry.entryHash };
+    const score = (features: RawRecord): Score => {
+      const out = forward(layers, weights, encodeQuery(study, prep, features));
+      if (isRegression(study)) {
+        const value = decodeRegression(study.target, prep, out[0]!);
+        return { prediction: value, ...(study.target.unit === undefined ? {} : { unit: study.target.unit }) };
+      }
+      const classes = (study.target as ClassificationTarget).classes;
+      const probs = classes.length === 2 ? [1 - sigmoid(out[0]!), sigmoid(out[0]!)] : softmax(out);
+      const best = probs.indexOf(Math.max(...probs));
+      return { prediction: classes[best]!, probabilities: Object.fromEntries(classes.map((c, i) => [c, probs[i]!])) };
+    };
+    return { study, provenance, score };
   }
 
   private resolve(runId: string | undefined, modelHash: string | undefined): { modelHash: string } {
@@ -62,8 +104,8 @@ export class Predictor {
     const model = this.store.getModel(modelHash);
     if (model === null) throw new FedrxError('E_NO_MODEL', `no stored model ${modelHash}`);
     const run = this.store.getRun(model.runId);
-    if (run === null) throw new FedrxError('E_NO_MODEL', `model ${modelHash} has no run`);
-    const loaded = { weights: model.weights, study: run.config.study };
+    if (run === null || run.preprocessing === null) throw new FedrxError('E_NO_MODEL', `model ${modelHash} has no run preprocessing`);
+    const loaded = { weights: model.weights, study: run.config.study, prep: run.preprocessing };
     if (this.cache.size >= 32) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(modelHash, loaded);
     return loaded;

@@ -7,13 +7,17 @@ const fmt = (x: number | undefined, digits: number): string => (x === undefined 
 
 export function roundLine(r: RoundRow, run: RunView): string {
   const total = run.config.rounds;
-  if (r.round === 0) return `round 0/${total}  initial model ${r.modelHash?.slice(0, 16) ?? '–'}`;
+  if (r.round === 0 && r.status === 'committed') {
+    return `round 0/${total}  statistics of ${r.metrics.trainExamples ?? 0} rows from ${r.metrics.sites ?? 0} sites fixed the preprocessing; initial model ${r.modelHash?.slice(0, 16) ?? '–'}`;
+  }
   if (r.status === 'failed') return `round ${r.round}/${total}  FAILED: ${r.error ?? 'unknown reason'}`;
   const m = r.metrics;
   const rejected = r.sites.filter((s) => s.status !== 'accepted').map((s) => `${s.siteId}:${s.code ?? s.status}`);
   return (
     `round ${r.round}/${total}  sites ${m.sites ?? 0}/${r.sites.length}  ` +
     `train loss ${fmt(m.trainLoss, 4)}  eval loss ${fmt(m.evalLoss, 4)}  ${run.metric} ${fmt(m.evalMetric, 3)}  ` +
+    (m.pw20 !== undefined && !run.metric.startsWith('PW20') ? `PW20 ${fmt(m.pw20, 1)}%  ` : '') +
+    (m.r2 !== undefined && !run.metric.startsWith('R²') ? `R² ${fmt(m.r2, 3)}  ` : '') +
     `model ${r.modelHash?.slice(0, 16) ?? '–'}` +
     (rejected.length > 0 ? `  refused: ${rejected.join(', ')}` : '')
   );

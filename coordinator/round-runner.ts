@@ -1,4 +1,5 @@
-// The round loop, one run at a time: select sites → send the global model → collect updates
+// The round loop, one run at a time: statistics fix the preprocessing (round 0), then each round:
+// select sites → send the global model → collect updates
 // until all reported or the deadline → aggregate → evaluate at the sites → commit model, round
 // and ledger entry in one transaction → broadcast the entry → next round.
 
@@ -6,25 +7,25 @@ import { isFedrxError } from '../shared/errors.js';
 import { hashConfig, type LedgerEntry } from '../shared/ledger.js';
 import { hashWeights } from '../shared/model-hash.js';
 import { initialWeights } from '../shared/model-init.js';
-import type { RunConfig, TaskConfig } from '../shared/run-config.js';
-import { inputDim, outputDim } from '../shared/study.js';
+import { checkStats, hashPreprocessing, hashStats, mergeStats, preprocessingFrom, type FeatureStats } from '../shared/feature-stats.js';
+import type { TaskConfig } from '../shared/run-config.js';
+import { inputDim, outputDim, studyMetrics, type Study } from '../shared/study.js';
 import { encodeFrame } from '../shared/tensor-codec.js';
 import type { Weights } from '../shared/tensors.js';
-import { PROTOCOL_VERSION, type EvalResult, type TaskError, type UpdateHeader } from '../shared/wire.js';
+import { PROTOCOL_VERSION, type EvalResult, type StatsReport, type TaskError, type UpdateHeader } from '../shared/wire.js';
 import type { Gateway } from './gateway.js';
 import { RoundCollector, type Answer } from './round-collector.js';
 import type { RunRow, SiteOutcome, Store } from './store.js';
-import { fedAvg } from './strategies/fedavg.js';
+import { createStrategy } from './strategies/index.js';
 import type { Aggregator, RoundContext, Strategy } from './strategies/types.js';
+import { evalMetrics, headlineMetric } from './eval-metrics.js';
 
 interface TrainReport {
   numExamples: number;
   updateHash: string;
   trainLoss: number;
 }
-type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'metric'>;
-
-const STRATEGIES: Record<RunConfig['strategy'], Strategy> = { fedavg: fedAvg };
+type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums'>;
 
 export interface RoundSummary {
   runId: string;
@@ -40,6 +41,7 @@ export class RoundRunner {
   private activeRunId: string | null = null;
   private training: { ctx: RoundContext; aggregator: Aggregator; collector: RoundCollector<TrainReport> } | null = null;
   private evaluating: { modelHash: string; collector: RoundCollector<EvalReport> } | null = null;
+  private gathering: { study: Study; collector: RoundCollector<FeatureStats> } | null = null;
   private idle: Promise<void> = Promise.resolve();
 
   constructor(
@@ -51,10 +53,10 @@ export class RoundRunner {
     gateway.on('update', (site, header, weights) => this.onUpdate(site, header, weights));
     gateway.on('eval', (site, msg) => this.onEval(site, msg));
     gateway.on('task-error', (site, msg) => this.onTaskError(site, msg));
+    gateway.on('stats', (site, msg) => this.onStats(site, msg));
     gateway.on('disconnected', (site) => {
       const missing: Answer<never> = { kind: 'refused', code: 'E_DISCONNECTED', reason: 'site disconnected during the round' };
-      this.training?.collector.record(site, missing);
-      this.evaluating?.collector.record(site, missing);
+      for (const c of this.collectors()) c.record(site, missing);
     });
   }
 
@@ -69,9 +71,12 @@ export class RoundRunner {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.training?.collector.finish();
-    this.evaluating?.collector.finish();
+    for (const c of this.collectors()) c.finish();
     await this.idle;
+  }
+
+  private collectors(): RoundCollector<unknown>[] {
+    return [this.gathering?.collector, this.training?.collector, this.evaluating?.collector].filter((c) => c !== undefined);
   }
 
   private async loop(): Promise<void> {
@@ -92,42 +97,58 @@ export class RoundRunner {
   private async execute(run: RunRow): Promise<void> {
     const { config } = run;
     const study = config.study;
+    const strategy = createStrategy(config.strategy, config.strategyOptions);
     this.store.markRunning(run.id);
-    this.log(`run ${run.id} started: ${config.rounds} rounds, min ${config.minSites} sites, study ${study.name}`);
+    this.log(`run ${run.id} started: ${config.strategy}, ${config.rounds} rounds, min ${config.minSites} sites, study ${study.name}`);
+    const fail = (round: number, startedAt: string, reason: string, outcomes: SiteOutcome[]): void => {
+      this.store.failRound(run.id, round, startedAt, reason, outcomes);
+      this.store.endRun(run.id, 'failed', reason);
+      this.log(`run ${run.id} failed: ${reason}`);
+    };
+
+    // Round 0: federated statistics fix the preprocessing; the entry records it and the initial model.
+    const startedAt = new Date().toISOString();
+    if (!(await this.waitForSites(config.minSites, config.waitForSitesSec * 1000))) {
+      return fail(0, startedAt, `statistics: ${this.gateway.connectedSites().length} of the ${config.minSites} sites needed were connected after ${config.waitForSitesSec}s`, []);
+    }
+    const gathered = await this.gatherStats(run);
+    if (gathered.reports.length < config.minSites) {
+      return fail(0, startedAt, `statistics: ${gathered.reports.length} of the ${config.minSites} reports needed arrived (${describeRefusals(gathered.outcomes)})`, gathered.outcomes);
+    }
+    const prep = preprocessingFrom(study, mergeStats(study, gathered.reports.map((r) => r.stats)));
+    this.store.setPreprocessing(run.id, prep);
     let weights = initialWeights(study.model, inputDim(study), outputDim(study), config.training.seed);
     let modelHash = hashWeights(weights);
     const configHash = hashConfig(config);
-    // Round 0 records the starting model, so round 1's parent is on the chain too.
     const genesis = this.store.commitRound({
       runId: run.id,
       round: 0,
-      startedAt: new Date().toISOString(),
+      startedAt,
       modelHash,
       weights,
-      metrics: {},
-      sites: [],
-      entry: { parentModelHash: null, participants: [], configHash },
+      metrics: { sites: gathered.reports.length, trainExamples: prep.rows },
+      sites: gathered.outcomes,
+      entry: {
+        parentModelHash: null,
+        participants: gathered.reports.map((r) => ({ siteId: r.siteId, numExamples: r.stats.rows, updateHash: hashStats(r.stats) })),
+        configHash,
+        preprocessingHash: hashPreprocessing(prep),
+      },
     });
     this.gateway.broadcastLedger([genesis]);
-    const task: TaskConfig = { study, training: config.training };
+    this.log(`run ${run.id} round 0: statistics of ${prep.rows} rows from ${gathered.reports.length} sites, preprocessing ${genesis.preprocessingHash!.slice(0, 12)}`);
+    const proximalMu = 'proximalMu' in strategy && typeof strategy.proximalMu === 'number' ? strategy.proximalMu : 0;
+    const task: TaskConfig = { study, preprocessing: prep, training: config.training, proximalMu };
 
     for (let round = 1; round <= config.rounds; round++) {
       if (this.stopping) throw new Error('coordinator is stopping');
       const startedAt = new Date().toISOString();
       if (!(await this.waitForSites(config.minSites, config.waitForSitesSec * 1000))) {
-        const reason = `round ${round}: ${this.gateway.connectedSites().length} of the ${config.minSites} sites needed were connected after ${config.waitForSitesSec}s`;
-        this.store.failRound(run.id, round, startedAt, reason, []);
-        this.store.endRun(run.id, 'failed', reason);
-        this.log(`run ${run.id} failed: ${reason}`);
-        return;
+        return fail(round, startedAt, `round ${round}: ${this.gateway.connectedSites().length} of the ${config.minSites} sites needed were connected after ${config.waitForSitesSec}s`, []);
       }
-      const trained = await this.trainRound(run, round, weights, modelHash, task);
+      const trained = await this.trainRound(run, strategy, round, weights, modelHash, task);
       if (trained.result === null) {
-        const reason = `round ${round}: ${trained.accepted} of the ${config.minSites} updates needed arrived before the deadline (${describeRefusals(trained.outcomes)})`;
-        this.store.failRound(run.id, round, startedAt, reason, trained.outcomes);
-        this.store.endRun(run.id, 'failed', reason);
-        this.log(`run ${run.id} failed: ${reason}`);
-        return;
+        return fail(round, startedAt, `round ${round}: ${trained.accepted} of the ${config.minSites} updates needed arrived before the deadline (${describeRefusals(trained.outcomes)})`, trained.outcomes);
       }
       const next = trained.result;
       const nextHash = hashWeights(next);
@@ -138,7 +159,7 @@ export class RoundRunner {
         startedAt,
         modelHash: nextHash,
         weights: next,
-        metrics: roundMetrics(trained.outcomes, evals),
+        metrics: roundMetrics(study, trained.outcomes, evals),
         sites: trained.outcomes,
         entry: {
           parentModelHash: modelHash,
@@ -167,8 +188,31 @@ export class RoundRunner {
     return true;
   }
 
+  /** Asks every connected site for the statistics of its training rows. */
+  private async gatherStats(run: RunRow): Promise<{ reports: { siteId: string; stats: FeatureStats }[]; outcomes: SiteOutcome[] }> {
+    const asked = new Set(this.gateway.connectedSites().map((s) => s.siteId));
+    const collector = new RoundCollector<FeatureStats>(run.id, 0, asked, run.config.roundTimeoutSec * 1000);
+    this.gathering = { study: run.config.study, collector };
+    const request = JSON.stringify({ type: 'stats-request', v: PROTOCOL_VERSION, runId: run.id, study: run.config.study });
+    await this.sendAll(asked, request, collector);
+    await collector.done;
+    this.gathering = null;
+    const reports = collector
+      .ok()
+      .map(([siteId, stats]) => ({ siteId, stats }))
+      .sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
+    const outcomes = [...asked].sort().map((siteId): SiteOutcome => {
+      const a = collector.results().get(siteId);
+      if (a === undefined) return { siteId, status: 'missing', code: 'E_DEADLINE', reason: 'no statistics before the deadline' };
+      if (a.kind === 'ok') return { siteId, status: 'accepted', numExamples: a.value.rows };
+      return { siteId, status: 'failed', code: a.code, reason: a.reason };
+    });
+    return { reports, outcomes };
+  }
+
   private async trainRound(
     run: RunRow,
+    strategy: Strategy,
     round: number,
     weights: Weights,
     modelHash: string,
@@ -176,7 +220,7 @@ export class RoundRunner {
   ): Promise<{ result: Weights | null; accepted: number; outcomes: SiteOutcome[] }> {
     const selected = new Set(this.gateway.connectedSites().map((s) => s.siteId));
     const ctx: RoundContext = { runId: run.id, round, globalWeights: weights, globalHash: modelHash, selected };
-    const aggregator = STRATEGIES[run.config.strategy].beginRound(ctx);
+    const aggregator = strategy.beginRound(ctx);
     const collector = new RoundCollector<TrainReport>(run.id, round, selected, run.config.roundTimeoutSec * 1000);
     this.training = { ctx, aggregator, collector };
     const frame = encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId: run.id, round, modelHash, config: task }, weights);
@@ -214,12 +258,12 @@ export class RoundRunner {
     const evals = new Map(collector.ok());
     for (const o of outcomes) {
       const e = evals.get(o.siteId);
-      if (e !== undefined) Object.assign(o, { evalExamples: e.numExamples, evalLoss: e.loss, evalMetric: e.metric });
+      if (e !== undefined) Object.assign(o, { evalExamples: e.numExamples, evalLoss: e.loss, evalMetric: headlineMetric(run.config.study, [e.sums]) });
     }
     return evals;
   }
 
-  private async sendAll<T>(sites: ReadonlySet<string>, frame: Buffer, collector: RoundCollector<T>): Promise<void> {
+  private async sendAll<T>(sites: ReadonlySet<string>, frame: Buffer | string, collector: RoundCollector<T>): Promise<void> {
     await Promise.all(
       [...sites].map(async (site) => {
         if (!(await this.gateway.send(site, frame))) {
@@ -263,21 +307,36 @@ export class RoundRunner {
       this.gateway.sendError(siteId, 'E_STALE_ROUND', 'no evaluation of that model is open', { runId: msg.runId, round: msg.round });
       return;
     }
-    e.collector.record(siteId, { kind: 'ok', value: { numExamples: msg.numExamples, loss: msg.loss, metric: msg.metric } });
+    e.collector.record(siteId, { kind: 'ok', value: { numExamples: msg.numExamples, loss: msg.loss, sums: msg.sums } });
   }
 
   private onTaskError(siteId: string, msg: TaskError): void {
     this.log(`site ${siteId} could not do run ${msg.runId} round ${msg.round}: ${msg.code} ${msg.message}`);
-    for (const phase of [this.training?.collector, this.evaluating?.collector]) {
-      if (phase !== undefined && phase.runId === msg.runId && phase.round === msg.round) {
-        phase.record(siteId, { kind: 'refused', code: msg.code, reason: msg.message });
-      }
+    for (const phase of this.collectors()) {
+      if (phase.runId === msg.runId && phase.round === msg.round) phase.record(siteId, { kind: 'refused', code: msg.code, reason: msg.message });
     }
+  }
+
+  private onStats(siteId: string, msg: StatsReport): void {
+    const g = this.gathering;
+    if (g === null || g.collector.runId !== msg.runId) {
+      this.gateway.sendError(siteId, 'E_STALE_ROUND', `no statistics of run ${msg.runId} are being gathered`, { runId: msg.runId, round: 0 });
+      return;
+    }
+    try {
+      checkStats(g.study, msg.stats);
+    } catch (e) {
+      const reason = (e as Error).message;
+      this.gateway.sendError(siteId, 'E_BAD_MESSAGE', reason, { runId: msg.runId, round: 0 });
+      g.collector.record(siteId, { kind: 'refused', code: 'E_BAD_MESSAGE', reason });
+      return;
+    }
+    g.collector.record(siteId, { kind: 'ok', value: msg.stats });
   }
 }
 
-/** Example-weighted global values of what the sites reported. */
-export function roundMetrics(outcomes: SiteOutcome[], evals: Map<string, EvalReport>): Record<string, number> {
+/** Example-weighted global losses, and metrics from the summed site sums (exact, as if pooled). */
+export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<string, EvalReport>): Record<string, number> {
   let trainN = 0;
   let trainLoss = 0;
   for (const o of outcomes) {
@@ -288,11 +347,9 @@ export function roundMetrics(outcomes: SiteOutcome[], evals: Map<string, EvalRep
   }
   let evalN = 0;
   let loss = 0;
-  let metric = 0;
   for (const e of evals.values()) {
     evalN += e.numExamples;
     loss += e.numExamples * e.loss;
-    metric += e.numExamples * e.metric;
   }
   const m: Record<string, number> = {
     sites: outcomes.filter((o) => o.status === 'accepted').length,
@@ -303,7 +360,9 @@ export function roundMetrics(outcomes: SiteOutcome[], evals: Map<string, EvalRep
   if (trainN > 0) m.trainLoss = trainLoss / trainN;
   if (evalN > 0) {
     m.evalLoss = loss / evalN;
-    m.evalMetric = metric / evalN;
+    const named = evalMetrics(study, [...evals.values()].map((e) => e.sums));
+    Object.assign(m, named);
+    m.evalMetric = named[studyMetrics(study)[0]!]!;
   }
   return m;
 }

@@ -24,12 +24,17 @@ export function buildRunConfig(body: CreateRunBody): RunConfig {
   const d = RUN_DEFAULTS;
   const config: RunConfig = {
     study: resolveStudy(body.study),
-    strategy: d.strategy,
+    strategy: body.strategy ?? d.strategy,
+    strategyOptions: {
+      ...(body.mu === undefined ? {} : { mu: body.mu }),
+      ...(body.serverLr === undefined ? {} : { serverLr: body.serverLr }),
+    },
     rounds: body.rounds ?? d.rounds,
     minSites: body.minSites ?? d.minSites,
     training: {
       localEpochs: body.localEpochs ?? d.training.localEpochs,
       lr: body.lr ?? d.training.lr,
+      lrDecay: body.lrDecay ?? d.training.lrDecay,
       batchSize: body.batchSize ?? d.training.batchSize,
       optimizer: body.optimizer ?? d.training.optimizer,
       seed: body.seed ?? d.training.seed,

@@ -3,6 +3,7 @@
 // rows, ledger entry) is written in one transaction.
 
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Preprocessing } from '../shared/feature-stats.js';
 import type { LedgerEntry, UnsignedEntry } from '../shared/ledger.js';
 import type { RunConfig } from '../shared/run-config.js';
 import { decodeFrame, encodeFrame } from '../shared/tensor-codec.js';
@@ -17,6 +18,8 @@ export interface RunRow {
   seq: number;
   config: RunConfig;
   configHash: string;
+  /** Fixed from the sites' statistics at the start of the run; null before that. */
+  preprocessing: Preprocessing | null;
   status: RunStatus;
   error: string | null;
   createdAt: string;
@@ -57,6 +60,7 @@ interface RawRun {
   seq: number;
   config_json: string;
   config_hash: string;
+  preprocessing_json: string | null;
   status: RunStatus;
   error: string | null;
   created_at: string;
@@ -69,6 +73,7 @@ const toRun = (r: RawRun): RunRow => ({
   seq: r.seq,
   config: JSON.parse(r.config_json) as RunConfig,
   configHash: r.config_hash,
+  preprocessing: r.preprocessing_json === null ? null : (JSON.parse(r.preprocessing_json) as Preprocessing),
   status: r.status,
   error: r.error,
   createdAt: r.created_at,
@@ -144,6 +149,10 @@ export class Store {
   nextQueuedRun(): RunRow | null {
     const r = this.db.prepare(`SELECT * FROM runs WHERE status = 'queued' ORDER BY seq LIMIT 1`).get() as RawRun | undefined;
     return r === undefined ? null : toRun(r);
+  }
+
+  setPreprocessing(id: string, prep: Preprocessing): void {
+    this.db.prepare('UPDATE runs SET preprocessing_json = ? WHERE id = ?').run(JSON.stringify(prep), id);
   }
 
   markRunning(id: string): void {

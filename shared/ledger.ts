@@ -31,6 +31,8 @@ export const LedgerEntrySchema = Type.Object(
     parentModelHash: Type.Union([Hex64, Type.Null()]),
     participants: Type.Array(ParticipantSchema),
     configHash: Hex64,
+    /** Round 0 only: hash of the preprocessing fixed from the sites' federated statistics. */
+    preprocessingHash: Type.Optional(Hex64),
     metrics: Type.Record(Type.String(), Type.Number()),
     createdAt: Type.String({ minLength: 1, maxLength: 64 }),
     entryHash: Hex64,
@@ -51,6 +53,7 @@ export function computeEntryHash(entry: UnsignedEntry): string {
     parentModelHash: entry.parentModelHash,
     participants: entry.participants.map((p) => ({ siteId: p.siteId, numExamples: p.numExamples, updateHash: p.updateHash })),
     configHash: entry.configHash,
+    preprocessingHash: entry.preprocessingHash,
     metrics: entry.metrics,
     createdAt: entry.createdAt,
   };

@@ -1,126 +1,54 @@
-// Turns one record in the study's column names into model inputs and back-transforms outputs.
-// Used by every site on its own rows and by the coordinator on a clinician's query, so both
-// apply exactly the same preprocessing. Pure: no I/O, and errors never echo a value.
+// Turns raw feature values into model inputs with the run's preprocessing, and model outputs
+// back into the target's unit. Used by every site on its own rows and by the coordinator on a
+// clinician's query, so both apply exactly the same transformation. Pure.
 
 import { FedrxError } from './errors.js';
-import { isRegression, type ClassificationTarget, type Feature, type RegressionTarget, type Study } from './study.js';
+import { EncodeProblem, extractRow, inverseTransform, type ExtractedRow, type RawRecord } from './extract.js';
+import type { Preprocessing } from './feature-stats.js';
+import { featureWidth, inputDim, isLevelFeature, type RegressionTarget, type Study } from './study.js';
 
-export type RawValue = string | number | boolean | null | undefined;
-export type RawRecord = Record<string, RawValue>;
+export { EncodeProblem, type RawRecord, type RawValue } from './extract.js';
 
-function isMissing(v: RawValue): boolean {
-  return v === null || v === undefined || (typeof v === 'string' && v.trim() === '') || (typeof v === 'number' && Number.isNaN(v));
-}
-
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
-/** Plain decimal numbers only: no hex, no booleans, no 'Infinity'. */
-function asNumber(v: RawValue): number {
-  if (typeof v === 'number') return v;
-  const s = String(v).trim();
-  return DECIMAL.test(s) ? Number(s) : Number.NaN;
-}
-
-/** Why a record cannot be encoded: which column, and what kind of problem (never the value). */
-export class EncodeProblem {
-  constructor(
-    readonly column: string,
-    readonly kind: 'missing' | 'not-a-number' | 'out-of-range' | 'unknown-level',
-  ) {}
-  describe(): string {
-    return `column "${this.column}": ${this.kind.replace(/-/g, ' ')}`;
-  }
-}
-
-/** Writes the inputs of `feature` into `out` from `offset`; returns the next offset or a problem. */
-function encodeFeature(feature: Feature, value: RawValue, out: Float32Array, offset: number): number | EncodeProblem {
-  if (feature.kind === 'numeric') {
-    if (isMissing(value)) {
-      if (feature.missing === 'center') {
-        out[offset] = 0;
-        return offset + 1;
-      }
-      return new EncodeProblem(feature.name, 'missing');
+/** Model inputs of one row, written into `out` at `offset` (row-major batches). */
+export function encodeInputs(study: Study, prep: Preprocessing, row: ExtractedRow, out: Float32Array, offset = 0): void {
+  let at = offset;
+  study.features.forEach((f, i) => {
+    const v = row.values[i]!;
+    if (f.kind === 'numeric') {
+      const s = prep.numeric[f.name];
+      if (s === undefined) throw new FedrxError('E_INTERNAL', `preprocessing lacks feature ${f.name}`);
+      // A missing value (NaN) is imputed with the federated mean, i.e. 0 after standardising.
+      out[at] = Number.isNaN(v) ? 0 : (v - s.mean) / s.sd;
+    } else if (isLevelFeature(f)) {
+      for (let j = 1; j < f.levels.length; j++) out[at + j - 1] = j === v ? 1 : 0;
+    } else {
+      out[at] = v;
     }
-    const x = asNumber(value);
-    if (!Number.isFinite(x)) return new EncodeProblem(feature.name, 'not-a-number');
-    if (x < feature.min || x > feature.max) return new EncodeProblem(feature.name, 'out-of-range');
-    out[offset] = (x - feature.center) / feature.scale;
-    return offset + 1;
-  }
-  let level: string;
-  if (isMissing(value)) {
-    if (feature.missingLevel === undefined) return new EncodeProblem(feature.name, 'missing');
-    level = feature.missingLevel;
-  } else {
-    level = String(value).trim();
-  }
-  const at = feature.levels.indexOf(level);
-  if (at < 0) return new EncodeProblem(feature.name, 'unknown-level');
-  for (let j = 1; j < feature.levels.length; j++) out[offset + j - 1] = j === at ? 1 : 0;
-  return offset + feature.levels.length - 1;
+    at += featureWidth(f);
+  });
 }
 
-/** Model inputs for one record, or the first problem found. */
-export function encodeFeatures(study: Study, record: RawRecord, width: number): Float32Array | EncodeProblem {
-  const out = new Float32Array(width);
-  let offset = 0;
-  for (const f of study.features) {
-    const next = encodeFeature(f, record[f.name], out, offset);
-    if (next instanceof EncodeProblem) return next;
-    offset = next;
-  }
-  if (offset !== width) throw new FedrxError('E_INTERNAL', `study encodes ${offset} inputs, caller expected ${width}`);
-  return out;
-}
-
-/** Training target in model space (transformed and standardised), or a problem. */
-export function encodeTarget(study: Study, value: RawValue): number | EncodeProblem {
-  const name = study.target.name;
-  if (isMissing(value)) return new EncodeProblem(name, 'missing');
-  if (isRegression(study)) {
-    const t = study.target;
-    const y = asNumber(value);
-    if (!Number.isFinite(y)) return new EncodeProblem(name, 'not-a-number');
-    if (y < t.min || y > t.max) return new EncodeProblem(name, 'out-of-range');
-    return (forwardTransform(t, y) - t.center) / t.scale;
-  }
-  const at = (study.target as ClassificationTarget).classes.indexOf(String(value).trim());
-  return at < 0 ? new EncodeProblem(name, 'unknown-level') : at;
-}
-
-function forwardTransform(t: RegressionTarget, y: number): number {
-  switch (t.transform) {
-    case 'sqrt':
-      return Math.sqrt(Math.max(0, y));
-    case 'log':
-      return Math.log(y);
-    default:
-      return y;
-  }
+/** Training target in model space: the transformed value standardised, or the class index. */
+export function encodeTarget(prep: Preprocessing, row: ExtractedRow): number {
+  return prep.target === undefined ? row.target : (row.target - prep.target.mean) / prep.target.sd;
 }
 
 /** Model output (standardised, transformed) back to the target's own unit, e.g. mg/week. */
-export function decodeRegression(t: RegressionTarget, z: number): number {
-  const u = z * t.scale + t.center;
-  switch (t.transform) {
-    case 'sqrt':
-      return Math.max(0, u) ** 2;
-    case 'log':
-      return Math.exp(u);
-    default:
-      return u;
-  }
+export function decodeRegression(t: RegressionTarget, prep: Preprocessing, z: number): number {
+  const s = prep.target ?? { mean: 0, sd: 1 };
+  return inverseTransform(t, z * s.sd + s.mean);
 }
 
-/** For a clinician's query: encode or throw a coded error naming the feature. */
-export function encodeQuery(study: Study, record: RawRecord, width: number): Float32Array {
-  const x = encodeFeatures(study, record, width);
-  if (x instanceof EncodeProblem) {
-    throw new FedrxError(x.kind === 'missing' ? 'E_MISSING_FEATURE' : 'E_BAD_FEATURE', x.describe(), {
-      feature: x.column,
-      problem: x.kind,
+/** For a clinician's query: inputs, or a coded error naming the feature's column. */
+export function encodeQuery(study: Study, prep: Preprocessing, record: RawRecord): Float32Array {
+  const row = extractRow(study, record, false);
+  if (row instanceof EncodeProblem) {
+    throw new FedrxError(row.kind === 'missing' ? 'E_MISSING_FEATURE' : 'E_BAD_FEATURE', row.describe(), {
+      feature: row.column,
+      problem: row.kind,
     });
   }
-  return x;
+  const out = new Float32Array(inputDim(study));
+  encodeInputs(study, prep, row, out);
+  return out;
 }

@@ -7,6 +7,8 @@ export const TrainingSettingsSchema = Type.Object(
   {
     localEpochs: Type.Integer({ minimum: 1, maximum: 1000 }),
     lr: Type.Number({ exclusiveMinimum: 0, maximum: 10 }),
+    /** Round r trains with lr · lrDecay^(r−1): shrinks client drift as the model settles. */
+    lrDecay: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
     batchSize: Type.Integer({ minimum: 1, maximum: 65536 }),
     optimizer: Type.Union([Type.Literal('sgd'), Type.Literal('adam')]),
     seed: Type.Integer(),
@@ -15,10 +17,32 @@ export const TrainingSettingsSchema = Type.Object(
 );
 export type TrainingSettings = Static<typeof TrainingSettingsSchema>;
 
+export const STRATEGY_NAMES = ['fedavg', 'fedprox', 'fedadam'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+export const StrategyNameSchema = Type.Union(STRATEGY_NAMES.map((n) => Type.Literal(n)));
+
+/** Options of the server strategies; each reads the ones it knows (coordinator/strategies/). */
+export const StrategyOptionsSchema = Type.Object(
+  {
+    /** FedProx proximal coefficient μ (sent to the sites, used in their local loss). */
+    mu: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    /** FedAdam server learning rate η. */
+    serverLr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
+    /** FedAdam first- and second-moment decays. */
+    beta1: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+    beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+    /** FedAdam adaptivity τ (added to √v). */
+    tau: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type StrategyOptions = Static<typeof StrategyOptionsSchema>;
+
 export const RunConfigSchema = Type.Object(
   {
     study: StudySchema,
-    strategy: Type.Literal('fedavg'),
+    strategy: StrategyNameSchema,
+    strategyOptions: StrategyOptionsSchema,
     rounds: Type.Integer({ minimum: 1, maximum: 10000 }),
     minSites: Type.Integer({ minimum: 1, maximum: 10000 }),
     training: TrainingSettingsSchema,
@@ -34,16 +58,35 @@ export type RunConfig = Static<typeof RunConfigSchema>;
 /** Fields of POST /v1/runs that may be left out, with their defaults. */
 export const RUN_DEFAULTS = {
   strategy: 'fedavg',
+  strategyOptions: {},
   rounds: 5,
   minSites: 2,
   roundTimeoutSec: 120,
   waitForSitesSec: 60,
-  training: { localEpochs: 2, lr: 0.01, batchSize: 32, optimizer: 'adam', seed: 1 },
+  training: { localEpochs: 2, lr: 0.01, lrDecay: 1, batchSize: 32, optimizer: 'adam', seed: 1 },
 } as const satisfies Omit<RunConfig, 'study'>;
 
-/** What travels to a site with each task: the study and how to train; nothing about other sites. */
+const Standardiser = Type.Object({ mean: Type.Number(), sd: Type.Number({ exclusiveMinimum: 0 }) }, { additionalProperties: false });
+
+/** The run's preprocessing, fixed from federated statistics (shared/feature-stats.ts). */
+export const PreprocessingSchema = Type.Object(
+  {
+    rows: Type.Integer({ minimum: 0 }),
+    numeric: Type.Record(Type.String(), Standardiser),
+    target: Type.Optional(Standardiser),
+  },
+  { additionalProperties: false },
+);
+
+/** What travels to a site with each task: the study, its preprocessing and how to train. */
 export const TaskConfigSchema = Type.Object(
-  { study: StudySchema, training: TrainingSettingsSchema },
+  {
+    study: StudySchema,
+    preprocessing: PreprocessingSchema,
+    training: TrainingSettingsSchema,
+    /** FedProx: weight of the proximal term in the local loss; 0 for plain local training. */
+    proximalMu: Type.Number({ minimum: 0, maximum: 100 }),
+  },
   { additionalProperties: false },
 );
 export type TaskConfig = Static<typeof TaskConfigSchema>;

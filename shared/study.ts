@@ -1,23 +1,34 @@
 // A study: which columns a site's CSV must have, how each becomes a model input, what the target
-// is and which model learns it. Coordinator and agents read the same definition.
+// is and which model learns it. Coordinator and agents read the same definition; the numbers
+// that standardise inputs come from the run's federated statistics (shared/feature-stats.ts)
+// unless the study fixes them.
 
 import { Type, type Static } from '@sinclair/typebox';
 import { ModelSpecSchema } from './model-spec.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 128 });
+const Level = Type.String({ maxLength: 64 });
+/** CSV column holding the feature, when it differs from the feature's name. */
+const Column = Type.Optional(Type.String({ minLength: 1, maxLength: 256 }));
+/** Raw cell text → level, e.g. "Black or African American" → "Black". */
+const Aliases = Type.Optional(Type.Record(Type.String({ maxLength: 256 }), Level));
 
 export const NumericFeatureSchema = Type.Object(
   {
     kind: Type.Literal('numeric'),
     name: Name,
+    column: Column,
     unit: Type.Optional(Type.String({ maxLength: 32 })),
+    /** Valid range: a value outside it is refused, never clipped. */
     min: Type.Number(),
     max: Type.Number(),
-    // Fixed standardisation; a later statistics phase can replace it with federated values.
-    center: Type.Number(),
-    scale: Type.Number({ exclusiveMinimum: 0 }),
-    /** What a missing value becomes: 'drop' the row, or 'center' (impute the mean). */
-    missing: Type.Optional(Type.Union([Type.Literal('drop'), Type.Literal('center')])),
+    /** Coded cells → numbers, e.g. age bands "60 - 69" → 6 (decades). */
+    map: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Number())),
+    /** A missing value: 'drop' the row, or 'mean' (impute the federated mean). */
+    missing: Type.Optional(Type.Union([Type.Literal('drop'), Type.Literal('mean')])),
+    /** Fixed standardisation; when absent the run's federated mean and SD are used. */
+    center: Type.Optional(Type.Number()),
+    scale: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -26,26 +37,80 @@ export const CategoricalFeatureSchema = Type.Object(
   {
     kind: Type.Literal('categorical'),
     name: Name,
+    column: Column,
     /** First level is the reference (dummy coding: it gets no input column). */
-    levels: Type.Array(Type.String({ maxLength: 64 }), { minItems: 2, maxItems: 256 }),
+    levels: Type.Array(Level, { minItems: 2, maxItems: 256 }),
+    aliases: Aliases,
     /** Level a missing value maps to; without it, rows with a missing value are dropped. */
-    missingLevel: Type.Optional(Type.String({ maxLength: 64 })),
+    missingLevel: Type.Optional(Level),
+    /** Level an unlisted value maps to; without it, such rows are dropped. */
+    otherLevel: Type.Optional(Level),
   },
   { additionalProperties: false },
 );
 
-export const FeatureSchema = Type.Union([NumericFeatureSchema, CategoricalFeatureSchema]);
+/**
+ * Where a call is missing, a linked variant can stand in for it (e.g. VKORC1 -1639 from rs9934438,
+ * as in the IWPC 2009 supplementary methods): rules are tried in order.
+ */
+export const ImputeRuleSchema = Type.Object(
+  {
+    column: Type.String({ minLength: 1, maxLength: 256 }),
+    /** Call in `column` → level of this feature. */
+    map: Type.Record(Type.String({ maxLength: 64 }), Level),
+    /** Apply only when this column holds one of these values (linkage differs by ancestry). */
+    onlyWhen: Type.Optional(
+      Type.Object({ column: Type.String({ minLength: 1, maxLength: 256 }), values: Type.Array(Type.String({ maxLength: 256 }), { minItems: 1 }) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** A pharmacogene call: categorical, with an explicit level for missing and unrecognised calls. */
+export const GenotypeFeatureSchema = Type.Object(
+  {
+    kind: Type.Literal('genotype'),
+    name: Name,
+    column: Column,
+    gene: Type.String({ minLength: 1, maxLength: 32 }),
+    /** The variant typed, e.g. "-1639G>A (rs9923231)"; absent for star-allele diplotypes. */
+    variant: Type.Optional(Type.String({ maxLength: 64 })),
+    encoding: Type.Union([Type.Literal('diplotype'), Type.Literal('genotype')]),
+    levels: Type.Array(Level, { minItems: 2, maxItems: 256 }),
+    aliases: Aliases,
+    unknownLevel: Level,
+    imputeFrom: Type.Optional(Type.Array(ImputeRuleSchema, { maxItems: 16 })),
+  },
+  { additionalProperties: false },
+);
+
+/** 1 when any of its columns holds a true value (e.g. any enzyme inducer), else 0. */
+export const BinaryFeatureSchema = Type.Object(
+  {
+    kind: Type.Literal('binary'),
+    name: Name,
+    columns: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 32 })),
+    trueValues: Type.Optional(Type.Array(Level, { minItems: 1 })),
+    falseValues: Type.Optional(Type.Array(Level, { minItems: 1 })),
+    /** When every column is empty: 'false' (absent means not taken) or 'drop' the row. */
+    missing: Type.Optional(Type.Union([Type.Literal('false'), Type.Literal('drop')])),
+  },
+  { additionalProperties: false },
+);
+
+export const FeatureSchema = Type.Union([NumericFeatureSchema, CategoricalFeatureSchema, GenotypeFeatureSchema, BinaryFeatureSchema]);
 
 export const RegressionTargetSchema = Type.Object(
   {
     name: Name,
+    column: Column,
     unit: Type.Optional(Type.String({ maxLength: 32 })),
     transform: Type.Union([Type.Literal('identity'), Type.Literal('sqrt'), Type.Literal('log')]),
     min: Type.Number(),
     max: Type.Number(),
-    /** Standardisation of the transformed target, undone for predictions and metrics. */
-    center: Type.Number(),
-    scale: Type.Number({ exclusiveMinimum: 0 }),
+    /** Fixed standardisation of the transformed target; else the federated mean and SD. */
+    center: Type.Optional(Type.Number()),
+    scale: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -53,25 +118,33 @@ export const RegressionTargetSchema = Type.Object(
 export const ClassificationTargetSchema = Type.Object(
   {
     name: Name,
-    classes: Type.Array(Type.String({ maxLength: 64 }), { minItems: 2, maxItems: 256 }),
+    column: Column,
+    classes: Type.Array(Level, { minItems: 2, maxItems: 256 }),
+    aliases: Aliases,
   },
   { additionalProperties: false },
 );
 
+export const METRIC_NAMES = ['mae', 'pw20', 'r2', 'rmse', 'accuracy'] as const;
+
 export const StudySchema = Type.Object(
   {
     name: Name,
-    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    description: Type.Optional(Type.String({ maxLength: 4000 })),
     task: Type.Union([Type.Literal('regression'), Type.Literal('classification')]),
+    /** Column that identifies a row in batch predictions (never sent anywhere by sites). */
     idColumn: Type.Optional(Name),
     features: Type.Array(FeatureSchema, { minItems: 1, maxItems: 1024 }),
     target: Type.Union([RegressionTargetSchema, ClassificationTargetSchema]),
     model: ModelSpecSchema,
-    /** Share of each site's rows held out for federated evaluation, split by a seeded shuffle. */
+    /** Metrics reported each round; the first is the headline. Default: mae, pw20, r2 or accuracy. */
+    metrics: Type.Optional(Type.Array(Type.Union(METRIC_NAMES.map((m) => Type.Literal(m))), { minItems: 1 })),
+    /** Share of each site's rows held out for evaluation, split by a seeded shuffle. */
     holdout: Type.Object(
       { fraction: Type.Number({ minimum: 0.05, maximum: 0.5 }), seed: Type.Integer() },
       { additionalProperties: false },
     ),
+    /** Fewest usable rows a site needs to report statistics or train (small groups stay unexposed). */
     minRows: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
@@ -79,18 +152,32 @@ export const StudySchema = Type.Object(
 
 export type NumericFeature = Static<typeof NumericFeatureSchema>;
 export type CategoricalFeature = Static<typeof CategoricalFeatureSchema>;
+export type GenotypeFeature = Static<typeof GenotypeFeatureSchema>;
+export type BinaryFeature = Static<typeof BinaryFeatureSchema>;
 export type Feature = Static<typeof FeatureSchema>;
+export type LevelFeature = CategoricalFeature | GenotypeFeature;
 export type RegressionTarget = Static<typeof RegressionTargetSchema>;
 export type ClassificationTarget = Static<typeof ClassificationTargetSchema>;
 export type Study = Static<typeof StudySchema>;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+export const DEFAULT_MIN_ROWS = 10;
 
 export function isRegression(study: Study): study is Study & { target: RegressionTarget } {
   return study.task === 'regression';
 }
 
-/** Number of model inputs: one per numeric feature, levels − 1 per categorical feature. */
+export function isLevelFeature(f: Feature): f is LevelFeature {
+  return f.kind === 'categorical' || f.kind === 'genotype';
+}
+
+/** Model inputs a feature takes: 1 for numeric and binary, levels − 1 for the others. */
+export function featureWidth(f: Feature): number {
+  return isLevelFeature(f) ? f.levels.length - 1 : 1;
+}
+
 export function inputDim(study: Study): number {
-  return study.features.reduce((n, f) => n + (f.kind === 'numeric' ? 1 : f.levels.length - 1), 0);
+  return study.features.reduce((n, f) => n + featureWidth(f), 0);
 }
 
 /** Model outputs: 1 for regression and binary classification, one per class otherwise. */
@@ -100,7 +187,28 @@ export function outputDim(study: Study): number {
   return classes === 2 ? 1 : classes;
 }
 
-/** Every column a site CSV must provide. */
+/** The CSV columns a feature reads. */
+export function featureColumns(f: Feature): string[] {
+  if (f.kind === 'binary') return f.columns ?? [f.name];
+  if (f.kind === 'genotype' && f.imputeFrom !== undefined) {
+    const linked = f.imputeFrom.flatMap((r) => [r.column, ...(r.onlyWhen === undefined ? [] : [r.onlyWhen.column])]);
+    return [...new Set([f.column ?? f.name, ...linked])];
+  }
+  return [f.column ?? f.name];
+}
+
+export const targetColumn = (study: Study): string => study.target.column ?? study.target.name;
+
+/** Every column a site CSV must provide (the target last). */
 export function requiredColumns(study: Study): string[] {
-  return [...study.features.map((f) => f.name), study.target.name];
+  return [...new Set([...study.features.flatMap(featureColumns), targetColumn(study)])];
+}
+
+/** Columns a clinician's query must provide: the inputs, not the target. */
+export function inputColumns(study: Study): string[] {
+  return [...new Set(study.features.flatMap(featureColumns))];
+}
+
+export function studyMetrics(study: Study): MetricName[] {
+  return study.metrics ?? (isRegression(study) ? ['mae', 'pw20', 'r2'] : ['accuracy']);
 }

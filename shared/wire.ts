@@ -6,7 +6,9 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { FedrxError, type ErrorCode } from './errors.js';
 import { LedgerEntrySchema } from './ledger.js';
+import { FeatureStatsSchema } from './feature-stats.js';
 import { TaskConfigSchema } from './run-config.js';
+import { StudySchema } from './study.js';
 import { decodeFrame, type DecodedFrame } from './tensor-codec.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -33,6 +35,17 @@ export const HelloSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const Count = Type.Integer({ minimum: 0 });
+
+/** Sums over a site's held-out rows, so global metrics are exact: never per-patient values. */
+export const EvalSumsSchema = Type.Union([
+  Type.Object(
+    { n: Count, absErr: Type.Number({ minimum: 0 }), within20: Count, sqErr: Type.Number({ minimum: 0 }), sumY: Finite, sumY2: Type.Number({ minimum: 0 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object({ n: Count, correct: Count }, { additionalProperties: false }),
+]);
+
 export const EvalResultSchema = Type.Object(
   {
     type: Type.Literal('eval-result'),
@@ -40,9 +53,21 @@ export const EvalResultSchema = Type.Object(
     runId: Id,
     round: Type.Integer({ minimum: 0 }),
     modelHash: Hex64,
-    numExamples: Type.Integer({ minimum: 0 }),
+    numExamples: Count,
+    /** Mean loss of the model on the held-out rows (model space). */
     loss: Finite,
-    metric: Finite,
+    sums: EvalSumsSchema,
+  },
+  { additionalProperties: false },
+);
+
+/** Site → coordinator: counts, sums and level counts of the site's training rows. */
+export const StatsReportSchema = Type.Object(
+  {
+    type: Type.Literal('stats-report'),
+    v: V,
+    runId: Id,
+    stats: FeatureStatsSchema,
   },
   { additionalProperties: false },
 );
@@ -59,7 +84,7 @@ export const TaskErrorSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const AgentMessageSchema = Type.Union([HelloSchema, EvalResultSchema, TaskErrorSchema]);
+export const AgentMessageSchema = Type.Union([HelloSchema, EvalResultSchema, TaskErrorSchema, StatsReportSchema]);
 
 export const WelcomeSchema = Type.Object({
   type: Type.Literal('welcome'),
@@ -83,11 +108,22 @@ export const ErrorMessageSchema = Type.Object({
   round: Type.Optional(Type.Integer()),
 });
 
-export const CoordinatorMessageSchema = Type.Union([WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema]);
+/** Coordinator → site: report statistics of your rows for this run's study (round 0). */
+export const StatsRequestSchema = Type.Object({
+  type: Type.Literal('stats-request'),
+  v: V,
+  runId: Id,
+  study: StudySchema,
+});
+
+export const CoordinatorMessageSchema = Type.Union([WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema, StatsRequestSchema]);
 
 export type Hello = Static<typeof HelloSchema>;
 export type EvalResult = Static<typeof EvalResultSchema>;
 export type TaskError = Static<typeof TaskErrorSchema>;
+export type EvalSums = Static<typeof EvalSumsSchema>;
+export type StatsReport = Static<typeof StatsReportSchema>;
+export type StatsRequest = Static<typeof StatsRequestSchema>;
 export type AgentMessage = Static<typeof AgentMessageSchema>;
 export type Welcome = Static<typeof WelcomeSchema>;
 export type LedgerEntries = Static<typeof LedgerEntriesSchema>;

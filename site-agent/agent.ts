@@ -4,6 +4,7 @@
 
 import { canonicalJson } from '../shared/canonical-json.js';
 import { FedrxError, isFedrxError, type ErrorCode } from '../shared/errors.js';
+import { statsOf, type Preprocessing } from '../shared/feature-stats.js';
 import { checkStudy } from '../shared/load-study.js';
 import { hashWeights } from '../shared/model-hash.js';
 import { denseLayers, weightSpecs } from '../shared/model-spec.js';
@@ -16,6 +17,7 @@ import {
   expectSchema,
   messageText,
   PROTOCOL_VERSION,
+  StatsReportSchema,
   TaskErrorSchema,
   UpdateHeaderSchema,
   type CoordinatorMessage,
@@ -23,11 +25,13 @@ import {
   type Hello,
   type TaskError,
   type TaskHeader,
+  type StatsReport,
+  type StatsRequest,
   type Welcome,
 } from '../shared/wire.js';
 import { loadTf } from './backend.js';
 import { Connection } from './connection.js';
-import { loadLocalData, type LocalData } from './local-data.js';
+import { encodePart, loadSiteRows, type DataPart, type SiteRows } from './local-data.js';
 import { deriveSeed, Prng } from '../shared/prng.js';
 import { Replica } from './replica.js';
 import { evaluateLocal, trainLocal } from './trainer.js';
@@ -68,20 +72,29 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const replica = await Replica.open(opts.replicaDir);
   log(`replica: ${replica.head().length} ledger entries, head ${replica.head().headHash.slice(0, 12)}`);
 
-  // Encoded rows per study: parsing and encoding the CSV once per study, not once per round.
-  const dataCache = new Map<string, Promise<LocalData>>();
-  const dataFor = (study: Study): Promise<LocalData> => {
+  // Rows per study, read once; encoded arrays per (study, preprocessing), only the latest kept.
+  const rowsCache = new Map<string, Promise<SiteRows>>();
+  const rowsFor = (study: Study): Promise<SiteRows> => {
     const key = canonicalJson(study);
-    let p = dataCache.get(key);
+    let p = rowsCache.get(key);
     if (p === undefined) {
-      p = loadLocalData(opts.dataFile, study, { siteId: opts.siteId, ...(opts.columnMap ? { columnMap: opts.columnMap } : {}) });
+      p = loadSiteRows(opts.dataFile, study, { siteId: opts.siteId, ...(opts.columnMap ? { columnMap: opts.columnMap } : {}) });
       p.then(
-        (d) => log(`site data for study ${study.name}: ${d.totalRows} rows, ${d.train.n} train, ${d.test.n} held out, dropped ${JSON.stringify(d.dropped)}`),
-        () => dataCache.delete(key), // a fixed file is picked up by the next task
+        (d) => log(`site data for study ${study.name}: ${d.totalRows} rows, ${d.train.length} train, ${d.test.length} held out, dropped ${JSON.stringify(d.dropped)}`),
+        () => rowsCache.delete(key), // a fixed file is picked up by the next task
       );
-      dataCache.set(key, p);
+      rowsCache.set(key, p);
     }
     return p;
+  };
+  let encoded: { key: string; train: DataPart; test: DataPart } | null = null;
+  const partsFor = async (study: Study, prep: Preprocessing): Promise<{ train: DataPart; test: DataPart }> => {
+    const key = canonicalJson([study, prep]);
+    if (encoded?.key !== key) {
+      const rows = await rowsFor(study);
+      encoded = { key, train: encodePart(study, prep, rows.train), test: encodePart(study, prep, rows.test) };
+    }
+    return encoded;
   };
 
   let closing = false;
@@ -102,12 +115,17 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     send(messageText(expectSchema(TaskErrorSchema, msg, 'E_INTERNAL', 'outgoing task-error')));
   };
 
-  const train = async (header: TaskHeader, study: Study, global: Weights, data: LocalData): Promise<void> => {
+  const train = async (header: TaskHeader, study: Study, global: Weights, data: DataPart): Promise<void> => {
     const started = performance.now();
     // Per-round, per-site shuffle: the same run replays identically, rounds do not repeat an order.
-    const settings = { ...header.config.training, seed: new Prng(deriveSeed(header.config.training.seed, header.runId, header.round, opts.siteId)).nextUint32() };
+    const t = header.config.training;
+    const settings = {
+      ...t,
+      lr: t.lr * t.lrDecay ** Math.max(0, header.round - 1),
+      seed: new Prng(deriveSeed(t.seed, header.runId, header.round, opts.siteId)).nextUint32(),
+    };
     const layers = denseLayers(study.model, inputDim(study), outputDim(study));
-    const result = await trainLocal(tf, study, layers, global, data.train, settings);
+    const result = await trainLocal(tf, study, layers, global, data, settings, header.config.proximalMu);
     let weights = result.weights;
     if (opts.fault === 'nan-update') {
       weights = cloneWeights(weights);
@@ -129,11 +147,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log(`round ${header.round}: trained ${settings.localEpochs} epochs on ${result.numExamples} rows in ${ms(started)} ms, train loss ${result.trainLoss.toFixed(5)}`);
   };
 
-  const evaluate = (header: TaskHeader, study: Study, global: Weights, data: LocalData): void => {
+  const evaluate = (header: TaskHeader, study: Study, global: Weights, data: DataPart): void => {
     const started = performance.now();
     const layers = denseLayers(study.model, inputDim(study), outputDim(study));
-    const score = evaluateLocal(tf, study, layers, global, data.test);
-    if (!Number.isFinite(score.loss) || !Number.isFinite(score.metric)) {
+    const score = evaluateLocal(tf, study, header.config.preprocessing, layers, global, data);
+    if (!Number.isFinite(score.loss) || !Object.values(score.sums).every(Number.isFinite)) {
       throw new FedrxError('E_NON_FINITE', 'the model gives a non-finite loss or metric on the held-out rows');
     }
     const msg: EvalResult = {
@@ -144,10 +162,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       modelHash: header.modelHash,
       numExamples: score.numExamples,
       loss: score.loss,
-      metric: score.metric,
+      sums: score.sums,
     };
     send(messageText(expectSchema(EvalResultSchema, msg, 'E_INTERNAL', 'outgoing eval-result')));
-    log(`round ${header.round}: evaluated on ${score.numExamples} held-out rows in ${ms(started)} ms, loss ${score.loss.toFixed(5)}, metric ${score.metric.toFixed(5)}`);
+    log(`round ${header.round}: evaluated on ${score.numExamples} held-out rows in ${ms(started)} ms, loss ${score.loss.toFixed(5)}`);
   };
 
   const runTask = async (buf: Buffer): Promise<void> => {
@@ -172,12 +190,28 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       if (hashWeights(global) !== header.modelHash) {
         throw new FedrxError('E_HASH_MISMATCH', 'the global model bytes do not match the declared modelHash');
       }
-      const data = await dataFor(study);
-      if (header.kind === 'train') await train(header, study, global, data);
-      else evaluate(header, study, global, data);
+      const parts = await partsFor(study, header.config.preprocessing);
+      if (header.kind === 'train') await train(header, study, global, parts.train);
+      else evaluate(header, study, global, parts.test);
     } catch (e) {
       const err = asFedrxError(e, header.kind === 'train' ? 'E_TRAINING_FAILED' : 'E_INTERNAL');
       log(`round ${header.round}: ${header.kind} failed: ${err.code} ${err.message}`);
+      sendTaskError(ref, err.code, err.message);
+    }
+  };
+
+  /** Counts, sums and level counts of the training rows: never a row. Small sites refuse. */
+  const reportStats = async (req: StatsRequest): Promise<void> => {
+    const ref = { runId: req.runId, round: 0 };
+    try {
+      const study = checkStudy(req.study, 'statistics study');
+      const rows = await rowsFor(study);
+      const msg: StatsReport = { type: 'stats-report', v: PROTOCOL_VERSION, runId: req.runId, stats: statsOf(study, rows.train) };
+      send(messageText(expectSchema(StatsReportSchema, msg, 'E_INTERNAL', 'outgoing stats-report')));
+      log(`run ${req.runId}: reported statistics of ${rows.train.length} training rows`);
+    } catch (e) {
+      const err = asFedrxError(e, 'E_INTERNAL');
+      log(`run ${req.runId}: statistics refused: ${err.code} ${err.message}`);
       sendTaskError(ref, err.code, err.message);
     }
   };
@@ -210,6 +244,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           if (isFedrxError(e, 'E_REPLICA_DIVERGED')) refuse(e.message);
           else log(`ledger entries rejected: ${asFedrxError(e, 'E_INTERNAL').message}`);
         }
+        return;
+      case 'stats-request':
+        tasks = tasks.then(() => reportStats(msg)).catch((e: unknown) => log(`statistics crashed: ${(e as Error).message}`));
         return;
       case 'error':
         log(`coordinator error ${msg.code}${msg.runId !== undefined ? ` (run ${msg.runId}, round ${msg.round ?? '?'})` : ''}: ${msg.message}`);

@@ -1,13 +1,15 @@
-// The site's own rows: read the CSV, encode every row with the study's preprocessing and split it
-// into a training part and a held-out part. Patient values never leave this module: errors and
-// counts name columns and problem kinds only, never a cell.
+// The site's own rows: read the CSV, read every row into the study's raw values, split them into
+// a training part and a held-out part, and encode them once the run's preprocessing is known.
+// Patient values never leave this module: errors and counts name columns and problem kinds only.
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as aq from 'arquero';
 import { FedrxError } from '../shared/errors.js';
-import { EncodeProblem, encodeFeatures, encodeTarget, type RawRecord, type RawValue } from '../shared/preprocess.js';
-import { inputDim, requiredColumns, type Study } from '../shared/study.js';
+import { EncodeProblem, extractRow, inverseTransform, type ExtractedRow, type RawRecord, type RawValue } from '../shared/extract.js';
+import type { Preprocessing } from '../shared/feature-stats.js';
+import { encodeInputs, encodeTarget } from '../shared/preprocess.js';
+import { DEFAULT_MIN_ROWS, inputDim, isRegression, requiredColumns, type Study } from '../shared/study.js';
 import { holdoutSplit } from '../shared/holdout.js';
 
 export interface DataPart {
@@ -15,13 +17,15 @@ export interface DataPart {
   x: Float32Array;
   /** Targets in model space: standardised transformed value, or class index. */
   y: Float32Array;
+  /** Regression: targets in their own unit (e.g. mg/week), for metrics. */
+  actual: Float64Array;
   n: number;
 }
 
-export interface LocalData {
-  train: DataPart;
-  test: DataPart;
-  width: number;
+/** A site's usable rows, split, before preprocessing: statistics are computed over `train`. */
+export interface SiteRows {
+  train: ExtractedRow[];
+  test: ExtractedRow[];
   /** Rows left out, per "column:problem" (e.g. "weekly_dose_mg:out-of-range"). */
   dropped: Record<string, number>;
   /** Data rows in the file, usable or not. */
@@ -35,10 +39,10 @@ export interface LoadOptions {
   columnMap?: Record<string, string>;
 }
 
-export async function loadLocalData(file: string, study: Study, opts: LoadOptions): Promise<LocalData> {
+export async function loadSiteRows(file: string, study: Study, opts: LoadOptions): Promise<SiteRows> {
   let text = await readFile(file, 'utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // spreadsheet exports often start with a BOM
-  // autoType off: every cell stays a string, the study's preprocessing decides what it means.
+  // autoType off: every cell stays a string, the study decides what it means.
   const table = aq.fromCSV(text, { autoType: false });
   const totalRows = table.numRows();
   const present = new Set(table.columnNames());
@@ -55,57 +59,49 @@ export async function loadLocalData(file: string, study: Study, opts: LoadOption
     );
   }
 
-  // Mapping applied here: record keys are study names, values come from the mapped CSV column.
+  // Mapping applied here: record keys are study column names, values come from the mapped CSV column.
   const columns = required.map((c) => [c, table.getter(sourceOf(c))] as const);
-  const width = inputDim(study);
-  const xs: Float32Array[] = [];
-  const ys: number[] = [];
+  const rows: ExtractedRow[] = [];
   const dropped: Record<string, number> = {};
   const record: RawRecord = {};
   for (let row = 0; row < totalRows; row++) {
     for (const [name, get] of columns) record[name] = get(row) as RawValue;
-    const x = encodeFeatures(study, record, width);
-    const y = x instanceof EncodeProblem ? x : encodeTarget(study, record[study.target.name]);
-    const problem = x instanceof EncodeProblem ? x : y instanceof EncodeProblem ? y : null;
-    if (problem !== null) {
-      const key = `${problem.column}:${problem.kind}`;
+    const extracted = extractRow(study, record);
+    if (extracted instanceof EncodeProblem) {
+      const key = `${extracted.column}:${extracted.kind}`;
       dropped[key] = (dropped[key] ?? 0) + 1;
       continue;
     }
-    xs.push(x as Float32Array);
-    ys.push(y as number);
+    rows.push(extracted);
   }
 
-  const usable = xs.length;
-  // Both parts need a row: one to train on, one to evaluate on.
-  const minRows = Math.max(2, study.minRows ?? 10);
-  if (usable < minRows) {
+  // Both parts need a row: one to train on, one to evaluate on. Small groups are never exposed.
+  const minRows = Math.max(2, study.minRows ?? DEFAULT_MIN_ROWS);
+  if (rows.length < minRows) {
     const why = Object.entries(dropped).map(([k, n]) => `${k} ×${n}`);
     throw new FedrxError(
       'E_CSV_TOO_FEW_ROWS',
-      `site CSV ${path.basename(file)} has ${usable} usable rows of ${totalRows}, the study needs ${minRows}` +
+      `site CSV ${path.basename(file)} has ${rows.length} usable rows of ${totalRows}, the study needs ${minRows}` +
         (why.length > 0 ? `; dropped: ${why.join(', ')}` : ''),
-      { usable, rows: totalRows, minRows, dropped },
+      { usable: rows.length, rows: totalRows, minRows, dropped },
     );
   }
 
-  const split = holdoutSplit(usable, study.holdout.fraction, study.holdout.seed, opts.siteId);
-  return {
-    test: gather(xs, ys, split.test, width),
-    train: gather(xs, ys, split.train, width),
-    width,
-    dropped,
-    totalRows,
-  };
+  const split = holdoutSplit(rows.length, study.holdout.fraction, study.holdout.seed, opts.siteId);
+  return { test: split.test.map((i) => rows[i]!), train: split.train.map((i) => rows[i]!), dropped, totalRows };
 }
 
-function gather(xs: readonly Float32Array[], ys: readonly number[], rows: readonly number[], width: number): DataPart {
+/** Model-ready arrays of `rows` under the run's preprocessing. */
+export function encodePart(study: Study, prep: Preprocessing, rows: readonly ExtractedRow[]): DataPart {
+  const width = inputDim(study);
   const n = rows.length;
   const x = new Float32Array(n * width);
   const y = new Float32Array(n);
+  const actual = new Float64Array(n);
   rows.forEach((r, i) => {
-    x.set(xs[r]!, i * width);
-    y[i] = ys[r]!;
+    encodeInputs(study, prep, r, x, i * width);
+    y[i] = encodeTarget(prep, r);
+    actual[i] = isRegression(study) ? inverseTransform(study.target, r.target) : r.target;
   });
-  return { x, y, n };
+  return { x, y, actual, n };
 }

@@ -5,7 +5,10 @@
 import type { Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
 import { FedrxError } from '../shared/errors.js';
 import type { DenseLayer } from '../shared/model-spec.js';
+import type { Preprocessing } from '../shared/feature-stats.js';
+import { addPrediction, emptySums } from '../shared/metrics.js';
 import { decodeRegression } from '../shared/preprocess.js';
+import type { EvalSums } from '../shared/wire.js';
 import type { TrainingSettings } from '../shared/run-config.js';
 import { isRegression, outputDim, type Study } from '../shared/study.js';
 import { firstNonFinite, type Weights } from '../shared/tensors.js';
@@ -23,8 +26,8 @@ export interface TrainResult {
 
 export interface EvalScore {
   loss: number;
-  /** Regression: mean absolute error in the target's own unit. Classification: accuracy. */
-  metric: number;
+  /** Sums that add up across sites into exact global metrics (shared/metrics.ts). */
+  sums: EvalSums;
   numExamples: number;
 }
 
@@ -92,7 +95,7 @@ export async function trainLocal(
     if (bad !== null) {
       throw new FedrxError('E_TRAINING_FAILED', `training diverged: ${bad[0]}[${bad[1]}] is not finite (lower the learning rate?)`);
     }
-    const { loss } = scorePart(model, study, train);
+    const { loss } = scorePart(model, study, null, train);
     if (!Number.isFinite(loss)) throw new FedrxError('E_TRAINING_FAILED', 'training loss is not finite');
     return { weights, trainLoss: loss, numExamples: train.n };
   } finally {
@@ -103,12 +106,20 @@ export async function trainLocal(
 }
 
 /** Loss and metric of `weights` on `part` (the held-out rows, usually). */
-export function evaluateLocal(tf: Tf, study: Study, layers: readonly DenseLayer[], weights: Weights, part: DataPart): EvalScore {
+export function evaluateLocal(
+  tf: Tf,
+  study: Study,
+  prep: Preprocessing,
+  layers: readonly DenseLayer[],
+  weights: Weights,
+  part: DataPart,
+): EvalScore {
   if (part.n < 1) throw new FedrxError('E_CSV_TOO_FEW_ROWS', 'no rows to evaluate on');
   const model = buildModel(tf, layers);
   try {
     setWeights(model, weights);
-    return { ...scorePart(model, study, part), numExamples: part.n };
+    const { loss, sums } = scorePart(model, study, prep, part);
+    return { loss, sums: sums!, numExamples: part.n };
   } finally {
     disposeModel(model);
   }
@@ -130,13 +141,17 @@ function proximalTerm(tf: Tf, model: TfModel, anchors: readonly Tensor[], mu: nu
   return sum.mul(mu / 2);
 }
 
-/** One pass over `part` in batches: the mean loss (tf, same as training) and the metric (JS). */
-function scorePart(model: TfModel, study: Study, part: DataPart, batch = 4096): { loss: number; metric: number } {
+/**
+ * One pass over `part` in batches: the mean loss (tf, same as training) and, given the run's
+ * preprocessing, the metric sums in the target's own unit.
+ */
+function scorePart(model: TfModel, study: Study, prep: Preprocessing | null, part: DataPart, batch = 4096): { loss: number; sums: EvalSums | null } {
   const { tf } = model;
   const width = model.layers[0]!.inputs;
   const k = outputDim(study);
   let lossSum = 0;
-  let metricSum = 0;
+  let reg = emptySums();
+  let correct = 0;
   for (let start = 0; start < part.n; start += batch) {
     const rows = Math.min(batch, part.n - start);
     const y = part.y.subarray(start, start + rows);
@@ -150,16 +165,19 @@ function scorePart(model: TfModel, study: Study, part: DataPart, batch = 4096): 
     const o = out.dataSync();
     out.dispose();
     loss.dispose();
-    for (let i = 0; i < rows; i++) metricSum += rowMetric(study, o, i, k, y[i]!);
+    if (prep === null) continue;
+    for (let i = 0; i < rows; i++) {
+      if (isRegression(study)) reg = addPrediction(reg, decodeRegression(study.target, prep, o[i]!), part.actual[start + i]!);
+      else if (predictedClass(o, i, k) === y[i]) correct++;
+    }
   }
-  return { loss: lossSum / part.n, metric: metricSum / part.n };
+  const sums = prep === null ? null : isRegression(study) ? reg : { n: part.n, correct };
+  return { loss: lossSum / part.n, sums };
 }
 
-/** Absolute error in the target's unit (regression) or 1/0 for a right/wrong class. */
-function rowMetric(study: Study, out: ArrayLike<number>, i: number, k: number, y: number): number {
-  if (isRegression(study)) return Math.abs(decodeRegression(study.target, out[i]!) - decodeRegression(study.target, y));
-  if (k === 1) return (out[i]! > 0 ? 1 : 0) === y ? 1 : 0;
+function predictedClass(out: ArrayLike<number>, i: number, k: number): number {
+  if (k === 1) return out[i]! > 0 ? 1 : 0;
   let best = 0;
   for (let c = 1; c < k; c++) if (out[i * k + c]! > out[i * k + best]!) best = c;
-  return best === y ? 1 : 0;
+  return best;
 }

@@ -1,10 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { FedrxError } from '../../shared/errors.js';
 import { hashConfig } from '../../shared/ledger.js';
+import { studyMetrics, type Study } from '../../shared/study.js';
 import { buildRunConfig } from '../run-config.js';
 import type { RoundRunner } from '../round-runner.js';
 import { CreateRunBody, RunIdParams } from '../schemas/runs.js';
 import type { RunRow, Store } from '../store.js';
+
+/** How the headline metric reads in a table, e.g. "MAE (mg/week)". */
+function headlineLabel(study: Study): string {
+  const first = studyMetrics(study)[0]!;
+  const unit = 'unit' in study.target && study.target.unit !== undefined && (first === 'mae' || first === 'rmse') ? ` (${study.target.unit})` : '';
+  return `${first === 'pw20' ? 'PW20 %' : first === 'r2' ? 'R²' : first.toUpperCase()}${unit}`;
+}
 
 export function runView(store: Store, run: RunRow): Record<string, unknown> {
   const { study, ...settings } = run.config;
@@ -13,9 +21,10 @@ export function runView(store: Store, run: RunRow): Record<string, unknown> {
     status: run.status,
     error: run.error,
     study: study.name,
-    metric: study.task === 'regression' ? `MAE${'unit' in study.target && study.target.unit ? ` (${study.target.unit})` : ''}` : 'accuracy',
+    metric: headlineLabel(study),
     config: settings,
     configHash: run.configHash,
+    preprocessing: run.preprocessing,
     createdAt: run.createdAt,
     startedAt: run.startedAt,
     endedAt: run.endedAt,

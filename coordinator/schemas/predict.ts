@@ -16,3 +16,13 @@ export const PredictBody = Type.Object(
   { additionalProperties: false },
 );
 export type PredictBody = Static<typeof PredictBody>;
+
+export const PredictBatchBody = Type.Object(
+  {
+    runId: Type.Optional(Type.String({ pattern: '^run-[0-9a-f]{8}$' })),
+    modelHash: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+    rows: Type.Array(PredictBody.properties.features, { minItems: 1, maxItems: 10000 }),
+  },
+  { additionalProperties: false },
+);
+export type PredictBatchBody = Static<typeof PredictBatchBody>;

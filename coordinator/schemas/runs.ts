@@ -1,16 +1,23 @@
 // REST schemas for runs. Bodies are attacker-controlled: every field is bounded here.
 
 import { Type, type Static } from '@sinclair/typebox';
+import { StrategyNameSchema } from '../../shared/run-config.js';
 import { StudySchema } from '../../shared/study.js';
 
 export const CreateRunBody = Type.Object(
   {
     /** A study object, or the name of a study shipped in datasets/studies/. */
     study: Type.Optional(Type.Union([Type.String({ pattern: '^[a-z0-9-]{1,64}$' }), StudySchema])),
+    strategy: Type.Optional(StrategyNameSchema),
+    /** FedProx μ. */
+    mu: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    /** FedAdam server learning rate. */
+    serverLr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
     rounds: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
     minSites: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
     localEpochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     lr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
+    lrDecay: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
     batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536 })),
     optimizer: Type.Optional(Type.Union([Type.Literal('sgd'), Type.Literal('adam')])),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),

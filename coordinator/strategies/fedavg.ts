@@ -1,17 +1,22 @@
 // FedAvg (McMahan et al. 2017): the next global model is the mean of the sites' weights,
 // weighted by their example counts. Streaming: each update is folded into a float64 running sum
 // as it arrives and can then be dropped, so memory stays O(model size).
+// WeightedMeanAggregator is also the base of the other strategies' aggregators (FedProx uses it as
+// is; FedAdam reads its float64 sums in its own finalize), so the folding loop exists only here.
 
 import type { Weights } from '../../shared/tensors.js';
 import { checkUpdate } from './update-check.js';
-import type { AcceptResult, AggregateResult, Aggregator, RoundContext, SiteUpdate, Strategy } from './types.js';
+import type { AcceptResult, AggregateResult, Aggregator, RoundContext, SiteUpdate, Strategy, StrategyFactory } from './types.js';
 
 export class WeightedMeanAggregator implements Aggregator {
-  private readonly sums: Float64Array[];
-  private readonly seen = new Set<string>();
-  private total = 0;
+  /** Σ n·x per tensor, in float64. Subclasses read it; only accept() writes it. */
+  protected readonly sums: Float64Array[];
+  /** Sites accepted so far. */
+  protected readonly seen = new Set<string>();
+  /** Σ n over accepted updates. */
+  protected total = 0;
 
-  constructor(private readonly ctx: RoundContext) {
+  constructor(protected readonly ctx: RoundContext) {
     this.sums = ctx.globalWeights.map((t) => new Float64Array(t.data.length));
   }
 
@@ -46,7 +51,11 @@ export class WeightedMeanAggregator implements Aggregator {
   }
 }
 
-export const fedAvg: Strategy = {
+/** FedAvg has no state and no options; a fresh instance per run all the same. */
+export const createFedAvg: StrategyFactory = () => ({
   name: 'fedavg',
   beginRound: (ctx) => new WeightedMeanAggregator(ctx),
-};
+});
+
+/** A ready-made instance (stateless, so it may be shared). */
+export const fedAvg: Strategy = createFedAvg({});

@@ -4,6 +4,7 @@
 
 import type { ErrorCode } from '../../shared/errors.js';
 import type { Weights } from '../../shared/tensors.js';
+import type { StrategyOptions } from '../../shared/run-config.js';
 
 export interface SiteUpdate {
   siteId: string;
@@ -39,7 +40,18 @@ export interface Aggregator {
   finalize(): AggregateResult | null;
 }
 
+/**
+ * One strategy instance lives for one run: it may keep state across that run's rounds (FedAdam's
+ * moments), so a run gets a fresh instance from a factory and never shares it with another run.
+ * Rounds are sequential: each round's aggregator is finalized before the next round begins.
+ */
 export interface Strategy {
   readonly name: string;
   beginRound(ctx: RoundContext): Aggregator;
 }
+
+/** Per-run strategy options (schema in shared/run-config.ts); each strategy reads the ones it knows. */
+export type { StrategyOptions };
+
+/** Makes the strategy instance for one run. */
+export type StrategyFactory = (options: StrategyOptions) => Strategy;

@@ -43,14 +43,30 @@ async function connectAll(): Promise<Record<string, TestPeer>> {
   for (const s of ['a', 'b', 'c', 'd']) {
     peers[s] = await TestPeer.connect(url, TestPeer.hello(`site-${s}`, `tok-${s}`));
     await peers[s].until((r) => r.json.find((m) => m.type === 'welcome'));
+    answerStats(peers[s], 'abcd'.indexOf(s) + 1);
   }
   return peers;
 }
 
 function answerEval(peer: TestPeer, round: number, n = 5): void {
-  void peer.task('evaluate', round).then((t) =>
-    peer.send(JSON.stringify({ type: 'eval-result', v: 1, runId: t.header.runId, round, modelHash: t.header.modelHash, numExamples: n, loss: 1 / round, metric: 2 / round })),
-  );
+  void peer.task('evaluate', round).then((t) => {
+    // MAE = absErr / n = 2 / round.
+    const sums = { n, absErr: (2 * n) / round, within20: 1, sqErr: 1, sumY: 10, sumY2: 30 };
+    peer.send(JSON.stringify({ type: 'eval-result', v: 1, runId: t.header.runId, round, modelHash: t.header.modelHash, numExamples: n, loss: 1 / round, sums }));
+  });
+}
+
+/** Site s reports 2 rows: x1 = s and s + 1, g = a and b, y = 10·s. */
+function answerStats(peer: TestPeer, s: number): void {
+  void peer.until((r) => r.json.find((m) => m.type === 'stats-request')).then((req) => {
+    const stats = {
+      rows: 2,
+      numeric: { x1: { count: 2, sum: 2 * s + 1, sumSq: s * s + (s + 1) * (s + 1) } },
+      levels: { g: [1, 1] },
+      target: { count: 2, sum: 20 * s, sumSq: 200 * s * s },
+    };
+    peer.send(JSON.stringify({ type: 'stats-report', v: 1, runId: req.runId, stats }));
+  });
 }
 
 describe('round runner with real sockets', () => {
@@ -105,6 +121,13 @@ describe('round runner with real sockets', () => {
 
     const ledger = (await coordinator.app.inject({ url: '/v1/ledger' })).json();
     expect(ledger.entries.map((e: { round: number }) => e.round)).toEqual([0, 1, 2]);
+    // Round 0: every site's statistics, merged: x1 ∈ {1,2,2,3,3,4,4,5} → mean 3, SD √1.5.
+    expect(ledger.entries[0].participants.map((x: { siteId: string; numExamples: number }) => [x.siteId, x.numExamples])).toEqual([
+      ['site-a', 2], ['site-b', 2], ['site-c', 2], ['site-d', 2],
+    ]);
+    expect(run.preprocessing).toMatchObject({ rows: 8, numeric: { x1: { mean: 3 } }, target: { mean: 25 } });
+    expect(run.preprocessing!.numeric.x1!.sd).toBeCloseTo(Math.sqrt(1.5), 12);
+    expect(ledger.entries[0].preprocessingHash).toMatch(/^[0-9a-f]{64}$/);
     expect(ledger.entries[1].participants.map((x: { siteId: string; numExamples: number }) => [x.siteId, x.numExamples])).toEqual([
       ['site-a', 10],
       ['site-b', 30],
@@ -132,6 +155,28 @@ describe('round runner with real sockets', () => {
     // Only round 0 (the initial model) is on the ledger.
     expect((await coordinator.app.inject({ url: '/v1/ledger' })).json().length).toBe(1);
     for (const s of Object.values(p)) s.close();
+  });
+});
+
+describe('statistics phase', () => {
+  it('fails the run at round 0 when too few sites report statistics, and says which refused', async () => {
+    const peers: TestPeer[] = [];
+    for (const s of ['a', 'b']) {
+      const p = await TestPeer.connect(url, TestPeer.hello(`site-${s}`, `tok-${s}`));
+      await p.until((r) => r.json.find((m) => m.type === 'welcome'));
+      peers.push(p);
+    }
+    answerStats(peers[0]!, 1);
+    void peers[1]!.until((r) => r.json.find((m) => m.type === 'stats-request')).then((req) =>
+      peers[1]!.send(JSON.stringify({ type: 'task-error', v: 1, runId: req.runId, round: 0, code: 'E_CSV_TOO_FEW_ROWS', message: 'site has 4 usable rows, the study needs 10' })),
+    );
+    const res = await coordinator.app.inject({ method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 2, minSites: 2, roundTimeoutSec: 5 } });
+    const run = await waitForRun(res.json().id as string);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/statistics: 1 of the 2 reports needed arrived \(site-b: E_CSV_TOO_FEW_ROWS\)/);
+    expect(run.preprocessing).toBeNull();
+    expect((await coordinator.app.inject({ url: '/v1/ledger' })).json().length).toBe(0);
+    for (const p of peers) p.close();
   });
 });
 

@@ -9,7 +9,7 @@ import { hashWeights } from '../../shared/model-hash.js';
 import { RUN_DEFAULTS, type RunConfig } from '../../shared/run-config.js';
 import type { Weights } from '../../shared/tensors.js';
 import { tempDir } from '../helpers/temp.js';
-import { TINY_STUDY } from '../helpers/tiny-study.js';
+import { TINY_PREP, TINY_STUDY } from '../helpers/tiny-study.js';
 
 let c: Coordinator;
 let runId: string;
@@ -21,6 +21,7 @@ beforeAll(async () => {
   const config: RunConfig = { ...RUN_DEFAULTS, study: TINY_STUDY };
   const run = c.store.createRun(config, hashConfig(config));
   runId = run.id;
+  c.store.setPreprocessing(runId, TINY_PREP);
   const weights: Weights = [
     { name: 'dense0/kernel', shape: [2, 1], data: new Float32Array([2, 3]) },
     { name: 'dense0/bias', shape: [1], data: new Float32Array([1]) },
@@ -53,7 +54,7 @@ describe('REST API', () => {
     [{ colour: 'blue' }, /additional/],
     [{ study: 'no-such-study' }, /no study named no-such-study/],
     [{ study: { ...TINY_STUDY, features: [] } }, /features|study/],
-    [{ study: { ...TINY_STUDY, target: { ...TINY_STUDY.target, name: 'x1' } } }, /x1.*twice/],
+    [{ study: { ...TINY_STUDY, target: { ...TINY_STUDY.target, name: 'x1' } } }, /"x1" is both a feature and the target/],
   ])('POST /v1/runs refuses %j with E_BAD_REQUEST', async (body, message) => {
     const res = await post('/v1/runs', body);
     expect(res.statusCode).toBe(400);
@@ -100,5 +101,45 @@ describe('REST API', () => {
     expect((await post('/v1/predict', { runId: 'run-99999999', features: {} })).json().error.code).toBe('E_NOT_FOUND');
     expect((await post('/v1/predict', { features: 'x' })).json().error.code).toBe('E_BAD_REQUEST');
     expect((await post('/v1/predict', { features: { x1: { nested: 1 } } })).json().error.code).toBe('E_BAD_REQUEST');
+  });
+});
+
+describe('predictions in the target unit, one by one and in batches', () => {
+  let sqrtRun: string;
+  beforeAll(() => {
+    // Same weights, but the study models sqrt(y) standardised with mean 5, SD 2.
+    const study = { ...TINY_STUDY, target: { ...TINY_STUDY.target, transform: 'sqrt' as const, min: 0, unit: 'mg/week' } };
+    const config: RunConfig = { ...RUN_DEFAULTS, study };
+    const run = c.store.createRun(config, hashConfig(config));
+    sqrtRun = run.id;
+    c.store.setPreprocessing(sqrtRun, { ...TINY_PREP, target: { mean: 5, sd: 2 } });
+    const weights: Weights = [
+      { name: 'dense0/kernel', shape: [2, 1], data: new Float32Array([2, 3]) },
+      { name: 'dense0/bias', shape: [1], data: new Float32Array([1.5]) },
+    ];
+    c.store.commitRound({
+      runId: sqrtRun, round: 1, startedAt: new Date().toISOString(), modelHash: hashWeights(weights), weights, metrics: {}, sites: [],
+      entry: { parentModelHash: null, participants: [], configHash: run.configHash },
+    });
+  });
+
+  it('back-transforms: a clinician sees mg/week, not the square root', async () => {
+    // z = 2·0.5 + 0 + 1.5 = 2.5 → sqrt dose = 2.5·2 + 5 = 10 → 100 mg/week.
+    const res = await post('/v1/predict', { runId: sqrtRun, features: { x1: 0.5, g: 'a' } });
+    expect(res.json()).toMatchObject({ prediction: 100, unit: 'mg/week', round: 1 });
+  });
+
+  it('scores a batch with one model; a row that cannot be scored says why and the rest are scored', async () => {
+    const res = await post('/v1/predict/batch', { runId: sqrtRun, rows: [{ x1: 0.5, g: 'a' }, { g: 'a' }, { x1: '1.5', g: 'b' }] });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.modelHash).toBe(c.store.latestModelHash(sqrtRun)!.modelHash);
+    expect(body.predictions).toEqual([
+      { index: 0, prediction: 100, unit: 'mg/week' },
+      { index: 1, error: { code: 'E_MISSING_FEATURE', message: 'column "x1": missing' } },
+      // z = 3 + 3 + 1.5 = 7.5 → 7.5·2 + 5 = 20 → 400.
+      { index: 2, prediction: 400, unit: 'mg/week' },
+    ]);
+    expect((await post('/v1/predict/batch', { runId: sqrtRun, rows: [] })).json().error.code).toBe('E_BAD_REQUEST');
   });
 });

@@ -1,3 +1,4 @@
+import type { Preprocessing } from '../../shared/feature-stats.js';
 import type { Study } from '../../shared/study.js';
 
 /** A two-feature linear regression study: small enough to write weights by hand. */
@@ -5,10 +6,13 @@ export const TINY_STUDY: Study = {
   name: 'tiny',
   task: 'regression',
   features: [
-    { kind: 'numeric', name: 'x1', min: -100, max: 100, center: 0, scale: 1 },
+    { kind: 'numeric', name: 'x1', min: -100, max: 100 },
     { kind: 'categorical', name: 'g', levels: ['a', 'b'] },
   ],
-  target: { name: 'y', transform: 'identity', min: -1000, max: 1000, center: 0, scale: 1 },
+  target: { name: 'y', transform: 'identity', min: -1000, max: 1000 },
   model: { type: 'linear' },
   holdout: { fraction: 0.2, seed: 1 },
 };
+
+/** Identity preprocessing for TINY_STUDY: inputs and target pass through unchanged. */
+export const TINY_PREP: Preprocessing = { rows: 10, numeric: { x1: { mean: 0, sd: 1 } }, target: { mean: 0, sd: 1 } };

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { stringify as toYaml } from 'yaml';
 import { FedrxError } from '../../shared/errors.js';
 import { checkStudy, loadStudyFile } from '../../shared/load-study.js';
 import { inputDim, outputDim, requiredColumns } from '../../shared/study.js';
@@ -25,9 +26,14 @@ function feature(study: ReturnType<typeof raw>, name: string): Json {
 }
 
 let n = 0;
-function loadError(value: unknown): FedrxError {
+function writeStudy(value: unknown): string {
   const path = join(dir, `study-${n++}.json`);
   writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value));
+  return path;
+}
+
+function loadError(value: unknown): FedrxError {
+  const path = writeStudy(value);
   try {
     loadStudyFile(path);
   } catch (e) {
@@ -61,17 +67,140 @@ describe('loadStudyFile', () => {
     expect(e.code).toBe('E_BAD_REQUEST');
     expect(e.message).toContain('"age_years" appears twice');
 
-    const t = raw();
-    t.target.name = 'sex'; // target clashes with a feature
-    expect(loadError(t).message).toContain('"sex" appears twice');
   });
 
-  it('a missingLevel not among the levels → E_BAD_REQUEST naming the feature', () => {
+  it('a feature that is also the target column → E_BAD_REQUEST', () => {
+    const t = raw();
+    t.target.name = 'sex'; // target named like a feature's column
+    const e = loadError(t);
+    expect(e.code).toBe('E_BAD_REQUEST');
+    expect(e.message).toContain('column "sex" is both a feature and the target');
+
+    const c = raw();
+    c.target.column = 'weight_kg'; // target read from a feature's column
+    expect(loadError(c).message).toContain('column "weight_kg" is both a feature and the target');
+
+    const f = raw();
+    feature(f, 'amiodarone').columns = ['amiodarone', 'weekly_dose_mg']; // a binary reading the target column
+    expect(loadError(f).message).toContain('column "weekly_dose_mg" is both a feature and the target');
+  });
+
+  it('a missingLevel or otherLevel not among the levels → E_BAD_REQUEST naming the feature', () => {
     const s = raw();
     feature(s, 'ancestry').missingLevel = 'Unknown';
     const e = loadError(s);
     expect(e.code).toBe('E_BAD_REQUEST');
-    expect(e.message).toContain('"ancestry" missingLevel is not one of its levels');
+    expect(e.message).toContain('feature "ancestry" refers to level "Unknown", which is not one of its levels');
+
+    const o = raw();
+    feature(o, 'ancestry').otherLevel = 'Mixed';
+    expect(loadError(o).message).toContain('feature "ancestry" refers to level "Mixed"');
+  });
+
+  it('a genotype unknownLevel not among the levels → E_BAD_REQUEST', () => {
+    const s = raw();
+    feature(s, 'cyp2c9').unknownLevel = 'n/a';
+    const e = loadError(s);
+    expect(e.code).toBe('E_BAD_REQUEST');
+    expect(e.message).toContain('feature "cyp2c9" refers to level "n/a", which is not one of its levels');
+  });
+
+  it('an alias or an imputation to an unknown level → E_BAD_REQUEST', () => {
+    const s = raw();
+    feature(s, 'vkorc1_1639').aliases = { 'G/A': 'A/G', 'T/T': 'T/T' };
+    const e = loadError(s);
+    expect(e.code).toBe('E_BAD_REQUEST');
+    expect(e.message).toContain('feature "vkorc1_1639" refers to level "T/T"');
+
+    const c = raw();
+    feature(c, 'ancestry').aliases = { 'Black or African American': 'African' };
+    expect(loadError(c).message).toContain('feature "ancestry" refers to level "African"');
+
+    const i = raw();
+    feature(i, 'vkorc1_1639').imputeFrom = [{ column: 'rs9934438', map: { 'C/C': 'G/G', 'T/T': 'AA' } }];
+    expect(loadError(i).message).toContain('feature "vkorc1_1639" refers to level "AA"');
+  });
+
+  it('a numeric map value outside the range → E_BAD_REQUEST', () => {
+    const s = raw();
+    feature(s, 'age_years').map = { '60 - 69': 65, '100+': 105 };
+    const e = loadError(s);
+    expect(e.code).toBe('E_BAD_REQUEST');
+    expect(e.message).toContain('feature "age_years" maps "100+" outside its range');
+  });
+
+  it('a sqrt target with a negative min, or a log target with min ≤ 0 → E_BAD_REQUEST', () => {
+    const s = raw();
+    s.target.min = -1;
+    const e = loadError(s);
+    expect(e.code).toBe('E_BAD_REQUEST');
+    expect(e.message).toContain('a sqrt target needs min ≥ 0');
+    const zero = raw();
+    zero.target.min = 0; // √0 is fine
+    expect(loadStudyFile(writeStudy(zero)).target).toMatchObject({ min: 0 });
+
+    const l = raw();
+    l.target.transform = 'log';
+    l.target.min = 0;
+    expect(loadError(l).message).toContain('a log target needs min > 0');
+  });
+
+  it('a task whose target is of the other kind → E_BAD_REQUEST', () => {
+    const c = raw();
+    c.task = 'classification';
+    c.metrics = ['accuracy'];
+    const e = loadError(c);
+    expect(e.code).toBe('E_BAD_REQUEST');
+    expect(e.message).toContain('a classification study needs a classification target');
+
+    const r = raw();
+    r.target = { name: 'weekly_dose_mg', classes: ['low', 'high'] };
+    delete r.metrics;
+    expect(loadError(r).message).toContain('a regression study needs a regression target');
+  });
+
+  it('metrics must fit the task → E_BAD_REQUEST', () => {
+    const s = raw();
+    s.metrics = ['mae', 'accuracy'];
+    const e = loadError(s);
+    expect(e.code).toBe('E_BAD_REQUEST');
+    expect(e.message).toContain('accuracy is a classification metric');
+
+    const c = raw();
+    c.task = 'classification';
+    c.target = { name: 'weekly_dose_mg', classes: ['low', 'high'] };
+    c.metrics = ['accuracy', 'mae'];
+    expect(loadError(c).message).toContain('a classification study reports accuracy');
+    c.metrics = ['accuracy'];
+    expect(loadStudyFile(writeStudy(c)).task).toBe('classification'); // control
+  });
+
+  it('a YAML study file parses the same as its JSON twin', () => {
+    const json = raw();
+    const yamlDir = mkdtempSync(join(tmpdir(), 'fedrx-study-yaml-'));
+    try {
+      const jsonPath = join(yamlDir, 'study.json');
+      const yamlPath = join(yamlDir, 'study.yaml');
+      const ymlPath = join(yamlDir, 'study.yml');
+      writeFileSync(jsonPath, JSON.stringify(json, null, 2));
+      const text = toYaml(json);
+      expect(text).not.toMatch(/^\s*\{/); // real YAML, not JSON (which YAML would also read)
+      writeFileSync(yamlPath, text);
+      writeFileSync(ymlPath, text);
+      const fromJson = loadStudyFile(jsonPath);
+      expect(loadStudyFile(yamlPath)).toEqual(fromJson);
+      expect(loadStudyFile(ymlPath)).toEqual(fromJson);
+      expect(fromJson).toEqual(loadStudyFile(STUDY_PATH));
+      // The YAML is checked by the same rules.
+      const bad = raw();
+      feature(bad, 'cyp2c9').unknownLevel = 'n/a';
+      writeFileSync(yamlPath, toYaml(bad));
+      expect(() => loadStudyFile(yamlPath)).toThrow(/refers to level "n\/a"/);
+      writeFileSync(yamlPath, 'name: [unclosed');
+      expect(() => loadStudyFile(yamlPath)).toThrow(expect.objectContaining({ code: 'E_BAD_REQUEST' }));
+    } finally {
+      rmSync(yamlDir, { recursive: true, force: true });
+    }
   });
 
   it('a repeated level → E_BAD_REQUEST', () => {

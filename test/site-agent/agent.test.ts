@@ -1,20 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkStats, preprocessingFrom, type Preprocessing } from '../../shared/feature-stats.js';
+import { forward } from '../../shared/forward.js';
 import { GENESIS_PREV_HASH, sealEntry, type LedgerEntry } from '../../shared/ledger.js';
+import { metricsFromSums } from '../../shared/metrics.js';
 import { hashWeights } from '../../shared/model-hash.js';
-import { weightSpecs } from '../../shared/model-spec.js';
+import { denseLayers, weightSpecs } from '../../shared/model-spec.js';
+import { decodeRegression } from '../../shared/preprocess.js';
 import type { TrainingSettings } from '../../shared/run-config.js';
-import { inputDim, outputDim, type Study } from '../../shared/study.js';
+import { inputDim, isRegression, outputDim, type Study } from '../../shared/study.js';
 import { encodeFrame } from '../../shared/tensor-codec.js';
 import { firstNonFinite, type Weights } from '../../shared/tensors.js';
 import { decodeUpdateFrame, parseAgentMessage, PROTOCOL_VERSION } from '../../shared/wire.js';
 import { startAgent, type RunningAgent } from '../../site-agent/agent.js';
 import { agentUrl, backoffDelay } from '../../site-agent/connection.js';
+import { encodePart, loadSiteRows } from '../../site-agent/local-data.js';
 import { Prng } from '../../shared/prng.js';
 import { FakeCoordinator, type AgentSocket } from './fake-coordinator.js';
-import { csvText, tempDir, warfarinRows, warfarinStudy, type TempDir } from './helpers.js';
+import { csvText, prepOf, tempDir, warfarinRows, warfarinStudy, type TempDir } from './helpers.js';
 
 const study = warfarinStudy();
-const training: TrainingSettings = { localEpochs: 2, lr: 0.01, batchSize: 16, optimizer: 'adam', seed: 1 };
+const training: TrainingSettings = { localEpochs: 2, lr: 0.01, lrDecay: 1, batchSize: 16, optimizer: 'adam', seed: 1 };
+/** The run's preprocessing; the scripted run below replaces it with the one from the site's statistics. */
+let runPrep: Preprocessing = prepOf(study, warfarinRows(60, 3));
 
 function globalWeights(s: Study, seed = 1): Weights {
   const rRng = new Prng(seed);
@@ -26,7 +33,12 @@ function globalWeights(s: Study, seed = 1): Weights {
   }));
 }
 
-function task(kind: 'train' | 'evaluate', round: number, w: Weights, opts: { study?: Study; modelHash?: string } = {}): Buffer {
+function task(
+  kind: 'train' | 'evaluate',
+  round: number,
+  w: Weights,
+  opts: { study?: Study; modelHash?: string; prep?: Preprocessing } = {},
+): Buffer {
   return encodeFrame(
     {
       v: PROTOCOL_VERSION,
@@ -34,7 +46,7 @@ function task(kind: 'train' | 'evaluate', round: number, w: Weights, opts: { stu
       runId: 'run-1',
       round,
       modelHash: opts.modelHash ?? hashWeights(w),
-      config: { study: opts.study ?? study, training },
+      config: { study: opts.study ?? study, preprocessing: opts.prep ?? runPrep, training, proximalMu: 0 },
     },
     w,
   );
@@ -92,12 +104,13 @@ describe('site agent against a scripted coordinator', () => {
   let tmp: TempDir;
   let agent: RunningAgent;
   let sock: AgentSocket;
+  let dataFile: string;
   const lines: string[] = [];
 
   beforeAll(async () => {
     coord = await FakeCoordinator.start();
     tmp = tempDir('fedrx-agent-');
-    const dataFile = tmp.file('site-a.csv', csvText(warfarinRows(60, 3)));
+    dataFile = tmp.file('site-a.csv', csvText(warfarinRows(60, 3)));
     agent = await startAgent({
       coordinatorUrl: coord.url,
       siteId: 'site-a',
@@ -127,6 +140,34 @@ describe('site agent against a scripted coordinator', () => {
     });
     expect(agent.backend).toBe('cpu');
     sock.sendJson(welcome(0, GENESIS_PREV_HASH));
+  });
+
+  it('answers a stats-request with the statistics of its training rows, and nothing else', async () => {
+    sock.sendJson({ type: 'stats-request', v: PROTOCOL_VERSION, runId: 'run-1', study });
+    const msg = await sock.nextJson();
+    expect(Object.keys(msg).sort()).toEqual(['runId', 'stats', 'type', 'v']);
+    const report = parseAgentMessage(JSON.stringify(msg));
+    if (report.type !== 'stats-report') throw new Error(`expected a stats-report, got ${report.type}`);
+    expect(report.runId).toBe('run-1');
+    // Exactly the sums of the 48 training rows (60 rows, 12 held out) the site reads itself.
+    const rows = await loadSiteRows(dataFile, study, { siteId: 'site-a' });
+    const { train } = rows;
+    expect(report.stats.rows).toBe(48);
+    expect(() => checkStats(study, report.stats)).not.toThrow();
+    const ages = train.map((r) => r.values[0]!);
+    expect(report.stats.numeric.age_years).toEqual({
+      count: 48,
+      sum: ages.reduce((a, b) => a + b, 0),
+      sumSq: ages.reduce((a, b) => a + b * b, 0),
+    });
+    expect(report.stats.levels.vkorc1_1639).toEqual([0, 1, 2, 3].map((l) => train.filter((r) => r.values[6] === l).length));
+    expect(report.stats.levels.amiodarone).toEqual([0, 1].map((l) => train.filter((r) => r.values[7] === l).length));
+    const doses = train.map((r) => r.target);
+    expect(report.stats.target).toEqual({ count: 48, sum: doses.reduce((a, b) => a + b, 0), sumSq: doses.reduce((a, b) => a + b * b, 0) });
+    // Held-out rows are not counted.
+    expect(report.stats.levels.sex!.reduce((a, b) => a + b, 0)).toBe(48);
+    expect(lines.some((l) => /reported statistics of 48 training rows/.test(l))).toBe(true);
+    runPrep = preprocessingFrom(study, report.stats);
   });
 
   it('trains on a train task and sends a well-formed update frame', async () => {
@@ -160,8 +201,26 @@ describe('site agent against a scripted coordinator', () => {
     expect(second).toMatchObject({ type: 'eval-result', round: 2 });
     if (first.type !== 'eval-result' || second.type !== 'eval-result') throw new Error('unreachable');
     expect(first.loss).toBeGreaterThan(0);
-    expect(first.metric).toBeGreaterThan(1); // MAE in mg/week of a random model
     expect(second.loss).toBe(first.loss);
+    expect(second.sums).toEqual(first.sums);
+    if (!('absErr' in first.sums)) throw new Error('expected regression sums');
+    const got = metricsFromSums(first.sums);
+    expect(got.n).toBe(12);
+    expect(got.mae).toBeGreaterThan(1); // MAE in mg/week of a random model
+    // The same MAE, recomputed here with the plain forward pass on the site's held-out rows.
+    if (!isRegression(study)) throw new Error('warfarin is a regression study');
+    const held = encodePart(study, runPrep, (await loadSiteRows(dataFile, study, { siteId: 'site-a' })).test);
+    const layers = denseLayers(study.model, inputDim(study), outputDim(study));
+    const width = inputDim(study);
+    let absErr = 0;
+    let sumY = 0;
+    for (let i = 0; i < held.n; i++) {
+      const z = forward(layers, w, held.x.subarray(i * width, (i + 1) * width))[0]!;
+      absErr += Math.abs(decodeRegression(study.target, runPrep, z) - held.actual[i]!);
+      sumY += held.actual[i]!;
+    }
+    expect(Math.abs(got.mae - absErr / held.n)).toBeLessThan(1e-4 * got.mae);
+    expect(first.sums.sumY).toBeCloseTo(sumY, 9);
   });
 
   it('answers a model whose bytes do not match modelHash with E_HASH_MISMATCH', async () => {
@@ -175,13 +234,19 @@ describe('site agent against a scripted coordinator', () => {
       ...study,
       features: [...study.features, { kind: 'numeric', name: 'inr_baseline', min: 0.5, max: 5, center: 1, scale: 0.3 }],
     };
-    sock.sendRaw(task('train', 4, globalWeights(wider), { study: wider }));
+    const prep: Preprocessing = { ...runPrep, numeric: { ...runPrep.numeric, inr_baseline: { mean: 1, sd: 0.3 } } };
+    sock.sendRaw(task('train', 4, globalWeights(wider), { study: wider, prep }));
     const err = await sock.nextJson();
     expect(err).toMatchObject({ type: 'task-error', round: 4, code: 'E_CSV_MISSING_COLUMN' });
     expect(String(err.message)).toContain('"inr_baseline"');
     expect(String(err.message)).toContain('60 rows');
+    // Statistics for that study are refused the same way, addressed to round 0.
+    sock.sendJson({ type: 'stats-request', v: PROTOCOL_VERSION, runId: 'run-1', study: wider });
+    const refused = await sock.nextJson();
+    expect(refused).toMatchObject({ type: 'task-error', runId: 'run-1', round: 0, code: 'E_CSV_MISSING_COLUMN' });
+    expect(String(refused.message)).toContain('"inr_baseline"');
     // Weights that do not fit the study are refused before any data is read.
-    sock.sendRaw(task('train', 5, globalWeights(study), { study: wider }));
+    sock.sendRaw(task('train', 5, globalWeights(study), { study: wider, prep }));
     expect(await sock.nextJson()).toMatchObject({ type: 'task-error', round: 5, code: 'E_SHAPE_MISMATCH' });
   });
 

@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EncodeProblem, extractRow, type ExtractedRow } from '../../shared/extract.js';
+import { preprocessingOfRows, type Preprocessing } from '../../shared/feature-stats.js';
 import { loadStudyFile } from '../../shared/load-study.js';
 import type { Study } from '../../shared/study.js';
 import { Prng } from '../../shared/prng.js';
@@ -59,6 +61,20 @@ export function warfarinRows(n: number, seed = 1): Row[] {
     });
   }
   return rows;
+}
+
+/** Raw values of every row, as a site reads them; a row the study refuses fails the test. */
+export function extractAll(study: Study, rows: readonly Row[]): ExtractedRow[] {
+  return rows.map((row, i) => {
+    const x = extractRow(study, row);
+    if (x instanceof EncodeProblem) throw new Error(`row ${i}: ${x.describe()}`);
+    return x;
+  });
+}
+
+/** The preprocessing a run would fix if these rows were all the federation's training rows. */
+export function prepOf(study: Study, rows: readonly Row[]): Preprocessing {
+  return preprocessingOfRows(study, extractAll(study, rows));
 }
 
 export function csvText(rows: readonly Row[], columns: readonly string[] = WARFARIN_COLUMNS): string {

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isFedrxError, type FedrxError } from '../../shared/errors.js';
+import type { ExtractedRow } from '../../shared/extract.js';
+import type { Preprocessing } from '../../shared/feature-stats.js';
 import { inputDim, type Study } from '../../shared/study.js';
-import { loadLocalData } from '../../site-agent/local-data.js';
+import { encodePart, loadSiteRows } from '../../site-agent/local-data.js';
 import { csvText, tempDir, WARFARIN_COLUMNS, warfarinRows, warfarinStudy, type TempDir } from './helpers.js';
 
 const study: Study = warfarinStudy();
@@ -11,6 +13,13 @@ afterEach(() => {
   tmp?.cleanup();
   tmp = undefined;
 });
+
+/** A run's preprocessing, written by hand: the old fixed standardisation of this study. */
+const PREP: Preprocessing = {
+  rows: 40,
+  numeric: { age_years: { mean: 62, sd: 14 }, height_cm: { mean: 168, sd: 10 }, weight_kg: { mean: 78, sd: 18 } },
+  target: { mean: 5.6, sd: 1.3 },
+};
 
 async function failure(p: Promise<unknown>): Promise<FedrxError> {
   try {
@@ -22,44 +31,48 @@ async function failure(p: Promise<unknown>): Promise<FedrxError> {
   throw new Error('expected a FedrxError');
 }
 
-describe('loadLocalData', () => {
-  it('encodes every row and splits by the study hold-out fraction', async () => {
+const targets = (rows: readonly ExtractedRow[]): number[] => rows.map((r) => r.target);
+
+describe('loadSiteRows', () => {
+  it('reads every row into raw values and splits by the study hold-out fraction', async () => {
     const rows = warfarinRows(50);
     const file = dir().file('site.csv', csvText(rows));
-    const data = await loadLocalData(file, study, { siteId: 'site-a' });
-    expect(data.width).toBe(inputDim(study));
+    const data = await loadSiteRows(file, study, { siteId: 'site-a' });
     expect(data.totalRows).toBe(50);
     expect(data.dropped).toEqual({});
-    expect(data.test.n).toBe(10); // 0.2 × 50
-    expect(data.train.n).toBe(40);
-    expect(data.train.x.length).toBe(40 * data.width);
-    expect(data.test.y.length).toBe(10);
-    // Every row lands in exactly one part, with its target transformed: (sqrt(dose) − 5.6) / 1.3.
-    const want = rows.map((r) => Math.fround((Math.sqrt(Number(r.weekly_dose_mg)) - 5.6) / 1.3)).sort();
-    expect([...data.train.y, ...data.test.y].sort()).toEqual(want);
+    expect(data.test.length).toBe(10); // 0.2 × 50
+    expect(data.train.length).toBe(40);
+    // Every row lands in exactly one part, its target the transformed dose √dose, not standardised.
+    const want = rows.map((r) => Math.sqrt(Number(r.weekly_dose_mg))).sort();
+    expect([...targets(data.train), ...targets(data.test)].sort()).toEqual(want);
+    // Raw values: ages in years (not standardised), one slot per feature.
+    const ages = [...data.train, ...data.test].map((r) => r.values[0]).sort();
+    expect(ages).toEqual(rows.map((r) => Number(r.age_years)).sort());
+    expect(data.train[0]!.values.length).toBe(study.features.length);
   });
 
   it('splits reproducibly per site: same site same split, another site another split', async () => {
     const file = dir().file('site.csv', csvText(warfarinRows(60)));
-    const a1 = await loadLocalData(file, study, { siteId: 'site-a' });
-    const a2 = await loadLocalData(file, study, { siteId: 'site-a' });
-    const b = await loadLocalData(file, study, { siteId: 'site-b' });
-    expect(Buffer.from(a1.test.x.buffer).equals(Buffer.from(a2.test.x.buffer))).toBe(true);
-    expect(Buffer.from(a1.test.y.buffer).equals(Buffer.from(b.test.y.buffer))).toBe(false);
-    expect(b.test.n).toBe(a1.test.n);
+    const a1 = await loadSiteRows(file, study, { siteId: 'site-a' });
+    const a2 = await loadSiteRows(file, study, { siteId: 'site-a' });
+    const b = await loadSiteRows(file, study, { siteId: 'site-b' });
+    expect(a2).toEqual(a1);
+    expect(targets(b.test)).not.toEqual(targets(a1.test));
+    expect(b.test.length).toBe(a1.test.length);
+    expect([...targets(b.train), ...targets(b.test)].sort()).toEqual([...targets(a1.train), ...targets(a1.test)].sort());
   });
 
   it('keeps at least one row in each part', async () => {
     const small: Study = { ...study, minRows: 2 };
     const file = dir().file('site.csv', csvText(warfarinRows(2)));
-    const data = await loadLocalData(file, small, { siteId: 's' });
-    expect([data.train.n, data.test.n]).toEqual([1, 1]);
+    const data = await loadSiteRows(file, small, { siteId: 's' });
+    expect([data.train.length, data.test.length]).toEqual([1, 1]);
   });
 
   it('names a missing column and the row count, and nothing else of the file', async () => {
     const columns = WARFARIN_COLUMNS.filter((c) => c !== 'vkorc1_1639');
     const file = dir().file('site.csv', csvText(warfarinRows(12), columns));
-    const err = await failure(loadLocalData(file, study, { siteId: 's' }));
+    const err = await failure(loadSiteRows(file, study, { siteId: 's' }));
     expect(err.code).toBe('E_CSV_MISSING_COLUMN');
     expect(err.message).toContain('"vkorc1_1639"');
     expect(err.message).toContain('12 rows');
@@ -70,8 +83,9 @@ describe('loadLocalData', () => {
   it('lists every missing column', async () => {
     const columns = WARFARIN_COLUMNS.filter((c) => c !== 'sex' && c !== 'weekly_dose_mg');
     const file = dir().file('site.csv', csvText(warfarinRows(12), columns));
-    const err = await failure(loadLocalData(file, study, { siteId: 's' }));
+    const err = await failure(loadSiteRows(file, study, { siteId: 's' }));
     expect(err.message).toMatch(/columns "sex", "weekly_dose_mg"/);
+    expect(err.details).toEqual({ missing: ['sex', 'weekly_dose_mg'], rows: 12 });
   });
 
   it('reads renamed columns through the column mapping', async () => {
@@ -79,15 +93,18 @@ describe('loadLocalData', () => {
     const renamed = rows.map(({ weight_kg, vkorc1_1639, ...rest }) => ({ ...rest, Weight: weight_kg!, VKORC1: vkorc1_1639! }));
     const columns = WARFARIN_COLUMNS.map((c) => (c === 'weight_kg' ? 'Weight' : c === 'vkorc1_1639' ? 'VKORC1' : c));
     const t = dir();
-    const plain = await loadLocalData(t.file('plain.csv', csvText(rows)), study, { siteId: 's' });
+    const plain = await loadSiteRows(t.file('plain.csv', csvText(rows)), study, { siteId: 's' });
     const mappedFile = t.file('mapped.csv', csvText(renamed, columns));
-    const unmapped = await failure(loadLocalData(mappedFile, study, { siteId: 's' }));
+    const unmapped = await failure(loadSiteRows(mappedFile, study, { siteId: 's' }));
     expect(unmapped.code).toBe('E_CSV_MISSING_COLUMN');
-    const mapped = await loadLocalData(mappedFile, study, { siteId: 's', columnMap: { weight_kg: 'Weight', vkorc1_1639: 'VKORC1' } });
-    expect(Buffer.from(mapped.train.x.buffer).equals(Buffer.from(plain.train.x.buffer))).toBe(true);
-    expect(Buffer.from(mapped.test.y.buffer).equals(Buffer.from(plain.test.y.buffer))).toBe(true);
+    expect(unmapped.details).toEqual({ missing: ['weight_kg', 'vkorc1_1639'], rows: 30 });
+    const mapped = await loadSiteRows(mappedFile, study, { siteId: 's', columnMap: { weight_kg: 'Weight', vkorc1_1639: 'VKORC1' } });
+    expect(mapped).toEqual(plain);
+    const [mx, px] = [encodePart(study, PREP, mapped.train), encodePart(study, PREP, plain.train)];
+    expect(Buffer.from(mx.x.buffer).equals(Buffer.from(px.x.buffer))).toBe(true);
+    expect(Buffer.from(mx.y.buffer).equals(Buffer.from(px.y.buffer))).toBe(true);
     // A mapping to a column the file lacks names both sides.
-    const wrong = await failure(loadLocalData(mappedFile, study, { siteId: 's', columnMap: { weight_kg: 'Wt', vkorc1_1639: 'VKORC1' } }));
+    const wrong = await failure(loadSiteRows(mappedFile, study, { siteId: 's', columnMap: { weight_kg: 'Wt', vkorc1_1639: 'VKORC1' } }));
     expect(wrong.message).toContain('"weight_kg" (mapped to "Wt")');
   });
 
@@ -99,10 +116,11 @@ describe('loadLocalData', () => {
     rows[3]!.sex = 'X'; // unknown level
     rows[4]!.weekly_dose_mg = 'n/a'; // not a number
     rows[5]!.sex = ''; // missing, no missingLevel
-    rows[6]!.age_years = ''; // missing but imputed (missing: center): kept
-    rows[7]!.cyp2c9 = ''; // missing → "unknown": kept
+    rows[6]!.age_years = ''; // missing but imputed (missing: mean): kept, as NaN
+    rows[7]!.cyp2c9 = ''; // missing genotype → "unknown": kept
+    [0, 1, 3, 5].forEach((i) => (rows[i]!.weekly_dose_mg = 300 + i + 0.25)); // doses no other row has
     const file = dir().file('site.csv', csvText(rows));
-    const data = await loadLocalData(file, study, { siteId: 's' });
+    const data = await loadSiteRows(file, study, { siteId: 's' });
     expect(data.dropped).toEqual({
       'age_years:out-of-range': 2,
       'weekly_dose_mg:out-of-range': 1,
@@ -110,19 +128,57 @@ describe('loadLocalData', () => {
       'weekly_dose_mg:not-a-number': 1,
       'sex:missing': 1,
     });
-    expect(data.train.n + data.test.n).toBe(34);
-    expect(data.test.n).toBe(7); // round(0.2 × 34)
+    expect(data.totalRows).toBe(40);
+    expect(data.train.length + data.test.length).toBe(34);
+    expect(data.test.length).toBe(7); // round(0.2 × 34)
+    const kept = [...data.train, ...data.test];
+    // The kept rows: exactly one NaN age (row 6), exactly one unknown CYP2C9 (row 7, level 6).
+    expect(kept.filter((r) => Number.isNaN(r.values[0])).map((r) => r.target)).toEqual([Math.sqrt(Number(rows[6]!.weekly_dose_mg))]);
+    expect(kept.filter((r) => r.values[5] === 6).map((r) => r.target)).toEqual([Math.sqrt(Number(rows[7]!.weekly_dose_mg))]);
+    // No dropped row survives: none of their marked doses is among the kept targets.
+    expect(kept.filter((r) => r.target ** 2 > 299).length).toBe(0);
   });
 
   it('refuses a file with too few usable rows, with counts but no values', async () => {
     const rows = warfarinRows(14);
     for (let i = 0; i < 6; i++) rows[i]!.ancestry = 'Martian';
     const file = dir().file('site.csv', csvText(rows));
-    const err = await failure(loadLocalData(file, study, { siteId: 's' }));
+    const err = await failure(loadSiteRows(file, study, { siteId: 's' }));
     expect(err.code).toBe('E_CSV_TOO_FEW_ROWS');
     expect(err.message).toContain('8 usable rows of 14');
     expect(err.message).toContain('ancestry:unknown-level ×6');
     expect(err.message).not.toContain('Martian');
-    expect(err.details).toMatchObject({ usable: 8, minRows: 10, dropped: { 'ancestry:unknown-level': 6 } });
+    expect(err.details).toEqual({ usable: 8, rows: 14, minRows: 10, dropped: { 'ancestry:unknown-level': 6 } });
+    // The same rows pass once the study asks for fewer.
+    const data = await loadSiteRows(file, { ...study, minRows: 8 }, { siteId: 's' });
+    expect(data.train.length + data.test.length).toBe(8);
+  });
+});
+
+describe('encodePart', () => {
+  it('standardises with the run preprocessing and keeps the actual dose for metrics', async () => {
+    const rows = warfarinRows(50);
+    const file = dir().file('site.csv', csvText(rows));
+    const data = await loadSiteRows(file, study, { siteId: 'site-a' });
+    const train = encodePart(study, PREP, data.train);
+    const test = encodePart(study, PREP, data.test);
+    const width = inputDim(study);
+    expect([train.n, test.n]).toEqual([40, 10]);
+    expect(train.x.length).toBe(40 * width);
+    expect(test.y.length).toBe(10);
+    // Target in model space: (√dose − 5.6) / 1.3, as float32.
+    const want = rows.map((r) => Math.fround((Math.sqrt(Number(r.weekly_dose_mg)) - 5.6) / 1.3)).sort();
+    expect([...train.y, ...test.y].sort()).toEqual(want);
+    // Actual in mg/week, for metrics: back through the square.
+    const doses = rows.map((r) => Number(r.weekly_dose_mg)).sort((a, b) => a - b);
+    const actual = [...train.actual, ...test.actual].sort((a, b) => a - b);
+    actual.forEach((a, i) => expect(a).toBeCloseTo(doses[i]!, 10));
+    // First input is the standardised age of the same row.
+    data.train.forEach((r, i) => expect(train.x[i * width]).toBe(Math.fround((r.values[0]! - 62) / 14)));
+  });
+
+  it('encodes an empty part as empty arrays', () => {
+    const part = encodePart(study, PREP, []);
+    expect([part.n, part.x.length, part.y.length, part.actual.length]).toEqual([0, 0, 0, 0]);
   });
 });

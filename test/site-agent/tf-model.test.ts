@@ -2,14 +2,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { forward } from '../../shared/forward.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import { denseLayers, layerWeightSpecs, weightSpecs, type DenseLayer } from '../../shared/model-spec.js';
-import { EncodeProblem, encodeFeatures } from '../../shared/preprocess.js';
+import { encodeInputs } from '../../shared/preprocess.js';
 import { inputDim, outputDim, type Study } from '../../shared/study.js';
 import { decodeFrame, encodeFrame } from '../../shared/tensor-codec.js';
 import type { Weights } from '../../shared/tensors.js';
 import { loadTf, type Tf } from '../../site-agent/backend.js';
 import { Prng } from '../../shared/prng.js';
 import { buildModel, disposeModel, getWeights, predictRaw, setWeights } from '../../site-agent/tf-model.js';
-import { warfarinRows, warfarinStudy } from './helpers.js';
+import { extractAll, prepOf, warfarinRows, warfarinStudy } from './helpers.js';
 
 let tf: Tf;
 let study: Study;
@@ -104,12 +104,12 @@ describe('tf-model', () => {
     const w = randomWeights(13);
     const width = inputDim(study);
     const rows = warfarinRows(40, 5);
-    const xs: Float32Array[] = [];
-    for (const row of rows) {
-      const x = encodeFeatures(study, row, width);
-      if (x instanceof EncodeProblem) throw new Error(x.describe());
-      xs.push(x);
-    }
+    const prep = prepOf(study, rows);
+    const xs = extractAll(study, rows).map((row) => {
+      const x = new Float32Array(width);
+      encodeInputs(study, prep, row, x);
+      return x;
+    });
     const flat = new Float32Array(xs.length * width);
     xs.forEach((x, i) => flat.set(x, i * width));
     const model = buildModel(tf, layers);

@@ -1,9 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Preprocessing } from '../../shared/feature-stats.js';
+import { metricsFromSums, type RegressionSums } from '../../shared/metrics.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import { denseLayers, weightSpecs, type DenseLayer } from '../../shared/model-spec.js';
 import type { TrainingSettings } from '../../shared/run-config.js';
 import { inputDim, outputDim, type Study } from '../../shared/study.js';
 import type { Weights } from '../../shared/tensors.js';
+import type { EvalSums } from '../../shared/wire.js';
 import { loadTf, type Tf } from '../../site-agent/backend.js';
 import type { DataPart } from '../../site-agent/local-data.js';
 import { evaluateLocal, trainLocal } from '../../site-agent/trainer.js';
@@ -14,28 +17,50 @@ beforeAll(async () => {
   ({ tf } = await loadTf());
 });
 
-const num = (name: string) => ({ kind: 'numeric' as const, name, min: -100, max: 100, center: 0, scale: 1 });
+const num = (name: string) => ({ kind: 'numeric' as const, name, min: -100, max: 100 });
 
 /** y = 10 + 2·(2x1 − x2 + 0.5x3) + noise, in mg; the model sees (y − 10)/2. */
 const linearStudy: Study = {
   name: 'linear',
   task: 'regression',
   features: [num('x1'), num('x2'), num('x3')],
-  target: { name: 'y', transform: 'identity', min: -1000, max: 1000, center: 10, scale: 2 },
+  target: { name: 'y', transform: 'identity', min: -1000, max: 1000 },
   model: { type: 'linear' },
   holdout: { fraction: 0.2, seed: 1 },
 };
+
+/** The run's preprocessing: inputs already standard, target standardised by mean 10 and SD 2. */
+const linearPrep: Preprocessing = {
+  rows: 200,
+  numeric: { x1: { mean: 0, sd: 1 }, x2: { mean: 0, sd: 1 }, x3: { mean: 0, sd: 1 } },
+  target: { mean: 10, sd: 2 },
+};
+
+/** Classification: no target standardisation, inputs pass through. */
+const blobPrep: Preprocessing = { rows: 300, numeric: { u: { mean: 0, sd: 1 }, v: { mean: 0, sd: 1 } } };
+
+function regression(s: EvalSums): RegressionSums {
+  if (!('absErr' in s)) throw new Error('expected regression sums');
+  return s;
+}
+
+function accuracy(s: EvalSums): number {
+  if (!('correct' in s)) throw new Error('expected classification sums');
+  return s.correct / s.n;
+}
 
 function linearData(n: number, seed: number): DataPart {
   const g = gaussian(seed);
   const x = new Float32Array(n * 3);
   const y = new Float32Array(n);
+  const actual = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const [a, b, c] = [g(), g(), g()];
     x.set([a, b, c], i * 3);
     y[i] = 2 * a - b + 0.5 * c + 0.1 * g();
+    actual[i] = 10 + 2 * y[i]!; // in mg
   }
-  return { x, y, n };
+  return { x, y, actual, n };
 }
 
 function classData(n: number, k: number, seed: number): DataPart {
@@ -49,7 +74,7 @@ function classData(n: number, k: number, seed: number): DataPart {
     x.set([3 * Math.cos(angle) + 0.5 * g(), 3 * Math.sin(angle) + 0.5 * g()], i * 2);
     y[i] = c;
   }
-  return { x, y, n };
+  return { x, y, actual: Float64Array.from(y), n };
 }
 
 function zeros(study: Study): Weights {
@@ -64,6 +89,7 @@ const layersOf = (study: Study): DenseLayer[] => denseLayers(study.model, inputD
 const settings = (over: Partial<TrainingSettings> = {}): TrainingSettings => ({
   localEpochs: 20,
   lr: 0.05,
+  lrDecay: 1,
   batchSize: 16,
   optimizer: 'adam',
   seed: 3,
@@ -79,18 +105,29 @@ describe('trainLocal / evaluateLocal', () => {
 
   it('lowers the loss on a linear problem and beats predicting the mean', async () => {
     const global = zeros(linearStudy);
-    const before = evaluateLocal(tf, linearStudy, layers, global, test);
+    const before = evaluateLocal(tf, linearStudy, linearPrep, layers, global, test);
     const result = await trainLocal(tf, linearStudy, layers, global, train, settings());
-    const after = evaluateLocal(tf, linearStudy, layers, result.weights, test);
+    const after = evaluateLocal(tf, linearStudy, linearPrep, layers, result.weights, test);
     expect(result.numExamples).toBe(200);
     expect(before.numExamples).toBe(50);
     expect(result.trainLoss).toBeLessThan(0.05);
     expect(after.loss).toBeLessThan(before.loss / 20);
+    // The zero model predicts z = 0, i.e. 10 mg for everyone: its sums are known exactly.
+    const zero = regression(before.sums);
+    expect(zero.n).toBe(50);
+    expect(zero.sumY).toBeCloseTo(test.actual.reduce((s, v) => s + v, 0), 9);
+    expect(zero.sumY2).toBeCloseTo(test.actual.reduce((s, v) => s + v * v, 0), 9);
+    expect(zero.absErr).toBeCloseTo(test.actual.reduce((s, v) => s + Math.abs(10 - v), 0), 9);
+    expect(zero.sqErr).toBeCloseTo(test.actual.reduce((s, v) => s + (10 - v) ** 2, 0), 9);
+    expect(zero.within20).toBe(test.actual.filter((v) => Math.abs(10 - v) <= 0.2 * v).length);
     // MAE is in the target's unit: the mean's MAE, with y = 10 + 2·z.
     const mean = test.y.reduce((s, v) => s + v, 0) / test.n;
     const maeOfMean = (test.y.reduce((s, v) => s + Math.abs(v - mean), 0) / test.n) * 2;
-    expect(after.metric).toBeLessThan(maeOfMean / 5);
-    expect(after.metric).toBeLessThan(0.5);
+    const metrics = metricsFromSums(regression(after.sums));
+    expect(metrics.n).toBe(50);
+    expect(metrics.mae).toBeLessThan(maeOfMean / 5);
+    expect(metrics.mae).toBeLessThan(0.5);
+    expect(metrics.r2).toBeGreaterThan(0.99);
     // The learnt kernel is the generating one.
     expect([...result.weights[0]!.data].map((v) => Math.round(v * 10) / 10)).toEqual([2, -1, 0.5]);
   });
@@ -133,12 +170,13 @@ describe('trainLocal / evaluateLocal', () => {
       // Small random start: an all-zero MLP has no gradient through its hidden layer.
       const g = gaussian(9);
       const global = zeros(study).map((t) => ({ ...t, data: t.data.map(() => 0.3 * g()) }));
-      const before = evaluateLocal(tf, study, ls, global, classData(90, classes.length, 8));
+      const before = evaluateLocal(tf, study, blobPrep, ls, global, classData(90, classes.length, 8));
       const result = await trainLocal(tf, study, ls, global, classData(300, classes.length, 7), settings({ localEpochs: 15 }));
-      const after = evaluateLocal(tf, study, ls, result.weights, classData(90, classes.length, 8));
+      const after = evaluateLocal(tf, study, blobPrep, ls, result.weights, classData(90, classes.length, 8));
       expect(after.loss).toBeLessThan(before.loss);
-      expect(after.metric).toBeGreaterThan(0.95);
-      expect(after.metric).toBeLessThanOrEqual(1);
+      expect(after.sums.n).toBe(90);
+      expect(accuracy(after.sums)).toBeGreaterThan(0.95);
+      expect(accuracy(after.sums)).toBeLessThanOrEqual(1);
     }
   });
 
@@ -156,7 +194,7 @@ describe('trainLocal / evaluateLocal', () => {
     const start = tf.memory().numTensors;
     for (let round = 0; round < 3; round++) {
       global = (await trainLocal(tf, linearStudy, layers, global, train, settings({ localEpochs: 1 }), 0.1)).weights;
-      evaluateLocal(tf, linearStudy, layers, global, test);
+      evaluateLocal(tf, linearStudy, linearPrep, layers, global, test);
     }
     expect(tf.memory().numTensors).toBe(start);
   });

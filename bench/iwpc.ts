@@ -1,0 +1,166 @@
+// `npm run bench:iwpc`: the IWPC warfarin benchmark. Splits the real cohort by project site
+// into 22 site CSVs, holds out a seeded 20% of each site's patients, runs 22 real agent
+// processes against a real coordinator, and compares on the same test patients: fixed dose,
+// the published IWPC formula, the centralised ceiling, local-only models and federated
+// FedAvg / FedProx / FedAdam, linear and MLP. Writes a table (JSON) and MAE-per-round curves (SVG).
+
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { IWPC_COL, IWPC_CSV, iwpcAvailable, iwpcBodySizeMeans, iwpcPatient, iwpcTestSplit, loadIwpc } from '../datasets/iwpc.js';
+import { iwpcWeeklyDose } from '../datasets/iwpc-formula.js';
+import { loadStudyFile } from '../shared/load-study.js';
+import type { TrainingSettings } from '../shared/run-config.js';
+import type { Study } from '../shared/study.js';
+import { loadTf } from '../site-agent/backend.js';
+import { runFederated, startIwpcFederation, type FederatedConfig, type FederatedResult } from './iwpc-federated.js';
+import { fitModel, predictDose, type FittedModel } from './iwpc-local.js';
+import { formatTable, scoreMethod, sitesBeaten, smallestSites, type MethodScore } from './iwpc-scoring.js';
+import { lineChartSvg } from './svg-chart.js';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '30' },
+    lr: { type: 'string', default: '0.05' },
+    'lr-decay': { type: 'string', default: '0.9' },
+    optimizer: { type: 'string', default: 'sgd' },
+    epochs: { type: 'string', default: '2' },
+    'server-lr': { type: 'string', default: '0.05' },
+    mu: { type: 'string', default: '0.01' },
+    out: { type: 'string', default: 'bench-out/iwpc' },
+    only: { type: 'string' },
+  },
+});
+
+if (!iwpcAvailable()) {
+  console.log(`IWPC cohort not found at ${IWPC_CSV}: nothing to benchmark (it lives in ../shared/datasets/iwpc/ beside the checkout).`);
+  process.exit(0);
+}
+
+const t0 = performance.now();
+const out = resolve(args.out);
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const rounds = Number(args.rounds);
+const linear = loadStudyFile(new URL('../datasets/studies/warfarin-iwpc.json', import.meta.url).pathname);
+const mlp: Study = { ...linear, name: 'warfarin-iwpc-mlp', model: { type: 'mlp', hidden: [16], activation: 'relu' } };
+
+const records = await loadIwpc();
+const split = iwpcTestSplit(records);
+const small = smallestSites(split);
+console.log(`IWPC: ${records.length} patients, ${split.sites.length} sites; ${split.train.length} training, ${split.test.length} test patients (seeded 20% per site)`);
+
+const scores: MethodScore[] = [];
+const add = (s: MethodScore): void => {
+  scores.push(s);
+  console.log(`  ${s.method.padEnd(34)} MAE ${s.all.mae.toFixed(2)}  PW20 ${s.all.pw20.toFixed(1)}%  R² ${s.all.r2.toFixed(3)}`);
+};
+
+// Baselines that need no training.
+add(scoreMethod('fixed 35 mg/week', split, small, () => 35));
+const fill = iwpcBodySizeMeans(split.train);
+add(scoreMethod('IWPC 2009 formula (published)', split, small, (r) => iwpcWeeklyDose(iwpcPatient(r, { fill }))));
+
+// Centralised ceiling and local-only models, trained in this process with the agents' trainer.
+const { tf, backend } = await loadTf();
+console.log(`tfjs backend for in-process training: ${backend}`);
+const central: TrainingSettings = { localEpochs: 60, lr: 0.01, lrDecay: 1, batchSize: 64, optimizer: 'adam', seed: 1 };
+const localOnlyScores = new Map<string, MethodScore>();
+for (const study of [linear, mlp]) {
+  const kind = study.model.type;
+  const pooled = await fitModel(tf, study, split.train, central);
+  add(scoreMethod(`centralised ${kind} (pooled rows)`, split, small, (r) => predictDose(study, pooled, r)));
+  const perSite = new Map<string, FittedModel>();
+  for (const site of split.sites) perSite.set(site.siteId, await fitModel(tf, study, site.train, central));
+  const local = scoreMethod(`local-only ${kind}`, split, small, (r, siteId) => predictDose(study, perSite.get(siteId)!, r));
+  localOnlyScores.set(kind, local);
+  add(local);
+}
+
+// Federated runs: 22 agent processes, one coordinator.
+const configs: FederatedConfig[] = [];
+for (const [study, kind] of [[linear, 'linear'], [mlp, 'mlp']] as const) {
+  const optimizer = args.optimizer === 'adam' ? 'adam' : 'sgd';
+  const base = { study, rounds, localEpochs: Number(args.epochs), lr: Number(args.lr), lrDecay: Number(args['lr-decay']), optimizer, batchSize: 32 } as const;
+  configs.push({ ...base, label: `FedAvg ${kind}`, strategy: 'fedavg' });
+  configs.push({ ...base, label: `FedProx ${kind}`, strategy: 'fedprox', mu: Number(args.mu) });
+  configs.push({ ...base, label: `FedAdam ${kind}`, strategy: 'fedadam', serverLr: Number(args['server-lr']) });
+}
+const selected = args.only === undefined ? configs : configs.filter((c) => c.label.toLowerCase().includes(args.only!.toLowerCase()));
+const fedStarted = performance.now();
+const fed = await startIwpcFederation(join(out, 'federation'), records);
+console.log(`federation up: coordinator + ${fed.agents.size} agent processes in ${((performance.now() - fedStarted) / 1000).toFixed(0)} s`);
+const results: FederatedResult[] = [];
+try {
+  for (const config of selected) {
+    console.log(`${config.label}: ${config.rounds} rounds`);
+    const result = await runFederated(fed, config, split.test, (line) => console.log(line));
+    results.push(result);
+    add(scoreMethod(`federated ${config.label}`, split, small, (r) => result.predictions.get(r[IWPC_COL.subject]!)!));
+  }
+} finally {
+  await fed.stop();
+}
+
+// The table, on the same 1,200 test patients for every method.
+const fedScores = scores.filter((s) => s.method.startsWith('federated'));
+console.log('\nAll methods on the same test patients (MAE in mg/week; small = the 11 smallest sites; last column: sites where the method beats local-only linear):');
+console.log(formatTable(scores, localOnlyScores.get('linear'), small));
+for (const kind of ['linear', 'mlp'] as const) {
+  const local = localOnlyScores.get(kind)!;
+  for (const s of fedScores.filter((f) => f.method.endsWith(kind))) {
+    console.log(`  ${s.method} beats local-only ${kind} on ${sitesBeaten(s, local, small)} of ${small.size} small sites`);
+  }
+}
+const best = [...fedScores].sort((a, b) => a.all.mae - b.all.mae)[0];
+if (best !== undefined) {
+  const kind = best.method.endsWith('mlp') ? 'mlp' : 'linear';
+  const ceiling = scores.find((s) => s.method === `centralised ${kind} (pooled rows)`)!;
+  const beaten = sitesBeaten(best, localOnlyScores.get(kind)!, small);
+  const gap = (best.all.mae / ceiling.all.mae - 1) * 100;
+  console.log(
+    `\nbest federated: ${best.method}: MAE ${best.all.mae.toFixed(2)} (target ≤ 8.80), PW20 ${best.all.pw20.toFixed(1)}% (target ≥ 46), ` +
+      `${gap >= 0 ? '+' : ''}${gap.toFixed(2)}% MAE vs the centralised ${kind} ceiling (target within 1%), beats local-only on ${beaten}/${small.size} small sites (target ≥ 9)`,
+  );
+}
+
+const seconds = (performance.now() - t0) / 1000;
+writeFileSync(
+  join(out, 'iwpc.json'),
+  JSON.stringify(
+    {
+      patients: records.length,
+      test: split.test.length,
+      smallSites: [...small],
+      seconds,
+      methods: scores,
+      federated: results.map((r) => ({
+        label: r.config.label,
+        runId: r.run.id,
+        seconds: r.seconds,
+        finalModel: r.run.rounds.at(-1)?.modelHash,
+        rounds: r.run.rounds.filter((x) => x.round > 0).map((x) => ({ round: x.round, ...x.metrics })),
+      })),
+    },
+    null,
+    2,
+  ),
+);
+const formula = scores.find((s) => s.method.startsWith('IWPC'))!;
+writeFileSync(
+  join(out, 'mae-per-round.svg'),
+  lineChartSvg({
+    title: 'IWPC warfarin: federated MAE on the held-out patients, per round',
+    xLabel: 'round',
+    yLabel: 'MAE (mg/week)',
+    series: results.map((r) => ({
+      label: r.config.label,
+      points: r.run.rounds.filter((x) => x.round > 0 && x.metrics.mae !== undefined).map((x) => ({ x: x.round, y: x.metrics.mae! })),
+    })),
+    references: [
+      { label: `IWPC formula ${formula.all.mae.toFixed(2)}`, y: formula.all.mae },
+      ...scores.filter((s) => s.method.startsWith('centralised')).map((s) => ({ label: `${s.method.replace(' (pooled rows)', '')} ${s.all.mae.toFixed(2)}`, y: s.all.mae })),
+    ],
+  }),
+);
+console.log(`\nwrote ${join(args.out, 'iwpc.json')} and ${join(args.out, 'mae-per-round.svg')}; benchmark took ${(seconds / 60).toFixed(1)} min`);

@@ -1,0 +1,184 @@
+// Reads one record (keys are the study's column names) into raw feature values: numbers before
+// standardisation, level indices, 0/1 flags, and the transformed target. Site statistics are
+// computed over these; encoding (shared/preprocess.ts) turns them into model inputs. Pure, and
+// a problem names the column and its kind, never the value.
+
+import {
+  featureColumns,
+  isRegression,
+  targetColumn,
+  type BinaryFeature,
+  type ClassificationTarget,
+  type Feature,
+  type GenotypeFeature,
+  type LevelFeature,
+  type NumericFeature,
+  type RegressionTarget,
+  type Study,
+} from './study.js';
+
+export type RawValue = string | number | boolean | null | undefined;
+export type RawRecord = Record<string, RawValue>;
+
+/** Why a record cannot be used: which column, and what kind of problem (never the value). */
+export class EncodeProblem {
+  constructor(
+    readonly column: string,
+    readonly kind: 'missing' | 'not-a-number' | 'out-of-range' | 'unknown-level',
+  ) {}
+  describe(): string {
+    return `column "${this.column}": ${this.kind.replace(/-/g, ' ')}`;
+  }
+}
+
+/**
+ * One slot per feature: numeric → the value (NaN when missing and imputed later), level
+ * features → level index, binary → 0 or 1. Target: transformed value, or class index.
+ */
+export interface ExtractedRow {
+  values: Float64Array;
+  target: number;
+}
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+export function isMissing(v: RawValue): boolean {
+  return v === null || v === undefined || (typeof v === 'string' && v.trim() === '') || (typeof v === 'number' && Number.isNaN(v));
+}
+
+const text = (v: RawValue): string => String(v).trim();
+
+/** A cell looked up in a study's table (map, aliases): own keys only, so "constructor" is no entry. */
+const lookup = <T>(table: Record<string, T> | undefined, key: string): T | undefined =>
+  table !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+
+/** Plain decimal numbers only: no hex, no booleans, no 'Infinity'. */
+function asNumber(v: RawValue): number {
+  if (typeof v === 'number') return v;
+  const s = text(v);
+  return DECIMAL.test(s) ? Number(s) : Number.NaN;
+}
+
+function numeric(f: NumericFeature, v: RawValue): number | EncodeProblem {
+  const column = f.column ?? f.name;
+  if (isMissing(v)) return f.missing === 'mean' ? Number.NaN : new EncodeProblem(column, 'missing');
+  const mapped = lookup(f.map, text(v));
+  const x = mapped ?? asNumber(v);
+  if (!Number.isFinite(x)) return new EncodeProblem(column, 'not-a-number');
+  if (x < f.min || x > f.max) return new EncodeProblem(column, 'out-of-range');
+  return x;
+}
+
+/** A missing genotype call from the first linked-variant rule that applies, if any. */
+function imputed(f: GenotypeFeature, record: RawRecord): string | undefined {
+  for (const rule of f.imputeFrom ?? []) {
+    if (rule.onlyWhen !== undefined) {
+      const gate = record[rule.onlyWhen.column];
+      if (isMissing(gate) || !rule.onlyWhen.values.includes(text(gate))) continue;
+    }
+    const call = record[rule.column];
+    const level = isMissing(call) ? undefined : lookup(rule.map, text(call));
+    if (level !== undefined) return level;
+  }
+  return undefined;
+}
+
+function level(f: LevelFeature, record: RawRecord): number | EncodeProblem {
+  const column = f.column ?? f.name;
+  const v = record[column];
+  const fallbackMissing = f.kind === 'genotype' ? (imputed(f, record) ?? f.unknownLevel) : f.missingLevel;
+  const fallbackOther = f.kind === 'genotype' ? f.unknownLevel : f.otherLevel;
+  let name: string | undefined;
+  if (isMissing(v)) {
+    if (fallbackMissing === undefined) return new EncodeProblem(column, 'missing');
+    name = fallbackMissing;
+  } else {
+    const raw = text(v);
+    name = lookup(f.aliases, raw) ?? raw;
+    if (!f.levels.includes(name)) {
+      if (fallbackOther === undefined) return new EncodeProblem(column, 'unknown-level');
+      name = fallbackOther;
+    }
+  }
+  return f.levels.indexOf(name);
+}
+
+function binary(f: BinaryFeature, record: RawRecord): number | EncodeProblem {
+  const trueValues = f.trueValues ?? ['1'];
+  const falseValues = f.falseValues ?? ['0'];
+  let seen = false;
+  for (const column of featureColumns(f)) {
+    const v = record[column];
+    if (isMissing(v)) continue;
+    seen = true;
+    const s = text(v);
+    // Numeric exports write 1.0 for 1: compare as numbers when both sides are numbers.
+    const matches = (list: string[]): boolean => list.some((t) => t === s || (DECIMAL.test(t) && DECIMAL.test(s) && Number(t) === Number(s)));
+    if (matches(trueValues)) return 1;
+    if (!matches(falseValues)) return new EncodeProblem(column, 'unknown-level');
+  }
+  if (!seen && f.missing === 'drop') return new EncodeProblem(featureColumns(f).join('|'), 'missing');
+  return 0;
+}
+
+export function extractFeature(f: Feature, record: RawRecord): number | EncodeProblem {
+  switch (f.kind) {
+    case 'numeric':
+      return numeric(f, record[f.column ?? f.name]);
+    case 'binary':
+      return binary(f, record);
+    default:
+      return level(f, record);
+  }
+}
+
+export function forwardTransform(t: RegressionTarget, y: number): number {
+  switch (t.transform) {
+    case 'sqrt':
+      return Math.sqrt(y);
+    case 'log':
+      return Math.log(y);
+    default:
+      return y;
+  }
+}
+
+export function inverseTransform(t: RegressionTarget, u: number): number {
+  switch (t.transform) {
+    case 'sqrt':
+      return Math.max(0, u) ** 2;
+    case 'log':
+      return Math.exp(u);
+    default:
+      return u;
+  }
+}
+
+export function extractTarget(study: Study, record: RawRecord): number | EncodeProblem {
+  const column = targetColumn(study);
+  const v = record[column];
+  if (isMissing(v)) return new EncodeProblem(column, 'missing');
+  if (isRegression(study)) {
+    const y = asNumber(v);
+    if (!Number.isFinite(y)) return new EncodeProblem(column, 'not-a-number');
+    if (y < study.target.min || y > study.target.max) return new EncodeProblem(column, 'out-of-range');
+    return forwardTransform(study.target, y);
+  }
+  const t = study.target as ClassificationTarget;
+  const raw = text(v);
+  const at = t.classes.indexOf(lookup(t.aliases, raw) ?? raw);
+  return at < 0 ? new EncodeProblem(column, 'unknown-level') : at;
+}
+
+/** Raw values of a record's features (and target, unless `withTarget` is false). */
+export function extractRow(study: Study, record: RawRecord, withTarget = true): ExtractedRow | EncodeProblem {
+  const values = new Float64Array(study.features.length);
+  for (let i = 0; i < study.features.length; i++) {
+    const v = extractFeature(study.features[i]!, record);
+    if (v instanceof EncodeProblem) return v;
+    values[i] = v;
+  }
+  if (!withTarget) return { values, target: Number.NaN };
+  const target = extractTarget(study, record);
+  return target instanceof EncodeProblem ? target : { values, target };
+}
