@@ -20,12 +20,12 @@ import { lineChartSvg } from './svg-chart.js';
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '30' },
+    rounds: { type: 'string', default: '40' },
     lr: { type: 'string', default: '0.05' },
     'lr-decay': { type: 'string', default: '0.9' },
-    optimizer: { type: 'string', default: 'sgd' },
+    optimizer: { type: 'string', default: 'adam' },
     epochs: { type: 'string', default: '2' },
-    'server-lr': { type: 'string', default: '0.05' },
+    'server-lr': { type: 'string', default: '0.3' },
     mu: { type: 'string', default: '0.01' },
     out: { type: 'string', default: 'bench-out/iwpc' },
     only: { type: 'string' },
@@ -80,7 +80,7 @@ for (const study of [linear, mlp]) {
 // Federated runs: 22 agent processes, one coordinator.
 const configs: FederatedConfig[] = [];
 for (const [study, kind] of [[linear, 'linear'], [mlp, 'mlp']] as const) {
-  const optimizer = args.optimizer === 'adam' ? 'adam' : 'sgd';
+  const optimizer = args.optimizer === 'sgd' ? 'sgd' : 'adam';
   const base = { study, rounds, localEpochs: Number(args.epochs), lr: Number(args.lr), lrDecay: Number(args['lr-decay']), optimizer, batchSize: 32 } as const;
   configs.push({ ...base, label: `FedAvg ${kind}`, strategy: 'fedavg' });
   configs.push({ ...base, label: `FedProx ${kind}`, strategy: 'fedprox', mu: Number(args.mu) });
