@@ -1,42 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { fedAvg } from '../../../coordinator/strategies/fedavg.js';
-import type { AggregateResult, RoundContext, SiteUpdate } from '../../../coordinator/strategies/types.js';
+import type { SiteUpdate } from '../../../coordinator/strategies/types.js';
 import type { ErrorCode } from '../../../shared/errors.js';
 import type { Weights } from '../../../shared/tensors.js';
-
-const GLOBAL_HASH = 'a'.repeat(64);
-
-function ctx(): RoundContext {
-  return {
-    runId: 'run-1',
-    round: 2,
-    globalWeights: [
-      { name: 'w', shape: [3], data: new Float32Array([0, 0, 0]) },
-      { name: 'b', shape: [1], data: new Float32Array([0]) },
-    ],
-    globalHash: GLOBAL_HASH,
-    selected: new Set(['A', 'B', 'C']),
-  };
-}
-
-function weights(w: number[], b: number[]): Weights {
-  return [
-    { name: 'w', shape: [3], data: new Float32Array(w) },
-    { name: 'b', shape: [1], data: new Float32Array(b) },
-  ];
-}
-
-function update(siteId: string, numExamples: number, w: number[], b: number[]): SiteUpdate {
-  return { siteId, runId: 'run-1', round: 2, baseModelHash: GLOBAL_HASH, numExamples, updateHash: 'c'.repeat(64), weights: weights(w, b) };
-}
+import { ctx, update, values, weights } from './fixtures.js';
 
 const A = (): SiteUpdate => update('A', 1, [1, 2, 3], [10]);
 const B = (): SiteUpdate => update('B', 3, [5, 6, 7], [20]);
-
-function values(r: AggregateResult | null): number[][] {
-  if (r === null) throw new Error('expected a result');
-  return r.weights.map((t) => Array.from(t.data));
-}
 
 describe('FedAvg', () => {
   it('hand-worked weighted mean: A (n=1) and B (n=3) → [4,5,6], [17.5]', () => {

@@ -4,36 +4,8 @@ import { fedAdam } from '../../../coordinator/strategies/fedadam.js';
 import { createFedAvg, fedAvg } from '../../../coordinator/strategies/fedavg.js';
 import { FEDPROX_DEFAULT_MU, fedProx } from '../../../coordinator/strategies/fedprox.js';
 import { STRATEGY_NAMES, StrategyOptionsSchema, createStrategy, type StrategyName } from '../../../coordinator/strategies/index.js';
-import type { AggregateResult, Aggregator, RoundContext, SiteUpdate } from '../../../coordinator/strategies/types.js';
-import type { Weights } from '../../../shared/tensors.js';
-
-const GLOBAL_HASH = 'a'.repeat(64);
-
-function ctx(): RoundContext {
-  return {
-    runId: 'run-1',
-    round: 2,
-    globalWeights: [
-      { name: 'w', shape: [3], data: new Float32Array([0, 0, 0]) },
-      { name: 'b', shape: [1], data: new Float32Array([0]) },
-    ],
-    globalHash: GLOBAL_HASH,
-    selected: new Set(['A', 'B', 'C']),
-  };
-}
-
-function update(siteId: string, numExamples: number, w: number[], b: number[]): SiteUpdate {
-  const weights: Weights = [
-    { name: 'w', shape: [3], data: new Float32Array(w) },
-    { name: 'b', shape: [1], data: new Float32Array(b) },
-  ];
-  return { siteId, runId: 'run-1', round: 2, baseModelHash: GLOBAL_HASH, numExamples, updateHash: 'c'.repeat(64), weights };
-}
-
-function values(r: AggregateResult | null): number[][] {
-  if (r === null) throw new Error('expected a result');
-  return r.weights.map((t) => Array.from(t.data));
-}
+import type { Aggregator } from '../../../coordinator/strategies/types.js';
+import { ctx, update, values } from './fixtures.js';
 
 /** A, a NaN update from C (refused), B, then C's valid retry. */
 function feed(agg: Aggregator): boolean[] {
