@@ -86,10 +86,11 @@ function imputed(f: GenotypeFeature, record: RawRecord): string | undefined {
 function level(f: LevelFeature, record: RawRecord): number | EncodeProblem {
   const column = f.column ?? f.name;
   const v = record[column];
-  const fallbackMissing = f.kind === 'genotype' ? (imputed(f, record) ?? f.unknownLevel) : f.missingLevel;
   const fallbackOther = f.kind === 'genotype' ? f.unknownLevel : f.otherLevel;
   let name: string | undefined;
   if (isMissing(v)) {
+    // Linked-variant rules run only for a missing call, not for every row.
+    const fallbackMissing = f.kind === 'genotype' ? (imputed(f, record) ?? f.unknownLevel) : f.missingLevel;
     if (fallbackMissing === undefined) return new EncodeProblem(column, 'missing');
     name = fallbackMissing;
   } else {
