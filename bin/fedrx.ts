@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isFedrxError } from '../shared/errors.js';
+import { FedrxError, isFedrxError } from '../shared/errors.js';
 
 const program = new Command('fedrx')
   .description('Federated learning for precision medicine: coordinator, site agents, verifiable ledger')
@@ -29,11 +29,19 @@ program
   .option('--port <n>', 'port to listen on (0 picks a free one)', '7600')
   .option('--host <addr>', 'address to bind', '127.0.0.1')
   .option('--read-only', 'start on a ledger that fails verification, serving read-only routes for investigation')
+  .option('--key-dir <dir>', 'folder of the coordinator\'s ledger-signing key, created on first start (default: coordinator-key/ beside the db)')
   .option('--max-frame-mb <n>', 'largest WebSocket frame accepted from an agent', '256')
   .action(
-    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; maxFrameMb: string }) => {
+    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; keyDir?: string; maxFrameMb: string }) => {
       const { runCoordinator } = await import('../coordinator/main.js');
-      await runCoordinator({ db: o.db, port: Number(o.port), host: o.host, readOnly: o.readOnly ?? false, maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024 });
+      await runCoordinator({
+        db: o.db,
+        port: Number(o.port),
+        host: o.host,
+        readOnly: o.readOnly ?? false,
+        maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024,
+        ...(o.keyDir === undefined ? {} : { keyDir: o.keyDir }),
+      });
     }),
   );
 
@@ -43,19 +51,23 @@ program
   .requiredOption('--coordinator <url>', 'coordinator URL, e.g. http://127.0.0.1:7600')
   .requiredOption('--site <id>', 'this site\'s registered id')
   .requiredOption('--data <file.csv>', 'the site\'s local cohort (never leaves this process)')
-  .option('--token <t>', 'the site token printed by `fedrx site add` (or FEDRX_SITE_TOKEN)')
+  .requiredOption('--key <dir>', 'folder with this site\'s key pair, made by `fedrx site init`')
+  .option('--coordinator-key <file|hex>', 'the coordinator\'s ledger public key (default: pinned on first contact)')
   .option('--replica-dir <dir>', 'where the site keeps its copy of the ledger', '.fedrx/replica')
   .option('--column-map <file.json>', 'JSON object mapping study column names to this CSV\'s column names')
   .addOption(new Option('--fault <kind>', 'test-only fault injection').choices(['nan-update']).hideHelp())
   .action(
-    action(async (o: { coordinator: string; site: string; data: string; token?: string; replicaDir: string; columnMap?: string; fault?: 'nan-update' }) => {
+    action(async (o: { coordinator: string; site: string; data: string; key: string; coordinatorKey?: string; replicaDir: string; columnMap?: string; fault?: 'nan-update' }) => {
       const { runAgent } = await import('../site-agent/main.js');
+      const { parsePublicKey, readPublicKeyFile } = await import('../shared/key-files.js');
       const columnMap = o.columnMap === undefined ? undefined : (JSON.parse(readFileSync(o.columnMap, 'utf8')) as Record<string, string>);
+      const k = o.coordinatorKey;
       await runAgent({
         coordinatorUrl: o.coordinator,
         siteId: o.site,
         dataFile: o.data,
-        token: o.token ?? process.env.FEDRX_SITE_TOKEN,
+        keyDir: o.key,
+        coordinatorKey: k === undefined ? undefined : /^[0-9a-fA-F]{64}$/.test(k) ? parsePublicKey(k, '--coordinator-key') : readPublicKeyFile(k),
         replicaDir: o.replicaDir,
         columnMap,
         fault: o.fault,
@@ -63,17 +75,40 @@ program
     }),
   );
 
-const site = program.command('site').description('manage the sites a coordinator accepts');
+const site = program.command('site').description('site identities: make a key pair at the site, enrol or revoke it at the coordinator');
 site
-  .command('add')
-  .description('register a site (or give it a new token); prints the token the agent must present')
+  .command('init')
+  .description('at the site: make its Ed25519 key pair (site.key, mode 0600, and site.pub to give the coordinator\'s admin)')
+  .requiredOption('--out <dir>', 'folder for the key pair')
+  .action(
+    action(async (o: { out: string }) => {
+      const { createKeyFiles } = await import('../shared/key-files.js');
+      const k = createKeyFiles(o.out, 'site');
+      console.log(`secret key ${k.files.secret} (mode 0600: keep it at the site)`);
+      console.log(`public key ${k.files.public}: ${k.publicKey}`);
+    }),
+  );
+site
+  .command('register')
+  .description('on the coordinator\'s host: enrol a site by its public key (or give it a new key, or reinstate it)')
   .requiredOption('--db <file>', 'coordinator SQLite file')
   .requiredOption('--site <id>', 'site id')
-  .option('--token <t>', 'use this token instead of a random one')
+  .requiredOption('--public-key <file>', 'the site\'s site.pub')
   .action(
-    action(async (o: { db: string; site: string; token?: string }) => {
-      const { addSite } = await import('../coordinator/admin.js');
-      console.log(addSite(o.db, o.site, o.token));
+    action(async (o: { db: string; site: string; publicKey: string }) => {
+      const { registerSite } = await import('../coordinator/admin.js');
+      console.log(registerSite(o.db, o.site, o.publicKey));
+    }),
+  );
+site
+  .command('revoke')
+  .description('on the coordinator\'s host: refuse a site from now on (its past signatures stay verifiable)')
+  .requiredOption('--db <file>', 'coordinator SQLite file')
+  .requiredOption('--site <id>', 'site id')
+  .action(
+    action(async (o: { db: string; site: string }) => {
+      const { revokeSite } = await import('../coordinator/admin.js');
+      console.log(revokeSite(o.db, o.site));
     }),
   );
 
@@ -96,6 +131,8 @@ run
   .option('--seed <n>', 'seed of the initial model and local shuffles')
   .option('--round-timeout <sec>', 'deadline of each round')
   .option('--wait-for-sites <sec>', 'how long to wait for enough sites to connect')
+  .option('--quorum <x>', 'fraction of an entry\'s participants whose endorsement makes it endorsed (default 0.5)')
+  .option('--serve-endorsed-only', 'serve clinicians only models whose ledger entry is endorsed')
   .option('--wait', 'follow the run round by round and exit when it ends')
   .action(
     action(async (o: Record<string, string | boolean | undefined>) => {
@@ -132,12 +169,27 @@ program
 const ledger = program.command('ledger').description('inspect the hash-chain ledger');
 ledger
   .command('verify')
-  .description('recompute the whole chain: exit 0 and the head hash if intact, non-zero and the first bad index if not')
-  .requiredOption('--db <file>', 'coordinator SQLite file')
+  .description('check hashes, links, signatures and endorsements, one line per entry: exit 0 intact and endorsed, 2 broken (names the first bad index), 3 intact but not all endorsed')
+  .option('--db <file>', 'the coordinator\'s SQLite file')
+  .option('--replica <dir>', 'a site\'s replica folder (its --replica-dir)')
   .action(
-    action(async (o: { db: string }) => {
-      const { verifyLedgerFile } = await import('../coordinator/admin.js');
-      process.exitCode = verifyLedgerFile(o.db);
+    action(async (o: { db?: string; replica?: string }) => {
+      const { verifyDb, verifyReplica } = await import('./ledger-commands.js');
+      if ((o.db === undefined) === (o.replica === undefined)) throw new FedrxError('E_BAD_REQUEST', 'give exactly one of --db and --replica');
+      process.exitCode = o.db !== undefined ? verifyDb(o.db) : await verifyReplica(o.replica!);
+    }),
+  );
+ledger
+  .command('diff')
+  .description('show where a site\'s replica and the coordinator\'s ledger disagree: exit 0 if they agree, 1 if not')
+  .requiredOption('--replica <dir>', 'a site\'s replica folder')
+  .option('--db <file>', 'the coordinator\'s SQLite file')
+  .option('--coordinator <url>', 'or a running coordinator')
+  .action(
+    action(async (o: { replica: string; db?: string; coordinator?: string }) => {
+      const { diffLedger } = await import('./ledger-commands.js');
+      if ((o.db === undefined) === (o.coordinator === undefined)) throw new FedrxError('E_BAD_REQUEST', 'give exactly one of --db and --coordinator');
+      process.exitCode = await diffLedger(o);
     }),
   );
 

@@ -1,5 +1,6 @@
-// A whole federation on this machine: `fedrx site add` for each site, then `fedrx coordinator`
-// and one `fedrx agent` per site as separate OS processes on loopback. Used by the demo, the
+// A whole federation on this machine: `fedrx site init` (at the site) and `fedrx site register`
+// (at the coordinator) for each site, then `fedrx coordinator` and one `fedrx agent` per site as
+// separate OS processes on loopback. Used by the demo, the
 // end-to-end tests and the benchmarks, so all of them exercise what a hospital would run.
 
 import { mkdirSync } from 'node:fs';
@@ -23,6 +24,7 @@ export interface LocalFederation {
   coordinator: FedrxProcess;
   agents: Map<string, FedrxProcess>;
   replicaDir(siteId: string): string;
+  keyDir(siteId: string): string;
   stop(): Promise<void>;
 }
 
@@ -37,12 +39,20 @@ export async function startLocalFederation(dir: string, sites: SiteSpec[], opts:
   const logs = join(dir, 'logs');
   mkdirSync(logs, { recursive: true });
   const db = join(dir, 'coordinator.sqlite');
-  const tokens = new Map<string, string>();
-  for (const s of sites) {
-    const r = await fedrxCommand(['site', 'add', '--db', db, '--site', s.siteId]);
-    if (r.code !== 0) throw new Error(`fedrx site add ${s.siteId} failed:\n${r.lines.join('\n')}`);
-    tokens.set(s.siteId, r.lines.at(-1)!.trim());
-  }
+  const keyDir = (siteId: string): string => join(dir, 'sites', `${siteId}-key`);
+  const run = async (args: string[]): Promise<void> => {
+    const r = await fedrxCommand(args);
+    if (r.code !== 0) throw new Error(`fedrx ${args.join(' ')} failed:\n${r.lines.join('\n')}`);
+  };
+  // Each site makes its key pair; the coordinator's admin enrols the public half. Four at a time.
+  const queue = [...sites];
+  const enrol = async (): Promise<void> => {
+    for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
+      await run(['site', 'init', '--out', keyDir(s.siteId)]);
+      await run(['site', 'register', '--db', db, '--site', s.siteId, '--public-key', join(keyDir(s.siteId), 'site.pub')]);
+    }
+  };
+  await Promise.all([enrol(), enrol(), enrol(), enrol()]);
   const coordinator = spawnFedrx('coordinator', ['coordinator', '--db', db, '--port', '0'], { logFile: join(logs, 'coordinator.log') });
   const agents = new Map<string, FedrxProcess>();
   const replicaDir = (siteId: string): string => join(dir, 'replicas', siteId);
@@ -53,12 +63,12 @@ export async function startLocalFederation(dir: string, sites: SiteSpec[], opts:
   try {
     const url = (await coordinator.waitFor(LISTENING, 30_000))[1]!;
     for (const s of sites) {
-      const args = ['agent', '--coordinator', url, '--site', s.siteId, '--data', s.file, '--token', tokens.get(s.siteId)!, '--replica-dir', replicaDir(s.siteId)];
+      const args = ['agent', '--coordinator', url, '--site', s.siteId, '--data', s.file, '--key', keyDir(s.siteId), '--replica-dir', replicaDir(s.siteId)];
       agents.set(s.siteId, spawnFedrx(s.siteId, [...args, ...(s.agentArgs ?? [])], { logFile: join(logs, `${s.siteId}.log`) }));
     }
     const client = new CoordinatorClient(url);
     await waitForSites(client, sites.length, [...agents.values()], opts.connectTimeoutMs ?? 120_000);
-    return { dir, db, url, client, coordinator, agents, replicaDir, stop };
+    return { dir, db, url, client, coordinator, agents, replicaDir, keyDir, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -2,34 +2,35 @@
 
 import { existsSync } from 'node:fs';
 import { FedrxError } from '../shared/errors.js';
+import { readPublicKeyFile } from '../shared/key-files.js';
 import { openDb } from './db.js';
 import { Store } from './store.js';
 
-const SITE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-export function addSite(dbFile: string, siteId: string, token?: string): string {
-  if (!SITE_ID.test(siteId)) throw new FedrxError('E_BAD_REQUEST', 'site id must be 1-128 letters, digits or . _ : -');
-  const db = openDb(dbFile);
+function withStore<T>(dbFile: string, fn: (store: Store) => T, opts: { readonly?: boolean } = {}): T {
+  if (opts.readonly && !existsSync(dbFile)) throw new FedrxError('E_NOT_FOUND', `no database at ${dbFile}`);
+  const db = openDb(dbFile, opts);
   try {
-    return new Store(db).addSite(siteId, token);
+    return fn(new Store(db));
   } finally {
     db.close();
   }
 }
 
-/** Prints the verdict; returns the process exit code (0 intact, 2 broken). */
-export function verifyLedgerFile(dbFile: string): number {
-  if (!existsSync(dbFile)) throw new FedrxError('E_NOT_FOUND', `no database at ${dbFile}`);
-  const db = openDb(dbFile, { readonly: true });
-  try {
-    const check = new Store(db).ledger.verify();
-    if (check.ok) {
-      console.log(`ledger intact: ${check.length} entries, head ${check.headHash}`);
-      return 0;
-    }
-    console.log(`ledger BROKEN at entry ${check.badIndex}: ${check.reason}`);
-    return 2;
-  } finally {
-    db.close();
-  }
+/** Enrols a site by its public key file (or re-keys or reinstates it); returns a line to print. */
+export function registerSite(dbFile: string, siteId: string, publicKeyFile: string): string {
+  const key = readPublicKeyFile(publicKeyFile);
+  return withStore(dbFile, (store) => {
+    const { site, change } = store.sites.register(siteId, key);
+    return `site ${site.id} ${change}: public key ${site.publicKey}`;
+  });
 }
+
+/**
+ * Revokes a site: refused at its next hello, and by a running coordinator at its next message.
+ * Its past signatures stay verifiable.
+ */
+export function revokeSite(dbFile: string, siteId: string): string {
+  return withStore(dbFile, (store) => `site ${siteId} revoked at ${store.sites.revoke(siteId).revokedAt}`);
+}
+
+export { withStore };

@@ -2,8 +2,12 @@
 // over one SQLite store. Plugins → routes → error handler, in that order.
 
 import Fastify, { type FastifyInstance } from 'fastify';
+import { dirname, join } from 'node:path';
 import { FedrxError } from '../shared/errors.js';
+import { loadOrCreateKeyPair } from '../shared/key-files.js';
+import { generateKeyPair, type KeyPair } from '../shared/signing.js';
 import { openDb } from './db.js';
+import { Endorsements } from './endorsements.js';
 import { Gateway } from './gateway.js';
 import { installErrorHandler } from './http-errors.js';
 import { Predictor } from './predictor.js';
@@ -19,6 +23,10 @@ export interface CoordinatorOptions {
   log?: (line: string) => void;
   /** Serve read-only routes on a ledger that fails verification, for investigation. */
   readOnly?: boolean;
+  /** Folder of the coordinator's ledger-signing key (created on first start); default: beside the db. */
+  keyDir?: string;
+  /** Test hook: the ledger-signing key itself, instead of a key folder. */
+  signer?: KeyPair;
   maxFrameBytes?: number;
   onRound?: (s: RoundSummary) => void;
   httpLogger?: boolean;
@@ -38,8 +46,10 @@ export const VERSION = '0.1.0';
 export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordinator> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const readOnly = opts.readOnly ?? false;
+  const signer = readOnly ? null : (opts.signer ?? coordinatorKey(opts, log));
   const db = openDb(opts.db, { readonly: readOnly });
-  const store = new Store(db);
+  const store = new Store(db, signer);
+  const endorsements = new Endorsements(store);
 
   // The chain is checked before anything else may touch it.
   const check = store.ledger.verify();
@@ -63,7 +73,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   let gateway: Gateway | null = null;
   let runner: RoundRunner | null = null;
   if (!readOnly) {
-    gateway = new Gateway(app.server, { store, log, maxFrameBytes: opts.maxFrameBytes ?? 256 * 1024 * 1024 });
+    gateway = new Gateway(app.server, { store, signer: signer!, endorsements, log, maxFrameBytes: opts.maxFrameBytes ?? 256 * 1024 * 1024 });
     runner = new RoundRunner(store, gateway, log, opts.onRound);
   }
 
@@ -71,11 +81,11 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     const head = store.ledger.head();
     return { ok: true, version: VERSION, readOnly, ledger: { length: head.length, headHash: head.headHash }, sitesConnected: gateway?.connectedSites().length ?? 0 };
   });
-  ledgerRoutes(app, store);
+  ledgerRoutes(app, store, endorsements);
   if (gateway !== null && runner !== null) {
     runRoutes(app, store, runner);
     siteRoutes(app, store, gateway);
-    predictRoutes(app, new Predictor(store));
+    predictRoutes(app, new Predictor(store, endorsements));
   } else {
     const refuse = async (): Promise<never> => {
       throw new FedrxError('E_READ_ONLY', 'coordinator is read-only: the ledger failed verification');
@@ -102,4 +112,13 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
       db.close();
     },
   };
+}
+
+/** The ledger-signing key: read from its folder, or made there on first start. */
+function coordinatorKey(opts: CoordinatorOptions, log: (line: string) => void): KeyPair {
+  if (opts.db === ':memory:' && opts.keyDir === undefined) return generateKeyPair();
+  const dir = opts.keyDir ?? join(dirname(opts.db), 'coordinator-key');
+  const key = loadOrCreateKeyPair(dir, 'coordinator');
+  log(`${key.created ? 'created' : 'loaded'} coordinator ledger key ${join(dir, 'coordinator.key')}: public key ${key.publicKey}`);
+  return key;
 }

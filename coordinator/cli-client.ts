@@ -46,6 +46,8 @@ export async function startRunCommand(o: Record<string, string | boolean | undef
       seed: num(o.seed),
       roundTimeoutSec: num(o.roundTimeout),
       waitForSitesSec: num(o.waitForSites),
+      endorsementQuorum: num(o.quorum),
+      serveEndorsedOnly: o.serveEndorsedOnly === true ? true : undefined,
     }).filter(([, v]) => v !== undefined),
   );
   const run = await client.startRun(body);

@@ -9,9 +9,17 @@ export type Db = Database.Database;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sites (
   id TEXT PRIMARY KEY,
-  token_hash TEXT,
   created_at TEXT NOT NULL,
-  last_seen_at TEXT
+  last_seen_at TEXT,
+  revoked_at TEXT
+);
+-- Every key a site ever had, so signatures made before a re-key still verify; one is current.
+CREATE TABLE IF NOT EXISTS site_keys (
+  site_id TEXT NOT NULL REFERENCES sites(id),
+  public_key TEXT NOT NULL,
+  registered_at TEXT NOT NULL,
+  retired_at TEXT,
+  PRIMARY KEY (site_id, public_key)
 );
 CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY,
@@ -71,12 +79,36 @@ CREATE TABLE IF NOT EXISTS ledger (
   preprocessing_hash TEXT,
   metrics_json TEXT NOT NULL,
   created_at TEXT NOT NULL,
-  entry_hash TEXT NOT NULL UNIQUE
+  coordinator_key TEXT NOT NULL,
+  entry_hash TEXT NOT NULL UNIQUE,
+  coordinator_signature TEXT NOT NULL
+);
+-- Beside the entries, not inside their hashes: a participant's signature over an entry hash.
+CREATE TABLE IF NOT EXISTS endorsements (
+  entry_index INTEGER NOT NULL REFERENCES ledger(idx),
+  site_id TEXT NOT NULL,
+  entry_hash TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (entry_index, site_id)
+);
+-- What sites said when they refused an entry or the chain.
+CREATE TABLE IF NOT EXISTS disputes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  site_id TEXT NOT NULL,
+  entry_index INTEGER NOT NULL,
+  code TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  received_at TEXT NOT NULL
 );
 CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
   BEGIN SELECT RAISE(ABORT, 'E_LEDGER_APPEND_ONLY: ledger rows cannot be changed'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
   BEGIN SELECT RAISE(ABORT, 'E_LEDGER_APPEND_ONLY: ledger rows cannot be deleted'); END;
+CREATE TRIGGER IF NOT EXISTS endorsements_no_update BEFORE UPDATE ON endorsements
+  BEGIN SELECT RAISE(ABORT, 'E_LEDGER_APPEND_ONLY: endorsements cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS endorsements_no_delete BEFORE DELETE ON endorsements
+  BEGIN SELECT RAISE(ABORT, 'E_LEDGER_APPEND_ONLY: endorsements cannot be deleted'); END;
 `;
 
 export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {

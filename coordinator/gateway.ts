@@ -1,19 +1,26 @@
-// The agents' WebSocket endpoint: authenticates each socket as one site, validates every frame
-// at the boundary, and hands well-formed messages to the round runner. It moves and checks
+// The agents' WebSocket endpoint: authenticates each socket as one site (a challenge-response
+// Ed25519 signature over a single-use nonce), validates every frame and every signature at the
+// boundary, and hands well-formed, signed messages to the round runner. It moves and checks
 // bytes; it never decides anything about rounds.
 
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { FedrxError, isFedrxError, type ErrorCode } from '../shared/errors.js';
+import { hashStats } from '../shared/feature-stats.js';
 import type { LedgerEntry } from '../shared/ledger.js';
+import { helloBody, statsBody, updateBody, verify, type KeyPair, type SignatureDomain } from '../shared/signing.js';
 import {
   AGENT_PATH,
   decodeUpdateFrame,
   errorMessage,
   parseAgentMessage,
   PROTOCOL_VERSION,
+  type Challenge,
+  type Dispute,
+  type Endorsement,
   type EvalResult,
   type Hello,
   type StatsReport,
@@ -21,13 +28,19 @@ import {
   type UpdateHeader,
 } from '../shared/wire.js';
 import type { Weights } from '../shared/tensors.js';
+import type { Endorsements } from './endorsements.js';
 import type { Store } from './store.js';
 
 export interface GatewayOptions {
   store: Store;
+  /** The coordinator's ledger key: its public half goes out in every challenge. */
+  signer: KeyPair;
+  endorsements: Endorsements;
   log: (line: string) => void;
   maxFrameBytes: number;
   helloTimeoutMs?: number;
+  /** How long a challenge nonce may be answered; a used nonce is remembered twice as long. */
+  nonceTtlMs?: number;
   heartbeatMs?: number;
 }
 
@@ -48,6 +61,8 @@ const MAX_BAD_FRAMES = 100;
 
 interface Peer {
   siteId: string;
+  /** The key the site proved it holds at the handshake. */
+  publicKey: string;
   ws: WebSocket;
   connectedAt: string;
   backend: string | undefined;
@@ -58,6 +73,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly wss: WebSocketServer;
   private readonly peers = new Map<string, Peer>();
   private readonly heartbeat: NodeJS.Timeout;
+  /** Challenge nonces: good once, for the socket they were issued to, until they expire. */
+  private readonly nonces = new Map<string, { ws: WebSocket; expiresAt: number; used: boolean }>();
 
   constructor(server: Server | HttpsServer, private readonly opts: GatewayOptions) {
     super();
@@ -100,6 +117,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     void this.send(siteId, JSON.stringify(errorMessage(code, message, ref)));
   }
 
+  /** Closes a site's connection, e.g. when an admin revokes it; returns whether one was open. */
+  disconnect(siteId: string, code: ErrorCode, message: string): boolean {
+    const peer = this.peers.get(siteId);
+    if (peer === undefined) return false;
+    peer.ws.send(JSON.stringify(errorMessage(code, message)), () => peer.ws.close(CLOSE_REFUSED, code));
+    return true;
+  }
+
   broadcastLedger(entries: LedgerEntry[]): void {
     const text = JSON.stringify({ type: 'ledger-entries', v: PROTOCOL_VERSION, entries });
     for (const siteId of this.peers.keys()) void this.send(siteId, text);
@@ -119,7 +144,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     };
     const timer = setTimeout(() => refuse('E_NOT_HELLO', 'no hello within the time allowed'), this.opts.helloTimeoutMs ?? 10_000);
     ws.on('error', (err) => this.opts.log(`socket error from ${remote}: ${err.message}`));
-    // Attacker-controlled until hello has named a registered site with its token.
+    const challenge = this.issueChallenge(ws);
+    ws.once('close', () => {
+      clearTimeout(timer);
+      const n = this.nonces.get(challenge.nonce);
+      if (n !== undefined && !n.used) this.nonces.delete(challenge.nonce);
+    });
+    ws.send(JSON.stringify(challenge));
+    // Attacker-controlled until hello has proved, by signature over our nonce, which site it is.
     ws.once('message', (data, isBinary) => {
       clearTimeout(timer);
       let hello: Hello;
@@ -128,14 +160,50 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         const msg = parseAgentMessage(rawText(data));
         if (msg.type !== 'hello') throw new FedrxError('E_NOT_HELLO', `the first message must be hello, got ${msg.type}`);
         hello = msg;
+        this.checkHello(ws, hello);
       } catch (e) {
         refuse(isFedrxError(e) ? e.code : 'E_BAD_MESSAGE', (e as Error).message);
         return;
       }
-      if (!this.opts.store.siteExists(hello.siteId)) return refuse('E_UNKNOWN_SITE', `site ${hello.siteId} is not registered`);
-      if (!this.opts.store.checkSiteToken(hello.siteId, hello.token)) return refuse('E_BAD_TOKEN', `wrong token for site ${hello.siteId}`);
       this.admit(ws, hello, remote);
     });
+  }
+
+  private issueChallenge(ws: WebSocket): Challenge {
+    const ttl = this.opts.nonceTtlMs ?? 30_000;
+    const now = Date.now();
+    for (const [n, v] of this.nonces) if (now > v.expiresAt + ttl) this.nonces.delete(n);
+    const nonce = randomBytes(32).toString('hex');
+    this.nonces.set(nonce, { ws, expiresAt: now + ttl, used: false });
+    return { type: 'challenge', v: PROTOCOL_VERSION, nonce, coordinatorKey: this.opts.signer.publicKey, expiresInSec: Math.max(1, Math.floor(ttl / 1000)) };
+  }
+
+  /** The nonce is this socket's, fresh and unused; the site is registered, not revoked, and signed it. */
+  private checkHello(ws: WebSocket, hello: Hello): void {
+    const issued = this.nonces.get(hello.nonce);
+    if (issued === undefined) throw new FedrxError('E_BAD_NONCE', 'the nonce was not issued by this coordinator');
+    if (issued.used) throw new FedrxError('E_NONCE_REPLAYED', 'the nonce was already used: a replayed handshake');
+    if (issued.ws !== ws) throw new FedrxError('E_BAD_NONCE', 'the nonce was issued to another connection');
+    if (Date.now() > issued.expiresAt) throw new FedrxError('E_NONCE_EXPIRED', 'the nonce expired before the hello arrived');
+    issued.used = true;
+    const site = this.opts.store.sites.get(hello.siteId);
+    if (site === null) throw new FedrxError('E_UNKNOWN_SITE', `site ${hello.siteId} is not registered`);
+    if (site.revokedAt !== null) throw new FedrxError('E_SITE_REVOKED', `site ${hello.siteId} was revoked`);
+    this.checkSigned(hello.siteId, site.publicKey, 'hello', helloBody(hello.siteId, hello.nonce, this.opts.signer.publicKey), hello.signature, 'hello');
+  }
+
+  /**
+   * Throws unless `signature` is `siteId`'s. A signature by another registered site's key is
+   * named as such: that site is trying to speak for this one.
+   */
+  private checkSigned(siteId: string, publicKey: string, domain: SignatureDomain, body: unknown, signature: string, what: string): void {
+    if (verify(domain, body, signature, publicKey)) return;
+    const impostor = this.opts.store.sites.list().find((s) => s.id !== siteId && verify(domain, body, signature, s.publicKey));
+    if (impostor !== undefined) {
+      this.opts.log(`!!! ${what} for site ${siteId} was signed with the key of site ${impostor.id}`);
+      throw new FedrxError('E_IDENTITY_MISMATCH', `${what} for site ${siteId} is signed with another registered site's key`);
+    }
+    throw new FedrxError('E_BAD_SIGNATURE', `${what} signature does not verify under site ${siteId}'s key`);
   }
 
   private admit(ws: WebSocket, hello: Hello, remote: string): void {
@@ -145,9 +213,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.peers.delete(hello.siteId);
       previous.ws.close(CLOSE_REPLACED, 'replaced by a newer connection');
     }
-    const peer: Peer = { siteId: hello.siteId, ws, connectedAt: new Date().toISOString(), backend: hello.backend, badFrames: 0 };
+    const publicKey = this.opts.store.sites.get(hello.siteId)!.publicKey;
+    const peer: Peer = { siteId: hello.siteId, publicKey, ws, connectedAt: new Date().toISOString(), backend: hello.backend, badFrames: 0 };
     this.peers.set(hello.siteId, peer);
-    this.opts.store.touchSite(hello.siteId);
+    this.opts.store.sites.touch(hello.siteId);
     const { length, headHash } = this.opts.store.ledger.head();
     ws.send(JSON.stringify({ type: 'welcome', v: PROTOCOL_VERSION, siteId: hello.siteId, ledger: { length, headHash } }));
     this.syncReplica(peer, hello.replica);
@@ -182,22 +251,46 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private onMessage(peer: Peer, data: RawData, isBinary: boolean): void {
     try {
+      // A site revoked while connected (e.g. by `fedrx site revoke` on the database) stops here.
+      if (this.opts.store.sites.get(peer.siteId)?.revokedAt !== null) {
+        this.disconnect(peer.siteId, 'E_SITE_REVOKED', `site ${peer.siteId} was revoked`);
+        return;
+      }
       if (isBinary) {
         // Attacker-controlled bytes: sizes and header checked before any tensor is built.
         const { header, weights } = decodeUpdateFrame(rawBytes(data));
         if (header.siteId !== peer.siteId) {
-          throw new FedrxError('E_BAD_MESSAGE', `update claims site ${header.siteId} on the socket of site ${peer.siteId}`);
+          throw new FedrxError('E_IDENTITY_MISMATCH', `update claims site ${header.siteId} on the socket of site ${peer.siteId}`);
         }
-        this.emit('update', peer.siteId, header, weights);
+        this.checkSigned(peer.siteId, peer.publicKey, 'update', updateBody(header), header.signature, 'update');
         peer.badFrames = 0;
+        this.emit('update', peer.siteId, header, weights);
         return;
       }
       const msg = parseAgentMessage(rawText(data));
       peer.badFrames = 0;
-      if (msg.type === 'eval-result') this.emit('eval', peer.siteId, msg);
-      else if (msg.type === 'task-error') this.emit('task-error', peer.siteId, msg);
-      else if (msg.type === 'stats-report') this.emit('stats', peer.siteId, msg);
-      else throw new FedrxError('E_BAD_MESSAGE', 'hello was already received on this socket');
+      switch (msg.type) {
+        case 'eval-result':
+          this.emit('eval', peer.siteId, msg);
+          return;
+        case 'task-error':
+          this.emit('task-error', peer.siteId, msg);
+          return;
+        case 'stats-report': {
+          const body = statsBody({ runId: msg.runId, siteId: peer.siteId, statsHash: hashStats(msg.stats), rows: msg.stats.rows });
+          this.checkSigned(peer.siteId, peer.publicKey, 'stats', body, msg.signature, 'statistics report');
+          this.emit('stats', peer.siteId, msg);
+          return;
+        }
+        case 'endorsement':
+          this.onEndorsement(peer, msg);
+          return;
+        case 'dispute':
+          this.onDispute(peer, msg);
+          return;
+        case 'hello':
+          throw new FedrxError('E_BAD_MESSAGE', 'hello was already received on this socket');
+      }
     } catch (e) {
       const code = isFedrxError(e) ? e.code : 'E_INTERNAL';
       const message = isFedrxError(e) ? e.message : 'frame could not be processed';
@@ -205,6 +298,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.sendError(peer.siteId, code, message);
       if (++peer.badFrames >= MAX_BAD_FRAMES) peer.ws.close(CLOSE_REFUSED, 'too many invalid frames');
     }
+  }
+
+  private onEndorsement(peer: Peer, msg: Endorsement): void {
+    if (!this.opts.endorsements.accept(peer.siteId, msg, peer.publicKey)) return;
+    const status = this.opts.endorsements.status(this.opts.store.ledger.get(msg.index)!);
+    if (status.endorsed && status.endorsedBy.length === status.required) {
+      this.opts.log(`ledger entry #${msg.index} endorsed by ${status.endorsedBy.length} of ${status.participants} participants (${status.endorsedBy.join(', ')})`);
+    }
+  }
+
+  private onDispute(peer: Peer, msg: Dispute): void {
+    this.opts.store.endorsements.addDispute({ siteId: peer.siteId, entryIndex: msg.index, code: msg.code, reason: msg.reason });
+    this.opts.log(`!!! site ${peer.siteId} disputes ledger entry #${msg.index}: ${msg.code} ${msg.reason}`);
   }
 }
 

@@ -8,6 +8,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_MISSING_FEATURE: 400,
   E_BAD_FEATURE: 400,
   E_NOT_FOUND: 404,
+  E_NOT_ENDORSED: 409,
   E_NO_MODEL: 404,
   E_LEDGER_BROKEN: 409,
   E_READ_ONLY: 503,

@@ -3,6 +3,7 @@
 // by bypassing the triggers is still caught and named by index.
 
 import { FedrxError } from '../shared/errors.js';
+import type { KeyPair } from '../shared/signing.js';
 import { GENESIS_PREV_HASH, sealEntry, verifyChain, type ChainCheck, type LedgerEntry, type UnsignedEntry } from '../shared/ledger.js';
 import type { Db } from './db.js';
 
@@ -18,7 +19,9 @@ interface LedgerRow {
   preprocessing_hash: string | null;
   metrics_json: string;
   created_at: string;
+  coordinator_key: string;
   entry_hash: string;
+  coordinator_signature: string;
 }
 
 function fromRow(r: LedgerRow): LedgerEntry {
@@ -34,12 +37,17 @@ function fromRow(r: LedgerRow): LedgerEntry {
     ...(r.preprocessing_hash === null ? {} : { preprocessingHash: r.preprocessing_hash }),
     metrics: JSON.parse(r.metrics_json) as LedgerEntry['metrics'],
     createdAt: r.created_at,
+    coordinatorKey: r.coordinator_key,
     entryHash: r.entry_hash,
+    coordinatorSignature: r.coordinator_signature,
   };
 }
 
 export class LedgerStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly signer: KeyPair | null = null,
+  ) {}
 
   head(): { length: number; headHash: string; last: LedgerEntry | null } {
     const row = this.db.prepare('SELECT * FROM ledger ORDER BY idx DESC LIMIT 1').get() as LedgerRow | undefined;
@@ -47,14 +55,16 @@ export class LedgerStore {
     return { length: row.idx + 1, headHash: row.entry_hash, last: fromRow(row) };
   }
 
-  /** Seals and inserts the next entry; call inside the transaction that stores the round's model. */
-  append(fields: Omit<UnsignedEntry, 'index' | 'prevHash'>): LedgerEntry {
+  /** Seals, signs and inserts the next entry; call inside the transaction that stores the round's model. */
+  append(fields: Omit<UnsignedEntry, 'index' | 'prevHash' | 'coordinatorKey'>): LedgerEntry {
+    if (this.signer === null) throw new FedrxError('E_READ_ONLY', 'this ledger store has no signing key');
     const { length, headHash } = this.head();
-    const entry = sealEntry({ ...fields, index: length, prevHash: headHash });
+    const entry = sealEntry({ ...fields, index: length, prevHash: headHash, coordinatorKey: this.signer.publicKey }, this.signer.secretKey);
     this.db
       .prepare(
         `INSERT INTO ledger (idx, prev_hash, run_id, round, model_hash, parent_model_hash, participants_json,
-           config_hash, preprocessing_hash, metrics_json, created_at, entry_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+           config_hash, preprocessing_hash, metrics_json, created_at, coordinator_key, entry_hash, coordinator_signature)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       )
       .run(
         entry.index,
@@ -68,7 +78,9 @@ export class LedgerStore {
         entry.preprocessingHash ?? null,
         JSON.stringify(entry.metrics),
         entry.createdAt,
+        entry.coordinatorKey,
         entry.entryHash,
+        entry.coordinatorSignature,
       );
     return entry;
   }
@@ -81,6 +93,16 @@ export class LedgerStore {
   list(from = 0, limit = 1000): LedgerEntry[] {
     const rows = this.db.prepare('SELECT * FROM ledger WHERE idx >= ? ORDER BY idx LIMIT ?').all(from, limit) as LedgerRow[];
     return rows.map(fromRow);
+  }
+
+  /** Entries newest first, of one run or of all; lazily, so a caller can stop at the first it wants. */
+  *newestFirst(runId?: string): Generator<LedgerEntry> {
+    const rows = (
+      runId === undefined
+        ? this.db.prepare('SELECT * FROM ledger ORDER BY idx DESC').iterate()
+        : this.db.prepare('SELECT * FROM ledger WHERE run_id = ? ORDER BY idx DESC').iterate(runId)
+    ) as IterableIterator<LedgerRow>;
+    for (const r of rows) yield fromRow(r);
   }
 
   /** The entry that committed a model, if any. */

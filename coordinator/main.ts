@@ -2,9 +2,15 @@
 
 import { buildCoordinator } from './app.js';
 
-export async function runCoordinator(o: { db: string; port: number; host: string; readOnly: boolean; maxFrameBytes: number }): Promise<void> {
+export async function runCoordinator(o: { db: string; port: number; host: string; readOnly: boolean; maxFrameBytes: number; keyDir?: string }): Promise<void> {
   const log = (line: string): void => console.log(`[coordinator] ${line}`);
-  const c = await buildCoordinator({ db: o.db, readOnly: o.readOnly, maxFrameBytes: o.maxFrameBytes, log });
+  const c = await buildCoordinator({
+    db: o.db,
+    readOnly: o.readOnly,
+    maxFrameBytes: o.maxFrameBytes,
+    log,
+    ...(o.keyDir === undefined ? {} : { keyDir: o.keyDir }),
+  });
   const url = await c.listen(o.port, o.host);
   // Parsed by the demo and the e2e tests to find a port chosen with --port 0.
   console.log(`fedrx coordinator listening on ${url}`);

@@ -8,6 +8,7 @@ import type { Preprocessing } from '../shared/feature-stats.js';
 import { decodeRegression, encodeQuery, type RawRecord } from '../shared/preprocess.js';
 import { inputDim, isRegression, outputDim, type ClassificationTarget, type Study } from '../shared/study.js';
 import type { Weights } from '../shared/tensors.js';
+import type { Endorsements } from './endorsements.js';
 import type { Store } from './store.js';
 
 interface Score {
@@ -46,7 +47,10 @@ interface LoadedModel {
 export class Predictor {
   private readonly cache = new Map<string, LoadedModel>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly endorsements: Endorsements,
+  ) {}
 
   predict(query: { runId?: string; modelHash?: string; features: RawRecord }): Prediction {
     const model = this.model(query.runId, query.modelHash);
@@ -73,6 +77,9 @@ export class Predictor {
     const target = this.resolve(runId, modelHash);
     const entry = this.store.ledger.byModelHash(target.modelHash);
     if (entry === null) throw new FedrxError('E_NO_MODEL', `model ${target.modelHash} is not on the ledger`);
+    if (!this.endorsements.servable(entry)) {
+      throw new FedrxError('E_NOT_ENDORSED', `model ${entry.modelHash} (ledger #${entry.index}) is not endorsed by its sites yet, and run ${entry.runId} serves endorsed models only`);
+    }
     const { weights, study, prep } = this.load(target.modelHash);
     const layers = denseLayers(study.model, inputDim(study), outputDim(study));
     const provenance = { runId: entry.runId, round: entry.round, modelHash: entry.modelHash, ledgerIndex: entry.index, entryHash: entry.entryHash };
@@ -93,9 +100,15 @@ export class Predictor {
   private resolve(runId: string | undefined, modelHash: string | undefined): { modelHash: string } {
     if (modelHash !== undefined) return { modelHash };
     if (runId !== undefined && this.store.getRun(runId) === null) throw new FedrxError('E_NOT_FOUND', `no run ${runId}`);
-    const latest = this.store.latestModelHash(runId);
-    if (latest === null) throw new FedrxError('E_NO_MODEL', runId === undefined ? 'no model has been committed yet' : `run ${runId} has no committed model yet`);
-    return latest;
+    let newest: string | null = null;
+    // The newest model clinicians may have: runs that serve endorsed models only skip entries below quorum.
+    for (const entry of this.store.ledger.newestFirst(runId)) {
+      newest ??= entry.modelHash;
+      if (this.endorsements.servable(entry)) return { modelHash: entry.modelHash };
+    }
+    const which = runId === undefined ? 'no model' : `run ${runId} has no model that`;
+    if (newest !== null) throw new FedrxError('E_NOT_ENDORSED', `${which} has been endorsed by its sites yet`);
+    throw new FedrxError('E_NO_MODEL', runId === undefined ? 'no model has been committed yet' : `run ${runId} has no committed model yet`);
   }
 
   private load(modelHash: string): LoadedModel {

@@ -24,7 +24,10 @@ interface TrainReport {
   numExamples: number;
   updateHash: string;
   trainLoss: number;
+  /** The site's signature over its update, carried into the ledger entry. */
+  signature: string;
 }
+type StatsAnswer = { stats: FeatureStats; signature: string };
 type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums'>;
 
 export interface RoundSummary {
@@ -41,7 +44,7 @@ export class RoundRunner {
   private activeRunId: string | null = null;
   private training: { ctx: RoundContext; aggregator: Aggregator; collector: RoundCollector<TrainReport> } | null = null;
   private evaluating: { modelHash: string; collector: RoundCollector<EvalReport> } | null = null;
-  private gathering: { study: Study; collector: RoundCollector<FeatureStats> } | null = null;
+  private gathering: { study: Study; collector: RoundCollector<StatsAnswer> } | null = null;
   private idle: Promise<void> = Promise.resolve();
 
   constructor(
@@ -130,7 +133,7 @@ export class RoundRunner {
       sites: gathered.outcomes,
       entry: {
         parentModelHash: null,
-        participants: gathered.reports.map((r) => ({ siteId: r.siteId, numExamples: r.stats.rows, updateHash: hashStats(r.stats) })),
+        participants: gathered.reports.map((r) => ({ siteId: r.siteId, numExamples: r.stats.rows, updateHash: hashStats(r.stats), signature: r.signature })),
         configHash,
         preprocessingHash: hashPreprocessing(prep),
       },
@@ -165,7 +168,7 @@ export class RoundRunner {
           parentModelHash: modelHash,
           participants: trained.outcomes
             .filter((o) => o.status === 'accepted')
-            .map((o) => ({ siteId: o.siteId, numExamples: o.numExamples!, updateHash: o.updateHash! })),
+            .map((o) => ({ siteId: o.siteId, numExamples: o.numExamples!, updateHash: o.updateHash!, signature: o.signature! })),
           configHash,
         },
       });
@@ -189,9 +192,9 @@ export class RoundRunner {
   }
 
   /** Asks every connected site for the statistics of its training rows. */
-  private async gatherStats(run: RunRow): Promise<{ reports: { siteId: string; stats: FeatureStats }[]; outcomes: SiteOutcome[] }> {
+  private async gatherStats(run: RunRow): Promise<{ reports: ({ siteId: string } & StatsAnswer)[]; outcomes: SiteOutcome[] }> {
     const asked = new Set(this.gateway.connectedSites().map((s) => s.siteId));
-    const collector = new RoundCollector<FeatureStats>(run.id, 0, asked, run.config.roundTimeoutSec * 1000);
+    const collector = new RoundCollector<StatsAnswer>(run.id, 0, asked, run.config.roundTimeoutSec * 1000);
     this.gathering = { study: run.config.study, collector };
     const request = JSON.stringify({ type: 'stats-request', v: PROTOCOL_VERSION, runId: run.id, study: run.config.study });
     await this.sendAll(asked, request, collector);
@@ -199,12 +202,12 @@ export class RoundRunner {
     this.gathering = null;
     const reports = collector
       .ok()
-      .map(([siteId, stats]) => ({ siteId, stats }))
+      .map(([siteId, answer]) => ({ siteId, ...answer }))
       .sort((a, b) => (a.siteId < b.siteId ? -1 : 1));
     const outcomes = [...asked].sort().map((siteId): SiteOutcome => {
       const a = collector.results().get(siteId);
       if (a === undefined) return { siteId, status: 'missing', code: 'E_DEADLINE', reason: 'no statistics before the deadline' };
-      if (a.kind === 'ok') return { siteId, status: 'accepted', numExamples: a.value.rows };
+      if (a.kind === 'ok') return { siteId, status: 'accepted', numExamples: a.value.stats.rows };
       return { siteId, status: 'failed', code: a.code, reason: a.reason };
     });
     return { reports, outcomes };
@@ -290,7 +293,10 @@ export class RoundRunner {
         ? ({ accepted: false, code: 'E_HASH_MISMATCH', reason: 'updateHash does not match the update bytes' } as const)
         : t.aggregator.accept({ ...header, weights });
     if (verdict.accepted) {
-      t.collector.record(siteId, { kind: 'ok', value: { numExamples: header.numExamples, updateHash: header.updateHash, trainLoss: header.trainLoss } });
+      t.collector.record(siteId, {
+        kind: 'ok',
+        value: { numExamples: header.numExamples, updateHash: header.updateHash, trainLoss: header.trainLoss, signature: header.signature },
+      });
       return;
     }
     this.log(`rejected update from ${siteId} for run ${header.runId} round ${header.round}: ${verdict.code} ${verdict.reason}`);
@@ -331,7 +337,7 @@ export class RoundRunner {
       g.collector.record(siteId, { kind: 'refused', code: 'E_BAD_MESSAGE', reason });
       return;
     }
-    g.collector.record(siteId, { kind: 'ok', value: msg.stats });
+    g.collector.record(siteId, { kind: 'ok', value: { stats: msg.stats, signature: msg.signature } });
   }
 }
 

@@ -41,6 +41,8 @@ export function buildRunConfig(body: CreateRunBody): RunConfig {
     },
     roundTimeoutSec: body.roundTimeoutSec ?? d.roundTimeoutSec,
     waitForSitesSec: body.waitForSitesSec ?? d.waitForSitesSec,
+    endorsementQuorum: body.endorsementQuorum ?? d.endorsementQuorum,
+    serveEndorsedOnly: body.serveEndorsedOnly ?? d.serveEndorsedOnly,
   };
   return expectSchema(RunConfigSchema, config, 'E_BAD_REQUEST', 'run configuration');
 }

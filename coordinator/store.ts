@@ -2,14 +2,17 @@
 // rounds with per-site outcomes, and models by hash. A committed round (model, round row, site
 // rows, ledger entry) is written in one transaction.
 
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Preprocessing } from '../shared/feature-stats.js';
 import type { LedgerEntry, UnsignedEntry } from '../shared/ledger.js';
 import type { RunConfig } from '../shared/run-config.js';
 import { decodeFrame, encodeFrame } from '../shared/tensor-codec.js';
 import type { Weights } from '../shared/tensors.js';
 import type { Db } from './db.js';
+import { EndorsementStore } from './endorsement-store.js';
 import { LedgerStore } from './ledger-store.js';
+import { SiteRegistry } from './site-registry.js';
+import type { KeyPair } from '../shared/signing.js';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed';
 
@@ -34,6 +37,8 @@ export interface SiteOutcome {
   reason?: string;
   numExamples?: number;
   updateHash?: string;
+  /** The site's signature over its update: carried into the ledger entry, not the round_sites table. */
+  signature?: string;
   trainLoss?: number;
   evalExamples?: number;
   evalLoss?: number;
@@ -53,7 +58,6 @@ export interface RoundRow {
 }
 
 const now = (): string => new Date().toISOString();
-const hashToken = (token: string): string => createHash('sha256').update(`fedrx/site-token/v1\0${token}`).digest('hex');
 
 interface RawRun {
   id: string;
@@ -83,47 +87,17 @@ const toRun = (r: RawRun): RunRow => ({
 
 export class Store {
   readonly ledger: LedgerStore;
+  readonly sites: SiteRegistry;
+  readonly endorsements: EndorsementStore;
 
-  constructor(readonly db: Db) {
-    this.ledger = new LedgerStore(db);
-  }
-
-  // ---- sites ----
-
-  /** Registers (or re-keys) a site; returns its new token, which is stored only as a hash. */
-  addSite(id: string, token = randomBytes(24).toString('base64url')): string {
-    this.db
-      .prepare(
-        `INSERT INTO sites (id, token_hash, created_at) VALUES (?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET token_hash = excluded.token_hash`,
-      )
-      .run(id, hashToken(token), now());
-    return token;
-  }
-
-  siteExists(id: string): boolean {
-    return this.db.prepare('SELECT 1 FROM sites WHERE id = ?').get(id) !== undefined;
-  }
-
-  /** Attacker-controlled `token`: compared in constant time against the stored hash. */
-  checkSiteToken(id: string, token: string | undefined): boolean {
-    const row = this.db.prepare('SELECT token_hash FROM sites WHERE id = ?').get(id) as { token_hash: string | null } | undefined;
-    if (row === undefined || row.token_hash === null) return false;
-    if (token === undefined) return false;
-    return timingSafeEqual(Buffer.from(hashToken(token), 'hex'), Buffer.from(row.token_hash, 'hex'));
-  }
-
-  touchSite(id: string): void {
-    this.db.prepare('UPDATE sites SET last_seen_at = ? WHERE id = ?').run(now(), id);
-  }
-
-  listSites(): { id: string; createdAt: string; lastSeenAt: string | null }[] {
-    const rows = this.db.prepare('SELECT id, created_at, last_seen_at FROM sites ORDER BY id').all() as {
-      id: string;
-      created_at: string;
-      last_seen_at: string | null;
-    }[];
-    return rows.map((r) => ({ id: r.id, createdAt: r.created_at, lastSeenAt: r.last_seen_at }));
+  /** `signer`: the coordinator's key pair, needed to append ledger entries (not to read them). */
+  constructor(
+    readonly db: Db,
+    signer: KeyPair | null = null,
+  ) {
+    this.ledger = new LedgerStore(db, signer);
+    this.sites = new SiteRegistry(db);
+    this.endorsements = new EndorsementStore(db);
   }
 
   // ---- runs ----
@@ -201,7 +175,7 @@ export class Store {
     weights: Weights;
     metrics: Record<string, number>;
     sites: SiteOutcome[];
-    entry: Omit<UnsignedEntry, 'index' | 'prevHash' | 'runId' | 'round' | 'modelHash' | 'metrics' | 'createdAt'>;
+    entry: Omit<UnsignedEntry, 'index' | 'prevHash' | 'runId' | 'round' | 'modelHash' | 'metrics' | 'createdAt' | 'coordinatorKey'>;
   }): LedgerEntry {
     return this.db.transaction(() => {
       const createdAt = now();

@@ -12,7 +12,15 @@ export const ERROR_CODES = {
   E_FRAME_HEADER: 'a binary frame header is missing or invalid',
   // sites
   E_UNKNOWN_SITE: 'no site with this id is registered',
-  E_BAD_TOKEN: 'the site token is wrong',
+  E_SITE_REVOKED: 'the site was revoked by an admin',
+  E_BAD_SIGNATURE: 'a signature does not verify under the signer\'s registered key',
+  E_IDENTITY_MISMATCH: 'a site signed, or spoke, as another registered site',
+  E_BAD_NONCE: 'the handshake nonce was not issued to this connection',
+  E_NONCE_REPLAYED: 'the handshake nonce was already used',
+  E_NONCE_EXPIRED: 'the handshake nonce expired',
+  E_COORDINATOR_KEY: 'the coordinator\'s signing key is not the one this site pinned',
+  E_KEY_FILE: 'a key file is missing, unreadable, badly formed or too widely readable',
+  E_KEY_EXISTS: 'a key file already exists and will not be overwritten',
   E_SITE_BUSY: 'another connection already speaks for this site',
   // updates
   E_WRONG_RUN: 'the update is for another run',
@@ -43,6 +51,10 @@ export const ERROR_CODES = {
   E_LEDGER_APPEND_ONLY: 'ledger rows cannot be changed or deleted',
   E_READ_ONLY: 'the coordinator was started read-only for investigation',
   E_REPLICA_DIVERGED: 'a replica and the coordinator disagree about the chain',
+  E_NOT_PARTICIPANT: 'only a participant of a ledger entry may endorse it',
+  E_ENDORSEMENT_MISMATCH: 'the endorsement names another entry hash than the ledger holds',
+  E_NOT_ENDORSED: 'the model\'s ledger entry has not reached its endorsement quorum',
+  E_ENTRY_DISPUTED: 'a site refuses a ledger entry the coordinator sent',
   // generic
   E_INTERNAL: 'internal error',
 } as const;

@@ -5,17 +5,21 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { canonicalJson } from './canonical-json.js';
+import { entryBody, sign, statsBody, updateBody, verify } from './signing.js';
 
 const ENTRY_DOMAIN = 'fedrx/ledger-entry/v1\0';
 export const GENESIS_PREV_HASH = '0'.repeat(64);
 
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const Signature = Type.String({ pattern: '^[0-9a-f]{128}$' });
 
 export const ParticipantSchema = Type.Object(
   {
     siteId: Type.String({ minLength: 1, maxLength: 128 }),
     numExamples: Type.Integer({ minimum: 1 }),
     updateHash: Hex64,
+    /** The site's Ed25519 signature over its contribution (signing.ts updateBody / statsBody). */
+    signature: Signature,
   },
   { additionalProperties: false },
 );
@@ -35,12 +39,16 @@ export const LedgerEntrySchema = Type.Object(
     preprocessingHash: Type.Optional(Hex64),
     metrics: Type.Record(Type.String(), Type.Number()),
     createdAt: Type.String({ minLength: 1, maxLength: 64 }),
+    /** The Ed25519 public key the coordinator signs with: inside the hash, so it cannot be swapped. */
+    coordinatorKey: Hex64,
     entryHash: Hex64,
+    /** The coordinator's signature over entryHash: outside the hash, which it signs. */
+    coordinatorSignature: Signature,
   },
   { additionalProperties: false },
 );
 export type LedgerEntry = Static<typeof LedgerEntrySchema>;
-export type UnsignedEntry = Omit<LedgerEntry, 'entryHash'>;
+export type UnsignedEntry = Omit<LedgerEntry, 'entryHash' | 'coordinatorSignature'>;
 
 /** Domain-separated SHA-256 over the canonical JSON of every field but entryHash. */
 export function computeEntryHash(entry: UnsignedEntry): string {
@@ -51,17 +59,33 @@ export function computeEntryHash(entry: UnsignedEntry): string {
     round: entry.round,
     modelHash: entry.modelHash,
     parentModelHash: entry.parentModelHash,
-    participants: entry.participants.map((p) => ({ siteId: p.siteId, numExamples: p.numExamples, updateHash: p.updateHash })),
+    participants: entry.participants.map((p) => ({ siteId: p.siteId, numExamples: p.numExamples, updateHash: p.updateHash, signature: p.signature })),
     configHash: entry.configHash,
     preprocessingHash: entry.preprocessingHash,
     metrics: entry.metrics,
     createdAt: entry.createdAt,
+    coordinatorKey: entry.coordinatorKey,
   };
   return bytesToHex(sha256(utf8ToBytes(ENTRY_DOMAIN + canonicalJson(body))));
 }
 
-export function sealEntry(entry: UnsignedEntry): LedgerEntry {
-  return { ...entry, entryHash: computeEntryHash(entry) };
+/** Hashes the entry and signs the hash with the coordinator's key (whose public half it names). */
+export function sealEntry(entry: UnsignedEntry, coordinatorSecretKey: Uint8Array): LedgerEntry {
+  const entryHash = computeEntryHash(entry);
+  return { ...entry, entryHash, coordinatorSignature: sign('entry', entryBody(entryHash), coordinatorSecretKey) };
+}
+
+/**
+ * True when `publicKey` signed this participant's contribution: its statistics in round 0, its
+ * update (trained from the entry's parent model) in later rounds.
+ */
+export function participantSigned(entry: UnsignedEntry, p: Participant, publicKey: string): boolean {
+  if (entry.round === 0) {
+    return verify('stats', statsBody({ runId: entry.runId, siteId: p.siteId, statsHash: p.updateHash, rows: p.numExamples }), p.signature, publicKey);
+  }
+  if (entry.parentModelHash === null) return false;
+  const body = updateBody({ runId: entry.runId, round: entry.round, siteId: p.siteId, baseModelHash: entry.parentModelHash, updateHash: p.updateHash, numExamples: p.numExamples });
+  return verify('update', body, p.signature, publicKey);
 }
 
 /** Hash of a run's configuration, as recorded in every entry of that run. */
@@ -88,6 +112,9 @@ export function entryProblem(entry: LedgerEntry, position: number, prev: LedgerE
     return `entry cannot be encoded: ${(e as Error).message}`;
   }
   if (recomputed !== entry.entryHash) return 'entryHash does not match the entry contents';
+  if (!verify('entry', entryBody(entry.entryHash), entry.coordinatorSignature, entry.coordinatorKey)) {
+    return 'coordinatorSignature does not verify under coordinatorKey';
+  }
   return null;
 }
 

@@ -50,6 +50,10 @@ export const RunConfigSchema = Type.Object(
     roundTimeoutSec: Type.Number({ exclusiveMinimum: 0, maximum: 86400 }),
     /** How long the run waits at start (and between rounds) for minSites sites to be connected. */
     waitForSitesSec: Type.Number({ minimum: 0, maximum: 86400 }),
+    /** An entry is endorsed once ceil(quorum × participants) of its participants have signed it. */
+    endorsementQuorum: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+    /** Clinicians get only models whose ledger entry is endorsed. */
+    serveEndorsedOnly: Type.Boolean(),
   },
   { additionalProperties: false },
 );
@@ -63,6 +67,8 @@ export const RUN_DEFAULTS = {
   minSites: 2,
   roundTimeoutSec: 120,
   waitForSitesSec: 60,
+  endorsementQuorum: 0.5,
+  serveEndorsedOnly: false,
   training: { localEpochs: 2, lr: 0.01, lrDecay: 1, batchSize: 32, optimizer: 'adam', seed: 1 },
 } as const satisfies Omit<RunConfig, 'study'>;
 

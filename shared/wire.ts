@@ -16,6 +16,7 @@ export const AGENT_PATH = '/v1/agents';
 
 const V = Type.Literal(PROTOCOL_VERSION);
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const Signature = Type.String({ pattern: '^[0-9a-f]{128}$' });
 const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' });
 const Code = Type.String({ pattern: '^E_[A-Z_]+$', maxLength: 64 });
 const Finite = Type.Number();
@@ -23,12 +24,15 @@ const TensorTable = Type.Array(Type.Object({ name: Type.String(), shape: Type.Ar
 
 // ---- JSON control messages ----------------------------------------------------------------
 
+/** The site's answer to the coordinator's challenge: its Ed25519 signature over the nonce. */
 export const HelloSchema = Type.Object(
   {
     type: Type.Literal('hello'),
     v: Type.Integer(),
     siteId: Id,
-    token: Type.Optional(Type.String({ maxLength: 256 })),
+    nonce: Hex64,
+    /** Over signing.ts helloBody(siteId, nonce, coordinatorKey). */
+    signature: Signature,
     replica: Type.Object({ length: Type.Integer({ minimum: 0 }), headHash: Hex64 }),
     backend: Type.Optional(Type.String({ maxLength: 32 })),
   },
@@ -68,6 +72,32 @@ export const StatsReportSchema = Type.Object(
     v: V,
     runId: Id,
     stats: FeatureStatsSchema,
+    /** Over signing.ts statsBody: the site stands by these statistics in the ledger. */
+    signature: Signature,
+  },
+  { additionalProperties: false },
+);
+
+/** Site → coordinator: the site vouches for a ledger entry it checked (signing.ts endorsementBody). */
+export const EndorsementSchema = Type.Object(
+  {
+    type: Type.Literal('endorsement'),
+    v: V,
+    index: Type.Integer({ minimum: 0 }),
+    entryHash: Hex64,
+    signature: Signature,
+  },
+  { additionalProperties: false },
+);
+
+/** Site → coordinator: the site refuses an entry or the whole chain, and says why, before leaving. */
+export const DisputeSchema = Type.Object(
+  {
+    type: Type.Literal('dispute'),
+    v: V,
+    index: Type.Integer({ minimum: 0 }),
+    code: Code,
+    reason: Type.String({ maxLength: 2000 }),
   },
   { additionalProperties: false },
 );
@@ -84,7 +114,17 @@ export const TaskErrorSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const AgentMessageSchema = Type.Union([HelloSchema, EvalResultSchema, TaskErrorSchema, StatsReportSchema]);
+export const AgentMessageSchema = Type.Union([HelloSchema, EvalResultSchema, TaskErrorSchema, StatsReportSchema, EndorsementSchema, DisputeSchema]);
+
+/** Coordinator → site, first frame on every socket: prove who you are by signing this nonce. */
+export const ChallengeSchema = Type.Object({
+  type: Type.Literal('challenge'),
+  v: V,
+  nonce: Hex64,
+  /** The coordinator's ledger-signing public key; the site pins it on first contact. */
+  coordinatorKey: Hex64,
+  expiresInSec: Type.Integer({ minimum: 1 }),
+});
 
 export const WelcomeSchema = Type.Object({
   type: Type.Literal('welcome'),
@@ -116,7 +156,7 @@ export const StatsRequestSchema = Type.Object({
   study: StudySchema,
 });
 
-export const CoordinatorMessageSchema = Type.Union([WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema, StatsRequestSchema]);
+export const CoordinatorMessageSchema = Type.Union([ChallengeSchema, WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema, StatsRequestSchema]);
 
 export type Hello = Static<typeof HelloSchema>;
 export type EvalResult = Static<typeof EvalResultSchema>;
@@ -124,6 +164,9 @@ export type TaskError = Static<typeof TaskErrorSchema>;
 export type EvalSums = Static<typeof EvalSumsSchema>;
 export type StatsReport = Static<typeof StatsReportSchema>;
 export type StatsRequest = Static<typeof StatsRequestSchema>;
+export type Endorsement = Static<typeof EndorsementSchema>;
+export type Dispute = Static<typeof DisputeSchema>;
+export type Challenge = Static<typeof ChallengeSchema>;
 export type AgentMessage = Static<typeof AgentMessageSchema>;
 export type Welcome = Static<typeof WelcomeSchema>;
 export type LedgerEntries = Static<typeof LedgerEntriesSchema>;
@@ -155,6 +198,8 @@ export const UpdateHeaderSchema = Type.Object(
     updateHash: Hex64,
     numExamples: Type.Integer(),
     trainLoss: Finite,
+    /** Over signing.ts updateBody: binds the site to this update, for this run, round and base model. */
+    signature: Signature,
     tensors: TensorTable,
   },
   { additionalProperties: false },

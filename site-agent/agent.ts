@@ -4,7 +4,9 @@
 
 import { canonicalJson } from '../shared/canonical-json.js';
 import { FedrxError, isFedrxError, type ErrorCode } from '../shared/errors.js';
-import { statsOf, type Preprocessing } from '../shared/feature-stats.js';
+import { hashStats, statsOf, type Preprocessing } from '../shared/feature-stats.js';
+import { readKeyPair } from '../shared/key-files.js';
+import { helloBody, sign, statsBody, updateBody } from '../shared/signing.js';
 import { checkStudy } from '../shared/load-study.js';
 import { hashWeights } from '../shared/model-hash.js';
 import { denseLayers, weightSpecs } from '../shared/model-spec.js';
@@ -20,6 +22,7 @@ import {
   StatsReportSchema,
   TaskErrorSchema,
   UpdateHeaderSchema,
+  type Challenge,
   type CoordinatorMessage,
   type EvalResult,
   type Hello,
@@ -33,6 +36,7 @@ import { loadTf } from './backend.js';
 import { Connection } from './connection.js';
 import { encodePart, loadSiteRows, type DataPart, type SiteRows } from './local-data.js';
 import { deriveSeed, Prng } from '../shared/prng.js';
+import { Endorser } from './endorser.js';
 import { Replica } from './replica.js';
 import { evaluateLocal, trainLocal } from './trainer.js';
 
@@ -40,7 +44,10 @@ export interface AgentOptions {
   coordinatorUrl: string;
   siteId: string;
   dataFile: string;
-  token?: string;
+  /** Folder holding the site's Ed25519 key pair (`fedrx site init`): site.key and site.pub. */
+  keyDir: string;
+  /** The coordinator's ledger key as given by the site's admin; otherwise pinned on first contact. */
+  coordinatorKey?: string;
   replicaDir: string;
   /** study column → CSV column. */
   columnMap?: Record<string, string>;
@@ -68,9 +75,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   if (!SITE_ID.test(opts.siteId)) throw new FedrxError('E_BAD_REQUEST', 'siteId must be 1-128 characters of A-Z a-z 0-9 . _ : -');
   if (opts.fault !== undefined) log(`WARNING: fault injection "${opts.fault}" is on (test only)`);
 
+  const keys = readKeyPair(opts.keyDir, 'site');
+  log(`site key ${keys.publicKey}`);
   const { tf, backend } = await loadTf(log);
-  const replica = await Replica.open(opts.replicaDir);
-  log(`replica: ${replica.head().length} ledger entries, head ${replica.head().headHash.slice(0, 12)}`);
+  const replica = await Replica.open(opts.replicaDir, {
+    site: { siteId: opts.siteId, publicKey: keys.publicKey },
+    ...(opts.coordinatorKey === undefined ? {} : { coordinatorKey: opts.coordinatorKey }),
+  });
+  log(`replica: ${replica.head().length} ledger entries, head ${replica.head().headHash.slice(0, 12)}, coordinator key ${replica.coordinatorKey() ?? 'not pinned yet'}`);
 
   // Rows per study, read once; encoded arrays per (study, preprocessing), only the latest kept.
   const rowsCache = new Map<string, Promise<SiteRows>>();
@@ -131,17 +143,22 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       weights = cloneWeights(weights);
       weights[0]!.data[0] = Number.NaN;
     }
-    const meta = {
-      v: PROTOCOL_VERSION,
-      kind: 'update' as const,
+    const signed = {
       runId: header.runId,
       round: header.round,
       siteId: opts.siteId,
       baseModelHash: header.modelHash,
       updateHash: hashWeights(weights),
       numExamples: result.numExamples,
-      trainLoss: result.trainLoss,
     };
+    const meta = {
+      v: PROTOCOL_VERSION,
+      kind: 'update' as const,
+      ...signed,
+      trainLoss: result.trainLoss,
+      signature: sign('update', updateBody(signed), keys.secretKey),
+    };
+    endorser.noteContribution(signed.runId, signed.round, signed.updateHash, signed.numExamples);
     expectSchema(UpdateHeaderSchema, { ...meta, tensors: specsOf(weights) }, 'E_INTERNAL', 'outgoing update header');
     send(encodeFrame(meta, weights));
     log(`round ${header.round}: trained ${settings.localEpochs} epochs on ${result.numExamples} rows in ${ms(started)} ms, train loss ${result.trainLoss.toFixed(5)}`);
@@ -190,6 +207,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       if (hashWeights(global) !== header.modelHash) {
         throw new FedrxError('E_HASH_MISMATCH', 'the global model bytes do not match the declared modelHash');
       }
+      endorser.noteModel(header.modelHash);
       const parts = await partsFor(study, header.config.preprocessing);
       if (header.kind === 'train') await train(header, study, global, parts.train);
       else evaluate(header, study, global, parts.test);
@@ -206,7 +224,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     try {
       const study = checkStudy(req.study, 'statistics study');
       const rows = await rowsFor(study);
-      const msg: StatsReport = { type: 'stats-report', v: PROTOCOL_VERSION, runId: req.runId, stats: statsOf(study, rows.train) };
+      const stats = statsOf(study, rows.train);
+      const statsHash = hashStats(stats);
+      const signature = sign('stats', statsBody({ runId: req.runId, siteId: opts.siteId, statsHash, rows: stats.rows }), keys.secretKey);
+      const msg: StatsReport = { type: 'stats-report', v: PROTOCOL_VERSION, runId: req.runId, stats, signature };
+      endorser.noteContribution(req.runId, 0, statsHash, stats.rows);
       send(messageText(expectSchema(StatsReportSchema, msg, 'E_INTERNAL', 'outgoing stats-report')));
       log(`run ${req.runId}: reported statistics of ${rows.train.length} training rows`);
     } catch (e) {
@@ -216,19 +238,57 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     }
   };
 
-  /** The site refuses a coordinator whose chain contradicts its replica: stop talking to it. */
-  const refuse = (why: string): void => {
-    log(`!!! LEDGER DIVERGENCE: ${why}. The replica in ${opts.replicaDir} is kept as is; disconnecting and NOT reconnecting.`);
+  /** The site refuses a coordinator whose chain contradicts its replica: says so, and stops talking to it. */
+  let refused = false;
+  const refuse = (index: number, code: ErrorCode, why: string): void => {
+    if (refused) return;
+    refused = true;
+    log(`!!! LEDGER DIVERGENCE at entry ${index}: ${why}. The replica in ${opts.replicaDir} is kept as is; refusing the coordinator's chain, disconnecting and NOT reconnecting.`);
+    send(messageText({ type: 'dispute', v: PROTOCOL_VERSION, index, code, reason: why.slice(0, MAX_ERROR_MESSAGE) }));
     void conn.close();
   };
+
+  const endorser = new Endorser({
+    siteId: opts.siteId,
+    keys,
+    replica,
+    send: (msg) => send(messageText(msg)),
+    onDispute: (index, why) => refuse(index, 'E_ENTRY_DISPUTED', why),
+    log,
+  });
 
   const onWelcome = (msg: Welcome): void => {
     const mine = replica.head();
     log(`welcomed by coordinator: ledger ${msg.ledger.length} entries, replica ${mine.length}`);
-    if (msg.ledger.length < mine.length) refuse(`coordinator ledger has ${msg.ledger.length} entries, this replica holds ${mine.length}`);
-    else if (msg.ledger.length === mine.length && msg.ledger.headHash !== mine.headHash) {
-      refuse(`coordinator ledger head differs from the replica's at length ${mine.length}`);
+    if (msg.ledger.length < mine.length) {
+      refuse(msg.ledger.length, 'E_REPLICA_DIVERGED', `coordinator ledger has ${msg.ledger.length} entries, this replica holds ${mine.length}`);
+    } else if (msg.ledger.length === mine.length && msg.ledger.headHash !== mine.headHash) {
+      refuse(mine.length - 1, 'E_REPLICA_DIVERGED', `coordinator ledger head differs from the replica's at length ${mine.length}: an earlier entry was rewritten`);
     }
+  };
+
+  /** Signs the coordinator's nonce, once its key is the one this site trusts. */
+  const hello = async (challenge: Challenge): Promise<Hello | null> => {
+    const pinned = replica.coordinatorKey();
+    if (pinned !== null && pinned !== challenge.coordinatorKey) {
+      log(`!!! coordinator key ${challenge.coordinatorKey} is not the pinned ${pinned} (${opts.replicaDir}/replica.json): not answering, NOT reconnecting`);
+      refused = true;
+      void conn.close();
+      return null;
+    }
+    if (pinned === null) {
+      await replica.pinCoordinator(challenge.coordinatorKey);
+      log(`pinned coordinator key ${challenge.coordinatorKey} (first contact)`);
+    }
+    return {
+      type: 'hello',
+      v: PROTOCOL_VERSION,
+      siteId: opts.siteId,
+      nonce: challenge.nonce,
+      signature: sign('hello', helloBody(opts.siteId, challenge.nonce, challenge.coordinatorKey), keys.secretKey),
+      replica: replica.head(),
+      backend,
+    };
   };
 
   const onMessage = async (msg: CoordinatorMessage): Promise<void> => {
@@ -239,9 +299,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       case 'ledger-entries':
         try {
           const added = await replica.append(msg.entries);
-          if (added > 0) log(`replica: +${added} entries, now ${replica.head().length}`);
+          if (added.length > 0) log(`replica: +${added.length} entries, now ${replica.head().length}`);
+          endorser.review(added);
         } catch (e) {
-          if (isFedrxError(e, 'E_REPLICA_DIVERGED')) refuse(e.message);
+          if (isFedrxError(e, 'E_REPLICA_DIVERGED')) refuse(Number(e.details?.index ?? replica.head().length), 'E_REPLICA_DIVERGED', e.message);
           else log(`ledger entries rejected: ${asFedrxError(e, 'E_INTERNAL').message}`);
         }
         return;
@@ -249,19 +310,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         tasks = tasks.then(() => reportStats(msg)).catch((e: unknown) => log(`statistics crashed: ${(e as Error).message}`));
         return;
       case 'error':
+        // The coordinator itself found our replica's head is not on its chain.
+        if (msg.code === 'E_REPLICA_DIVERGED') refuse(Math.max(0, replica.head().length - 1), 'E_REPLICA_DIVERGED', msg.message);
         log(`coordinator error ${msg.code}${msg.runId !== undefined ? ` (run ${msg.runId}, round ${msg.round ?? '?'})` : ''}: ${msg.message}`);
         return;
     }
   };
-
-  const hello = (): Hello => ({
-    type: 'hello',
-    v: PROTOCOL_VERSION,
-    siteId: opts.siteId,
-    ...(opts.token !== undefined ? { token: opts.token } : {}),
-    replica: replica.head(),
-    backend,
-  });
 
   const conn = new Connection({
     coordinatorUrl: opts.coordinatorUrl,

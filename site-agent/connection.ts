@@ -1,16 +1,19 @@
 // The agent's one WebSocket to the coordinator. It dials out (hospitals rarely accept inbound
-// connections), says hello on every (re)connect, and keeps redialling with capped, jittered
+// connections), answers the coordinator's challenge with a signed hello on every (re)connect, and keeps redialling with capped, jittered
 // exponential backoff so a fleet of sites does not stampede a restarted coordinator.
 // Whatever the server sends is untrusted: bad input is logged and dropped, never thrown.
 
 import WebSocket from 'ws';
 import { isFedrxError } from '../shared/errors.js';
-import { AGENT_PATH, messageText, parseCoordinatorMessage, type CoordinatorMessage, type Hello } from '../shared/wire.js';
+import { AGENT_PATH, messageText, parseCoordinatorMessage, type Challenge, type CoordinatorMessage, type Hello } from '../shared/wire.js';
 
 export interface ConnectionOptions {
   coordinatorUrl: string;
-  /** Built at each connect: the replica head it carries changes between connections. */
-  hello: () => Hello;
+  /**
+   * Answers the challenge that opens every connection: a signed hello, or null to stay silent
+   * (e.g. the coordinator's key is not the pinned one; the callback then closes the connection).
+   */
+  hello: (challenge: Challenge) => Hello | null | Promise<Hello | null>;
   onMessage: (msg: CoordinatorMessage) => void | Promise<void>;
   onBinary: (frame: Buffer) => void | Promise<void>;
   log: (line: string) => void;
@@ -91,10 +94,7 @@ export class Connection {
     if (this.stopped) return;
     const ws = new WebSocket(this.url, { handshakeTimeout: 10_000 });
     this.ws = ws;
-    ws.on('open', () => {
-      this.opts.log(`connected to ${this.url}`);
-      ws.send(messageText(this.opts.hello()));
-    });
+    ws.on('open', () => this.opts.log(`connected to ${this.url}; waiting for the coordinator's challenge`));
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
     ws.on('error', (err) => this.opts.log(`connection error: ${err.message}`));
     ws.on('close', (code) => {
@@ -120,6 +120,14 @@ export class Connection {
     } catch (e) {
       // Only the code and reason: the frame itself may be large or hostile.
       this.opts.log(`ignored a message from the coordinator: ${isFedrxError(e) ? `${e.code} ${e.message}` : String(e)}`);
+      return;
+    }
+    if (msg.type === 'challenge') {
+      const ws = this.ws;
+      this.guard(async () => {
+        const hello = await this.opts.hello(msg);
+        if (hello !== null && ws?.readyState === WebSocket.OPEN) ws.send(messageText(hello));
+      });
       return;
     }
     // A welcome means the server accepted us: the next outage starts again from the short delay.

@@ -6,7 +6,8 @@ export async function runAgent(o: {
   coordinatorUrl: string;
   siteId: string;
   dataFile: string;
-  token: string | undefined;
+  keyDir: string;
+  coordinatorKey: string | undefined;
   replicaDir: string;
   columnMap: Record<string, string> | undefined;
   fault: 'nan-update' | undefined;
@@ -17,8 +18,9 @@ export async function runAgent(o: {
     siteId: o.siteId,
     dataFile: o.dataFile,
     replicaDir: o.replicaDir,
+    keyDir: o.keyDir,
     log,
-    ...(o.token === undefined ? {} : { token: o.token }),
+    ...(o.coordinatorKey === undefined ? {} : { coordinatorKey: o.coordinatorKey }),
     ...(o.columnMap === undefined ? {} : { columnMap: o.columnMap }),
     ...(o.fault === undefined ? {} : { fault: o.fault }),
   });

@@ -1,15 +1,33 @@
 // The site's own copy of the coordinator's ledger, so a hospital can prove what its data helped
 // train without trusting the coordinator: an append-only JSON-lines file, verified in full when
 // opened and link by link on every append. An entry that would rewrite or skip what the replica
-// holds is refused before anything is written.
+// holds, or that another coordinator key signed than the one pinned, is refused before anything
+// is written. Beside it: the pinned coordinator key and this site's own endorsements.
 
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { computeEntryHash, entryProblem, LedgerEntrySchema, verifyChain, type LedgerEntry } from '../shared/ledger.js';
 import { expectSchema } from '../shared/wire.js';
+import { Type } from '@sinclair/typebox';
 
 export const REPLICA_FILE = 'ledger.jsonl';
+export const REPLICA_META_FILE = 'replica.json';
+export const ENDORSEMENTS_FILE = 'endorsements.jsonl';
+
+/** What the site pinned: the coordinator's ledger key, learnt on first contact or given by its admin. */
+export interface ReplicaMeta {
+  coordinatorKey: string | null;
+  /** Whose replica this is, so `fedrx ledger verify --replica` can check the site's own signatures. */
+  site?: { siteId: string; publicKey: string };
+}
+
+/** This site's endorsement of an entry, as it sent it. */
+export interface OwnEndorsement {
+  index: number;
+  entryHash: string;
+  signature: string;
+}
 
 export interface ReplicaHead {
   length: number;
@@ -17,7 +35,7 @@ export interface ReplicaHead {
 }
 
 /** Why an append was refused, in E_REPLICA_DIVERGED details: a rewrite is hostile, a gap is not. */
-export type DivergenceKind = 'rewrite' | 'bad-link' | 'gap';
+export type DivergenceKind = 'rewrite' | 'bad-link' | 'gap' | 'foreign-key';
 
 export class Replica {
   private held: LedgerEntry[];
@@ -26,27 +44,28 @@ export class Replica {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    readonly file: string,
+    readonly dir: string,
     entries: LedgerEntry[],
     headHash: string,
+    private meta: ReplicaMeta,
+    private readonly endorsed: OwnEndorsement[],
   ) {
     this.held = entries;
     this.headHash = headHash;
   }
 
-  /** Loads and re-verifies the whole chain; refuses (E_LEDGER_BROKEN) to start on a bad file. */
-  static async open(dir: string): Promise<Replica> {
+  get file(): string {
+    return path.join(this.dir, REPLICA_FILE);
+  }
+
+  /**
+   * Loads and re-verifies the whole chain, signatures included; refuses (E_LEDGER_BROKEN) to start
+   * on a bad file, and (E_COORDINATOR_KEY) when `coordinatorKey` contradicts the key pinned here.
+   */
+  static async open(dir: string, opts: { coordinatorKey?: string; site?: { siteId: string; publicKey: string } } = {}): Promise<Replica> {
     await mkdir(dir, { recursive: true });
+    const { entries, meta, endorsements } = await readReplicaDir(dir);
     const file = path.join(dir, REPLICA_FILE);
-    let text = '';
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    const entries = lines.map((line, i) => parseLine(file, line, i));
     const check = verifyChain(entries);
     if (!check.ok) {
       throw new FedrxError(
@@ -55,7 +74,50 @@ export class Replica {
         { badIndex: check.badIndex },
       );
     }
-    return new Replica(file, entries, check.headHash);
+    if (opts.coordinatorKey !== undefined && meta.coordinatorKey !== null && meta.coordinatorKey !== opts.coordinatorKey) {
+      throw new FedrxError('E_COORDINATOR_KEY', `${path.join(dir, REPLICA_META_FILE)} pins coordinator key ${meta.coordinatorKey}, not the ${opts.coordinatorKey} given`);
+    }
+    const replica = new Replica(dir, entries, check.headHash, meta, endorsements);
+    if (opts.site !== undefined && (meta.site?.siteId !== opts.site.siteId || meta.site.publicKey !== opts.site.publicKey)) {
+      await replica.writeMeta({ ...replica.meta, site: opts.site });
+    }
+    if (meta.coordinatorKey === null && opts.coordinatorKey !== undefined) await replica.pinCoordinator(opts.coordinatorKey);
+    const foreign = entries.find((e) => e.coordinatorKey !== replica.meta.coordinatorKey);
+    if (foreign !== undefined && replica.meta.coordinatorKey !== null) {
+      throw new FedrxError('E_LEDGER_BROKEN', `replica ${file}: entry ${foreign.index} is signed by another coordinator key than the pinned one`, {
+        badIndex: foreign.index,
+      });
+    }
+    return replica;
+  }
+
+  /** The coordinator key this replica trusts, or null before first contact. */
+  coordinatorKey(): string | null {
+    return this.meta.coordinatorKey;
+  }
+
+  /** Pins the coordinator's key (trust on first use, or as given by the site's admin). */
+  async pinCoordinator(key: string): Promise<void> {
+    if (this.meta.coordinatorKey === key) return;
+    if (this.meta.coordinatorKey !== null) throw new FedrxError('E_COORDINATOR_KEY', `this replica already pins coordinator key ${this.meta.coordinatorKey}`);
+    await this.writeMeta({ ...this.meta, coordinatorKey: key });
+  }
+
+  private async writeMeta(meta: ReplicaMeta): Promise<void> {
+    const file = path.join(this.dir, REPLICA_META_FILE);
+    await writeFile(`${file}.tmp`, JSON.stringify(meta, null, 2) + '\n');
+    await rename(`${file}.tmp`, file);
+    this.meta = meta;
+  }
+
+  ownEndorsements(): readonly OwnEndorsement[] {
+    return this.endorsed;
+  }
+
+  /** Keeps a copy of an endorsement this site signed, so an auditor of the site can check it later. */
+  async recordEndorsement(e: OwnEndorsement): Promise<void> {
+    await appendDurably(path.join(this.dir, ENDORSEMENTS_FILE), JSON.stringify(e) + '\n');
+    this.endorsed.push(e);
   }
 
   head(): ReplicaHead {
@@ -67,18 +129,18 @@ export class Replica {
   }
 
   /**
-   * Appends the entries that extend the chain, fsync-ed, and returns how many were new.
+   * Appends the entries that extend the chain, fsync-ed, and returns those that were new.
    * Entries the replica already holds (same index, same hash) are skipped: re-sends are harmless.
    * Throws E_REPLICA_DIVERGED, writing nothing, if any entry differs from one held, does not
    * link to its predecessor, or leaves a gap.
    */
-  append(entries: readonly unknown[]): Promise<number> {
+  append(entries: readonly unknown[]): Promise<LedgerEntry[]> {
     const run = this.queue.then(() => this.appendNow(entries));
     this.queue = run.catch(() => {});
     return run;
   }
 
-  private async appendNow(entries: readonly unknown[]): Promise<number> {
+  private async appendNow(entries: readonly unknown[]): Promise<LedgerEntry[]> {
     const fresh: LedgerEntry[] = [];
     for (const [i, raw] of entries.entries()) {
       const entry = expectSchema(LedgerEntrySchema, raw, 'E_BAD_MESSAGE', `ledger entry ${i} of the batch`);
@@ -95,31 +157,92 @@ export class Replica {
       const prev = fresh.length > 0 ? fresh[fresh.length - 1]! : (this.held[this.held.length - 1] ?? null);
       const problem = entryProblem(entry, position, prev);
       if (problem !== null) throw diverged('bad-link', position, `entry ${position} does not extend the replica: ${problem}`);
+      const pinned = this.meta.coordinatorKey ?? fresh[0]?.coordinatorKey ?? this.held[0]?.coordinatorKey ?? entry.coordinatorKey;
+      if (entry.coordinatorKey !== pinned) {
+        throw diverged('foreign-key', position, `entry ${position} is signed by coordinator key ${entry.coordinatorKey}, not the pinned ${pinned}`);
+      }
       fresh.push(entry);
     }
-    if (fresh.length === 0) return 0;
+    if (fresh.length === 0) return [];
+    if (this.meta.coordinatorKey === null) await this.pinCoordinator(fresh[0]!.coordinatorKey);
     await this.write(fresh.map((e) => JSON.stringify(e) + '\n').join(''));
     this.held.push(...fresh);
     this.headHash = fresh[fresh.length - 1]!.entryHash;
-    return fresh.length;
+    return fresh;
   }
 
-  /** One write + fsync; on failure the file is cut back so it never holds half a batch. */
   private async write(text: string): Promise<void> {
-    const creating = this.held.length === 0;
-    const fh = await open(this.file, 'a');
-    const { size } = await fh.stat();
-    try {
-      await fh.write(text);
-      await fh.sync();
-    } catch (e) {
-      await fh.truncate(size).catch(() => {});
-      throw e;
-    } finally {
-      await fh.close();
-    }
-    if (creating) await syncDir(path.dirname(this.file));
+    await appendDurably(this.file, text);
   }
+}
+
+/** One write + fsync; on failure the file is cut back so it never holds half a batch. */
+async function appendDurably(file: string, text: string): Promise<void> {
+  const fh = await open(file, 'a');
+  const { size } = await fh.stat();
+  try {
+    await fh.write(text);
+    await fh.sync();
+  } catch (e) {
+    await fh.truncate(size).catch(() => {});
+    throw e;
+  } finally {
+    await fh.close();
+  }
+  if (size === 0) await syncDir(path.dirname(file));
+}
+
+async function readOptional(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return '';
+  }
+}
+
+const jsonLines = (text: string): string[] => text.split('\n').filter((l, i, all) => !(l === '' && i === all.length - 1));
+
+/** Everything in a replica folder, parsed but not yet verified: for opening it and for auditing it. */
+export async function readReplicaDir(dir: string): Promise<{ entries: LedgerEntry[]; meta: ReplicaMeta; endorsements: OwnEndorsement[] }> {
+  const file = path.join(dir, REPLICA_FILE);
+  const entries = jsonLines(await readOptional(file)).map((line, i) => parseLine(file, line, i));
+  const metaText = await readOptional(path.join(dir, REPLICA_META_FILE));
+  const meta = metaText === '' ? { coordinatorKey: null } : parseMeta(path.join(dir, REPLICA_META_FILE), metaText);
+  const endorsementsFile = path.join(dir, ENDORSEMENTS_FILE);
+  const endorsements = jsonLines(await readOptional(endorsementsFile)).map((line, i) => {
+    try {
+      return expectSchema(OwnEndorsementSchema, JSON.parse(line), 'E_LEDGER_BROKEN', `${endorsementsFile} line ${i + 1}`);
+    } catch (e) {
+      if (isFedrxError(e)) throw e;
+      throw new FedrxError('E_LEDGER_BROKEN', `${endorsementsFile} line ${i + 1} is not valid JSON`);
+    }
+  });
+  return { entries, meta, endorsements };
+}
+
+const OwnEndorsementSchema = Type.Object(
+  { index: Type.Integer({ minimum: 0 }), entryHash: Type.String({ pattern: '^[0-9a-f]{64}$' }), signature: Type.String({ pattern: '^[0-9a-f]{128}$' }) },
+  { additionalProperties: false },
+);
+
+const Key = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const ReplicaMetaSchema = Type.Object(
+  {
+    coordinatorKey: Type.Union([Key, Type.Null()]),
+    site: Type.Optional(Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 128 }), publicKey: Key }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+function parseMeta(file: string, text: string): ReplicaMeta {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new FedrxError('E_LEDGER_BROKEN', `${file} is not valid JSON`);
+  }
+  return expectSchema(ReplicaMetaSchema, value, 'E_LEDGER_BROKEN', file);
 }
 
 function parseLine(file: string, line: string, index: number): LedgerEntry {

@@ -23,6 +23,8 @@ export const CreateRunBody = Type.Object(
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
     roundTimeoutSec: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400 })),
     waitForSitesSec: Type.Optional(Type.Number({ minimum: 0, maximum: 86400 })),
+    endorsementQuorum: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+    serveEndorsedOnly: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,82 @@
+// Ed25519 signatures (@noble/curves) for site identity, updates, ledger entries and endorsements.
+// Every signed message starts with a domain naming its kind, so a signature made for one kind
+// (say, a handshake) can never be passed off as another (say, an endorsement).
+
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { canonicalJson } from './canonical-json.js';
+
+export const SIGNATURE_DOMAINS = {
+  /** Site → coordinator at connection: {siteId, nonce, coordinatorKey}. */
+  hello: 'fedrx/hello/v1',
+  /** A trained update: {runId, round, siteId, baseModelHash, updateHash, numExamples}. */
+  update: 'fedrx/update/v1',
+  /** A statistics report (round 0): {runId, siteId, statsHash, rows}. */
+  stats: 'fedrx/stats/v1',
+  /** The coordinator's signature of a ledger entry: {entryHash}. */
+  entry: 'fedrx/ledger-entry-signature/v1',
+  /** A participant's endorsement of a ledger entry: {siteId, index, entryHash}. */
+  endorsement: 'fedrx/endorsement/v1',
+} as const;
+export type SignatureDomain = keyof typeof SIGNATURE_DOMAINS;
+
+export const PUBLIC_KEY_HEX = /^[0-9a-f]{64}$/;
+export const SIGNATURE_HEX = /^[0-9a-f]{128}$/;
+
+export interface KeyPair {
+  secretKey: Uint8Array;
+  /** 64 lowercase hex digits. */
+  publicKey: string;
+}
+
+export function generateKeyPair(): KeyPair {
+  const secretKey = ed25519.utils.randomSecretKey();
+  return { secretKey, publicKey: bytesToHex(ed25519.getPublicKey(secretKey)) };
+}
+
+export function publicKeyOf(secretKey: Uint8Array): string {
+  return bytesToHex(ed25519.getPublicKey(secretKey));
+}
+
+function signedBytes(domain: SignatureDomain, body: unknown): Uint8Array {
+  return utf8ToBytes(`${SIGNATURE_DOMAINS[domain]}\0${canonicalJson(body)}`);
+}
+
+/** Signs the canonical JSON of `body` under `domain`; returns 128 hex digits. */
+export function sign(domain: SignatureDomain, body: unknown, secretKey: Uint8Array): string {
+  return bytesToHex(ed25519.sign(signedBytes(domain, body), secretKey));
+}
+
+/** True when `signature` is `publicKey`'s over `body` under `domain`; malformed input is false, never a throw. */
+export function verify(domain: SignatureDomain, body: unknown, signature: string, publicKey: string): boolean {
+  if (!SIGNATURE_HEX.test(signature) || !PUBLIC_KEY_HEX.test(publicKey)) return false;
+  try {
+    return ed25519.verify(hexToBytes(signature), signedBytes(domain, body), hexToBytes(publicKey));
+  } catch {
+    return false;
+  }
+}
+
+// ---- the bodies each party signs, in one place so signer and verifier cannot drift apart ----
+
+export const helloBody = (siteId: string, nonce: string, coordinatorKey: string) => ({ siteId, nonce, coordinatorKey });
+
+export const updateBody = (u: { runId: string; round: number; siteId: string; baseModelHash: string; updateHash: string; numExamples: number }) => ({
+  runId: u.runId,
+  round: u.round,
+  siteId: u.siteId,
+  baseModelHash: u.baseModelHash,
+  updateHash: u.updateHash,
+  numExamples: u.numExamples,
+});
+
+export const statsBody = (s: { runId: string; siteId: string; statsHash: string; rows: number }) => ({
+  runId: s.runId,
+  siteId: s.siteId,
+  statsHash: s.statsHash,
+  rows: s.rows,
+});
+
+export const entryBody = (entryHash: string) => ({ entryHash });
+
+export const endorsementBody = (siteId: string, index: number, entryHash: string) => ({ siteId, index, entryHash });
