@@ -28,6 +28,8 @@ export interface CoordinatorOptions {
   /** Test hook: the ledger-signing key itself, instead of a key folder. */
   signer?: KeyPair;
   maxFrameBytes?: number;
+  /** How long a handshake nonce may be answered (default 30 s). */
+  nonceTtlMs?: number;
   onRound?: (s: RoundSummary) => void;
   httpLogger?: boolean;
 }
@@ -73,7 +75,14 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   let gateway: Gateway | null = null;
   let runner: RoundRunner | null = null;
   if (!readOnly) {
-    gateway = new Gateway(app.server, { store, signer: signer!, endorsements, log, maxFrameBytes: opts.maxFrameBytes ?? 256 * 1024 * 1024 });
+    gateway = new Gateway(app.server, {
+      store,
+      signer: signer!,
+      endorsements,
+      log,
+      maxFrameBytes: opts.maxFrameBytes ?? 256 * 1024 * 1024,
+      ...(opts.nonceTtlMs === undefined ? {} : { nonceTtlMs: opts.nonceTtlMs }),
+    });
     runner = new RoundRunner(store, gateway, log, opts.onRound);
   }
 

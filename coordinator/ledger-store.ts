@@ -49,6 +49,11 @@ export class LedgerStore {
     private readonly signer: KeyPair | null = null,
   ) {}
 
+  /** The public key new entries are signed with, or null for a read-only store. */
+  signerKey(): string | null {
+    return this.signer?.publicKey ?? null;
+  }
+
   head(): { length: number; headHash: string; last: LedgerEntry | null } {
     const row = this.db.prepare('SELECT * FROM ledger ORDER BY idx DESC LIMIT 1').get() as LedgerRow | undefined;
     if (row === undefined) return { length: 0, headHash: GENESIS_PREV_HASH, last: null };

@@ -1,23 +1,25 @@
 // Integration: attacker-controlled frames against a real coordinator on a loopback port. Each
-// bad input gets its coded error, and the coordinator keeps serving everyone else.
+// bad input, forged identity or replay gets its coded error, and the coordinator keeps serving
+// everyone else.
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../coordinator/app.js';
-import { encodeFrame } from '../../shared/tensor-codec.js';
+import { generateKeyPair } from '../../shared/signing.js';
+import { decodeFrame, encodeFrame } from '../../shared/tensor-codec.js';
 import { PROTOCOL_VERSION } from '../../shared/wire.js';
-import { TestPeer } from '../helpers/test-peer.js';
+import { registerTestSites, signedUpdateFrame, TestPeer, type TestSite } from '../helpers/test-peer.js';
 
 let coordinator: Coordinator;
 let url: string;
+let sites: Record<string, TestSite>;
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fedrx-gateway-'));
   coordinator = await buildCoordinator({ db: join(dir, 'c.sqlite'), log: () => {}, maxFrameBytes: 1024 * 1024 });
-  coordinator.store.addSite('site-a', 'tok-a');
-  coordinator.store.addSite('site-b', 'tok-b');
+  sites = registerTestSites(coordinator.store, ['site-a', 'site-b', 'site-r']);
   url = await coordinator.listen(0);
 });
 
@@ -25,62 +27,119 @@ afterAll(async () => {
   await coordinator.close();
 });
 
-async function admitted(site: string, token: string): Promise<TestPeer> {
-  const p = await TestPeer.connect(url, TestPeer.hello(site, token));
-  await p.until((r) => r.json.find((m) => m.type === 'welcome'));
-  return p;
+async function refused(peer: TestPeer, code: string): Promise<Record<string, unknown>> {
+  const err = await peer.errorWith(code);
+  await peer.until(() => peer.closed !== null);
+  expect(peer.closed!.code).toBe(4001);
+  expect(peer.received.json.some((m) => m.type === 'welcome')).toBe(false);
+  return err;
 }
 
-async function refusedWith(hello: Record<string, unknown> | string, code: string): Promise<void> {
-  const p = await TestPeer.connect(url, hello);
-  expect((await p.errorWith(code)).code).toBe(code);
-  await p.until(() => p.closed !== null);
-  expect(p.closed!.code).toBe(4001);
+async function refusedHello(hello: (p: TestPeer) => Record<string, unknown> | string, code: string): Promise<Record<string, unknown>> {
+  const p = await TestPeer.connect(url);
+  const h = hello(p);
+  p.send(typeof h === 'string' ? h : JSON.stringify(h));
+  return refused(p, code);
 }
 
-const update = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
-  v: PROTOCOL_VERSION,
-  kind: 'update',
-  runId: 'run-12345678',
-  round: 1,
-  siteId: 'site-a',
-  baseModelHash: 'a'.repeat(64),
-  updateHash: 'b'.repeat(64),
-  numExamples: 5,
-  trainLoss: 1,
-  ...over,
-});
+const fields = { runId: 'run-12345678', round: 1, baseModelHash: 'a'.repeat(64), updateHash: 'b'.repeat(64), numExamples: 5 };
 const tensor = [{ name: 'dense0/kernel', shape: [2, 1], data: new Float32Array([1, 2]) }];
 
-describe('agent gateway', () => {
-  it('refuses unknown sites, wrong tokens, bad first frames and other protocol versions', async () => {
-    await refusedWith(TestPeer.hello('site-zz', 'tok'), 'E_UNKNOWN_SITE');
-    await refusedWith(TestPeer.hello('site-a', 'wrong'), 'E_BAD_TOKEN');
-    await refusedWith('this is not json', 'E_BAD_JSON');
-    await refusedWith({ ...TestPeer.hello('site-a', 'tok-a'), v: 99 }, 'E_PROTOCOL_VERSION');
-    await refusedWith({ type: 'eval-result', v: 1 }, 'E_BAD_MESSAGE');
+describe('agent handshake', () => {
+  it('opens every connection with a fresh challenge naming the coordinator key', async () => {
+    const [p, q] = [await TestPeer.connect(url), await TestPeer.connect(url)];
+    expect(p.challenge.nonce).toMatch(/^[0-9a-f]{64}$/);
+    expect(p.challenge.nonce).not.toBe(q.challenge.nonce);
+    expect(p.challenge.coordinatorKey).toBe(coordinator.store.ledger.signerKey());
+    p.close();
+    q.close();
   });
 
-  it('drops malformed frames with a coded error and keeps the socket and the others working', async () => {
-    const a = await admitted('site-a', 'tok-a');
-    const b = await admitted('site-b', 'tok-b');
+  it('refuses unknown, revoked, wrongly signing and impersonating sites, bad first frames and other versions', async () => {
+    const stranger = { siteId: 'site-zz', keys: generateKeyPair() };
+    await refusedHello((p) => p.hello(stranger), 'E_UNKNOWN_SITE');
+    // A key nobody registered signs for site-a.
+    await refusedHello((p) => p.hello(sites['site-a']!, { signer: generateKeyPair() }), 'E_BAD_SIGNATURE');
+    // A registered site (b) claims site-a's id, signing with its own key.
+    const e = await refusedHello((p) => p.hello(sites['site-a']!, { signer: sites['site-b']!.keys }), 'E_IDENTITY_MISMATCH');
+    expect(e.message).toMatch(/another registered site/);
+    await refusedHello(() => 'this is not json', 'E_BAD_JSON');
+    await refusedHello((p) => ({ ...p.hello(sites['site-a']!), v: 99 }), 'E_PROTOCOL_VERSION');
+    await refusedHello(() => ({ type: 'eval-result', v: 1 }), 'E_BAD_MESSAGE');
+    await refusedHello((p) => ({ ...p.hello(sites['site-a']!), token: 'old-style' }), 'E_BAD_MESSAGE');
+
+    coordinator.store.sites.revoke('site-r');
+    await refusedHello((p) => p.hello(sites['site-r']!), 'E_SITE_REVOKED');
+    // Nothing of a refused site reached the ledger or the list of connected sites.
+    expect(coordinator.gateway!.connectedSites()).toEqual([]);
+    expect(coordinator.store.ledger.head().length).toBe(0);
+  });
+
+  it('refuses a replayed handshake and a nonce issued to another connection', async () => {
+    const first = await TestPeer.connect(url);
+    const hello = first.hello(sites['site-a']!);
+    first.send(JSON.stringify(hello));
+    await first.until((r) => r.json.find((m) => m.type === 'welcome'));
+    // The same signed hello, captured and replayed on a new connection.
+    const err = await refusedHello(() => hello, 'E_NONCE_REPLAYED');
+    expect(err.message).toMatch(/replayed/);
+    // A hello signing another live connection's nonce.
+    const other = await TestPeer.connect(url);
+    await refusedHello((p) => p.hello(sites['site-b']!, { nonce: other.challenge.nonce }), 'E_BAD_NONCE');
+    // A nonce the coordinator never issued.
+    await refusedHello((p) => p.hello(sites['site-b']!, { nonce: 'c'.repeat(64) }), 'E_BAD_NONCE');
+    // The first connection is unaffected.
+    expect(coordinator.gateway!.isConnected('site-a')).toBe(true);
+    first.close();
+    other.close();
+  });
+
+  it('refuses a hello that answers after its nonce expired', async () => {
+    const c2 = await buildCoordinator({ db: join(mkdtempSync(join(tmpdir(), 'fedrx-gw2-')), 'c.sqlite'), log: () => {}, nonceTtlMs: 1000 });
+    const s = registerTestSites(c2.store, ['site-a']);
+    const url2 = await c2.listen(0);
+    try {
+      const p = await TestPeer.connect(url2);
+      expect(p.challenge.expiresInSec).toBe(1);
+      await new Promise((r) => setTimeout(r, 1300));
+      p.send(JSON.stringify(p.hello(s['site-a']!)));
+      await refused(p, 'E_NONCE_EXPIRED');
+    } finally {
+      await c2.close();
+    }
+  });
+});
+
+describe('frames from admitted sites', () => {
+  it('drops malformed, unsigned and impersonating frames with a coded error and keeps the socket and the others working', async () => {
+    const a = await TestPeer.admit(url, sites['site-a']!);
+    const b = await TestPeer.admit(url, sites['site-b']!);
     a.send('{{{ garbage');
     await a.errorWith('E_BAD_JSON');
     a.send(JSON.stringify({ type: 'eval-result', v: 1, runId: 'run-1' }));
     await a.errorWith('E_BAD_MESSAGE');
 
-    const good = encodeFrame(update(), tensor);
+    const good = signedUpdateFrame(sites['site-a']!, fields, tensor);
     a.send(good.subarray(0, good.length - 3));
     expect((await a.errorWith('E_FRAME_TRUNCATED')).message).toMatch(/bytes/);
     a.send(Buffer.concat([good, Buffer.alloc(8)]));
     await a.errorWith('E_FRAME_OVERSIZED');
     a.send(Buffer.from('not a frame at all'));
     await a.errorWith('E_FRAME_HEADER');
-    a.send(encodeFrame(update({ updateHash: undefined }), tensor));
+    a.send(signedUpdateFrame(sites['site-a']!, fields, tensor, { updateHash: undefined }));
     expect((await a.errorWith('E_FRAME_HEADER')).message).toMatch(/updateHash/);
-    a.send(encodeFrame(update({ siteId: 'site-b' }), tensor));
-    expect((await a.errorWith('E_BAD_MESSAGE')).message).toMatch(/claims site site-b/);
-    // A well-formed update while no round is open: refused, nothing recorded.
+    a.send(encodeFrame({ v: PROTOCOL_VERSION, kind: 'update', siteId: 'site-a', trainLoss: 1, ...fields }, tensor));
+    expect((await a.errorWith('E_FRAME_HEADER')).message).toMatch(/signature/);
+    // Speaking for site-b on site-a's socket, and signing with site-b's key.
+    a.send(signedUpdateFrame(sites['site-b']!, fields, tensor));
+    expect((await a.errorWith('E_IDENTITY_MISMATCH')).message).toMatch(/claims site site-b/);
+    a.send(signedUpdateFrame(sites['site-a']!, fields, tensor, {}, sites['site-b']!.keys));
+    expect((await a.errorWith('E_IDENTITY_MISMATCH')).message).toMatch(/another registered site/);
+    // A signature over other values than the header carries (here: a forged example count).
+    const signedForFive = decodeFrame(signedUpdateFrame(sites['site-a']!, fields, tensor)).header.signature;
+    a.send(signedUpdateFrame(sites['site-a']!, { ...fields, numExamples: 500 }, tensor, { signature: signedForFive }));
+    await a.errorWith('E_BAD_SIGNATURE');
+    // A well-formed signed update while no round is open: refused, nothing recorded.
     a.send(good);
     await a.errorWith('E_WRONG_RUN');
     expect(a.closed).toBeNull();
@@ -95,15 +154,27 @@ describe('agent gateway', () => {
     expect(b.closed).toBeNull();
     const health = await fetch(`${url}/healthz`).then((r) => r.json() as Promise<{ ok: boolean; sitesConnected: number }>);
     expect(health).toMatchObject({ ok: true, sitesConnected: 1 });
+    expect(coordinator.store.ledger.head().length).toBe(0);
     b.close();
   });
 
   it('a reconnecting site replaces its old socket', async () => {
-    const first = await admitted('site-b', 'tok-b');
-    const second = await admitted('site-b', 'tok-b');
+    const first = await TestPeer.admit(url, sites['site-b']!);
+    const second = await TestPeer.admit(url, sites['site-b']!);
     await first.until(() => first.closed !== null);
     expect(first.closed!.code).toBe(4002);
     expect(coordinator.gateway!.connectedSites().map((s) => s.siteId)).toContain('site-b');
     second.close();
+  });
+
+  it('closes the connection of a site revoked while connected, at its next message', async () => {
+    const s = registerTestSites(coordinator.store, ['site-late'])['site-late']!;
+    const p = await TestPeer.admit(url, s);
+    coordinator.store.sites.revoke('site-late'); // as `fedrx site revoke` does on the database
+    p.send(signedUpdateFrame(s, fields, tensor));
+    await p.errorWith('E_SITE_REVOKED');
+    await p.until(() => p.closed !== null);
+    expect(p.closed!.code).toBe(4001);
+    expect(p.received.json.some((m) => m.type === 'error' && m.code === 'E_WRONG_RUN')).toBe(false);
   });
 });

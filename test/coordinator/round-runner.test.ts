@@ -4,24 +4,27 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../coordinator/app.js';
 import type { RunView } from '../../coordinator/client.js';
 import { hashWeights } from '../../shared/model-hash.js';
-import { encodeFrame } from '../../shared/tensor-codec.js';
+import { decodeFrame, encodeFrame } from '../../shared/tensor-codec.js';
+import { participantSigned, type LedgerEntry } from '../../shared/ledger.js';
+import { endorsementBody, sign } from '../../shared/signing.js';
 import type { Weights } from '../../shared/tensors.js';
 import { PROTOCOL_VERSION, type TaskHeader } from '../../shared/wire.js';
-import { TestPeer } from '../helpers/test-peer.js';
+import { registerTestSites, signedStatsReport, signedUpdateFrame, TestPeer, type TestSite } from '../helpers/test-peer.js';
 import { TINY_STUDY } from '../helpers/tiny-study.js';
 
 let coordinator: Coordinator;
 let url: string;
+let sites: Record<string, TestSite>;
 const logs: string[] = [];
 
 beforeEach(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fedrx-runner-'));
   coordinator = await buildCoordinator({ db: join(dir, 'c.sqlite'), log: (l) => logs.push(l) });
-  for (const s of ['a', 'b', 'c', 'd']) coordinator.store.addSite(`site-${s}`, `tok-${s}`);
+  sites = registerTestSites(coordinator.store, ['site-a', 'site-b', 'site-c', 'site-d']);
   url = await coordinator.listen(0);
 });
 
@@ -32,18 +35,15 @@ afterEach(async () => {
 const shifted = (w: Weights, by: number): Weights => w.map((t) => ({ ...t, data: t.data.map((x) => x + by) }));
 
 function updateFrame(siteId: string, h: TaskHeader, weights: Weights, over: Record<string, unknown> = {}): Buffer {
-  return encodeFrame(
-    { v: PROTOCOL_VERSION, kind: 'update', runId: h.runId, round: h.round, siteId, baseModelHash: h.modelHash, updateHash: hashWeights(weights), numExamples: 10, trainLoss: 0.5, ...over },
-    weights,
-  );
+  const fields = { runId: h.runId, round: h.round, baseModelHash: h.modelHash, updateHash: hashWeights(weights), numExamples: 10 };
+  return signedUpdateFrame(sites[siteId]!, fields, weights, over);
 }
 
 async function connectAll(): Promise<Record<string, TestPeer>> {
   const peers: Record<string, TestPeer> = {};
   for (const s of ['a', 'b', 'c', 'd']) {
-    peers[s] = await TestPeer.connect(url, TestPeer.hello(`site-${s}`, `tok-${s}`));
-    await peers[s].until((r) => r.json.find((m) => m.type === 'welcome'));
-    answerStats(peers[s], 'abcd'.indexOf(s) + 1);
+    peers[s] = await TestPeer.admit(url, sites[`site-${s}`]!);
+    answerStats(peers[s], `site-${s}`, 'abcd'.indexOf(s) + 1);
   }
   return peers;
 }
@@ -57,7 +57,7 @@ function answerEval(peer: TestPeer, round: number, n = 5): void {
 }
 
 /** Site s reports 2 rows: x1 = s and s + 1, g = a and b, y = 10·s. */
-function answerStats(peer: TestPeer, s: number): void {
+function answerStats(peer: TestPeer, siteId: string, s: number): void {
   void peer.until((r) => r.json.find((m) => m.type === 'stats-request')).then((req) => {
     const stats = {
       rows: 2,
@@ -65,7 +65,7 @@ function answerStats(peer: TestPeer, s: number): void {
       levels: { g: [1, 1] },
       target: { count: 2, sum: 20 * s, sumSq: 200 * s * s },
     };
-    peer.send(JSON.stringify({ type: 'stats-report', v: 1, runId: req.runId, stats }));
+    peer.send(signedStatsReport(sites[siteId]!, req.runId as string, stats));
   });
 }
 
@@ -158,15 +158,88 @@ describe('round runner with real sockets', () => {
   });
 });
 
+describe('signed updates and endorsements', () => {
+  it('refuses forged and replayed updates, records every signature, and serves only endorsed models when asked to', async () => {
+    const p = await connectAll();
+    const res = await coordinator.app.inject({
+      method: 'POST',
+      url: '/v1/runs',
+      payload: { study: TINY_STUDY, rounds: 2, minSites: 2, roundTimeoutSec: 5, serveEndorsedOnly: true, endorsementQuorum: 0.5 },
+    });
+    const runId = res.json().id as string;
+
+    // Round 1: d first sends an update signed with c's key, then its own; everyone else is honest.
+    const t1 = await p.a!.task('train', 1);
+    const forged = signedUpdateFrame(sites['site-d']!, { runId, round: 1, baseModelHash: t1.header.modelHash, updateHash: hashWeights(t1.weights), numExamples: 99 }, t1.weights, {}, sites['site-c']!.keys);
+    p.d!.send(forged);
+    expect((await p.d!.errorWith('E_IDENTITY_MISMATCH')).message).toMatch(/another registered site/);
+    const round1Frame = updateFrame('site-a', t1.header, shifted(t1.weights, 1));
+    for (const s of ['a', 'b', 'c', 'd']) {
+      p[s]!.send(s === 'a' ? round1Frame : updateFrame(`site-${s}`, t1.header, t1.weights));
+      answerEval(p[s]!, 1);
+    }
+    // Round 2: a replays its round-1 update as is, then relabelled as round 2 under the old signature.
+    const t2 = await p.a!.task('train', 2);
+    p.a!.send(round1Frame);
+    expect((await p.a!.errorWith('E_STALE_ROUND')).round).toBe(1);
+    const relabelled = decodeFrame(round1Frame);
+    p.a!.send(encodeFrame({ ...relabelled.header, round: 2, baseModelHash: t2.header.modelHash }, relabelled.weights));
+    await p.a!.errorWith('E_BAD_SIGNATURE');
+    for (const s of ['a', 'b', 'c', 'd']) {
+      p[s]!.send(updateFrame(`site-${s}`, t2.header, t2.weights));
+      answerEval(p[s]!, 2);
+    }
+    const run = await waitForRun(runId);
+    expect(run.status, run.error ?? '').toBe('completed');
+
+    const ledger = (await coordinator.app.inject({ url: '/v1/ledger' })).json<{ entries: LedgerEntry[] }>().entries;
+    expect(ledger).toHaveLength(3);
+    // Every contribution on the ledger carries its site's signature, and only the honest ones are there.
+    for (const e of ledger) {
+      expect(e.participants.map((x) => x.siteId)).toEqual(['site-a', 'site-b', 'site-c', 'site-d']);
+      for (const x of e.participants) expect(participantSigned(e, x, sites[x.siteId]!.keys.publicKey)).toBe(true);
+    }
+    expect(ledger[1]!.participants.find((x) => x.siteId === 'site-d')!.numExamples).toBe(10);
+
+    // Nothing is endorsed yet: a serveEndorsedOnly run answers no clinician.
+    const predict = () => coordinator.app.inject({ method: 'POST', url: '/v1/predict', payload: { runId, features: { x1: 1, g: 'a' } } });
+    expect((await predict()).json().error.code).toBe('E_NOT_ENDORSED');
+
+    const endorse = (peer: TestPeer, site: TestSite, e: LedgerEntry, over: Record<string, unknown> = {}) =>
+      peer.send(JSON.stringify({
+        type: 'endorsement', v: 1, index: e.index, entryHash: e.entryHash,
+        signature: sign('endorsement', endorsementBody(site.siteId, e.index, e.entryHash), site.keys.secretKey), ...over,
+      }));
+    const e1 = ledger[1]!;
+    endorse(p.b!, sites['site-b']!, e1, { entryHash: ledger[2]!.entryHash });
+    await p.b!.errorWith('E_ENDORSEMENT_MISMATCH');
+    endorse(p.c!, sites['site-d']!, e1);
+    await p.c!.errorWith('E_BAD_SIGNATURE');
+    const outsider = registerTestSites(coordinator.store, ['site-e'])['site-e']!;
+    const e = await TestPeer.admit(url, outsider);
+    endorse(e, outsider, e1);
+    await e.errorWith('E_NOT_PARTICIPANT');
+    endorse(p.a!, sites['site-a']!, e1);
+    const status = async () => (await coordinator.app.inject({ url: '/v1/ledger/endorsements' })).json<{ entries: { index: number; endorsedBy: string[]; required: number; endorsed: boolean }[] }>().entries;
+    await vi.waitFor(async () => expect((await status())[1]!.endorsedBy).toEqual(['site-a']));
+    expect((await status())[1]).toMatchObject({ required: 2, endorsed: false });
+    endorse(p.b!, sites['site-b']!, e1);
+    await vi.waitFor(async () => expect((await status())[1]).toMatchObject({ endorsedBy: ['site-a', 'site-b'], endorsed: true }));
+
+    // Entry 1 is endorsed, entry 2 is not: clinicians get round 1's model, with its provenance.
+    const answer = (await predict()).json();
+    expect(answer).toMatchObject({ modelHash: e1.modelHash, ledgerIndex: 1, round: 1 });
+    const verdict = (await coordinator.app.inject({ url: '/v1/ledger/verify' })).json();
+    expect(verdict).toMatchObject({ ok: true, length: 3, unendorsed: [0, 2] });
+    for (const x of [...Object.values(p), e]) x.close();
+  });
+});
+
 describe('statistics phase', () => {
   it('fails the run at round 0 when too few sites report statistics, and says which refused', async () => {
     const peers: TestPeer[] = [];
-    for (const s of ['a', 'b']) {
-      const p = await TestPeer.connect(url, TestPeer.hello(`site-${s}`, `tok-${s}`));
-      await p.until((r) => r.json.find((m) => m.type === 'welcome'));
-      peers.push(p);
-    }
-    answerStats(peers[0]!, 1);
+    for (const s of ['a', 'b']) peers.push(await TestPeer.admit(url, sites[`site-${s}`]!));
+    answerStats(peers[0]!, 'site-a', 1);
     void peers[1]!.until((r) => r.json.find((m) => m.type === 'stats-request')).then((req) =>
       peers[1]!.send(JSON.stringify({ type: 'task-error', v: 1, runId: req.runId, round: 0, code: 'E_CSV_TOO_FEW_ROWS', message: 'site has 4 usable rows, the study needs 10' })),
     );

@@ -1,14 +1,53 @@
 // A protocol-level site peer for integration tests: speaks the real wire format to a real
-// coordinator, so tests can send exactly the good and bad frames they need.
+// coordinator (challenge, signed hello, signed frames), so tests can send exactly the good and
+// bad frames they need.
 
 import WebSocket from 'ws';
-import { AGENT_PATH, PROTOCOL_VERSION, decodeTaskFrame, type TaskHeader } from '../../shared/wire.js';
+import { AGENT_PATH, PROTOCOL_VERSION, decodeTaskFrame, type Challenge, type TaskHeader } from '../../shared/wire.js';
 import { GENESIS_PREV_HASH } from '../../shared/ledger.js';
+import { generateKeyPair, helloBody, sign, statsBody, updateBody, type KeyPair } from '../../shared/signing.js';
+import { hashStats, type FeatureStats } from '../../shared/feature-stats.js';
+import { encodeFrame } from '../../shared/tensor-codec.js';
 import type { Weights } from '../../shared/tensors.js';
+import type { Store } from '../../coordinator/store.js';
 
 export interface Received {
   json: Record<string, unknown>[];
   tasks: { header: TaskHeader; weights: Weights }[];
+}
+
+export interface TestSite {
+  siteId: string;
+  keys: KeyPair;
+}
+
+/** Makes a key pair per site id and registers the public keys with the coordinator's store. */
+export function registerTestSites(store: Store, ids: readonly string[]): Record<string, TestSite> {
+  const out: Record<string, TestSite> = {};
+  for (const siteId of ids) {
+    const keys = generateKeyPair();
+    store.sites.register(siteId, keys.publicKey);
+    out[siteId] = { siteId, keys };
+  }
+  return out;
+}
+
+/** An update frame as an agent would send it, signed by `signer` (the site itself unless a test says otherwise). */
+export function signedUpdateFrame(
+  site: TestSite,
+  fields: { runId: string; round: number; baseModelHash: string; updateHash: string; numExamples: number; trainLoss?: number },
+  weights: Weights,
+  over: Record<string, unknown> = {},
+  signer: KeyPair = site.keys,
+): Buffer {
+  const header = { v: PROTOCOL_VERSION, kind: 'update', siteId: site.siteId, trainLoss: 0.5, ...fields, ...over } as Record<string, unknown> & Parameters<typeof updateBody>[0];
+  const signature = 'signature' in over ? over.signature : sign('update', updateBody(header), signer.secretKey);
+  return encodeFrame({ ...header, signature }, weights);
+}
+
+export function signedStatsReport(site: TestSite, runId: string, stats: FeatureStats): string {
+  const signature = sign('stats', statsBody({ runId, siteId: site.siteId, statsHash: hashStats(stats), rows: stats.rows }), site.keys.secretKey);
+  return JSON.stringify({ type: 'stats-report', v: PROTOCOL_VERSION, runId, stats, signature });
 }
 
 export class TestPeer {
@@ -28,19 +67,35 @@ export class TestPeer {
     });
   }
 
-  static async connect(baseUrl: string, hello?: Record<string, unknown> | string): Promise<TestPeer> {
+  /** Opens a socket and waits for the coordinator's challenge; sends nothing. */
+  static async connect(baseUrl: string): Promise<TestPeer> {
     const ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + AGENT_PATH);
+    const peer = new TestPeer(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    const peer = new TestPeer(ws);
-    if (hello !== undefined) ws.send(typeof hello === 'string' ? hello : JSON.stringify(hello));
+    await peer.until((r) => r.json.find((m) => m.type === 'challenge'));
     return peer;
   }
 
-  static hello(siteId: string, token: string): Record<string, unknown> {
-    return { type: 'hello', v: PROTOCOL_VERSION, siteId, token, replica: { length: 0, headHash: GENESIS_PREV_HASH } };
+  /** Connects as `site` with a correctly signed hello and waits for the welcome. */
+  static async admit(baseUrl: string, site: TestSite): Promise<TestPeer> {
+    const p = await TestPeer.connect(baseUrl);
+    p.send(JSON.stringify(p.hello(site)));
+    await p.until((r) => r.json.find((m) => m.type === 'welcome'));
+    return p;
+  }
+
+  get challenge(): Challenge {
+    return this.received.json.find((m) => m.type === 'challenge') as unknown as Challenge;
+  }
+
+  /** A hello answering this socket's challenge as `site`, signed by `signer` (default: the site's key). */
+  hello(site: TestSite, opts: { signer?: KeyPair; nonce?: string } = {}): Record<string, unknown> {
+    const nonce = opts.nonce ?? this.challenge.nonce;
+    const signature = sign('hello', helloBody(site.siteId, nonce, this.challenge.coordinatorKey), (opts.signer ?? site.keys).secretKey);
+    return { type: 'hello', v: PROTOCOL_VERSION, siteId: site.siteId, nonce, signature, replica: { length: 0, headHash: GENESIS_PREV_HASH } };
   }
 
   /** Waits until `pred` holds over what was received (checked after every message). */
