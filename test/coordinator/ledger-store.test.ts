@@ -12,10 +12,13 @@ import { hashWeights } from '../../shared/model-hash.js';
 import { RUN_DEFAULTS, type RunConfig } from '../../shared/run-config.js';
 import { isFedrxError } from '../../shared/errors.js';
 import { tempDir } from '../helpers/temp.js';
+import { generateKeyPair } from '../../shared/signing.js';
 import { TINY_STUDY } from '../helpers/tiny-study.js';
 
+const KEY = generateKeyPair();
+
 function ledgerWithRounds(file: string, rounds: number): void {
-  const store = new Store(openDb(file));
+  const store = new Store(openDb(file), KEY);
   const config: RunConfig = { ...RUN_DEFAULTS, study: TINY_STUDY };
   const run = store.createRun(config, hashConfig(config));
   let parent: string | null = null;
@@ -24,7 +27,7 @@ function ledgerWithRounds(file: string, rounds: number): void {
     const modelHash = hashWeights(weights);
     store.commitRound({
       runId: run.id, round, startedAt: new Date().toISOString(), modelHash, weights, metrics: { evalLoss: 1 / (round + 1) }, sites: [],
-      entry: { parentModelHash: parent, participants: round === 0 ? [] : [{ siteId: 'site-a', numExamples: 7, updateHash: 'c'.repeat(64) }], configHash: run.configHash },
+      entry: { parentModelHash: parent, participants: round === 0 ? [] : [{ siteId: 'site-a', numExamples: 7, updateHash: 'c'.repeat(64), signature: 'd'.repeat(128) }], configHash: run.configHash },
     });
     parent = modelHash;
   }

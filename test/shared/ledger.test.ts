@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../shared/canonical-json.js';
+import { entryBody, generateKeyPair, sign } from '../../shared/signing.js';
 import {
   computeEntryHash,
   GENESIS_PREV_HASH,
@@ -12,6 +13,9 @@ import {
 } from '../../shared/ledger.js';
 
 const hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+const COORDINATOR = generateKeyPair();
+const OTHER_KEY = generateKeyPair();
+const SIG = (s: string): string => hex(s) + hex(s + '2');
 
 function buildChain(n = 4): LedgerEntry[] {
   const chain: LedgerEntry[] = [];
@@ -30,13 +34,14 @@ function buildChain(n = 4): LedgerEntry[] {
         i === 0
           ? []
           : [
-              { siteId: 'site-a', numExamples: 120 + i, updateHash: hex(`a-${i}`) },
-              { siteId: 'site-b', numExamples: 80, updateHash: hex(`b-${i}`) },
+              { siteId: 'site-a', numExamples: 120 + i, updateHash: hex(`a-${i}`), signature: SIG(`a-${i}`) },
+              { siteId: 'site-b', numExamples: 80, updateHash: hex(`b-${i}`), signature: SIG(`b-${i}`) },
             ],
       configHash: hashConfig({ rounds: 3, lr: 0.01 }),
       metrics: i === 0 ? {} : { trainLoss: 1 / (i + 1), evalMae: 7.25 - i },
       createdAt: `2025-01-0${i + 1}T00:00:00.000Z`,
-    });
+      coordinatorKey: COORDINATOR.publicKey,
+    }, COORDINATOR.secretKey);
     chain.push(entry);
     prevHash = entry.entryHash;
     parent = modelHash;
@@ -79,29 +84,43 @@ const TAMPERS: Record<string, Tamper> = {
   },
   'participants[0].siteId': (e) => {
     const p = e.participants[0];
-    if (p === undefined) e.participants.push({ siteId: 'site-a', numExamples: 1, updateHash: hex('p') });
+    if (p === undefined) e.participants.push({ siteId: 'site-a', numExamples: 1, updateHash: hex('p'), signature: SIG('p') });
     else p.siteId = 'site-A';
   },
   'participants[1].numExamples': (e) => {
     const p = e.participants[1];
-    if (p === undefined) e.participants.push({ siteId: 'site-a', numExamples: 1, updateHash: hex('p') });
+    if (p === undefined) e.participants.push({ siteId: 'site-a', numExamples: 1, updateHash: hex('p'), signature: SIG('p') });
     else p.numExamples += 1;
   },
   'participants[0].updateHash': (e) => {
     const p = e.participants[0];
-    if (p === undefined) e.participants.push({ siteId: 'site-a', numExamples: 1, updateHash: hex('p') });
+    if (p === undefined) e.participants.push({ siteId: 'site-a', numExamples: 1, updateHash: hex('p'), signature: SIG('p') });
     else p.updateHash = flipHex(p.updateHash, 0);
   },
   'participants order': (e) => {
-    if (e.participants.length < 2) e.participants.push({ siteId: 'site-z', numExamples: 1, updateHash: hex('z') });
+    if (e.participants.length < 2) e.participants.push({ siteId: 'site-z', numExamples: 1, updateHash: hex('z'), signature: SIG('z') });
     else e.participants.reverse();
   },
   'participants dropped': (e) => {
-    if (e.participants.length === 0) e.participants.push({ siteId: 'site-z', numExamples: 1, updateHash: hex('z') });
+    if (e.participants.length === 0) e.participants.push({ siteId: 'site-z', numExamples: 1, updateHash: hex('z'), signature: SIG('z') });
     else e.participants.pop();
+  },
+  'participants[1].signature': (e) => {
+    const p = e.participants[1];
+    if (p === undefined) e.participants.push({ siteId: 'site-a', numExamples: 1, updateHash: hex('p'), signature: SIG('p') });
+    else p.signature = flipHex(p.signature, 100);
   },
   configHash: (e) => {
     e.configHash = flipHex(e.configHash, 63);
+  },
+  coordinatorKey: (e) => {
+    e.coordinatorKey = OTHER_KEY.publicKey;
+  },
+  'coordinatorSignature flipped': (e) => {
+    e.coordinatorSignature = flipHex(e.coordinatorSignature, 70);
+  },
+  'coordinatorSignature by another key': (e) => {
+    e.coordinatorSignature = sign('entry', entryBody(e.entryHash), OTHER_KEY.secretKey);
   },
   'metrics value': (e) => {
     e.metrics = { ...e.metrics, trainLoss: (e.metrics.trainLoss ?? 0) + 1e-9 };
@@ -152,8 +171,8 @@ describe('ledger chain', () => {
 
   it('a re-sealed tampered entry is caught at the next entry', () => {
     const chain = copy(buildChain());
-    const { entryHash: _drop, ...body } = chain[2]!;
-    chain[2] = sealEntry({ ...body, metrics: { trainLoss: 0 } });
+    const { entryHash: _drop, coordinatorSignature: _sig, ...body } = chain[2]!;
+    chain[2] = sealEntry({ ...body, metrics: { trainLoss: 0 } }, COORDINATOR.secretKey);
     const r = verifyChain(chain);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.badIndex).toBe(3);
@@ -187,7 +206,8 @@ describe('ledger chain', () => {
       configHash: chain[3]!.configHash,
       metrics: {},
       createdAt: '2025-01-05T00:00:00.000Z',
-    });
+      coordinatorKey: COORDINATOR.publicKey,
+    }, COORDINATOR.secretKey);
     expect(verifyChain([...chain, forged])).toMatchObject({ ok: true, length: 5 }); // control
     const bad = { ...forged, entryHash: hex('anything') };
     expect(verifyChain([...chain, bad])).toMatchObject({ ok: false, badIndex: 4, length: 4 });
@@ -196,9 +216,11 @@ describe('ledger chain', () => {
 
 describe('computeEntryHash', () => {
   const chain = buildChain();
-  const { entryHash, ...unsigned } = chain[2]!;
+  const { entryHash, coordinatorSignature, ...unsigned } = chain[2]!;
 
-  it('is what sealEntry stored, and ignores the entryHash field itself', () => {
+  it('is what sealEntry stored, and ignores the entryHash and coordinatorSignature fields', () => {
+    expect(computeEntryHash({ ...chain[2]!, coordinatorSignature: SIG('other') } as UnsignedEntry)).toBe(entryHash);
+    expect(coordinatorSignature).toMatch(/^[0-9a-f]{128}$/);
     expect(computeEntryHash(unsigned)).toBe(entryHash);
     expect(computeEntryHash(chain[2]!)).toBe(entryHash);
   });
@@ -217,7 +239,8 @@ describe('computeEntryHash', () => {
       metrics: { evalMae: unsigned.metrics.evalMae!, trainLoss: unsigned.metrics.trainLoss! },
       createdAt: unsigned.createdAt,
       configHash: unsigned.configHash,
-      participants: unsigned.participants.map((p) => ({ updateHash: p.updateHash, numExamples: p.numExamples, siteId: p.siteId })),
+      coordinatorKey: unsigned.coordinatorKey,
+      participants: unsigned.participants.map((p) => ({ signature: p.signature, updateHash: p.updateHash, numExamples: p.numExamples, siteId: p.siteId })),
       parentModelHash: unsigned.parentModelHash,
       modelHash: unsigned.modelHash,
       round: unsigned.round,

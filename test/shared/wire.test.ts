@@ -13,14 +13,16 @@ function codeOf(f: () => unknown): string {
 }
 
 const HEAD = 'f'.repeat(64);
+const NONCE = 'e'.repeat(64);
+const SIGNATURE = 'd'.repeat(128);
 const hello = (over: Record<string, unknown> = {}): string =>
-  JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, siteId: 'site-a.1', replica: { length: 0, headHash: HEAD }, ...over });
+  JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, siteId: 'site-a.1', nonce: NONCE, signature: SIGNATURE, replica: { length: 0, headHash: HEAD }, ...over });
 
 describe('parseAgentMessage', () => {
   it('a valid hello parses', () => {
     expect(PROTOCOL_VERSION).toBe(1);
-    const m = parseAgentMessage(hello({ token: 't0k', backend: 'wasm' }));
-    expect(m).toEqual({ type: 'hello', v: 1, siteId: 'site-a.1', token: 't0k', backend: 'wasm', replica: { length: 0, headHash: HEAD } });
+    const m = parseAgentMessage(hello({ backend: 'wasm' }));
+    expect(m).toEqual({ type: 'hello', v: 1, siteId: 'site-a.1', nonce: NONCE, signature: SIGNATURE, backend: 'wasm', replica: { length: 0, headHash: HEAD } });
   });
 
   it('garbage text → E_BAD_JSON', () => {
@@ -50,6 +52,10 @@ describe('parseAgentMessage', () => {
 
   it('other schema violations → E_BAD_MESSAGE', () => {
     expect(codeOf(() => parseAgentMessage(hello({ extra: 1 })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(hello({ token: 'site tokens are gone' })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(hello({ signature: undefined })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(hello({ signature: 'D'.repeat(128) })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(hello({ nonce: 'e'.repeat(63) })))).toBe('E_BAD_MESSAGE');
     expect(codeOf(() => parseAgentMessage(hello({ replica: { length: 0, headHash: 'F'.repeat(64) } })))).toBe('E_BAD_MESSAGE');
     expect(codeOf(() => parseAgentMessage(hello({ type: 'helo' })))).toBe('E_BAD_MESSAGE');
     expect(codeOf(() => parseAgentMessage('"hello"'))).toBe('E_BAD_MESSAGE');
@@ -67,6 +73,7 @@ describe('decodeUpdateFrame', () => {
     updateHash: 'b'.repeat(64),
     numExamples: 12,
     trainLoss: 0.5,
+    signature: SIGNATURE,
   };
   const weights = [{ name: 'w', shape: [2], data: new Float32Array([1, 2]) }];
 

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkStats, preprocessingFrom, type Preprocessing } from '../../shared/feature-stats.js';
 import { forward } from '../../shared/forward.js';
-import { GENESIS_PREV_HASH, sealEntry, type LedgerEntry } from '../../shared/ledger.js';
+import { GENESIS_PREV_HASH, sealEntry, type LedgerEntry, type Participant } from '../../shared/ledger.js';
+import { createKeyFiles } from '../../shared/key-files.js';
+import { endorsementBody, generateKeyPair, helloBody, statsBody, updateBody, verify, type KeyPair } from '../../shared/signing.js';
+import { hashStats } from '../../shared/feature-stats.js';
+import { readFileSync } from 'node:fs';
 import { metricsFromSums } from '../../shared/metrics.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import { denseLayers, weightSpecs } from '../../shared/model-spec.js';
@@ -52,29 +56,51 @@ function task(
   );
 }
 
-function chain(n: number, after: LedgerEntry | null = null, runId = 'run-1'): LedgerEntry[] {
+/** The scripted coordinator's ledger key. */
+const COORD = generateKeyPair();
+
+function chain(n: number, after: LedgerEntry | null = null, runId = 'run-1', over: Partial<LedgerEntry> = {}): LedgerEntry[] {
   const out: LedgerEntry[] = [];
   let prev = after;
   for (let i = 0; i < n; i++) {
     const index = prev === null ? 0 : prev.index + 1;
-    prev = sealEntry({
-      index,
-      prevHash: prev === null ? GENESIS_PREV_HASH : prev.entryHash,
-      runId,
-      round: index,
-      modelHash: 'b'.repeat(64),
-      parentModelHash: null,
-      participants: [],
-      configHash: 'c'.repeat(64),
-      metrics: {},
-      createdAt: '2025-01-01T00:00:00.000Z',
-    });
+    prev = sealEntry(
+      {
+        index,
+        prevHash: prev === null ? GENESIS_PREV_HASH : prev.entryHash,
+        runId,
+        round: index,
+        modelHash: 'b'.repeat(64),
+        parentModelHash: null,
+        participants: [],
+        configHash: 'c'.repeat(64),
+        metrics: {},
+        createdAt: '2025-01-01T00:00:00.000Z',
+        coordinatorKey: COORD.publicKey,
+        ...over,
+      },
+      COORD.secretKey,
+    );
     out.push(prev);
   }
   return out;
 }
 
 const welcome = (length: number, headHash: string) => ({ type: 'welcome', v: 1, siteId: 'site-a', ledger: { length, headHash } });
+const challenge = (nonce = 'a1'.repeat(32), key = COORD.publicKey) => ({ type: 'challenge', v: 1, nonce, coordinatorKey: key, expiresInSec: 30 });
+
+/** The next agent connection, challenged; returns the socket and the agent's hello. */
+async function challenged(coord: FakeCoordinator, key = COORD.publicKey): Promise<{ sock: AgentSocket; hello: Record<string, unknown> }> {
+  const sock = await coord.nextAgent();
+  sock.sendJson(challenge(undefined, key));
+  return { sock, hello: await sock.nextJson() };
+}
+
+/** A site key folder for a test agent. */
+function siteKey(tmp: TempDir): { dir: string; keys: KeyPair } {
+  const dir = `${tmp.dir}/key`;
+  return { dir, keys: createKeyFiles(dir, 'site') };
+}
 
 async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -105,16 +131,18 @@ describe('site agent against a scripted coordinator', () => {
   let agent: RunningAgent;
   let sock: AgentSocket;
   let dataFile: string;
+  let key: { dir: string; keys: KeyPair };
   const lines: string[] = [];
 
   beforeAll(async () => {
     coord = await FakeCoordinator.start();
     tmp = tempDir('fedrx-agent-');
     dataFile = tmp.file('site-a.csv', csvText(warfarinRows(60, 3)));
+    key = siteKey(tmp);
     agent = await startAgent({
       coordinatorUrl: coord.url,
       siteId: 'site-a',
-      token: 'secret-token',
+      keyDir: key.dir,
       dataFile,
       replicaDir: `${tmp.dir}/replica`,
       log: (l) => lines.push(l),
@@ -128,27 +156,30 @@ describe('site agent against a scripted coordinator', () => {
     tmp?.cleanup();
   });
 
-  it('says hello with its id, token, replica head and backend', async () => {
+  it('waits for the challenge, then says hello signed over the nonce and the coordinator key', async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sock.pending()).toBe(0); // nothing before the challenge
+    sock.sendJson(challenge());
     const hello = parseAgentMessage(JSON.stringify(await sock.nextJson()));
-    expect(hello).toEqual({
-      type: 'hello',
-      v: PROTOCOL_VERSION,
-      siteId: 'site-a',
-      token: 'secret-token',
-      replica: { length: 0, headHash: GENESIS_PREV_HASH },
-      backend: 'cpu',
-    });
+    if (hello.type !== 'hello') throw new Error(`expected hello, got ${hello.type}`);
+    expect(hello).toMatchObject({ v: PROTOCOL_VERSION, siteId: 'site-a', nonce: 'a1'.repeat(32), replica: { length: 0, headHash: GENESIS_PREV_HASH }, backend: 'cpu' });
+    expect(verify('hello', helloBody('site-a', hello.nonce, COORD.publicKey), hello.signature, key.keys.publicKey)).toBe(true);
+    expect(verify('hello', helloBody('site-a', 'b2'.repeat(32), COORD.publicKey), hello.signature, key.keys.publicKey)).toBe(false);
     expect(agent.backend).toBe('cpu');
+    // The coordinator key is pinned on first contact.
+    expect(agent.replica.coordinatorKey()).toBe(COORD.publicKey);
     sock.sendJson(welcome(0, GENESIS_PREV_HASH));
   });
 
   it('answers a stats-request with the statistics of its training rows, and nothing else', async () => {
     sock.sendJson({ type: 'stats-request', v: PROTOCOL_VERSION, runId: 'run-1', study });
     const msg = await sock.nextJson();
-    expect(Object.keys(msg).sort()).toEqual(['runId', 'stats', 'type', 'v']);
+    expect(Object.keys(msg).sort()).toEqual(['runId', 'signature', 'stats', 'type', 'v']);
     const report = parseAgentMessage(JSON.stringify(msg));
     if (report.type !== 'stats-report') throw new Error(`expected a stats-report, got ${report.type}`);
     expect(report.runId).toBe('run-1');
+    const signed = statsBody({ runId: 'run-1', siteId: 'site-a', statsHash: hashStats(report.stats), rows: report.stats.rows });
+    expect(verify('stats', signed, report.signature, key.keys.publicKey)).toBe(true);
     // Exactly the sums of the 48 training rows (60 rows, 12 held out) the site reads itself.
     const rows = await loadSiteRows(dataFile, study, { siteId: 'site-a' });
     const { train } = rows;
@@ -185,6 +216,8 @@ describe('site agent against a scripted coordinator', () => {
     });
     expect(header.updateHash).toBe(hashWeights(weights));
     expect(header.updateHash).not.toBe(hashWeights(w));
+    expect(verify('update', updateBody(header), header.signature, key.keys.publicKey)).toBe(true);
+    expect(verify('update', updateBody({ ...header, numExamples: 49 }), header.signature, key.keys.publicKey)).toBe(false);
     expect(Number.isFinite(header.trainLoss) && header.trainLoss > 0).toBe(true);
     expect(weights.map((t) => t.name)).toEqual(w.map((t) => t.name));
     expect(firstNonFinite(weights)).toBeNull();
@@ -270,26 +303,54 @@ describe('site agent against a scripted coordinator', () => {
     expect(agent.replica.head().headHash).toBe(entries[2]!.entryHash);
   });
 
-  it('reconnects after a dropped connection and announces its new head', async () => {
-    sock.ws.terminate();
-    sock = await coord.nextAgent();
-    const hello = await sock.nextJson();
-    expect(hello.replica).toEqual({ length: 3, headHash: agent.replica.head().headHash });
-    sock.sendJson(welcome(3, agent.replica.head().headHash));
+  it('endorses an entry listing its own signed update once it has received the entry\'s model', async () => {
+    const base = globalWeights(study, 7);
+    sock.sendRaw(task('train', 7, base));
+    const { header } = decodeUpdateFrame(await sock.nextBinary());
+    const next = globalWeights(study, 8);
+    const mine: Participant = { siteId: 'site-a', numExamples: header.numExamples, updateHash: header.updateHash, signature: header.signature };
+    const [entry] = chain(1, agent.replica.entries().at(-1)!, 'run-1', {
+      round: 7,
+      parentModelHash: hashWeights(base),
+      modelHash: hashWeights(next),
+      participants: [mine],
+    });
+    sock.sendJson({ type: 'ledger-entries', v: 1, entries: [entry] });
+    await until(() => agent.replica.head().length === 4, 'the entry in the replica');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sock.pending()).toBe(0); // not before it has seen the model bytes
+    sock.sendRaw(task('evaluate', 7, next));
+    const answers = [await sock.nextJson(), await sock.nextJson()];
+    const endorsement = answers.find((m) => m.type === 'endorsement')!;
+    expect(answers.map((m) => m.type).sort()).toEqual(['endorsement', 'eval-result']);
+    expect(endorsement).toMatchObject({ v: 1, index: 3, entryHash: entry!.entryHash });
+    expect(verify('endorsement', endorsementBody('site-a', 3, entry!.entryHash), String(endorsement.signature), key.keys.publicKey)).toBe(true);
+    // The site keeps its own copy of what it endorsed.
+    expect(agent.replica.ownEndorsements()).toEqual([{ index: 3, entryHash: entry!.entryHash, signature: endorsement.signature }]);
   });
 
-  it('never logs patient values', () => {
+  it('reconnects after a dropped connection and announces its new head', async () => {
+    sock.ws.terminate();
+    const next = await challenged(coord);
+    sock = next.sock;
+    expect(next.hello.replica).toEqual({ length: 4, headHash: agent.replica.head().headHash });
+    sock.sendJson(welcome(4, agent.replica.head().headHash));
+  });
+
+  it('never logs patient values or its secret key', () => {
     const all = lines.join('\n');
     expect(all).not.toMatch(/P10\d\d/); // patient ids
-    expect(all).not.toContain('secret-token');
+    expect(all).not.toContain(Buffer.from(key.keys.secretKey).toString('hex'));
+    expect(readFileSync(`${key.dir}/site.key`, 'utf8')).toContain(Buffer.from(key.keys.secretKey).toString('hex'));
   });
 
   it('refuses a coordinator that rewrites its chain: disconnects and stays away', async () => {
     const forked = chain(4, null, 'another-run');
     sock.sendJson({ type: 'ledger-entries', v: 1, entries: forked });
+    expect(await sock.nextJson()).toMatchObject({ type: 'dispute', index: 0, code: 'E_REPLICA_DIVERGED' });
     await sock.closed;
     expect(lines.some((l) => l.includes('LEDGER DIVERGENCE') && l.includes('entry 0 differs'))).toBe(true);
-    expect(agent.replica.head().length).toBe(3);
+    expect(agent.replica.head().length).toBe(4);
     await new Promise((r) => setTimeout(r, 1200)); // longer than the first backoff step
     expect(coord.waitingConnections()).toBe(0);
   });
@@ -302,14 +363,14 @@ describe('fault injection (test only)', () => {
     const agent = await startAgent({
       coordinatorUrl: coord.url,
       siteId: 'site-b',
+      keyDir: siteKey(tmp).dir,
       dataFile: tmp.file('b.csv', csvText(warfarinRows(30, 4))),
       replicaDir: `${tmp.dir}/replica`,
       log: () => {},
       fault: 'nan-update',
     });
     try {
-      const sock = await coord.nextAgent();
-      await sock.nextJson(); // hello
+      const { sock } = await challenged(coord);
       sock.sendRaw(task('train', 0, globalWeights(study)));
       const { header, weights } = decodeUpdateFrame(await sock.nextBinary());
       expect(Number.isNaN(weights[0]!.data[0])).toBe(true);
@@ -329,17 +390,73 @@ describe('fault injection (test only)', () => {
     const agent = await startAgent({
       coordinatorUrl: coord.url,
       siteId: 'site-c',
+      keyDir: siteKey(tmp).dir,
       dataFile: tmp.file('c.csv', csvText(warfarinRows(30, 5))),
       replicaDir: `${tmp.dir}/replica`,
       log: (l) => lines.push(l),
     });
     try {
       await agent.replica.append(chain(2));
-      const sock = await coord.nextAgent();
-      await sock.nextJson();
+      const { sock } = await challenged(coord);
       sock.sendJson(welcome(1, chain(1)[0]!.entryHash));
       await sock.closed;
       expect(lines.some((l) => l.includes('LEDGER DIVERGENCE'))).toBe(true);
+    } finally {
+      await agent.close();
+      await coord.stop();
+      tmp.cleanup();
+    }
+  });
+
+  it('does not answer a coordinator whose key is not the pinned one, and stays away', async () => {
+    const coord = await FakeCoordinator.start();
+    const tmp = tempDir('fedrx-agent-');
+    const lines: string[] = [];
+    const agent = await startAgent({
+      coordinatorUrl: coord.url,
+      siteId: 'site-d',
+      keyDir: siteKey(tmp).dir,
+      coordinatorKey: COORD.publicKey, // given by the site's admin
+      dataFile: tmp.file('d.csv', csvText(warfarinRows(30, 6))),
+      replicaDir: `${tmp.dir}/replica`,
+      log: (l) => lines.push(l),
+    });
+    try {
+      const sock = await coord.nextAgent();
+      sock.sendJson(challenge(undefined, generateKeyPair().publicKey));
+      await sock.closed;
+      expect(sock.pending()).toBe(0); // no hello was sent
+      expect(lines.some((l) => /coordinator key [0-9a-f]{64} is not the pinned/.test(l))).toBe(true);
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(coord.waitingConnections()).toBe(0);
+    } finally {
+      await agent.close();
+      await coord.stop();
+      tmp.cleanup();
+    }
+  });
+
+  it('disputes an entry that lists a contribution it never signed, and leaves', async () => {
+    const coord = await FakeCoordinator.start();
+    const tmp = tempDir('fedrx-agent-');
+    const lines: string[] = [];
+    const agent = await startAgent({
+      coordinatorUrl: coord.url,
+      siteId: 'site-e',
+      keyDir: siteKey(tmp).dir,
+      dataFile: tmp.file('e.csv', csvText(warfarinRows(30, 7))),
+      replicaDir: `${tmp.dir}/replica`,
+      log: (l) => lines.push(l),
+    });
+    try {
+      const { sock } = await challenged(coord);
+      sock.sendJson(welcome(0, GENESIS_PREV_HASH));
+      const invented: Participant = { siteId: 'site-e', numExamples: 500, updateHash: 'f'.repeat(64), signature: 'e'.repeat(128) };
+      sock.sendJson({ type: 'ledger-entries', v: 1, entries: chain(2, null, 'run-1', { participants: [invented], parentModelHash: 'a'.repeat(64) }) });
+      expect(await sock.nextJson()).toMatchObject({ type: 'dispute', index: 0, code: 'E_ENTRY_DISPUTED' });
+      await sock.closed;
+      expect(lines.some((l) => l.includes('did not sign'))).toBe(true);
+      expect(agent.replica.ownEndorsements()).toEqual([]);
     } finally {
       await agent.close();
       await coord.stop();

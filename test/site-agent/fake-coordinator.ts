@@ -63,6 +63,11 @@ export class AgentSocket {
     return m.data;
   }
 
+  /** Messages received and not yet read. */
+  pending(): number {
+    return this.inbox.pending();
+  }
+
   sendJson(value: unknown): void {
     this.ws.send(JSON.stringify(value));
   }

@@ -3,12 +3,15 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GENESIS_PREV_HASH, sealEntry, type LedgerEntry } from '../../shared/ledger.js';
 import { Replica, REPLICA_FILE } from '../../site-agent/replica.js';
+import { generateKeyPair } from '../../shared/signing.js';
+import { auditReplica } from '../../site-agent/replica-audit.js';
 import { tempDir, type TempDir } from './helpers.js';
 
 const hex = (c: string): string => c.repeat(64);
+const COORD = generateKeyPair();
 
 /** A valid chain of `n` entries, or entries continuing `after`. */
-function chain(n: number, after: LedgerEntry | null = null, runId = 'run-1'): LedgerEntry[] {
+function chain(n: number, after: LedgerEntry | null = null, runId = 'run-1', key = COORD): LedgerEntry[] {
   const out: LedgerEntry[] = [];
   let prev = after;
   for (let i = 0; i < n; i++) {
@@ -20,11 +23,12 @@ function chain(n: number, after: LedgerEntry | null = null, runId = 'run-1'): Le
       round: index,
       modelHash: hex((index % 10).toString()),
       parentModelHash: index === 0 ? null : hex(((index - 1) % 10).toString()),
-      participants: [{ siteId: 'site-a', numExamples: 40 + index, updateHash: hex('a') }],
+      participants: [{ siteId: 'site-a', numExamples: 40 + index, updateHash: hex('a'), signature: hex('d') + hex('e') }],
       configHash: hex('c'),
       metrics: { loss: 1 / (index + 1) },
       createdAt: `2025-01-0${(index % 9) + 1}T00:00:00.000Z`,
-    });
+      coordinatorKey: key.publicKey,
+    }, key.secretKey);
     out.push(entry);
     prev = entry;
   }
@@ -50,8 +54,8 @@ describe('Replica', () => {
     const d = dir().dir;
     const r = await Replica.open(d);
     const entries = chain(5);
-    expect(await r.append(entries.slice(0, 3))).toBe(3);
-    expect(await r.append(entries.slice(3))).toBe(2);
+    expect(await r.append(entries.slice(0, 3))).toHaveLength(3);
+    expect(await r.append(entries.slice(3))).toHaveLength(2);
     expect(r.head()).toEqual({ length: 5, headHash: entries[4]!.entryHash });
     expect(r.entries()).toEqual(entries);
     const lines = readFileSync(fileOf(d), 'utf8').split('\n');
@@ -64,8 +68,8 @@ describe('Replica', () => {
     const r = await Replica.open(d);
     const entries = chain(4);
     await r.append(entries.slice(0, 2));
-    expect(await r.append(entries)).toBe(2); // 0 and 1 again, then 2 and 3
-    expect(await r.append(entries)).toBe(0);
+    expect(await r.append(entries)).toHaveLength(2); // 0 and 1 again, then 2 and 3
+    expect(await r.append(entries)).toHaveLength(0);
     expect(r.head().length).toBe(4);
     expect(readFileSync(fileOf(d), 'utf8').trim().split('\n')).toHaveLength(4);
   });
@@ -77,7 +81,7 @@ describe('Replica', () => {
     await r.append(entries.slice(0, 2));
     const before = readFileSync(fileOf(d));
     // Entry 2 is valid; entry 3 is sealed (its own hash is right) but links to the wrong parent.
-    const bad = sealEntry({ ...chain(1, entries[2]!)[0]!, prevHash: hex('f') });
+    const bad = sealEntry({ ...chain(1, entries[2]!)[0]!, prevHash: hex('f') }, COORD.secretKey);
     await expect(r.append([entries[2]!, bad])).rejects.toMatchObject({
       code: 'E_REPLICA_DIVERGED',
       details: { kind: 'bad-link', index: 3 },
@@ -85,7 +89,7 @@ describe('Replica', () => {
     expect(readFileSync(fileOf(d)).equals(before)).toBe(true);
     expect(r.head()).toEqual({ length: 2, headHash: entries[1]!.entryHash });
     // The replica still works afterwards.
-    expect(await r.append([entries[2]!])).toBe(1);
+    expect(await r.append([entries[2]!])).toHaveLength(1);
   });
 
   it('refuses a chain that rewrites an entry it holds, and one that skips ahead', async () => {
@@ -117,7 +121,7 @@ describe('Replica', () => {
     const r2 = await Replica.open(d);
     expect(r2.head()).toEqual(r1.head());
     expect(r2.entries()).toEqual(entries);
-    expect(await r2.append(chain(1, entries[5]!))).toBe(1);
+    expect(await r2.append(chain(1, entries[5]!))).toHaveLength(1);
     expect((await Replica.open(d)).head().length).toBe(7);
   });
 
@@ -138,5 +142,33 @@ describe('Replica', () => {
     broken[bytes.indexOf('\n') + 1] = '['.charCodeAt(0);
     writeFileSync(fileOf(d), broken);
     await expect(Replica.open(d)).rejects.toThrow(/index 1 is not valid JSON/);
+  });
+
+  it('pins the coordinator key of its first entries and refuses entries signed by another key', async () => {
+    const d = dir().dir;
+    const r = await Replica.open(d);
+    const entries = chain(2);
+    await r.append(entries);
+    expect(r.coordinatorKey()).toBe(COORD.publicKey);
+    expect(JSON.parse(readFileSync(path.join(d, 'replica.json'), 'utf8'))).toMatchObject({ coordinatorKey: COORD.publicKey });
+    // A validly hashed and signed continuation, but by another coordinator key.
+    const impostor = chain(1, entries[1]!, 'run-1', generateKeyPair());
+    await expect(r.append(impostor)).rejects.toMatchObject({ code: 'E_REPLICA_DIVERGED', details: { kind: 'foreign-key', index: 2 } });
+    expect(r.head().length).toBe(2);
+    await expect(Replica.open(d, { coordinatorKey: generateKeyPair().publicKey })).rejects.toMatchObject({ code: 'E_COORDINATOR_KEY' });
+    expect((await Replica.open(d, { coordinatorKey: COORD.publicKey })).head().length).toBe(2);
+  });
+
+  it('refuses to open a replica whose entry hash was tampered with, and the audit names the index', async () => {
+    const d = dir().dir;
+    await (await Replica.open(d)).append(chain(4));
+    const lines = readFileSync(fileOf(d), 'utf8').split('\n');
+    const e2 = JSON.parse(lines[2]!) as LedgerEntry;
+    lines[2] = JSON.stringify({ ...e2, entryHash: hex('9') });
+    writeFileSync(fileOf(d), lines.join('\n'));
+    await expect(Replica.open(d)).rejects.toMatchObject({ code: 'E_LEDGER_BROKEN', details: { badIndex: 2 } });
+    const audit = await auditReplica(d);
+    expect(audit).toMatchObject({ ok: false, firstBad: { index: 2 } });
+    expect(audit.firstBad!.reason).toMatch(/entryHash does not match/);
   });
 });
