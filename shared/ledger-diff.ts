@@ -22,6 +22,25 @@ export interface ChainDiff {
 
 const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? 'undefined');
 
+/** Differing fields, one level into objects and arrays (`metrics.mae`, `participants[1]`), so a reader sees what changed. */
+function fieldDifferences(a: Record<string, unknown>, b: Record<string, unknown>, prefix = ''): FieldDifference[] {
+  const out: FieldDifference[] = [];
+  for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])]) {
+    const [x, y] = [a[k], b[k]];
+    if (show(x) === show(y)) continue;
+    const name = `${prefix}${k}`;
+    if (prefix === '' && Array.isArray(x) && Array.isArray(y)) {
+      const n = Math.max(x.length, y.length);
+      for (let i = 0; i < n; i++) if (show(x[i]) !== show(y[i])) out.push({ field: `${name}[${i}]`, left: show(x[i]), right: show(y[i]) });
+    } else if (prefix === '' && isObject(x) && isObject(y)) {
+      out.push(...fieldDifferences(x, y, `${name}.`));
+    } else out.push({ field: name, left: show(x), right: show(y) });
+  }
+  return out;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 export function diffChains(left: readonly LedgerEntry[], right: readonly LedgerEntry[]): ChainDiff {
   const both = Math.min(left.length, right.length);
   let i = 0;
@@ -30,9 +49,7 @@ export function diffChains(left: readonly LedgerEntry[], right: readonly LedgerE
   if (i < both) {
     const a = left[i]! as unknown as Record<string, unknown>;
     const b = right[i]! as unknown as Record<string, unknown>;
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-    const fields = keys.filter((k) => show(a[k]) !== show(b[k])).map((k) => ({ field: k, left: show(a[k]), right: show(b[k]) }));
-    firstDifference = { index: i, fields };
+    firstDifference = { index: i, fields: fieldDifferences(a, b) };
   }
   return { leftLength: left.length, rightLength: right.length, commonPrefix: i, firstDifference, consistent: firstDifference === null };
 }
