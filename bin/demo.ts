@@ -1,11 +1,13 @@
 // `npm run demo`: a real federation on this machine. Synthetic cohorts for N hospitals, a
 // coordinator and N site agents as separate processes on loopback, a training run followed
 // round by round, the ledger verified (coordinator and every site replica), one prediction.
+// Each step uses the API token of the role that would take it.
 
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CoordinatorClient } from '../coordinator/client.js';
 import { printRunEnd } from '../coordinator/cli-client.js';
+import { ROLES } from '../coordinator/roles.js';
 import { roundLine } from '../coordinator/round-format.js';
 import { generateSiteCsvs } from '../datasets/generate.js';
 import { iwpcWeeklyDose } from '../datasets/iwpc-formula.js';
@@ -38,19 +40,20 @@ export async function runDemo(o: { dir: string; sites: number; rounds: number })
 
   const fed = await startLocalFederation(dir, cohorts.map((c) => ({ siteId: c.siteId, file: c.file })));
   try {
-    const client = fed.client;
+    const scientist = fed.clients['data-scientist'];
     console.log(`coordinator (pid ${fed.coordinator.child.pid}) on ${fed.url}`);
+    console.log(`API tokens created with \`fedrx token create\`: ${ROLES.map((r) => `${r} ${fed.tokenIds[r]}`).join(', ')} (secrets stored hashed, not shown)`);
     console.log(`${o.sites} site agents connected (separate processes: ${[...fed.agents.values()].map((p) => p.child.pid).join(', ')})`);
 
-    const run = await client.startRun({ rounds: o.rounds, minSites: Math.max(1, o.sites - 1), roundTimeoutSec: 120, waitForSitesSec: 30 });
+    const run = await scientist.startRun({ rounds: o.rounds, minSites: Math.max(1, o.sites - 1), roundTimeoutSec: 120, waitForSitesSec: 30 });
     console.log(`run ${run.id} started (study ${run.study}); one line per round:`);
-    const done = await client.follow(run.id, (r, view) => console.log('  ' + roundLine(r, view)));
+    const done = await scientist.follow(run.id, (r, view) => console.log('  ' + roundLine(r, view)));
     if (printRunEnd(done) !== 0) return 1;
 
-    const ok = await checkLedger(client, fed, cohorts.map((c) => c.siteId));
+    const ok = await checkLedger(fed.clients.auditor, fed, cohorts.map((c) => c.siteId));
     if (!ok) return 1;
 
-    const p = await client.predict({ runId: run.id, features: EXAMPLE_PATIENT });
+    const p = await fed.clients.clinician.predict({ runId: run.id, features: EXAMPLE_PATIENT });
     const formula = iwpcWeeklyDose({
       ageYears: 67, heightCm: 163, weightKg: 71, race: 'White', cyp2c9: '*1/*3', vkorc1: 'A/G', amiodarone: false, enzymeInducer: false,
     });

@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROLES, type Role } from '../coordinator/roles.js';
 import { isFedrxError } from '../shared/errors.js';
 
 const program = new Command('fedrx')
@@ -77,6 +78,25 @@ site
     }),
   );
 
+const token = program.command('token').description('manage the API tokens of admins, data scientists, clinicians and auditors');
+token
+  .command('create')
+  .description('create an API token of one role; prints only the token (stored hashed, shown once)')
+  .requiredOption('--db <file>', 'coordinator SQLite file')
+  .addOption(new Option('--role <role>', 'what the token may do').choices(ROLES).makeOptionMandatory())
+  .option('--label <text>', 'who or what holds it, e.g. "dr-jones" (shown in token lists)')
+  .action(
+    action(async (o: { db: string; role: Role; label?: string }) => {
+      const { createApiToken } = await import('../coordinator/admin.js');
+      const t = createApiToken(o.db, o.role, o.label);
+      console.log(t.token);
+      console.error(`created API token ${t.id} (role ${t.role}${t.label === null ? '' : `, label ${t.label}`}); it is not stored and cannot be shown again`);
+    }),
+  );
+
+// A token given on the command line is visible to other users in `ps`: FEDRX_TOKEN is safer.
+const TOKEN_HELP = 'API token (default: the FEDRX_TOKEN environment variable, which other users cannot see in `ps`)';
+
 const run = program.command('run').description('launch and follow training runs');
 run
   .command('start')
@@ -97,6 +117,7 @@ run
   .option('--round-timeout <sec>', 'deadline of each round')
   .option('--wait-for-sites <sec>', 'how long to wait for enough sites to connect')
   .option('--wait', 'follow the run round by round and exit when it ends')
+  .option('--token <t>', TOKEN_HELP)
   .action(
     action(async (o: Record<string, string | boolean | undefined>) => {
       const { startRunCommand } = await import('../coordinator/cli-client.js');
@@ -107,10 +128,11 @@ run
   .command('status <id>')
   .description('show a run and its rounds')
   .requiredOption('--coordinator <url>', 'coordinator URL')
+  .option('--token <t>', TOKEN_HELP)
   .action(
-    action(async (id: string, o: { coordinator: string }) => {
+    action(async (id: string, o: { coordinator: string; token?: string }) => {
       const { runStatusCommand } = await import('../coordinator/cli-client.js');
-      process.exitCode = await runStatusCommand(o.coordinator, id);
+      process.exitCode = await runStatusCommand(o.coordinator, id, o.token);
     }),
   );
 
@@ -122,8 +144,9 @@ program
   .option('--out <predictions.csv>', 'for a CSV input: where to write the predictions (default: stdout)')
   .option('--run <id>', 'use the latest model of this run (default: the latest committed model)')
   .option('--model <hash>', 'use this model hash')
+  .option('--token <t>', TOKEN_HELP)
   .action(
-    action(async (o: { coordinator: string; input: string; out?: string; run?: string; model?: string }) => {
+    action(async (o: { coordinator: string; input: string; out?: string; run?: string; model?: string; token?: string }) => {
       const { predictCommand } = await import('../coordinator/cli-client.js');
       await predictCommand(o);
     }),

@@ -3,7 +3,9 @@
 import { existsSync } from 'node:fs';
 import { FedrxError } from '../shared/errors.js';
 import { openDb } from './db.js';
+import type { Role } from './roles.js';
 import { Store } from './store.js';
+import { TokenStore, type CreatedToken } from './token-store.js';
 
 const SITE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -12,6 +14,16 @@ export function addSite(dbFile: string, siteId: string, token?: string): string 
   const db = openDb(dbFile);
   try {
     return new Store(db).addSite(siteId, token);
+  } finally {
+    db.close();
+  }
+}
+
+/** A new API token of one role, straight into the database; the coordinator may be running. */
+export function createApiToken(dbFile: string, role: Role, label?: string): CreatedToken {
+  const db = openDb(dbFile);
+  try {
+    return new TokenStore(db).create(role, label);
   } finally {
     db.close();
   }

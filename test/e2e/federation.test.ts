@@ -19,8 +19,8 @@ const PATIENT = { age_years: 58, sex: 'M', height_cm: 180, weight_kg: 90, ancest
 describe('federation end to end', () => {
   it('trains over rounds, keeps one verifiable ledger replicated at every site, and serves predictions', async () => {
     fed = await startFederation(tempDir('e2e'), { sites: 3 });
-    const started = await fed.client.startRun({ rounds: 4, minSites: 3, roundTimeoutSec: 60 });
-    const run = await fed.client.follow(started.id, () => {});
+    const started = await fed.clients['data-scientist'].startRun({ rounds: 4, minSites: 3, roundTimeoutSec: 60 });
+    const run = await fed.clients['data-scientist'].follow(started.id, () => {});
     expect(run.status, run.error ?? '').toBe('completed');
 
     const committed = run.rounds.filter((r) => r.status === 'committed');
@@ -34,10 +34,10 @@ describe('federation end to end', () => {
     expect(loss[3]!).toBeLessThan(loss[0]!);
     expect(committed[4]!.metrics.evalMetric!).toBeLessThan(committed[1]!.metrics.evalMetric!);
 
-    const chain = await fed.client.ledger();
+    const chain = await fed.clients.auditor.ledger();
     expect(chain.entries.map((e) => e.round)).toEqual([0, 1, 2, 3, 4]);
     expect(chain.entries.map((e) => e.modelHash)).toEqual(committed.map((r) => r.modelHash));
-    expect(await fed.client.verifyLedger()).toMatchObject({ ok: true, length: 5, headHash: chain.headHash });
+    expect(await fed.clients.auditor.verifyLedger()).toMatchObject({ ok: true, length: 5, headHash: chain.headHash });
     for (const e of chain.entries.slice(1)) {
       expect(e.participants.map((p) => p.siteId).sort()).toEqual(['site-1', 'site-2', 'site-3']);
     }
@@ -52,7 +52,7 @@ describe('federation end to end', () => {
       expect(replica).toEqual(chain.entries);
     }
 
-    const p = await fed.client.predict({ features: PATIENT });
+    const p = await fed.clients.clinician.predict({ features: PATIENT });
     expect(p.modelHash).toBe(committed[4]!.modelHash);
     expect(p.ledgerIndex).toBe(4);
     expect(p.entryHash).toBe(chain.headHash);
@@ -80,7 +80,7 @@ describe('federation end to end', () => {
 
     const readOnly = spawnFedrx('coordinator', ['coordinator', '--db', fed.db, '--port', '0', '--read-only']);
     const url = (await readOnly.waitFor(LISTENING))[1]!;
-    const check = (await fetch(`${url}/v1/ledger/verify`).then((r) => r.json())) as { ok: boolean; badIndex: number };
+    const check = (await fetch(`${url}/v1/ledger/verify`, { headers: { authorization: `Bearer ${fed.tokens.auditor}` } }).then((r) => r.json())) as { ok: boolean; badIndex: number };
     expect(check).toMatchObject({ ok: false, badIndex: 2 });
     await readOnly.stop();
   });
