@@ -1,7 +1,7 @@
 // `npm run demo`: a real federation on this machine. Synthetic cohorts for N hospitals, a
 // coordinator and N site agents as separate processes on loopback, a training run followed
-// round by round, the ledger verified (coordinator and every site replica), one prediction.
-// Each step uses the API token of the role that would take it.
+// round by round, the ledger verified (coordinator and every site replica), one prediction and
+// its audit row. Each step uses the API token of the role that would take it.
 
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -60,6 +60,12 @@ export async function runDemo(o: { dir: string; sites: number; rounds: number })
     console.log(`example prediction for ${JSON.stringify(EXAMPLE_PATIENT)}:`);
     console.log(`  warfarin ${Number(p.prediction).toFixed(1)} ${p.unit ?? ''} (published IWPC formula: ${formula.toFixed(1)} mg/week)`);
     console.log(`  model ${p.modelHash} = run ${p.runId} round ${p.round}, ledger entry #${p.ledgerIndex} ${p.entryHash}`);
+    const audit = (await fed.clients.auditor.auditLog()).entries.at(-1);
+    if (audit === undefined || audit.modelHash !== p.modelHash) {
+      console.log('prediction audit log: no row for this prediction');
+      return 1;
+    }
+    console.log(`  audit log #${audit.seq}: ${audit.role} ${audit.tokenId} at ${audit.at}, input HMAC ${audit.inputHash.slice(0, 16)}… (the input itself is not kept)`);
     console.log(`demo finished: logs in ./${relative(process.cwd(), join(dir, 'logs'))}, database ./${relative(process.cwd(), fed.db)}`);
     return 0;
   } finally {

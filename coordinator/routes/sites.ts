@@ -3,7 +3,7 @@ import type { Gateway } from '../gateway.js';
 import type { Store } from '../store.js';
 
 export function siteRoutes(app: FastifyInstance, store: Store, gateway: Gateway): void {
-  app.get('/v1/sites', async () => {
+  app.get('/v1/sites', { config: { roles: ['admin', 'data-scientist', 'auditor'] } }, async () => {
     const live = new Map(gateway.connectedSites().map((s) => [s.siteId, s]));
     return {
       sites: store.listSites().map((s) => ({
