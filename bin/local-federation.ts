@@ -1,7 +1,7 @@
 // A whole federation on this machine: `fedrx site add` for each site, `fedrx token create` for
 // one API token per role, then `fedrx coordinator` and one `fedrx agent` per site as separate OS
-// processes on loopback. Used by the demo, the
-// end-to-end tests and the benchmarks, so all of them exercise what a hospital would run.
+// processes on loopback. Used by the demo, the end-to-end tests and the benchmarks, so all of
+// them exercise what a hospital would run.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
