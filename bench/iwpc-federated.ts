@@ -41,7 +41,7 @@ export async function runFederated(
   onRound: (line: string) => void = () => {},
 ): Promise<FederatedResult> {
   const started = performance.now();
-  const run = await fed.client.startRun({
+  const run = await fed.clients['data-scientist'].startRun({
     study: config.study,
     strategy: config.strategy,
     rounds: config.rounds,
@@ -56,7 +56,7 @@ export async function runFederated(
     ...(config.mu === undefined ? {} : { mu: config.mu }),
     ...(config.serverLr === undefined ? {} : { serverLr: config.serverLr }),
   });
-  const done = await fed.client.follow(run.id, (r) => {
+  const done = await fed.clients['data-scientist'].follow(run.id, (r) => {
     if (r.round > 0) onRound(`  ${config.label} round ${r.round}/${config.rounds}: ${r.metrics.sites ?? 0} sites, MAE ${r.metrics.mae?.toFixed(2) ?? '–'}, PW20 ${r.metrics.pw20?.toFixed(1) ?? '–'}%`);
   }, 500);
   if (done.status !== 'completed') throw new Error(`${config.label}: run ${done.id} ${done.status}: ${done.error ?? ''}`);
@@ -64,7 +64,7 @@ export async function runFederated(
   // Only the model's input columns are sent, as a clinic would: never the observed dose.
   const inputs = inputColumns(config.study);
   const rows = test.map((r) => Object.fromEntries(inputs.map((c) => [c, r[c] ?? ''])));
-  const res = await fed.client.predictBatch({ runId: done.id, rows });
+  const res = await fed.clients.clinician.predictBatch({ runId: done.id, rows });
   const predictions = new Map<string, number>();
   for (const p of res.predictions) {
     if (p.error !== undefined || typeof p.prediction !== 'number') throw new Error(`${config.label}: test patient ${p.index} not scored: ${p.error?.message}`);

@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROLES, type Role } from '../coordinator/roles.js';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
 
 const program = new Command('fedrx')
@@ -112,6 +113,25 @@ site
     }),
   );
 
+const token = program.command('token').description('manage the API tokens of admins, data scientists, clinicians and auditors');
+token
+  .command('create')
+  .description('create an API token of one role; prints only the token (stored hashed, shown once)')
+  .requiredOption('--db <file>', 'coordinator SQLite file')
+  .addOption(new Option('--role <role>', 'what the token may do').choices(ROLES).makeOptionMandatory())
+  .option('--label <text>', 'who or what holds it, e.g. "dr-jones" (shown in token lists)')
+  .action(
+    action(async (o: { db: string; role: Role; label?: string }) => {
+      const { createApiToken } = await import('../coordinator/admin.js');
+      const t = createApiToken(o.db, o.role, o.label);
+      console.log(t.token);
+      console.error(`created API token ${t.id} (role ${t.role}${t.label === null ? '' : `, label ${t.label}`}); it is not stored and cannot be shown again`);
+    }),
+  );
+
+// A token given on the command line is visible to other users in `ps`: FEDRX_TOKEN is safer.
+const TOKEN_HELP = 'API token (default: the FEDRX_TOKEN environment variable, which other users cannot see in `ps`)';
+
 const run = program.command('run').description('launch and follow training runs');
 run
   .command('start')
@@ -134,6 +154,7 @@ run
   .option('--quorum <x>', 'fraction of an entry\'s participants whose endorsement makes it endorsed (default 0.5)')
   .option('--serve-endorsed-only', 'serve clinicians only models whose ledger entry is endorsed')
   .option('--wait', 'follow the run round by round and exit when it ends')
+  .option('--token <t>', TOKEN_HELP)
   .action(
     action(async (o: Record<string, string | boolean | undefined>) => {
       const { startRunCommand } = await import('../coordinator/cli-client.js');
@@ -144,10 +165,11 @@ run
   .command('status <id>')
   .description('show a run and its rounds')
   .requiredOption('--coordinator <url>', 'coordinator URL')
+  .option('--token <t>', TOKEN_HELP)
   .action(
-    action(async (id: string, o: { coordinator: string }) => {
+    action(async (id: string, o: { coordinator: string; token?: string }) => {
       const { runStatusCommand } = await import('../coordinator/cli-client.js');
-      process.exitCode = await runStatusCommand(o.coordinator, id);
+      process.exitCode = await runStatusCommand(o.coordinator, id, o.token);
     }),
   );
 
@@ -159,8 +181,9 @@ program
   .option('--out <predictions.csv>', 'for a CSV input: where to write the predictions (default: stdout)')
   .option('--run <id>', 'use the latest model of this run (default: the latest committed model)')
   .option('--model <hash>', 'use this model hash')
+  .option('--token <t>', TOKEN_HELP)
   .action(
-    action(async (o: { coordinator: string; input: string; out?: string; run?: string; model?: string }) => {
+    action(async (o: { coordinator: string; input: string; out?: string; run?: string; model?: string; token?: string }) => {
       const { predictCommand } = await import('../coordinator/cli-client.js');
       await predictCommand(o);
     }),
@@ -184,9 +207,10 @@ ledger
   .description('show where a site\'s replica and the coordinator\'s ledger disagree: exit 0 if they agree, 1 if not')
   .requiredOption('--replica <dir>', 'a site\'s replica folder')
   .option('--db <file>', 'the coordinator\'s SQLite file')
-  .option('--coordinator <url>', 'or a running coordinator')
+  .option('--coordinator <url>', 'or a running coordinator (with an auditor\'s or data scientist\'s token)')
+  .option('--token <t>', TOKEN_HELP)
   .action(
-    action(async (o: { replica: string; db?: string; coordinator?: string }) => {
+    action(async (o: { replica: string; db?: string; coordinator?: string; token?: string }) => {
       const { diffLedger } = await import('./ledger-commands.js');
       if ((o.db === undefined) === (o.coordinator === undefined)) throw new FedrxError('E_BAD_REQUEST', 'give exactly one of --db and --coordinator');
       process.exitCode = await diffLedger(o);

@@ -3,7 +3,7 @@
 // index is named), 3 intact but some entries below their endorsement quorum.
 
 import { withStore } from '../coordinator/admin.js';
-import { CoordinatorClient } from '../coordinator/client.js';
+import { apiClient } from '../coordinator/cli-client.js';
 import { auditLedger, type LedgerAudit } from '../coordinator/ledger-audit.js';
 import { diffChains } from '../shared/ledger-diff.js';
 import type { LedgerEntry } from '../shared/ledger.js';
@@ -66,12 +66,12 @@ export async function verifyReplica(dir: string): Promise<number> {
   return missing > 0 ? EXIT_UNENDORSED : EXIT_INTACT;
 }
 
-async function coordinatorChain(o: { db?: string; coordinator?: string }): Promise<{ name: string; entries: LedgerEntry[] }> {
+async function coordinatorChain(o: { db?: string; coordinator?: string; token?: string }): Promise<{ name: string; entries: LedgerEntry[] }> {
   if (o.db !== undefined) {
     const file = o.db;
     return { name: file, entries: withStore(file, (s) => s.ledger.list(0, Number.MAX_SAFE_INTEGER), { readonly: true }) };
   }
-  const client = new CoordinatorClient(o.coordinator!);
+  const client = apiClient(o.coordinator!, o.token);
   const entries: LedgerEntry[] = [];
   for (;;) {
     const page = await client.ledger(entries.length, 1000);
@@ -82,7 +82,7 @@ async function coordinatorChain(o: { db?: string; coordinator?: string }): Promi
 }
 
 /** Exit 0 when the replica and the coordinator agree (one may be behind), 1 when they part ways. */
-export async function diffLedger(o: { replica: string; db?: string; coordinator?: string }): Promise<number> {
+export async function diffLedger(o: { replica: string; db?: string; coordinator?: string; token?: string }): Promise<number> {
   const { entries: replica } = await readReplicaDir(o.replica);
   const theirs = await coordinatorChain(o);
   const d = diffChains(replica, theirs.entries);

@@ -1,11 +1,13 @@
 // A whole federation on this machine: `fedrx site init` (at the site) and `fedrx site register`
-// (at the coordinator) for each site, then `fedrx coordinator` and one `fedrx agent` per site as
-// separate OS processes on loopback. Used by the demo, the
-// end-to-end tests and the benchmarks, so all of them exercise what a hospital would run.
+// (at the coordinator) for each site, `fedrx token create` for one API token per role, then
+// `fedrx coordinator` and one `fedrx agent` per site as separate OS processes on loopback. Used
+// by the demo, the end-to-end tests and the benchmarks, so all of them exercise what a hospital
+// would run.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoordinatorClient } from '../coordinator/client.js';
+import { ROLES, type Role } from '../coordinator/roles.js';
 import { LISTENING, spawnFedrx, type FedrxProcess } from './spawn.js';
 
 export interface SiteSpec {
@@ -20,7 +22,12 @@ export interface LocalFederation {
   dir: string;
   db: string;
   url: string;
-  client: CoordinatorClient;
+  /** One API token per role (secrets: never print them). */
+  tokens: Record<Role, string>;
+  /** The public ids of those tokens, e.g. to say which were created. */
+  tokenIds: Record<Role, string>;
+  /** A client per role, each with its role's token. */
+  clients: Record<Role, CoordinatorClient>;
   coordinator: FedrxProcess;
   agents: Map<string, FedrxProcess>;
   replicaDir(siteId: string): string;
@@ -53,6 +60,7 @@ export async function startLocalFederation(dir: string, sites: SiteSpec[], opts:
     }
   };
   await Promise.all([enrol(), enrol(), enrol(), enrol()]);
+  const api = await createRoleTokens(db);
   const coordinator = spawnFedrx('coordinator', ['coordinator', '--db', db, '--port', '0'], { logFile: join(logs, 'coordinator.log') });
   const agents = new Map<string, FedrxProcess>();
   const replicaDir = (siteId: string): string => join(dir, 'replicas', siteId);
@@ -66,13 +74,31 @@ export async function startLocalFederation(dir: string, sites: SiteSpec[], opts:
       const args = ['agent', '--coordinator', url, '--site', s.siteId, '--data', s.file, '--key', keyDir(s.siteId), '--replica-dir', replicaDir(s.siteId)];
       agents.set(s.siteId, spawnFedrx(s.siteId, [...args, ...(s.agentArgs ?? [])], { logFile: join(logs, `${s.siteId}.log`) }));
     }
-    const client = new CoordinatorClient(url);
-    await waitForSites(client, sites.length, [...agents.values()], opts.connectTimeoutMs ?? 120_000);
-    return { dir, db, url, client, coordinator, agents, replicaDir, keyDir, stop };
+    const clients = Object.fromEntries(ROLES.map((role) => [role, new CoordinatorClient(url, { token: api.tokens[role] })])) as Record<Role, CoordinatorClient>;
+    await waitForSites(clients.admin, sites.length, [...agents.values()], opts.connectTimeoutMs ?? 120_000);
+    return { dir, db, url, tokens: api.tokens, tokenIds: api.ids, clients, coordinator, agents, replicaDir, keyDir, stop };
   } catch (e) {
     await stop();
     throw e;
   }
+}
+
+const TOKEN_LINE = /^frx_\S+$/;
+const TOKEN_NOTE = /created API token (tok-[0-9a-f]+)/;
+
+/** One `fedrx token create` per role: stdout is the token, stderr names its id. */
+async function createRoleTokens(db: string): Promise<{ tokens: Record<Role, string>; ids: Record<Role, string> }> {
+  const tokens = {} as Record<Role, string>;
+  const ids = {} as Record<Role, string>;
+  for (const role of ROLES) {
+    const r = await fedrxCommand(['token', 'create', '--db', db, '--role', role, '--label', `local federation ${role}`]);
+    const token = r.lines.find((l) => TOKEN_LINE.test(l.trim()));
+    const id = r.lines.map((l) => l.match(TOKEN_NOTE)?.[1]).find((x) => x !== undefined);
+    if (r.code !== 0 || token === undefined || id === undefined) throw new Error(`fedrx token create --role ${role} failed:\n${r.lines.join('\n')}`);
+    tokens[role] = token.trim();
+    ids[role] = id;
+  }
+  return { tokens, ids };
 }
 
 async function waitForSites(client: CoordinatorClient, n: number, procs: FedrxProcess[], timeoutMs: number): Promise<void> {

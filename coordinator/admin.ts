@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { FedrxError } from '../shared/errors.js';
 import { readPublicKeyFile } from '../shared/key-files.js';
 import { openDb } from './db.js';
+import type { Role } from './roles.js';
 import { Store } from './store.js';
+import { TokenStore, type CreatedToken } from './token-store.js';
 
 function withStore<T>(dbFile: string, fn: (store: Store) => T, opts: { readonly?: boolean } = {}): T {
   if (opts.readonly && !existsSync(dbFile)) throw new FedrxError('E_NOT_FOUND', `no database at ${dbFile}`);
@@ -23,6 +25,11 @@ export function registerSite(dbFile: string, siteId: string, publicKeyFile: stri
     const { site, change } = store.sites.register(siteId, key);
     return `site ${site.id} ${change}: public key ${site.publicKey}`;
   });
+}
+
+/** A new API token of one role, straight into the database; the coordinator may be running. */
+export function createApiToken(dbFile: string, role: Role, label?: string): CreatedToken {
+  return withStore(dbFile, (store) => new TokenStore(store.db).create(role, label));
 }
 
 /**

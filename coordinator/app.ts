@@ -1,22 +1,29 @@
 // Builds the coordinator: Fastify (HTTP API) and the agents' WebSocket endpoint on one port,
-// over one SQLite store. Plugins → routes → error handler, in that order.
+// over one SQLite store. Error handler and access control first (auth.ts must see every route),
+// then the routes.
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import { dirname, join } from 'node:path';
 import { FedrxError } from '../shared/errors.js';
 import { loadOrCreateKeyPair } from '../shared/key-files.js';
 import { generateKeyPair, type KeyPair } from '../shared/signing.js';
+import { AuditLog } from './audit-log.js';
+import { AUDIT_KEY_BYTES, loadAuditKey } from './audit-key.js';
+import { installAuth } from './auth.js';
 import { openDb } from './db.js';
 import { Endorsements } from './endorsements.js';
 import { Gateway } from './gateway.js';
 import { installErrorHandler } from './http-errors.js';
 import { Predictor } from './predictor.js';
 import { RoundRunner, type RoundSummary } from './round-runner.js';
+import { auditRoutes } from './routes/audit.js';
 import { ledgerRoutes } from './routes/ledger.js';
 import { predictRoutes } from './routes/predict.js';
 import { runRoutes } from './routes/runs.js';
 import { siteRoutes } from './routes/sites.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { Store } from './store.js';
+import { TokenStore } from './token-store.js';
 
 export interface CoordinatorOptions {
   db: string;
@@ -32,11 +39,15 @@ export interface CoordinatorOptions {
   nonceTtlMs?: number;
   onRound?: (s: RoundSummary) => void;
   httpLogger?: boolean;
+  /** 32-byte key of the prediction audit log's input HMACs; default: `audit.key` beside the db file. */
+  auditKey?: Uint8Array;
 }
 
 export interface Coordinator {
   app: FastifyInstance;
   store: Store;
+  tokens: TokenStore;
+  audit: AuditLog;
   gateway: Gateway | null;
   runner: RoundRunner | null;
   listen(port: number, host?: string): Promise<string>;
@@ -48,10 +59,14 @@ export const VERSION = '0.1.0';
 export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordinator> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const readOnly = opts.readOnly ?? false;
+  if (opts.auditKey !== undefined && opts.auditKey.length !== AUDIT_KEY_BYTES) {
+    throw new FedrxError('E_BAD_REQUEST', `auditKey must be ${AUDIT_KEY_BYTES} bytes, not ${opts.auditKey.length}`);
+  }
   const signer = readOnly ? null : (opts.signer ?? coordinatorKey(opts, log));
   const db = openDb(opts.db, { readonly: readOnly });
   const store = new Store(db, signer);
   const endorsements = new Endorsements(store);
+  const tokens = new TokenStore(db);
 
   // The chain is checked before anything else may touch it.
   const check = store.ledger.verify();
@@ -64,6 +79,13 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     const interrupted = store.failInterruptedRuns();
     if (interrupted > 0) log(`${interrupted} run(s) interrupted by the last shutdown were marked failed`);
   }
+  let audit: AuditLog;
+  try {
+    audit = new AuditLog(db, opts.auditKey ?? loadAuditKey(opts.db, { create: !readOnly, log }));
+  } catch (e) {
+    db.close();
+    throw e;
+  }
 
   const app = Fastify({
     logger: opts.httpLogger ?? false,
@@ -71,6 +93,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   installErrorHandler(app);
+  installAuth(app, tokens);
 
   let gateway: Gateway | null = null;
   let runner: RoundRunner | null = null;
@@ -86,27 +109,32 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     runner = new RoundRunner(store, gateway, log, opts.onRound);
   }
 
-  app.get('/healthz', async () => {
+  app.get('/healthz', { config: { roles: 'public' } }, async () => {
     const head = store.ledger.head();
     return { ok: true, version: VERSION, readOnly, ledger: { length: head.length, headHash: head.headHash }, sitesConnected: gateway?.connectedSites().length ?? 0 };
   });
   ledgerRoutes(app, store, endorsements);
+  auditRoutes(app, audit);
+  tokenRoutes(app, tokens, { readOnly });
   if (gateway !== null && runner !== null) {
     runRoutes(app, store, runner);
     siteRoutes(app, store, gateway);
-    predictRoutes(app, new Predictor(store, endorsements));
+    predictRoutes(app, new Predictor(store, endorsements), audit);
   } else {
     const refuse = async (): Promise<never> => {
       throw new FedrxError('E_READ_ONLY', 'coordinator is read-only: the ledger failed verification');
     };
-    app.get('/v1/runs/:id', refuse);
-    app.post('/v1/runs', refuse);
-    app.post('/v1/predict', refuse);
+    // The same roles as the real routes, so a refusal tells nothing to a caller who may not ask.
+    app.get('/v1/runs/:id', { config: { roles: ['data-scientist', 'auditor'] } }, refuse);
+    app.post('/v1/runs', { config: { roles: ['data-scientist'] } }, refuse);
+    app.post('/v1/predict', { config: { roles: ['clinician'] } }, refuse);
   }
 
   return {
     app,
     store,
+    tokens,
+    audit,
     gateway,
     runner,
     async listen(port, host = '127.0.0.1') {

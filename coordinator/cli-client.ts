@@ -8,6 +8,15 @@ import { parseStudyText } from '../shared/load-study.js';
 import { CoordinatorClient, type RunView } from './client.js';
 import { metricChart, roundLine } from './round-format.js';
 
+/** A client with the caller's API token: `--token`, else FEDRX_TOKEN. */
+export function apiClient(url: string, token: string | undefined): CoordinatorClient {
+  const t = token ?? process.env.FEDRX_TOKEN;
+  if (t === undefined || t === '') {
+    throw new FedrxError('E_UNAUTHENTICATED', 'no API token: pass --token or set FEDRX_TOKEN (an admin creates one with `fedrx token create`)');
+  }
+  return new CoordinatorClient(url, { token: t });
+}
+
 const num = (v: unknown): number | undefined => (v === undefined ? undefined : Number(v));
 
 function readJson(path: string): unknown {
@@ -27,7 +36,7 @@ function readStudyFile(path: string): unknown {
 }
 
 export async function startRunCommand(o: Record<string, string | boolean | undefined>): Promise<number> {
-  const client = new CoordinatorClient(String(o.coordinator));
+  const client = apiClient(String(o.coordinator), typeof o.token === 'string' ? o.token : undefined);
   const studyArg = String(o.study);
   const study = existsSync(studyArg) ? readStudyFile(studyArg) : studyArg;
   const body = Object.fromEntries(
@@ -69,8 +78,8 @@ export function printRunEnd(run: RunView): number {
   return 1;
 }
 
-export async function runStatusCommand(url: string, id: string): Promise<number> {
-  const run = await new CoordinatorClient(url).run(id);
+export async function runStatusCommand(url: string, id: string, token?: string): Promise<number> {
+  const run = await apiClient(url, token).run(id);
   console.log(`run ${run.id}: ${run.status}${run.error ? ` (${run.error})` : ''}, study ${run.study}`);
   for (const r of run.rounds) console.log(roundLine(r, run));
   return run.status === 'failed' ? 1 : 0;
@@ -79,11 +88,20 @@ export async function runStatusCommand(url: string, id: string): Promise<number>
 const BATCH_ROWS = 5000;
 
 /** A clinic's list: one prediction per row beside its id; rows that cannot be scored say why. */
-async function predictCsv(o: { coordinator: string; input: string; out?: string; run?: string; model?: string }): Promise<void> {
+interface PredictOptions {
+  coordinator: string;
+  input: string;
+  out?: string;
+  run?: string;
+  model?: string;
+  token?: string;
+}
+
+async function predictCsv(o: PredictOptions): Promise<void> {
   const table = aq.fromCSV(readFileSync(o.input, 'utf8').replace(/^\uFEFF/, ''), { autoType: false });
   const rows = table.objects() as Record<string, string>[];
   if (rows.length === 0) throw new FedrxError('E_BAD_REQUEST', `${o.input} has no rows`);
-  const client = new CoordinatorClient(o.coordinator);
+  const client = apiClient(o.coordinator, o.token);
   const ref = { ...(o.run === undefined ? {} : { runId: o.run }), ...(o.model === undefined ? {} : { modelHash: o.model }) };
   const columns = ['id', 'prediction', 'unit', 'error_code', 'error', 'model_hash'] as const;
   const out: Record<(typeof columns)[number], string | number>[] = [];
@@ -110,13 +128,13 @@ async function predictCsv(o: { coordinator: string; input: string; out?: string;
   console.error(`${out.length - failed} of ${out.length} rows scored with model ${modelHash}${failed > 0 ? `; ${failed} could not be scored (see the error column)` : ''}${o.out ? `; written to ${o.out}` : ''}`);
 }
 
-export async function predictCommand(o: { coordinator: string; input: string; out?: string; run?: string; model?: string }): Promise<void> {
+export async function predictCommand(o: PredictOptions): Promise<void> {
   if (/\.csv$/i.test(o.input)) return predictCsv(o);
   const features = readJson(o.input);
   if (typeof features !== 'object' || features === null || Array.isArray(features)) {
     throw new FedrxError('E_BAD_REQUEST', `${o.input} must hold one JSON object of feature columns`);
   }
-  const res = await new CoordinatorClient(o.coordinator).predict({
+  const res = await apiClient(o.coordinator, o.token).predict({
     features: features as Record<string, unknown>,
     ...(o.run === undefined ? {} : { runId: o.run }),
     ...(o.model === undefined ? {} : { modelHash: o.model }),

@@ -2,8 +2,14 @@
 
 import { FedrxError, type ErrorCode, ERROR_CODES } from '../shared/errors.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
-import type { ChainCheck, LedgerEntry } from '../shared/ledger.js';
+import type { LedgerEntry } from '../shared/ledger.js';
+import type { DisputeRow } from './endorsement-store.js';
+import type { EntryEndorsements } from './endorsements.js';
+import type { AuditVerdict, EntryAudit } from './ledger-audit.js';
+import type { AuditEntry } from './audit-log.js';
+import type { Role } from './roles.js';
 import type { RoundRow } from './store.js';
+import type { CreatedToken, TokenInfo } from './token-store.js';
 
 export interface RunView {
   id: string;
@@ -40,17 +46,23 @@ export type BatchPredictResponse = Omit<PredictResponse, 'prediction' | 'unit' |
 
 export class CoordinatorClient {
   readonly base: string;
+  private readonly token: string | undefined;
 
-  constructor(url: string) {
+  /** `token`: an API token whose role the routes called accept (`fedrx token create`). */
+  constructor(url: string, opts: { token?: string } = {}) {
     this.base = url.replace(/\/+$/, '');
+    this.token = opts.token;
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     let res: Response;
     try {
       res = await fetch(this.base + path, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers,
         body: body === undefined ? null : JSON.stringify(body),
       });
     } catch (e) {
@@ -86,14 +98,36 @@ export class CoordinatorClient {
   ledger(from = 0, limit = 1000): Promise<{ length: number; headHash: string; entries: LedgerEntry[] }> {
     return this.call('GET', `/v1/ledger?from=${from}&limit=${limit}`);
   }
-  verifyLedger(): Promise<ChainCheck> {
+  /** The full audit: hashes, links, signatures and endorsements, with per-entry detail. */
+  verifyLedger(): Promise<AuditVerdict & { entries: EntryAudit[] }> {
     return this.call('GET', '/v1/ledger/verify');
+  }
+  endorsements(from = 0, limit = 1000): Promise<{ entries: EntryEndorsements[]; disputes: DisputeRow[] }> {
+    return this.call('GET', `/v1/ledger/endorsements?from=${from}&limit=${limit}`);
+  }
+  registerSite(siteId: string, publicKey: string): Promise<{ change: string; site: { id: string; publicKey: string; revoked: boolean } }> {
+    return this.call('POST', '/v1/sites', { siteId, publicKey });
+  }
+  revokeSite(siteId: string): Promise<{ site: { id: string; revoked: boolean } }> {
+    return this.call('DELETE', `/v1/sites/${encodeURIComponent(siteId)}`);
   }
   predict(body: { runId?: string; modelHash?: string; features: Record<string, unknown> }): Promise<PredictResponse> {
     return this.call('POST', '/v1/predict', body);
   }
   predictBatch(body: { runId?: string; modelHash?: string; rows: Record<string, unknown>[] }): Promise<BatchPredictResponse> {
     return this.call('POST', '/v1/predict/batch', body);
+  }
+  createToken(role: Role, label?: string): Promise<CreatedToken> {
+    return this.call('POST', '/v1/tokens', label === undefined ? { role } : { role, label });
+  }
+  tokens(): Promise<{ tokens: TokenInfo[] }> {
+    return this.call('GET', '/v1/tokens');
+  }
+  revokeToken(id: string): Promise<{ id: string; revoked: true }> {
+    return this.call('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  }
+  auditLog(from = 0, limit = 1000): Promise<{ entries: AuditEntry[] }> {
+    return this.call('GET', `/v1/audit/predictions?from=${from}&limit=${limit}`);
   }
 
   /** Polls a run, calling `onRound` once per new round, until it ends. */

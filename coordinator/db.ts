@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ROLES } from './roles.js';
 
 export type Db = Database.Database;
 
@@ -111,6 +112,35 @@ CREATE TRIGGER IF NOT EXISTS endorsements_no_delete BEFORE DELETE ON endorsement
   BEGIN SELECT RAISE(ABORT, 'E_LEDGER_APPEND_ONLY: endorsements cannot be deleted'); END;
 `;
 
+// ---- API callers: tokens by role (token-store.ts) and the prediction audit log (audit-log.ts) ----
+const TRUST_SCHEMA = `
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN (${ROLES.map((r) => `'${r}'`).join(',')})),
+  token_hash TEXT NOT NULL UNIQUE,
+  label TEXT,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS prediction_audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  token_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  route TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  model_hash TEXT NOT NULL,
+  ledger_index INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  input_hash TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS prediction_audit_no_update BEFORE UPDATE ON prediction_audit
+  BEGIN SELECT RAISE(ABORT, 'append-only: prediction audit rows cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS prediction_audit_no_delete BEFORE DELETE ON prediction_audit
+  BEGIN SELECT RAISE(ABORT, 'append-only: prediction audit rows cannot be deleted'); END;
+`;
+
 export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
   if (file !== ':memory:' && !opts.readonly) mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
@@ -119,6 +149,7 @@ export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
+    db.exec(TRUST_SCHEMA);
   }
   db.pragma('busy_timeout = 5000');
   return db;

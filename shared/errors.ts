@@ -39,6 +39,9 @@ export const ERROR_CODES = {
   E_CSV_BAD_VALUE: 'the site CSV holds a value of the wrong type or range',
   E_CSV_TOO_FEW_ROWS: 'the site CSV has too few usable rows',
   E_TRAINING_FAILED: 'local training failed',
+  // API callers
+  E_UNAUTHENTICATED: 'the request carries no API token, or an unknown or revoked one',
+  E_FORBIDDEN: 'the API token\'s role may not call this route',
   // runs
   E_BAD_REQUEST: 'the request body or parameters are invalid',
   E_NOT_FOUND: 'no such resource',

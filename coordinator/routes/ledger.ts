@@ -5,20 +5,21 @@ import { LedgerQuery } from '../schemas/ledger.js';
 import type { Store } from '../store.js';
 
 export function ledgerRoutes(app: FastifyInstance, store: Store, endorsements: Endorsements): void {
-  app.get('/v1/ledger', { schema: { querystring: LedgerQuery } }, async (req) => {
+  const readers = { roles: ['auditor', 'data-scientist'] as const };
+  app.get('/v1/ledger', { schema: { querystring: LedgerQuery }, config: readers }, async (req) => {
     const q = req.query as LedgerQuery;
     const head = store.ledger.head();
     return { length: head.length, headHash: head.headHash, entries: store.ledger.list(q.from ?? 0, q.limit ?? 1000) };
   });
 
   /** Hashes, links, coordinator and participant signatures, endorsements: verdict plus per-entry detail. */
-  app.get('/v1/ledger/verify', async () => {
+  app.get('/v1/ledger/verify', { config: readers }, async () => {
     const audit = auditLedger(store);
     return { ...auditVerdict(audit), entries: audit.entries };
   });
 
   /** Endorsement status per entry, and what sites disputed. */
-  app.get('/v1/ledger/endorsements', { schema: { querystring: LedgerQuery } }, async (req) => {
+  app.get('/v1/ledger/endorsements', { schema: { querystring: LedgerQuery }, config: readers }, async (req) => {
     const q = req.query as LedgerQuery;
     return { entries: endorsements.statuses(store.ledger.list(q.from ?? 0, q.limit ?? 1000)), disputes: store.endorsements.disputes() };
   });

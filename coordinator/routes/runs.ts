@@ -33,16 +33,16 @@ export function runView(store: Store, run: RunRow): Record<string, unknown> {
 }
 
 export function runRoutes(app: FastifyInstance, store: Store, runner: RoundRunner): void {
-  app.post('/v1/runs', { schema: { body: CreateRunBody } }, async (req, reply) => {
+  app.post('/v1/runs', { schema: { body: CreateRunBody }, config: { roles: ['data-scientist'] } }, async (req, reply) => {
     const config = buildRunConfig(req.body as CreateRunBody);
     const run = store.createRun(config, hashConfig(config));
     runner.kick();
     return reply.status(201).send(runView(store, run));
   });
 
-  app.get('/v1/runs', async () => ({ runs: store.listRuns().map((r) => ({ id: r.id, status: r.status, createdAt: r.createdAt, error: r.error })) }));
+  app.get('/v1/runs', { config: { roles: ['data-scientist', 'auditor'] } }, async () => ({ runs: store.listRuns().map((r) => ({ id: r.id, status: r.status, createdAt: r.createdAt, error: r.error })) }));
 
-  app.get('/v1/runs/:id', { schema: { params: RunIdParams } }, async (req) => {
+  app.get('/v1/runs/:id', { schema: { params: RunIdParams }, config: { roles: ['data-scientist', 'auditor'] } }, async (req) => {
     const { id } = req.params as RunIdParams;
     const run = store.getRun(id);
     if (run === null) throw new FedrxError('E_NOT_FOUND', `no run ${id}`);

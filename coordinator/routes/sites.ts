@@ -18,13 +18,13 @@ export function siteRoutes(app: FastifyInstance, store: Store, gateway: Gateway)
     lastSeenAt: s.lastSeenAt,
   });
 
-  app.get('/v1/sites', async () => {
+  app.get('/v1/sites', { config: { roles: ['admin', 'data-scientist', 'auditor'] } }, async () => {
     const live = new Map(gateway.connectedSites().map((s) => [s.siteId, s]));
     return { sites: store.sites.list().map((s) => view(s, live)) };
   });
 
   /** Enrols a site by its public key (or re-keys or reinstates it). */
-  app.post('/v1/sites', { schema: { body: RegisterSiteBody } }, async (req, reply) => {
+  app.post('/v1/sites', { schema: { body: RegisterSiteBody }, config: { roles: ['admin'] } }, async (req, reply) => {
     const body = req.body as RegisterSiteBody;
     let key: string;
     try {
@@ -39,7 +39,7 @@ export function siteRoutes(app: FastifyInstance, store: Store, gateway: Gateway)
   });
 
   /** Revokes a site: refused from now on, its open connection closed; its past signatures stay valid. */
-  app.delete('/v1/sites/:id', { schema: { params: SiteIdParams } }, async (req) => {
+  app.delete('/v1/sites/:id', { schema: { params: SiteIdParams }, config: { roles: ['admin'] } }, async (req) => {
     const { id } = req.params as SiteIdParams;
     const site = store.sites.revoke(id);
     gateway.disconnect(id, 'E_SITE_REVOKED', `site ${id} was revoked`);

@@ -178,3 +178,28 @@ describe('frames from admitted sites', () => {
     expect(p.received.json.some((m) => m.type === 'error' && m.code === 'E_WRONG_RUN')).toBe(false);
   });
 });
+
+describe('admin site routes', () => {
+  it('enrol a site by its public key, and revoke it: its live connection closes and it is refused from then on', async () => {
+    const admin = { authorization: `Bearer ${coordinator.tokens.create('admin').token}` };
+    const keys = generateKeyPair();
+    const enrol = await coordinator.app.inject({ method: 'POST', url: '/v1/sites', headers: admin, payload: { siteId: 'site-rest', publicKey: `fedrx-ed25519-public-key:${keys.publicKey}\n` } });
+    expect(enrol.statusCode).toBe(201);
+    expect(enrol.json()).toMatchObject({ change: 'registered', site: { id: 'site-rest', publicKey: keys.publicKey, revoked: false } });
+    const bad = await coordinator.app.inject({ method: 'POST', url: '/v1/sites', headers: admin, payload: { siteId: 'site-x', publicKey: 'z'.repeat(64) } });
+    expect(bad.json()).toMatchObject({ error: { code: 'E_BAD_REQUEST' } });
+    // Another site's key cannot be enrolled under a second id.
+    const stolen = await coordinator.app.inject({ method: 'POST', url: '/v1/sites', headers: admin, payload: { siteId: 'site-x', publicKey: keys.publicKey } });
+    expect(stolen.json().error.message).toMatch(/already belongs to site site-rest/);
+
+    const site = { siteId: 'site-rest', keys };
+    const p = await TestPeer.admit(url, site);
+    const revoke = await coordinator.app.inject({ method: 'DELETE', url: '/v1/sites/site-rest', headers: admin });
+    expect(revoke.json()).toMatchObject({ site: { id: 'site-rest', revoked: true } });
+    await p.errorWith('E_SITE_REVOKED');
+    await p.until(() => p.closed !== null);
+    expect(p.closed!.code).toBe(4001);
+    await refusedHello((q) => q.hello(site), 'E_SITE_REVOKED');
+    expect((await coordinator.app.inject({ method: 'DELETE', url: '/v1/sites/site-nobody', headers: admin })).statusCode).toBe(404);
+  });
+});

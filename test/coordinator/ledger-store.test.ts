@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCoordinator } from '../../coordinator/app.js';
 import { openDb } from '../../coordinator/db.js';
 import { Store } from '../../coordinator/store.js';
+import { TokenStore } from '../../coordinator/token-store.js';
 import { hashConfig } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import { RUN_DEFAULTS, type RunConfig } from '../../shared/run-config.js';
@@ -65,6 +66,12 @@ describe('ledger store', () => {
     db.prepare(`UPDATE ledger SET metrics_json = '{"evalLoss":0.1}' WHERE idx = 2`).run();
     db.close();
 
+    // Tokens can be created beside a broken chain, and the read-only coordinator honours them.
+    const writable = openDb(file);
+    const auditor = { authorization: `Bearer ${new TokenStore(writable).create('auditor').token}` };
+    const scientist = { authorization: `Bearer ${new TokenStore(writable).create('data-scientist').token}` };
+    writable.close();
+
     const store = new Store(openDb(file, { readonly: true }));
     expect(store.ledger.verify()).toMatchObject({ ok: false, badIndex: 2, reason: expect.stringMatching(/entryHash/) });
     store.db.close();
@@ -74,9 +81,12 @@ describe('ledger store', () => {
     expect((err as Error).message).toMatch(/entry 2/);
 
     const ro = await buildCoordinator({ db: file, log: () => {}, readOnly: true });
-    const verify = await ro.app.inject({ url: '/v1/ledger/verify' });
+    const verify = await ro.app.inject({ url: '/v1/ledger/verify', headers: auditor });
     expect(verify.json()).toMatchObject({ ok: false, badIndex: 2 });
-    expect((await ro.app.inject({ method: 'POST', url: '/v1/runs', payload: {} })).json().error.code).toBe('E_READ_ONLY');
+    expect((await ro.app.inject({ url: '/v1/ledger/verify' })).json().error.code).toBe('E_UNAUTHENTICATED');
+    expect((await ro.app.inject({ method: 'POST', url: '/v1/runs', payload: {}, headers: scientist })).json().error.code).toBe('E_READ_ONLY');
+    // The refusing stubs keep their roles: an auditor may not start a run even there.
+    expect((await ro.app.inject({ method: 'POST', url: '/v1/runs', payload: {}, headers: auditor })).json().error.code).toBe('E_FORBIDDEN');
     await ro.close();
   });
 });

@@ -20,11 +20,14 @@ let coordinator: Coordinator;
 let url: string;
 let sites: Record<string, TestSite>;
 const logs: string[] = [];
+// The data scientist's token: runs and the ledger.
+let headers: { authorization: string };
 
 beforeEach(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fedrx-runner-'));
   coordinator = await buildCoordinator({ db: join(dir, 'c.sqlite'), log: (l) => logs.push(l) });
   sites = registerTestSites(coordinator.store, ['site-a', 'site-b', 'site-c', 'site-d']);
+  headers = { authorization: `Bearer ${coordinator.tokens.create('data-scientist').token}` };
   url = await coordinator.listen(0);
 });
 
@@ -72,7 +75,7 @@ function answerStats(peer: TestPeer, siteId: string, s: number): void {
 describe('round runner with real sockets', () => {
   it('refuses bad updates with coded errors and completes rounds with the good ones', async () => {
     const p = await connectAll();
-    const res = await coordinator.app.inject({ method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 2, minSites: 2, roundTimeoutSec: 5 } });
+    const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 2, minSites: 2, roundTimeoutSec: 5 } });
     expect(res.statusCode).toBe(201);
     const runId = res.json().id as string;
 
@@ -119,7 +122,7 @@ describe('round runner with real sockets', () => {
     expect(byId['site-c']).toMatchObject({ status: 'rejected', code: 'E_NON_FINITE' });
     expect(byId['site-d']).toMatchObject({ status: 'rejected', code: 'E_SHAPE_MISMATCH' });
 
-    const ledger = (await coordinator.app.inject({ url: '/v1/ledger' })).json();
+    const ledger = (await coordinator.app.inject({ headers, url: '/v1/ledger' })).json();
     expect(ledger.entries.map((e: { round: number }) => e.round)).toEqual([0, 1, 2]);
     // Round 0: every site's statistics, merged: x1 ∈ {1,2,2,3,3,4,4,5} → mean 3, SD √1.5.
     expect(ledger.entries[0].participants.map((x: { siteId: string; numExamples: number }) => [x.siteId, x.numExamples])).toEqual([
@@ -133,7 +136,7 @@ describe('round runner with real sockets', () => {
       ['site-b', 30],
     ]);
     expect(ledger.entries[1].parentModelHash).toBe(ledger.entries[0].modelHash);
-    expect((await coordinator.app.inject({ url: '/v1/ledger/verify' })).json()).toMatchObject({ ok: true, length: 3 });
+    expect((await coordinator.app.inject({ headers, url: '/v1/ledger/verify' })).json()).toMatchObject({ ok: true, length: 3 });
     // Every connected peer received the entries as they were committed.
     await p.b!.until((r) => r.json.filter((m) => m.type === 'ledger-entries').length >= 3);
     for (const s of Object.values(p)) s.close();
@@ -141,7 +144,7 @@ describe('round runner with real sockets', () => {
 
   it('fails a round cleanly when fewer than minSites updates arrive by the deadline', async () => {
     const p = await connectAll();
-    const res = await coordinator.app.inject({ method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 3, minSites: 3, roundTimeoutSec: 1 } });
+    const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 3, minSites: 3, roundTimeoutSec: 1 } });
     const runId = res.json().id as string;
     const t1 = await p.a!.task('train', 1);
     p.a!.send(updateFrame('site-a', t1.header, t1.weights));
@@ -153,7 +156,7 @@ describe('round runner with real sockets', () => {
     const r1 = run.rounds.find((r) => r.round === 1)!;
     expect(r1.status).toBe('failed');
     // Only round 0 (the initial model) is on the ledger.
-    expect((await coordinator.app.inject({ url: '/v1/ledger' })).json().length).toBe(1);
+    expect((await coordinator.app.inject({ headers, url: '/v1/ledger' })).json().length).toBe(1);
     for (const s of Object.values(p)) s.close();
   });
 });
@@ -162,6 +165,7 @@ describe('signed updates and endorsements', () => {
   it('refuses forged and replayed updates, records every signature, and serves only endorsed models when asked to', async () => {
     const p = await connectAll();
     const res = await coordinator.app.inject({
+      headers,
       method: 'POST',
       url: '/v1/runs',
       payload: { study: TINY_STUDY, rounds: 2, minSites: 2, roundTimeoutSec: 5, serveEndorsedOnly: true, endorsementQuorum: 0.5 },
@@ -192,7 +196,7 @@ describe('signed updates and endorsements', () => {
     const run = await waitForRun(runId);
     expect(run.status, run.error ?? '').toBe('completed');
 
-    const ledger = (await coordinator.app.inject({ url: '/v1/ledger' })).json<{ entries: LedgerEntry[] }>().entries;
+    const ledger = (await coordinator.app.inject({ headers, url: '/v1/ledger' })).json<{ entries: LedgerEntry[] }>().entries;
     expect(ledger).toHaveLength(3);
     // Every contribution on the ledger carries its site's signature, and only the honest ones are there.
     for (const e of ledger) {
@@ -202,7 +206,8 @@ describe('signed updates and endorsements', () => {
     expect(ledger[1]!.participants.find((x) => x.siteId === 'site-d')!.numExamples).toBe(10);
 
     // Nothing is endorsed yet: a serveEndorsedOnly run answers no clinician.
-    const predict = () => coordinator.app.inject({ method: 'POST', url: '/v1/predict', payload: { runId, features: { x1: 1, g: 'a' } } });
+    const clinician = { authorization: `Bearer ${coordinator.tokens.create('clinician').token}` };
+    const predict = () => coordinator.app.inject({ headers: clinician, method: 'POST', url: '/v1/predict', payload: { runId, features: { x1: 1, g: 'a' } } });
     expect((await predict()).json().error.code).toBe('E_NOT_ENDORSED');
 
     const endorse = (peer: TestPeer, site: TestSite, e: LedgerEntry, over: Record<string, unknown> = {}) =>
@@ -220,7 +225,7 @@ describe('signed updates and endorsements', () => {
     endorse(e, outsider, e1);
     await e.errorWith('E_NOT_PARTICIPANT');
     endorse(p.a!, sites['site-a']!, e1);
-    const status = async () => (await coordinator.app.inject({ url: '/v1/ledger/endorsements' })).json<{ entries: { index: number; endorsedBy: string[]; required: number; endorsed: boolean }[] }>().entries;
+    const status = async () => (await coordinator.app.inject({ headers, url: '/v1/ledger/endorsements' })).json<{ entries: { index: number; endorsedBy: string[]; required: number; endorsed: boolean }[] }>().entries;
     await vi.waitFor(async () => expect((await status())[1]!.endorsedBy).toEqual(['site-a']));
     expect((await status())[1]).toMatchObject({ required: 2, endorsed: false });
     endorse(p.b!, sites['site-b']!, e1);
@@ -229,7 +234,7 @@ describe('signed updates and endorsements', () => {
     // Entry 1 is endorsed, entry 2 is not: clinicians get round 1's model, with its provenance.
     const answer = (await predict()).json();
     expect(answer).toMatchObject({ modelHash: e1.modelHash, ledgerIndex: 1, round: 1 });
-    const verdict = (await coordinator.app.inject({ url: '/v1/ledger/verify' })).json();
+    const verdict = (await coordinator.app.inject({ headers, url: '/v1/ledger/verify' })).json();
     expect(verdict).toMatchObject({ ok: true, length: 3, unendorsed: [0, 2] });
     for (const x of [...Object.values(p), e]) x.close();
   });
@@ -243,19 +248,19 @@ describe('statistics phase', () => {
     void peers[1]!.until((r) => r.json.find((m) => m.type === 'stats-request')).then((req) =>
       peers[1]!.send(JSON.stringify({ type: 'task-error', v: 1, runId: req.runId, round: 0, code: 'E_CSV_TOO_FEW_ROWS', message: 'site has 4 usable rows, the study needs 10' })),
     );
-    const res = await coordinator.app.inject({ method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 2, minSites: 2, roundTimeoutSec: 5 } });
+    const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 2, minSites: 2, roundTimeoutSec: 5 } });
     const run = await waitForRun(res.json().id as string);
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/statistics: 1 of the 2 reports needed arrived \(site-b: E_CSV_TOO_FEW_ROWS\)/);
     expect(run.preprocessing).toBeNull();
-    expect((await coordinator.app.inject({ url: '/v1/ledger' })).json().length).toBe(0);
+    expect((await coordinator.app.inject({ headers, url: '/v1/ledger' })).json().length).toBe(0);
     for (const p of peers) p.close();
   });
 });
 
 async function waitForRun(id: string): Promise<RunView> {
   for (let i = 0; i < 200; i++) {
-    const run = (await coordinator.app.inject({ url: `/v1/runs/${id}` })).json<RunView>();
+    const run = (await coordinator.app.inject({ headers, url: `/v1/runs/${id}` })).json<RunView>();
     if (run.status === 'completed' || run.status === 'failed') return run;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../coordinator/app.js';
+import type { Role } from '../../coordinator/roles.js';
 import { hashConfig } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import { RUN_DEFAULTS, type RunConfig } from '../../shared/run-config.js';
@@ -14,9 +15,11 @@ import { TINY_PREP, TINY_STUDY } from '../helpers/tiny-study.js';
 let c: Coordinator;
 let runId: string;
 let modelHash: string;
+const auth: Partial<Record<Role, { authorization: string }>> = {};
 
 beforeAll(async () => {
   c = await buildCoordinator({ db: join(tempDir('routes'), 'c.sqlite'), log: () => {} });
+  for (const role of ['data-scientist', 'clinician'] as const) auth[role] = { authorization: `Bearer ${c.tokens.create(role).token}` };
   // A committed model written straight through the store: y = 2·x1 + 3·[g = b] + 1.
   const config: RunConfig = { ...RUN_DEFAULTS, study: TINY_STUDY };
   const run = c.store.createRun(config, hashConfig(config));
@@ -37,7 +40,10 @@ afterAll(async () => {
   await c.close();
 });
 
-const post = (url: string, payload: unknown) => c.app.inject({ method: 'POST', url, payload: payload as object });
+// Each route with the role that calls it: predictions by a clinician, runs by a data scientist.
+const roleFor = (url: string): Role => (url.startsWith('/v1/predict') ? 'clinician' : 'data-scientist');
+const post = (url: string, payload: unknown) => c.app.inject({ method: 'POST', url, payload: payload as object, headers: auth[roleFor(url)] });
+const get = (url: string) => c.app.inject({ url, headers: auth[roleFor(url)] });
 
 describe('REST API', () => {
   it('healthz reports the ledger head', async () => {
@@ -63,16 +69,16 @@ describe('REST API', () => {
   });
 
   it('POST /v1/runs refuses a body that is not JSON', async () => {
-    const res = await c.app.inject({ method: 'POST', url: '/v1/runs', payload: '{oops', headers: { 'content-type': 'application/json' } });
+    const res = await c.app.inject({ method: 'POST', url: '/v1/runs', payload: '{oops', headers: { 'content-type': 'application/json', ...auth['data-scientist'] } });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('E_BAD_REQUEST');
   });
 
   it('GET /v1/runs/:id: 404 for an unknown run, 400 for a malformed id', async () => {
-    expect((await c.app.inject({ url: '/v1/runs/run-00000000' })).json().error.code).toBe('E_NOT_FOUND');
-    expect((await c.app.inject({ url: '/v1/runs/../../etc' })).statusCode).toBe(404);
-    expect((await c.app.inject({ url: '/v1/runs/RUN;drop' })).json().error.code).toBe('E_BAD_REQUEST');
-    const res = await c.app.inject({ url: `/v1/runs/${runId}` });
+    expect((await get('/v1/runs/run-00000000')).json().error.code).toBe('E_NOT_FOUND');
+    expect((await get('/v1/runs/../../etc')).statusCode).toBe(404);
+    expect((await get('/v1/runs/RUN;drop')).json().error.code).toBe('E_BAD_REQUEST');
+    const res = await get(`/v1/runs/${runId}`);
     expect(res.json()).toMatchObject({ id: runId, study: 'tiny', rounds: [{ round: 1, modelHash }] });
   });
 

@@ -28,8 +28,8 @@ describe('misbehaving sites end to end', () => {
       },
     });
 
-    const started = await fed.client.startRun({ rounds: 2, minSites: 2, roundTimeoutSec: 60 });
-    const run = await fed.client.follow(started.id, () => {});
+    const started = await fed.clients['data-scientist'].startRun({ rounds: 2, minSites: 2, roundTimeoutSec: 60 });
+    const run = await fed.clients['data-scientist'].follow(started.id, () => {});
     expect(run.status, run.error ?? '').toBe('completed');
     for (const r of run.rounds.filter((x) => x.round > 0)) {
       const by = Object.fromEntries(r.sites.map((s) => [s.siteId, s]));
@@ -40,9 +40,9 @@ describe('misbehaving sites end to end', () => {
       expect(by['site-4']!.reason).toMatch(/weight_kg/);
       expect(r.metrics.sites).toBe(2);
     }
-    const chain = await fed.client.ledger();
+    const chain = await fed.clients.auditor.ledger();
     for (const e of chain.entries.slice(1)) expect(e.participants.map((p) => p.siteId)).toEqual(['site-1', 'site-2']);
     // The agents that were refused are still connected and working.
-    expect((await fed.client.sites()).sites.filter((s) => s.connected).length).toBe(4);
+    expect((await fed.clients.auditor.sites()).sites.filter((s) => s.connected).length).toBe(4);
   });
 });

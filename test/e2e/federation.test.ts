@@ -1,8 +1,11 @@
 // End to end: a real coordinator process and three real agent processes on loopback train a
 // model over several rounds; the ledger verifies and every site's replica equals it; a
-// prediction names the last model; a tampered ledger is caught by the CLI and at start-up.
+// prediction names the last model and is audit-logged; the CLI calls the API with a role's token;
+// a tampered ledger is caught by the CLI and at start-up.
 
 import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readReplica } from '../../bin/demo.js';
 import { LISTENING, spawnFedrx } from '../../bin/spawn.js';
@@ -18,9 +21,10 @@ const PATIENT = { age_years: 58, sex: 'M', height_cm: 180, weight_kg: 90, ancest
 
 describe('federation end to end', () => {
   it('trains over rounds, keeps one verifiable ledger replicated at every site, and serves predictions', async () => {
-    fed = await startFederation(tempDir('e2e'), { sites: 3 });
-    const started = await fed.client.startRun({ rounds: 4, minSites: 3, roundTimeoutSec: 60 });
-    const run = await fed.client.follow(started.id, () => {});
+    const dir = tempDir('e2e');
+    fed = await startFederation(dir, { sites: 3 });
+    const started = await fed.clients['data-scientist'].startRun({ rounds: 4, minSites: 3, roundTimeoutSec: 60 });
+    const run = await fed.clients['data-scientist'].follow(started.id, () => {});
     expect(run.status, run.error ?? '').toBe('completed');
 
     const committed = run.rounds.filter((r) => r.status === 'committed');
@@ -34,10 +38,10 @@ describe('federation end to end', () => {
     expect(loss[3]!).toBeLessThan(loss[0]!);
     expect(committed[4]!.metrics.evalMetric!).toBeLessThan(committed[1]!.metrics.evalMetric!);
 
-    const chain = await fed.client.ledger();
+    const chain = await fed.clients.auditor.ledger();
     expect(chain.entries.map((e) => e.round)).toEqual([0, 1, 2, 3, 4]);
     expect(chain.entries.map((e) => e.modelHash)).toEqual(committed.map((r) => r.modelHash));
-    expect(await fed.client.verifyLedger()).toMatchObject({ ok: true, length: 5, headHash: chain.headHash });
+    expect(await fed.clients.auditor.verifyLedger()).toMatchObject({ ok: true, length: 5, headHash: chain.headHash });
     for (const e of chain.entries.slice(1)) {
       expect(e.participants.map((p) => p.siteId).sort()).toEqual(['site-1', 'site-2', 'site-3']);
     }
@@ -52,13 +56,31 @@ describe('federation end to end', () => {
       expect(replica).toEqual(chain.entries);
     }
 
-    const p = await fed.client.predict({ features: PATIENT });
+    const p = await fed.clients.clinician.predict({ features: PATIENT });
     expect(p.modelHash).toBe(committed[4]!.modelHash);
     expect(p.ledgerIndex).toBe(4);
     expect(p.entryHash).toBe(chain.headHash);
     expect(p.unit).toBe('mg/week');
     expect(Number(p.prediction)).toBeGreaterThan(15);
     expect(Number(p.prediction)).toBeLessThan(90);
+    const audit = (await fed.clients.auditor.auditLog()).entries;
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ tokenId: fed.tokenIds.clinician, role: 'clinician', route: '/v1/predict', modelHash: p.modelHash, ledgerIndex: 4, rows: 1 });
+
+    // The CLI's API commands take the token from FEDRX_TOKEN or --token; a wrong role is refused.
+    const status = (token: string) => spawnFedrx('run-status', ['run', 'status', run.id, '--coordinator', fed!.url], { env: { FEDRX_TOKEN: token } });
+    const asScientist = status(fed.tokens['data-scientist']);
+    expect(await asScientist.exited).toBe(0);
+    expect(asScientist.lines.join('\n')).toContain(`run ${run.id}: completed`);
+    const asClinician = status(fed.tokens.clinician);
+    expect(await asClinician.exited).toBe(1);
+    expect(asClinician.lines.join('\n')).toMatch(/E_FORBIDDEN: role clinician may not call GET \/v1\/runs\/:id/);
+    const patientFile = join(dir, 'patient.json');
+    writeFileSync(patientFile, JSON.stringify(PATIENT));
+    const cliPredict = await fedrxCommand(['predict', '--coordinator', fed.url, '--input', patientFile, '--token', fed.tokens.clinician]);
+    expect(cliPredict.code).toBe(0);
+    expect(cliPredict.lines.join('\n')).toContain(p.modelHash);
+    expect((await fed.clients.auditor.auditLog()).entries).toHaveLength(2);
 
     const verify = await fedrxCommand(['ledger', 'verify', '--db', fed.db]);
     expect(verify.code).toBe(0);
@@ -80,7 +102,9 @@ describe('federation end to end', () => {
 
     const readOnly = spawnFedrx('coordinator', ['coordinator', '--db', fed.db, '--port', '0', '--read-only']);
     const url = (await readOnly.waitFor(LISTENING))[1]!;
-    const check = (await fetch(`${url}/v1/ledger/verify`).then((r) => r.json())) as { ok: boolean; badIndex: number };
+    // Tokens live in the database, so the investigator's auditor token still works.
+    expect((await fetch(`${url}/v1/ledger/verify`)).status).toBe(401);
+    const check = (await fetch(`${url}/v1/ledger/verify`, { headers: { authorization: `Bearer ${fed.tokens.auditor}` } }).then((r) => r.json())) as { ok: boolean; badIndex: number };
     expect(check).toMatchObject({ ok: false, badIndex: 2 });
     await readOnly.stop();
   });

@@ -53,11 +53,11 @@ async function until(cond: () => Promise<boolean> | boolean, what: string, timeo
 describe('a coordinator that rewrites history', () => {
   it('is caught by the endorsements and the replicas, and refused by the agents', async () => {
     fed = await startFederation(tempDir('e2e-rewrite'), { sites: 3 });
-    const started = await fed.client.startRun({ rounds: 3, minSites: 3, roundTimeoutSec: 60 });
-    const run = await fed.client.follow(started.id, () => {});
+    const started = await fed.clients['data-scientist'].startRun({ rounds: 3, minSites: 3, roundTimeoutSec: 60 });
+    const run = await fed.clients['data-scientist'].follow(started.id, () => {});
     expect(run.status, run.error ?? '').toBe('completed');
     // Every entry gets endorsed by its participants.
-    await until(async () => (await fed!.client.verifyLedger()).unendorsed.length === 0, 'all entries endorsed');
+    await until(async () => (await fed!.clients.auditor.verifyLedger()).unendorsed.length === 0, 'all entries endorsed');
     const honest = await fedrxCommand(['ledger', 'verify', '--db', fed.db]);
     expect(honest.code, honest.lines.join('\n')).toBe(0);
     expect(honest.lines.join('\n')).toMatch(/ledger intact: 4 entries.*4 of 4 endorsed/);
@@ -99,8 +99,8 @@ describe('a coordinator that rewrites history', () => {
       await agent.waitFor(/LEDGER DIVERGENCE at entry 3: coordinator ledger head differs/, 30_000);
       await restarted.waitFor(new RegExp(`site ${siteId} disputes ledger entry #3: E_REPLICA_DIVERGED`), 10_000);
     }
-    await until(async () => (await fed!.client.sites()).sites.every((s) => !s.connected), 'every site to leave');
-    const disputes = (await fetch(`${fed.url}/v1/ledger/endorsements`).then((r) => r.json())) as { disputes: { siteId: string; code: string }[] };
+    await until(async () => (await fed!.clients.auditor.sites()).sites.every((s) => !s.connected), 'every site to leave');
+    const disputes = await fed.clients.auditor.endorsements();
     expect(disputes.disputes.map((d) => d.siteId).sort()).toEqual(['site-1', 'site-2', 'site-3']);
   }, 120_000);
 });
