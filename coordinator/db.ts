@@ -144,6 +144,8 @@ CREATE TRIGGER IF NOT EXISTS prediction_audit_no_delete BEFORE DELETE ON predict
 export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
   if (file !== ':memory:' && !opts.readonly) mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  // First, so that even the schema statements wait for a CLI command writing at the same moment.
+  db.pragma('busy_timeout = 5000');
   if (!opts.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -151,6 +153,5 @@ export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
     db.exec(SCHEMA);
     db.exec(TRUST_SCHEMA);
   }
-  db.pragma('busy_timeout = 5000');
   return db;
 }

@@ -50,7 +50,7 @@ export class SiteRegistry {
         if (change === 'unchanged') change = 'reinstated';
       }
       return { site: this.get(id)!, change };
-    })();
+    }).immediate(); // take the write lock up front: a read-then-write upgrade fails at once when busy
   }
 
   /** Refuses the site from now on; its existing connection is closed by the caller. */
