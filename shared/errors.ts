@@ -43,6 +43,10 @@ export const ERROR_CODES = {
   E_LEDGER_APPEND_ONLY: 'ledger rows cannot be changed or deleted',
   E_READ_ONLY: 'the coordinator was started read-only for investigation',
   E_REPLICA_DIVERGED: 'a replica and the coordinator disagree about the chain',
+  // transport security
+  E_TLS_CONFIG: 'TLS settings are missing, unreadable or inconsistent',
+  E_TLS_UNTRUSTED: "the coordinator's TLS certificate is not trusted",
+  E_TLS_PIN: "the coordinator's certificate does not match the pinned fingerprint",
   // generic
   E_INTERNAL: 'internal error',
 } as const;
