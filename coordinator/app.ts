@@ -13,6 +13,7 @@ import { predictRoutes } from './routes/predict.js';
 import { runRoutes } from './routes/runs.js';
 import { siteRoutes } from './routes/sites.js';
 import { Store } from './store.js';
+import { checkServerTls, describeServerCert, type ServerTls } from './tls.js';
 
 export interface CoordinatorOptions {
   db: string;
@@ -22,6 +23,8 @@ export interface CoordinatorOptions {
   maxFrameBytes?: number;
   onRound?: (s: RoundSummary) => void;
   httpLogger?: boolean;
+  /** Serve HTTPS (and so WSS for the agents) with this certificate (PEM, leaf first) and key. */
+  tls?: ServerTls;
 }
 
 export interface Coordinator {
@@ -38,6 +41,8 @@ export const VERSION = '0.1.0';
 export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordinator> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const readOnly = opts.readOnly ?? false;
+  // Checked before the store is opened, so a bad certificate costs nothing to report.
+  const certInfo = opts.tls === undefined ? undefined : checkServerTls(opts.tls);
   const db = openDb(opts.db, { readonly: readOnly });
   const store = new Store(db);
 
@@ -47,17 +52,22 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     db.close();
     throw new FedrxError('E_LEDGER_BROKEN', `ledger entry ${check.badIndex} does not verify: ${check.reason}`, { badIndex: check.badIndex });
   }
+  if (certInfo !== undefined) log(describeServerCert(certInfo));
   log(check.ok ? `ledger verified: ${check.length} entries, head ${check.headHash}` : `READ-ONLY: ledger entry ${check.badIndex} does not verify (${check.reason})`);
   if (!readOnly) {
     const interrupted = store.failInterruptedRuns();
     if (interrupted > 0) log(`${interrupted} run(s) interrupted by the last shutdown were marked failed`);
   }
 
-  const app = Fastify({
+  const fastifyOptions = {
     logger: opts.httpLogger ?? false,
     bodyLimit: 16 * 1024 * 1024, // a clinic's batch of up to 10,000 rows
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
-  });
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' as const, allErrors: false } },
+  };
+  // Fastify's types key the instance on the raw server class; the routes only use requests and
+  // replies, which are the same over HTTPS, so both are handled as the plain-HTTP instance type.
+  const app: FastifyInstance =
+    opts.tls === undefined ? Fastify(fastifyOptions) : (Fastify({ ...fastifyOptions, https: { cert: opts.tls.cert, key: opts.tls.key } }) as unknown as FastifyInstance);
   installErrorHandler(app);
 
   let gateway: Gateway | null = null;
