@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { toCsv } from '../datasets/write-csv.js';
 import { FedrxError } from '../shared/errors.js';
 import { parseStudyText } from '../shared/load-study.js';
+import { readCaFile } from '../shared/tls.js';
 import { CoordinatorClient, type RunView } from './client.js';
 import { metricChart, roundLine } from './round-format.js';
 
@@ -26,8 +27,23 @@ function readStudyFile(path: string): unknown {
   }
 }
 
+/**
+ * The API client of a CLI command. `--tls-ca FILE` (else FEDRX_TLS_CA) adds trust anchors for an
+ * https coordinator; the flag with an http URL is a mistake worth saying, the variable is not.
+ */
+export function cliClient(url: string, tlsCa: string | undefined): CoordinatorClient {
+  const envCa = process.env.FEDRX_TLS_CA === '' ? undefined : process.env.FEDRX_TLS_CA;
+  if (tlsCa !== undefined && !/^https:/i.test(url)) {
+    throw new FedrxError('E_TLS_CONFIG', `--tls-ca is for an https:// coordinator URL, got ${url}`);
+  }
+  const caFile = tlsCa ?? (/^https:/i.test(url) ? envCa : undefined);
+  return new CoordinatorClient(url, caFile === undefined ? {} : { ca: readCaFile(caFile) });
+}
+
+const optString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
 export async function startRunCommand(o: Record<string, string | boolean | undefined>): Promise<number> {
-  const client = new CoordinatorClient(String(o.coordinator));
+  const client = cliClient(String(o.coordinator), optString(o.tlsCa));
   const studyArg = String(o.study);
   const study = existsSync(studyArg) ? readStudyFile(studyArg) : studyArg;
   const body = Object.fromEntries(
@@ -67,8 +83,8 @@ export function printRunEnd(run: RunView): number {
   return 1;
 }
 
-export async function runStatusCommand(url: string, id: string): Promise<number> {
-  const run = await new CoordinatorClient(url).run(id);
+export async function runStatusCommand(url: string, id: string, tlsCa?: string): Promise<number> {
+  const run = await cliClient(url, tlsCa).run(id);
   console.log(`run ${run.id}: ${run.status}${run.error ? ` (${run.error})` : ''}, study ${run.study}`);
   for (const r of run.rounds) console.log(roundLine(r, run));
   return run.status === 'failed' ? 1 : 0;
@@ -76,12 +92,14 @@ export async function runStatusCommand(url: string, id: string): Promise<number>
 
 const BATCH_ROWS = 5000;
 
+type PredictArgs = { coordinator: string; tlsCa?: string; input: string; out?: string; run?: string; model?: string };
+
 /** A clinic's list: one prediction per row beside its id; rows that cannot be scored say why. */
-async function predictCsv(o: { coordinator: string; input: string; out?: string; run?: string; model?: string }): Promise<void> {
+async function predictCsv(o: PredictArgs): Promise<void> {
   const table = aq.fromCSV(readFileSync(o.input, 'utf8').replace(/^\uFEFF/, ''), { autoType: false });
   const rows = table.objects() as Record<string, string>[];
   if (rows.length === 0) throw new FedrxError('E_BAD_REQUEST', `${o.input} has no rows`);
-  const client = new CoordinatorClient(o.coordinator);
+  const client = cliClient(o.coordinator, o.tlsCa);
   const ref = { ...(o.run === undefined ? {} : { runId: o.run }), ...(o.model === undefined ? {} : { modelHash: o.model }) };
   const columns = ['id', 'prediction', 'unit', 'error_code', 'error', 'model_hash'] as const;
   const out: Record<(typeof columns)[number], string | number>[] = [];
@@ -108,13 +126,13 @@ async function predictCsv(o: { coordinator: string; input: string; out?: string;
   console.error(`${out.length - failed} of ${out.length} rows scored with model ${modelHash}${failed > 0 ? `; ${failed} could not be scored (see the error column)` : ''}${o.out ? `; written to ${o.out}` : ''}`);
 }
 
-export async function predictCommand(o: { coordinator: string; input: string; out?: string; run?: string; model?: string }): Promise<void> {
+export async function predictCommand(o: PredictArgs): Promise<void> {
   if (/\.csv$/i.test(o.input)) return predictCsv(o);
   const features = readJson(o.input);
   if (typeof features !== 'object' || features === null || Array.isArray(features)) {
     throw new FedrxError('E_BAD_REQUEST', `${o.input} must hold one JSON object of feature columns`);
   }
-  const res = await new CoordinatorClient(o.coordinator).predict({
+  const res = await cliClient(o.coordinator, o.tlsCa).predict({
     features: features as Record<string, unknown>,
     ...(o.run === undefined ? {} : { runId: o.run }),
     ...(o.model === undefined ? {} : { modelHash: o.model }),

@@ -3,6 +3,7 @@
 import { FedrxError, type ErrorCode, ERROR_CODES } from '../shared/errors.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
 import type { ChainCheck, LedgerEntry } from '../shared/ledger.js';
+import { sendRequest } from './http-request.js';
 import type { RoundRow } from './store.js';
 
 export interface RunView {
@@ -38,37 +39,24 @@ export type BatchPredictResponse = Omit<PredictResponse, 'prediction' | 'unit' |
   }[];
 };
 
+export interface ClientOptions {
+  /** Extra trust anchors (PEM) for an https coordinator: its self-signed certificate or the hospital's CA. */
+  ca?: Buffer | string;
+}
+
 export class CoordinatorClient {
   readonly base: string;
 
-  constructor(url: string) {
+  constructor(
+    url: string,
+    private readonly opts: ClientOptions = {},
+  ) {
     this.base = url.replace(/\/+$/, '');
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(this.base + path, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? null : JSON.stringify(body),
-      });
-    } catch (e) {
-      throw new FedrxError('E_INTERNAL', `cannot reach the coordinator at ${this.base}: ${(e as Error).message}`);
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new FedrxError('E_INTERNAL', `coordinator answered ${res.status} with non-JSON`);
-    }
-    if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }).error;
-      const code = err?.code !== undefined && err.code in ERROR_CODES ? (err.code as ErrorCode) : 'E_INTERNAL';
-      throw new FedrxError(code, err?.message ?? `HTTP ${res.status}`, err?.details);
-    }
-    return json as T;
+    const res = await sendRequest(this.base + path, { method, body, ca: this.opts.ca });
+    return parseAnswer<T>(res.status, res.text);
   }
 
   health(): Promise<{ ok: boolean; ledger: { length: number; headHash: string }; sitesConnected: number }> {
@@ -107,4 +95,20 @@ export class CoordinatorClient {
       await new Promise((res) => setTimeout(res, pollMs));
     }
   }
+}
+
+/** The coordinator's JSON answer, or its coded error. */
+function parseAnswer<T>(status: number, text: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new FedrxError('E_INTERNAL', `coordinator answered ${status} with non-JSON`);
+  }
+  if (status < 200 || status > 299) {
+    const err = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }).error;
+    const code = err?.code !== undefined && err.code in ERROR_CODES ? (err.code as ErrorCode) : 'E_INTERNAL';
+    throw new FedrxError(code, err?.message ?? `HTTP ${status}`, err?.details);
+  }
+  return json as T;
 }
