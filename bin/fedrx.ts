@@ -30,10 +30,20 @@ program
   .option('--host <addr>', 'address to bind', '127.0.0.1')
   .option('--read-only', 'start on a ledger that fails verification, serving read-only routes for investigation')
   .option('--max-frame-mb <n>', 'largest WebSocket frame accepted from an agent', '256')
+  .option('--tls-cert <file>', 'serve HTTPS and WSS with this certificate (PEM, leaf first; with --tls-key)')
+  .option('--tls-key <file>', 'the certificate\'s private key (PEM; with --tls-cert)')
   .action(
-    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; maxFrameMb: string }) => {
+    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; maxFrameMb: string; tlsCert?: string; tlsKey?: string }) => {
       const { runCoordinator } = await import('../coordinator/main.js');
-      await runCoordinator({ db: o.db, port: Number(o.port), host: o.host, readOnly: o.readOnly ?? false, maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024 });
+      await runCoordinator({
+        db: o.db,
+        port: Number(o.port),
+        host: o.host,
+        readOnly: o.readOnly ?? false,
+        maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024,
+        tlsCert: o.tlsCert,
+        tlsKey: o.tlsKey,
+      });
     }),
   );
 
@@ -46,9 +56,11 @@ program
   .option('--token <t>', 'the site token printed by `fedrx site add` (or FEDRX_SITE_TOKEN)')
   .option('--replica-dir <dir>', 'where the site keeps its copy of the ledger', '.fedrx/replica')
   .option('--column-map <file.json>', 'JSON object mapping study column names to this CSV\'s column names')
+  .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM: the hospital\'s CA or the coordinator\'s self-signed certificate')
+  .option('--tls-pin <sha256>', 'refuse any coordinator certificate without this SHA-256 fingerprint (64 hex digits, colons optional)')
   .addOption(new Option('--fault <kind>', 'test-only fault injection').choices(['nan-update']).hideHelp())
   .action(
-    action(async (o: { coordinator: string; site: string; data: string; token?: string; replicaDir: string; columnMap?: string; fault?: 'nan-update' }) => {
+    action(async (o: { coordinator: string; site: string; data: string; token?: string; replicaDir: string; columnMap?: string; tlsCa?: string; tlsPin?: string; fault?: 'nan-update' }) => {
       const { runAgent } = await import('../site-agent/main.js');
       const columnMap = o.columnMap === undefined ? undefined : (JSON.parse(readFileSync(o.columnMap, 'utf8')) as Record<string, string>);
       await runAgent({
@@ -59,6 +71,8 @@ program
         replicaDir: o.replicaDir,
         columnMap,
         fault: o.fault,
+        tlsCa: o.tlsCa,
+        tlsPin: o.tlsPin,
       });
     }),
   );
@@ -97,6 +111,7 @@ run
   .option('--round-timeout <sec>', 'deadline of each round')
   .option('--wait-for-sites <sec>', 'how long to wait for enough sites to connect')
   .option('--wait', 'follow the run round by round and exit when it ends')
+  .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
   .action(
     action(async (o: Record<string, string | boolean | undefined>) => {
       const { startRunCommand } = await import('../coordinator/cli-client.js');
@@ -107,10 +122,11 @@ run
   .command('status <id>')
   .description('show a run and its rounds')
   .requiredOption('--coordinator <url>', 'coordinator URL')
+  .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
   .action(
-    action(async (id: string, o: { coordinator: string }) => {
+    action(async (id: string, o: { coordinator: string; tlsCa?: string }) => {
       const { runStatusCommand } = await import('../coordinator/cli-client.js');
-      process.exitCode = await runStatusCommand(o.coordinator, id);
+      process.exitCode = await runStatusCommand(o.coordinator, id, o.tlsCa);
     }),
   );
 
@@ -122,10 +138,29 @@ program
   .option('--out <predictions.csv>', 'for a CSV input: where to write the predictions (default: stdout)')
   .option('--run <id>', 'use the latest model of this run (default: the latest committed model)')
   .option('--model <hash>', 'use this model hash')
+  .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
   .action(
-    action(async (o: { coordinator: string; input: string; out?: string; run?: string; model?: string }) => {
+    action(async (o: { coordinator: string; tlsCa?: string; input: string; out?: string; run?: string; model?: string }) => {
       const { predictCommand } = await import('../coordinator/cli-client.js');
       await predictCommand(o);
+    }),
+  );
+
+const tlsCommand = program.command('tls').description('certificates for serving the coordinator over HTTPS/WSS');
+tlsCommand
+  .command('cert')
+  .description('write a self-signed certificate and key (mode 0600) for the coordinator with openssl; prints their paths and the SHA-256 fingerprint the sites pin')
+  .requiredOption('--out <dir>', 'folder for cert.pem and key.pem (existing files are never overwritten)')
+  .option('--host <name>', 'a host name or IP address the agents and clients use to reach the coordinator (repeatable; default: localhost and 127.0.0.1)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option('--days <n>', 'validity in days', '365')
+  .action(
+    action(async (o: { out: string; host: string[]; days: string }) => {
+      const { makeSelfSignedCert } = await import('../coordinator/tls-cert.js');
+      const c = makeSelfSignedCert({ outDir: o.out, hosts: o.host, days: Number(o.days) });
+      console.log(`cert\t${c.certFile}`);
+      console.log(`key\t${c.keyFile}`);
+      console.log(`sha256\t${c.fingerprint}`);
+      console.error(`coordinator: --tls-cert ${c.certFile} --tls-key ${c.keyFile}; sites: --tls-pin ${c.fingerprint} (with --tls-ca ${c.certFile}, or the pin alone)`);
     }),
   );
 
