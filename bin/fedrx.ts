@@ -151,7 +151,11 @@ tlsCommand
   .command('cert')
   .description('write a self-signed certificate and key (mode 0600) for the coordinator with openssl; prints their paths and the SHA-256 fingerprint the sites pin')
   .requiredOption('--out <dir>', 'folder for cert.pem and key.pem (existing files are never overwritten)')
-  .option('--host <name>', 'a host name or IP address the agents and clients use to reach the coordinator (repeatable; default: localhost and 127.0.0.1)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .addOption(
+    new Option('--host <name>', 'a host name or IP address the agents and clients use to reach the coordinator (repeatable)')
+      .argParser((v: string, prev: string[]) => [...prev, v])
+      .default([] as string[], 'localhost and 127.0.0.1'),
+  )
   .option('--days <n>', 'validity in days', '365')
   .action(
     action(async (o: { out: string; host: string[]; days: string }) => {
