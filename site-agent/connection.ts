@@ -153,7 +153,7 @@ export class Connection {
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
     ws.on('error', (err) => {
       if (isFedrxError(err, 'E_TLS_PIN')) this.opts.log(err.message);
-      else if (isCertificateError(err)) this.opts.log(`connection error: ${err.message} (the coordinator's certificate is not trusted: give its certificate or CA with --tls-ca, or pin it with --tls-pin)`);
+      else if (isCertificateError(err)) this.opts.log(`connection error: ${err.message} (${this.untrustedHint()})`);
       else this.opts.log(`connection error: ${err.message}`);
     });
     ws.on('close', (code) => {
@@ -161,6 +161,13 @@ export class Connection {
       if (this.stopped) return;
       this.retry((delay) => this.opts.log(`disconnected (code ${code}); retrying in ${(delay / 1000).toFixed(1)} s`));
     });
+  }
+
+  private untrustedHint(): string {
+    if (this.pin !== undefined && this.opts.tls?.ca === undefined) {
+      return 'a pin alone trusts only a self-signed certificate: give the CA that issued this one with --tls-ca';
+    }
+    return "the coordinator's certificate is not trusted: give its certificate or CA with --tls-ca, or pin it with --tls-pin";
   }
 
   /** Schedules the next dial with backoff; `say` logs why, given the delay. */

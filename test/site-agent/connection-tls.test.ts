@@ -2,7 +2,9 @@
 // certificates made by `fedrx tls cert`: a pinned certificate is accepted, any other one is
 // refused inside the TLS handshake (not one byte reaches the server) and retried with backoff.
 
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -62,6 +64,19 @@ async function startByteCounter(cert: FederationTls): Promise<{ url: string; tcp
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   return s;
+}
+
+/** A hospital CA and a leaf it issued for localhost / 127.0.0.1, made with openssl as a hospital would. */
+function makeCaIssuedCert(out: string): FederationTls & { caFile: string } {
+  const ossl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore' });
+  const f = (name: string): string => join(out, name);
+  mkdirSync(out, { recursive: true });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ossl('req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=Test Hospital CA');
+  ossl('req', ...ec, '-keyout', f('leaf.key'), '-out', f('leaf.csr'), '-subj', '/CN=localhost');
+  writeFileSync(f('ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n');
+  ossl('x509', '-req', '-in', f('leaf.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('leaf.pem'), '-days', '1', '-extfile', f('ext'));
+  return { caFile: f('ca.pem'), certFile: f('leaf.pem'), keyFile: f('leaf.key'), fingerprint: new X509Certificate(readFileSync(f('leaf.pem'))).fingerprint256 };
 }
 
 const hello: Hello = { type: 'hello', v: PROTOCOL_VERSION, siteId: 'site-a', token: 'secret-token', replica: { length: 0, headHash: '0'.repeat(64) }, backend: 'cpu' };
@@ -176,6 +191,26 @@ describe('agent connection over TLS', () => {
       expect(log[1]).toMatch(/^connection error: .*IP: 127\.0\.0\.1 is not in the cert's list/);
     } finally {
       await named.close();
+    }
+  });
+
+  it('trusts a certificate issued by the hospital CA given with --tls-ca, pinned or not', async () => {
+    const issued = makeCaIssuedCert(join(dir, 'hospital'));
+    const hospital = await startWssServer(issued);
+    try {
+      for (const tls of [{ ca: readFileSync(issued.caFile) }, { ca: readFileSync(issued.caFile), pinSha256: issued.fingerprint }]) {
+        const before = hospital.hellos.length;
+        const { conn } = connect(hospital.url, tls);
+        await until(() => hospital.hellos.length > before, 'the hello');
+        expect(conn.connected).toBe(true);
+      }
+      // The pin alone cannot vouch for a CA-issued certificate: the agent says what is missing.
+      const { conn, log } = connect(hospital.url, { pinSha256: issued.fingerprint });
+      await until(() => log.some((l) => l.startsWith('disconnected')), 'a refused attempt');
+      expect(conn.connected).toBe(false);
+      expect(log[1]).toMatch(/^connection error: unable to verify the first certificate \(a pin alone trusts only a self-signed certificate: give the CA that issued this one with --tls-ca\)/);
+    } finally {
+      await hospital.close();
     }
   });
 
