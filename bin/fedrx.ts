@@ -32,8 +32,10 @@ program
   .option('--read-only', 'start on a ledger that fails verification, serving read-only routes for investigation')
   .option('--key-dir <dir>', 'folder of the coordinator\'s ledger-signing key, created on first start (default: coordinator-key/ beside the db)')
   .option('--max-frame-mb <n>', 'largest WebSocket frame accepted from an agent', '256')
+  .option('--tls-cert <file>', 'serve HTTPS and WSS with this certificate (PEM, leaf first; with --tls-key)')
+  .option('--tls-key <file>', 'the certificate\'s private key (PEM; with --tls-cert)')
   .action(
-    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; keyDir?: string; maxFrameMb: string }) => {
+    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; keyDir?: string; maxFrameMb: string; tlsCert?: string; tlsKey?: string }) => {
       const { runCoordinator } = await import('../coordinator/main.js');
       await runCoordinator({
         db: o.db,
@@ -42,6 +44,8 @@ program
         readOnly: o.readOnly ?? false,
         maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024,
         ...(o.keyDir === undefined ? {} : { keyDir: o.keyDir }),
+        tlsCert: o.tlsCert,
+        tlsKey: o.tlsKey,
       });
     }),
   );
@@ -56,9 +60,11 @@ program
   .option('--coordinator-key <file|hex>', 'the coordinator\'s ledger public key (default: pinned on first contact)')
   .option('--replica-dir <dir>', 'where the site keeps its copy of the ledger', '.fedrx/replica')
   .option('--column-map <file.json>', 'JSON object mapping study column names to this CSV\'s column names')
+  .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM: the hospital\'s CA or the coordinator\'s self-signed certificate')
+  .option('--tls-pin <sha256>', 'refuse any coordinator certificate without this SHA-256 fingerprint (64 hex digits, colons optional)')
   .addOption(new Option('--fault <kind>', 'test-only fault injection').choices(['nan-update']).hideHelp())
   .action(
-    action(async (o: { coordinator: string; site: string; data: string; key: string; coordinatorKey?: string; replicaDir: string; columnMap?: string; fault?: 'nan-update' }) => {
+    action(async (o: { coordinator: string; site: string; data: string; key: string; coordinatorKey?: string; replicaDir: string; columnMap?: string; tlsCa?: string; tlsPin?: string; fault?: 'nan-update' }) => {
       const { runAgent } = await import('../site-agent/main.js');
       const { parsePublicKey, readPublicKeyFile } = await import('../shared/key-files.js');
       const columnMap = o.columnMap === undefined ? undefined : (JSON.parse(readFileSync(o.columnMap, 'utf8')) as Record<string, string>);
@@ -72,6 +78,8 @@ program
         replicaDir: o.replicaDir,
         columnMap,
         fault: o.fault,
+        tlsCa: o.tlsCa,
+        tlsPin: o.tlsPin,
       });
     }),
   );
@@ -155,6 +163,7 @@ run
   .option('--serve-endorsed-only', 'serve clinicians only models whose ledger entry is endorsed')
   .option('--wait', 'follow the run round by round and exit when it ends')
   .option('--token <t>', TOKEN_HELP)
+  .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
   .action(
     action(async (o: Record<string, string | boolean | undefined>) => {
       const { startRunCommand } = await import('../coordinator/cli-client.js');
@@ -166,10 +175,11 @@ run
   .description('show a run and its rounds')
   .requiredOption('--coordinator <url>', 'coordinator URL')
   .option('--token <t>', TOKEN_HELP)
+  .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
   .action(
-    action(async (id: string, o: { coordinator: string; token?: string }) => {
+    action(async (id: string, o: { coordinator: string; token?: string; tlsCa?: string }) => {
       const { runStatusCommand } = await import('../coordinator/cli-client.js');
-      process.exitCode = await runStatusCommand(o.coordinator, id, o.token);
+      process.exitCode = await runStatusCommand(o.coordinator, id, o);
     }),
   );
 
@@ -182,10 +192,33 @@ program
   .option('--run <id>', 'use the latest model of this run (default: the latest committed model)')
   .option('--model <hash>', 'use this model hash')
   .option('--token <t>', TOKEN_HELP)
+  .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
   .action(
-    action(async (o: { coordinator: string; input: string; out?: string; run?: string; model?: string; token?: string }) => {
+    action(async (o: { coordinator: string; input: string; out?: string; run?: string; model?: string; token?: string; tlsCa?: string }) => {
       const { predictCommand } = await import('../coordinator/cli-client.js');
       await predictCommand(o);
+    }),
+  );
+
+const tlsCommand = program.command('tls').description('certificates for serving the coordinator over HTTPS/WSS');
+tlsCommand
+  .command('cert')
+  .description('write a self-signed certificate and key (mode 0600) for the coordinator with openssl; prints their paths and the SHA-256 fingerprint the sites pin')
+  .requiredOption('--out <dir>', 'folder for cert.pem and key.pem (existing files are never overwritten)')
+  .addOption(
+    new Option('--host <name>', 'a host name or IP address the agents and clients use to reach the coordinator (repeatable)')
+      .argParser((v: string, prev: string[]) => [...prev, v])
+      .default([] as string[], 'localhost and 127.0.0.1'),
+  )
+  .option('--days <n>', 'validity in days', '365')
+  .action(
+    action(async (o: { out: string; host: string[]; days: string }) => {
+      const { makeSelfSignedCert } = await import('../coordinator/tls-cert.js');
+      const c = makeSelfSignedCert({ outDir: o.out, hosts: o.host, days: Number(o.days) });
+      console.log(`cert\t${c.certFile}`);
+      console.log(`key\t${c.keyFile}`);
+      console.log(`sha256\t${c.fingerprint}`);
+      console.error(`coordinator: --tls-cert ${c.certFile} --tls-key ${c.keyFile}; sites: --tls-pin ${c.fingerprint} (with --tls-ca ${c.certFile}, or the pin alone)`);
     }),
   );
 

@@ -71,7 +71,7 @@ async function coordinatorChain(o: { db?: string; coordinator?: string; token?: 
     const file = o.db;
     return { name: file, entries: withStore(file, (s) => s.ledger.list(0, Number.MAX_SAFE_INTEGER), { readonly: true }) };
   }
-  const client = apiClient(o.coordinator!, o.token);
+  const client = apiClient(o.coordinator!, { token: o.token });
   const entries: LedgerEntry[] = [];
   for (;;) {
     const page = await client.ledger(entries.length, 1000);

@@ -4,7 +4,7 @@
 // by the demo, the end-to-end tests and the benchmarks, so all of them exercise what a hospital
 // would run.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoordinatorClient } from '../coordinator/client.js';
 import { ROLES, type Role } from '../coordinator/roles.js';
@@ -16,6 +16,13 @@ export interface SiteSpec {
   file: string;
   /** Extra `fedrx agent` arguments for this site. */
   agentArgs?: string[];
+}
+
+/** A coordinator certificate (from `fedrx tls cert`): served by the coordinator, trusted and pinned by every agent and the client. */
+export interface FederationTls {
+  certFile: string;
+  keyFile: string;
+  fingerprint: string;
 }
 
 export interface LocalFederation {
@@ -42,7 +49,7 @@ export async function fedrxCommand(args: string[]): Promise<{ code: number | nul
   return { code, lines: p.lines };
 }
 
-export async function startLocalFederation(dir: string, sites: SiteSpec[], opts: { connectTimeoutMs?: number } = {}): Promise<LocalFederation> {
+export async function startLocalFederation(dir: string, sites: SiteSpec[], opts: { connectTimeoutMs?: number; tls?: FederationTls } = {}): Promise<LocalFederation> {
   const logs = join(dir, 'logs');
   mkdirSync(logs, { recursive: true });
   const db = join(dir, 'coordinator.sqlite');
@@ -61,7 +68,10 @@ export async function startLocalFederation(dir: string, sites: SiteSpec[], opts:
   };
   await Promise.all([enrol(), enrol(), enrol(), enrol()]);
   const api = await createRoleTokens(db);
-  const coordinator = spawnFedrx('coordinator', ['coordinator', '--db', db, '--port', '0'], { logFile: join(logs, 'coordinator.log') });
+  const tls = opts.tls;
+  const coordinatorTls = tls === undefined ? [] : ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile];
+  const agentTls = tls === undefined ? [] : ['--tls-ca', tls.certFile, '--tls-pin', tls.fingerprint];
+  const coordinator = spawnFedrx('coordinator', ['coordinator', '--db', db, '--port', '0', ...coordinatorTls], { logFile: join(logs, 'coordinator.log') });
   const agents = new Map<string, FedrxProcess>();
   const replicaDir = (siteId: string): string => join(dir, 'replicas', siteId);
   const stop = async (): Promise<void> => {
@@ -72,9 +82,9 @@ export async function startLocalFederation(dir: string, sites: SiteSpec[], opts:
     const url = (await coordinator.waitFor(LISTENING, 30_000))[1]!;
     for (const s of sites) {
       const args = ['agent', '--coordinator', url, '--site', s.siteId, '--data', s.file, '--key', keyDir(s.siteId), '--replica-dir', replicaDir(s.siteId)];
-      agents.set(s.siteId, spawnFedrx(s.siteId, [...args, ...(s.agentArgs ?? [])], { logFile: join(logs, `${s.siteId}.log`) }));
+      agents.set(s.siteId, spawnFedrx(s.siteId, [...args, ...agentTls, ...(s.agentArgs ?? [])], { logFile: join(logs, `${s.siteId}.log`) }));
     }
-    const clients = Object.fromEntries(ROLES.map((role) => [role, new CoordinatorClient(url, { token: api.tokens[role] })])) as Record<Role, CoordinatorClient>;
+    const clients = Object.fromEntries(ROLES.map((role) => [role, new CoordinatorClient(url, { token: api.tokens[role], ...(tls === undefined ? {} : { ca: readFileSync(tls.certFile) }) })])) as Record<Role, CoordinatorClient>;
     await waitForSites(clients.admin, sites.length, [...agents.values()], opts.connectTimeoutMs ?? 120_000);
     return { dir, db, url, tokens: api.tokens, tokenIds: api.ids, clients, coordinator, agents, replicaDir, keyDir, stop };
   } catch (e) {

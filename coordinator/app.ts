@@ -24,6 +24,7 @@ import { siteRoutes } from './routes/sites.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { Store } from './store.js';
 import { TokenStore } from './token-store.js';
+import { checkServerTls, describeServerCert, type ServerTls } from './tls.js';
 
 export interface CoordinatorOptions {
   db: string;
@@ -41,6 +42,8 @@ export interface CoordinatorOptions {
   httpLogger?: boolean;
   /** 32-byte key of the prediction audit log's input HMACs; default: `audit.key` beside the db file. */
   auditKey?: Uint8Array;
+  /** Serve HTTPS (and so WSS for the agents) with this certificate (PEM, leaf first) and key. */
+  tls?: ServerTls;
 }
 
 export interface Coordinator {
@@ -59,6 +62,8 @@ export const VERSION = '0.1.0';
 export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordinator> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const readOnly = opts.readOnly ?? false;
+  // Checked before the store is opened, so a bad certificate costs nothing to report.
+  const certInfo = opts.tls === undefined ? undefined : checkServerTls(opts.tls);
   if (opts.auditKey !== undefined && opts.auditKey.length !== AUDIT_KEY_BYTES) {
     throw new FedrxError('E_BAD_REQUEST', `auditKey must be ${AUDIT_KEY_BYTES} bytes, not ${opts.auditKey.length}`);
   }
@@ -74,6 +79,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     db.close();
     throw new FedrxError('E_LEDGER_BROKEN', `ledger entry ${check.badIndex} does not verify: ${check.reason}`, { badIndex: check.badIndex });
   }
+  if (certInfo !== undefined) log(describeServerCert(certInfo));
   log(check.ok ? `ledger verified: ${check.length} entries, head ${check.headHash}` : `READ-ONLY: ledger entry ${check.badIndex} does not verify (${check.reason})`);
   if (!readOnly) {
     const interrupted = store.failInterruptedRuns();
@@ -87,11 +93,15 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     throw e;
   }
 
-  const app = Fastify({
+  const fastifyOptions = {
     logger: opts.httpLogger ?? false,
     bodyLimit: 16 * 1024 * 1024, // a clinic's batch of up to 10,000 rows
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
-  });
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' as const, allErrors: false } },
+  };
+  // Fastify's types key the instance on the raw server class; the routes only use requests and
+  // replies, which are the same over HTTPS, so both are handled as the plain-HTTP instance type.
+  const app: FastifyInstance =
+    opts.tls === undefined ? Fastify(fastifyOptions) : (Fastify({ ...fastifyOptions, https: { cert: opts.tls.cert, key: opts.tls.key } }) as unknown as FastifyInstance);
   installErrorHandler(app);
   installAuth(app, tokens);
 

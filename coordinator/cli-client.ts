@@ -5,17 +5,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { toCsv } from '../datasets/write-csv.js';
 import { FedrxError } from '../shared/errors.js';
 import { parseStudyText } from '../shared/load-study.js';
+import { readCaFile } from '../shared/tls.js';
 import { CoordinatorClient, type RunView } from './client.js';
 import { metricChart, roundLine } from './round-format.js';
 
-/** A client with the caller's API token: `--token`, else FEDRX_TOKEN. */
-export function apiClient(url: string, token: string | undefined): CoordinatorClient {
-  const t = token ?? process.env.FEDRX_TOKEN;
-  if (t === undefined || t === '') {
-    throw new FedrxError('E_UNAUTHENTICATED', 'no API token: pass --token or set FEDRX_TOKEN (an admin creates one with `fedrx token create`)');
-  }
-  return new CoordinatorClient(url, { token: t });
-}
 
 const num = (v: unknown): number | undefined => (v === undefined ? undefined : Number(v));
 
@@ -35,8 +28,28 @@ function readStudyFile(path: string): unknown {
   }
 }
 
+/**
+ * The API client of a CLI command, with the caller's API token (`--token`, else FEDRX_TOKEN).
+ * `--tls-ca FILE` (else FEDRX_TLS_CA) adds trust anchors for an https coordinator; the flag with
+ * an http URL is a mistake worth saying, the variable is not.
+ */
+export function apiClient(url: string, o: { token?: string | undefined; tlsCa?: string | undefined }): CoordinatorClient {
+  const token = o.token ?? process.env.FEDRX_TOKEN;
+  if (token === undefined || token === '') {
+    throw new FedrxError('E_UNAUTHENTICATED', 'no API token: pass --token or set FEDRX_TOKEN (an admin creates one with `fedrx token create`)');
+  }
+  const envCa = process.env.FEDRX_TLS_CA === '' ? undefined : process.env.FEDRX_TLS_CA;
+  if (o.tlsCa !== undefined && !/^https:/i.test(url)) {
+    throw new FedrxError('E_TLS_CONFIG', `--tls-ca is for an https:// coordinator URL, got ${url}`);
+  }
+  const caFile = o.tlsCa ?? (/^https:/i.test(url) ? envCa : undefined);
+  return new CoordinatorClient(url, { token, ...(caFile === undefined ? {} : { ca: readCaFile(caFile) }) });
+}
+
+const optString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
 export async function startRunCommand(o: Record<string, string | boolean | undefined>): Promise<number> {
-  const client = apiClient(String(o.coordinator), typeof o.token === 'string' ? o.token : undefined);
+  const client = apiClient(String(o.coordinator), { token: optString(o.token), tlsCa: optString(o.tlsCa) });
   const studyArg = String(o.study);
   const study = existsSync(studyArg) ? readStudyFile(studyArg) : studyArg;
   const body = Object.fromEntries(
@@ -78,14 +91,16 @@ export function printRunEnd(run: RunView): number {
   return 1;
 }
 
-export async function runStatusCommand(url: string, id: string, token?: string): Promise<number> {
-  const run = await apiClient(url, token).run(id);
+export async function runStatusCommand(url: string, id: string, o: { token?: string | undefined; tlsCa?: string | undefined } = {}): Promise<number> {
+  const run = await apiClient(url, o).run(id);
   console.log(`run ${run.id}: ${run.status}${run.error ? ` (${run.error})` : ''}, study ${run.study}`);
   for (const r of run.rounds) console.log(roundLine(r, run));
   return run.status === 'failed' ? 1 : 0;
 }
 
 const BATCH_ROWS = 5000;
+
+type PredictArgs = { coordinator: string; tlsCa?: string; input: string; out?: string; run?: string; model?: string };
 
 /** A clinic's list: one prediction per row beside its id; rows that cannot be scored say why. */
 interface PredictOptions {
@@ -95,13 +110,14 @@ interface PredictOptions {
   run?: string;
   model?: string;
   token?: string;
+  tlsCa?: string;
 }
 
 async function predictCsv(o: PredictOptions): Promise<void> {
   const table = aq.fromCSV(readFileSync(o.input, 'utf8').replace(/^\uFEFF/, ''), { autoType: false });
   const rows = table.objects() as Record<string, string>[];
   if (rows.length === 0) throw new FedrxError('E_BAD_REQUEST', `${o.input} has no rows`);
-  const client = apiClient(o.coordinator, o.token);
+  const client = apiClient(o.coordinator, o);
   const ref = { ...(o.run === undefined ? {} : { runId: o.run }), ...(o.model === undefined ? {} : { modelHash: o.model }) };
   const columns = ['id', 'prediction', 'unit', 'error_code', 'error', 'model_hash'] as const;
   const out: Record<(typeof columns)[number], string | number>[] = [];
@@ -134,7 +150,7 @@ export async function predictCommand(o: PredictOptions): Promise<void> {
   if (typeof features !== 'object' || features === null || Array.isArray(features)) {
     throw new FedrxError('E_BAD_REQUEST', `${o.input} must hold one JSON object of feature columns`);
   }
-  const res = await apiClient(o.coordinator, o.token).predict({
+  const res = await apiClient(o.coordinator, o).predict({
     features: features as Record<string, unknown>,
     ...(o.run === undefined ? {} : { runId: o.run }),
     ...(o.model === undefined ? {} : { modelHash: o.model }),

@@ -8,6 +8,7 @@ import type { EntryEndorsements } from './endorsements.js';
 import type { AuditVerdict, EntryAudit } from './ledger-audit.js';
 import type { AuditEntry } from './audit-log.js';
 import type { Role } from './roles.js';
+import { sendRequest } from './http-request.js';
 import type { RoundRow } from './store.js';
 import type { CreatedToken, TokenInfo } from './token-store.js';
 
@@ -44,43 +45,31 @@ export type BatchPredictResponse = Omit<PredictResponse, 'prediction' | 'unit' |
   }[];
 };
 
+export interface ClientOptions {
+  /** An API token, sent as `Authorization: Bearer`. */
+  token?: string;
+  /** Extra trust anchors (PEM) for an https coordinator: its self-signed certificate or the hospital's CA. */
+  ca?: Buffer | string;
+}
+
 export class CoordinatorClient {
   readonly base: string;
   private readonly token: string | undefined;
 
-  /** `token`: an API token whose role the routes called accept (`fedrx token create`). */
-  constructor(url: string, opts: { token?: string } = {}) {
+  /** `token`: an API token whose role the routes called accept (`fedrx token create`); `ca`: see ClientOptions. */
+  constructor(
+    url: string,
+    private readonly opts: ClientOptions = {},
+  ) {
     this.base = url.replace(/\/+$/, '');
     this.token = opts.token;
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
-    let res: Response;
-    try {
-      res = await fetch(this.base + path, {
-        method,
-        headers,
-        body: body === undefined ? null : JSON.stringify(body),
-      });
-    } catch (e) {
-      throw new FedrxError('E_INTERNAL', `cannot reach the coordinator at ${this.base}: ${(e as Error).message}`);
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new FedrxError('E_INTERNAL', `coordinator answered ${res.status} with non-JSON`);
-    }
-    if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }).error;
-      const code = err?.code !== undefined && err.code in ERROR_CODES ? (err.code as ErrorCode) : 'E_INTERNAL';
-      throw new FedrxError(code, err?.message ?? `HTTP ${res.status}`, err?.details);
-    }
-    return json as T;
+    const res = await sendRequest(this.base + path, { method, headers, body, ca: this.opts.ca });
+    return parseAnswer<T>(res.status, res.text);
   }
 
   health(): Promise<{ ok: boolean; ledger: { length: number; headHash: string }; sitesConnected: number }> {
@@ -141,4 +130,20 @@ export class CoordinatorClient {
       await new Promise((res) => setTimeout(res, pollMs));
     }
   }
+}
+
+/** The coordinator's JSON answer, or its coded error. */
+function parseAnswer<T>(status: number, text: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new FedrxError('E_INTERNAL', `coordinator answered ${status} with non-JSON`);
+  }
+  if (status < 200 || status > 299) {
+    const err = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }).error;
+    const code = err?.code !== undefined && err.code in ERROR_CODES ? (err.code as ErrorCode) : 'E_INTERNAL';
+    throw new FedrxError(code, err?.message ?? `HTTP ${status}`, err?.details);
+  }
+  return json as T;
 }

@@ -1,15 +1,27 @@
 // The coordinator process: build, listen, say where, and shut down cleanly on a signal.
 
 import { buildCoordinator } from './app.js';
+import { loadServerTls } from './tls.js';
 
-export async function runCoordinator(o: { db: string; port: number; host: string; readOnly: boolean; maxFrameBytes: number; keyDir?: string }): Promise<void> {
+export async function runCoordinator(o: {
+  db: string;
+  port: number;
+  host: string;
+  readOnly: boolean;
+  maxFrameBytes: number;
+  keyDir?: string | undefined;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+}): Promise<void> {
   const log = (line: string): void => console.log(`[coordinator] ${line}`);
+  const tls = loadServerTls(o.tlsCert, o.tlsKey);
   const c = await buildCoordinator({
     db: o.db,
     readOnly: o.readOnly,
     maxFrameBytes: o.maxFrameBytes,
     log,
     ...(o.keyDir === undefined ? {} : { keyDir: o.keyDir }),
+    ...(tls === undefined ? {} : { tls }),
   });
   const url = await c.listen(o.port, o.host);
   // Parsed by the demo and the e2e tests to find a port chosen with --port 0.

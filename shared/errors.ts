@@ -58,6 +58,10 @@ export const ERROR_CODES = {
   E_ENDORSEMENT_MISMATCH: 'the endorsement names another entry hash than the ledger holds',
   E_NOT_ENDORSED: 'the model\'s ledger entry has not reached its endorsement quorum',
   E_ENTRY_DISPUTED: 'a site refuses a ledger entry the coordinator sent',
+  // transport security
+  E_TLS_CONFIG: 'TLS settings are missing, unreadable or inconsistent',
+  E_TLS_UNTRUSTED: "the coordinator's TLS certificate is not trusted",
+  E_TLS_PIN: "the coordinator's certificate does not match the pinned fingerprint",
   // generic
   E_INTERNAL: 'internal error',
 } as const;

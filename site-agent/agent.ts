@@ -33,7 +33,7 @@ import {
   type Welcome,
 } from '../shared/wire.js';
 import { loadTf } from './backend.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionTls } from './connection.js';
 import { encodePart, loadSiteRows, type DataPart, type SiteRows } from './local-data.js';
 import { deriveSeed, Prng } from '../shared/prng.js';
 import { Endorser } from './endorser.js';
@@ -52,6 +52,8 @@ export interface AgentOptions {
   /** study column → CSV column. */
   columnMap?: Record<string, string>;
   log?: (line: string) => void;
+  /** Trust anchors and certificate pin for an https coordinator. */
+  tls?: ConnectionTls;
   /**
    * TEST-ONLY fault injection, never for real sites. 'nan-update' puts a NaN in the first weight
    * of every update sent (hashed as sent), so tests can watch the coordinator reject it.
@@ -326,6 +328,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       tasks = tasks.then(() => runTask(buf)).catch((e: unknown) => log(`task crashed: ${(e as Error).message}`));
     },
     log,
+    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
   });
 
   return {

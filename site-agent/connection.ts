@@ -2,10 +2,25 @@
 // connections), answers the coordinator's challenge with a signed hello on every (re)connect, and keeps redialling with capped, jittered
 // exponential backoff so a fleet of sites does not stampede a restarted coordinator.
 // Whatever the server sends is untrusted: bad input is logged and dropped, never thrown.
+// Over wss the coordinator's certificate may be pinned: a connection to any other certificate is
+// dropped inside the TLS handshake, before the upgrade request, so nothing at all is sent on it.
 
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import WebSocket from 'ws';
-import { isFedrxError } from '../shared/errors.js';
+import { FedrxError, isFedrxError } from '../shared/errors.js';
+import { isCertificateError, normalizeFingerprint, withSystemRoots, type Fingerprint } from '../shared/tls.js';
 import { AGENT_PATH, messageText, parseCoordinatorMessage, type Challenge, type CoordinatorMessage, type Hello } from '../shared/wire.js';
+import { probeCertificate, type Probe } from './tls-probe.js';
+
+export interface ConnectionTls {
+  /** Extra trust anchors (PEM), on top of Node's bundled roots: a hospital CA or the coordinator's self-signed certificate. */
+  ca?: Buffer;
+  /**
+   * SHA-256 of the coordinator's leaf certificate (any spelling `normalizeFingerprint` takes).
+   * Without `ca`, a self-signed certificate is trusted when, and only when, it has this fingerprint.
+   */
+  pinSha256?: string;
+}
 
 export interface ConnectionOptions {
   coordinatorUrl: string;
@@ -20,6 +35,8 @@ export interface ConnectionOptions {
   /** First retry delay and cap (ms); tests shorten them. */
   minDelayMs?: number;
   maxDelayMs?: number;
+  /** Only with an https/wss URL. */
+  tls?: ConnectionTls;
 }
 
 /** http(s)://host[/prefix] → ws(s)://host[/prefix]/v1/agents. */
@@ -50,12 +67,20 @@ function toBuffer(data: WebSocket.RawData): Buffer {
 export class Connection {
   private ws: WebSocket | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private probe: Probe | undefined;
   private attempt = 0;
   private stopped = false;
   private readonly url: string;
+  private readonly pin: Fingerprint | undefined;
 
   constructor(private readonly opts: ConnectionOptions) {
     this.url = agentUrl(opts.coordinatorUrl);
+    const tls = opts.tls ?? {};
+    if ((tls.ca !== undefined || tls.pinSha256 !== undefined) && !this.url.startsWith('wss:')) {
+      throw new FedrxError('E_TLS_CONFIG', `a CA or certificate pin needs an https:// coordinator URL, got ${opts.coordinatorUrl}`);
+    }
+    this.pin = tls.pinSha256 === undefined ? undefined : normalizeFingerprint(tls.pinSha256);
+    if (this.pin !== undefined) opts.log(`coordinator certificate pinned: SHA-256 ${this.pin}${tls.ca === undefined ? ' (trusted by its fingerprint alone)' : ''}`);
     this.dial();
   }
 
@@ -81,6 +106,7 @@ export class Connection {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.probe?.cancel();
     const ws = this.ws;
     if (ws === undefined || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
@@ -92,21 +118,66 @@ export class Connection {
 
   private dial(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(this.url, { handshakeTimeout: 10_000 });
+    const ca = this.opts.tls?.ca;
+    if (this.pin !== undefined && ca === undefined) this.dialPinnedOnly(this.pin);
+    else this.open(ca === undefined ? undefined : withSystemRoots(ca));
+  }
+
+  /**
+   * A pin without a CA: Node checks a pin only after the chain verified, which a self-signed
+   * certificate never does. So look at the certificate first (a bare handshake), and if it is
+   * the pinned one, connect trusting it; the real connection checks the pin again.
+   */
+  private dialPinnedOnly(pin: Fingerprint): void {
+    const probe = probeCertificate(this.url);
+    this.probe = probe;
+    probe.result.then(
+      (cert) => {
+        if (this.probe !== probe || this.stopped) return;
+        this.probe = undefined;
+        if (cert.fingerprint === pin) this.open(withSystemRoots(cert.pem));
+        else this.retry((delay) => this.opts.log(`${pinMismatch(this.url, pin, cert.fingerprint)} Retrying in ${(delay / 1000).toFixed(1)} s.`));
+      },
+      (err: Error) => {
+        if (this.probe !== probe || this.stopped) return;
+        this.probe = undefined;
+        this.retry((delay) => this.opts.log(`connection error: ${err.message}; retrying in ${(delay / 1000).toFixed(1)} s`));
+      },
+    );
+  }
+
+  private open(ca: (Buffer | string)[] | undefined): void {
+    const ws = new WebSocket(this.url, { handshakeTimeout: 10_000, ...tlsOptions(this.url, ca, this.pin) });
     this.ws = ws;
     ws.on('open', () => this.opts.log(`connected to ${this.url}; waiting for the coordinator's challenge`));
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
-    ws.on('error', (err) => this.opts.log(`connection error: ${err.message}`));
+    ws.on('error', (err) => {
+      if (isFedrxError(err, 'E_TLS_PIN')) this.opts.log(err.message);
+      else if (isCertificateError(err)) this.opts.log(`connection error: ${err.message} (${this.untrustedHint()})`);
+      else this.opts.log(`connection error: ${err.message}`);
+    });
     ws.on('close', (code) => {
       if (this.ws === ws) this.ws = undefined;
       if (this.stopped) return;
-      const delay = backoffDelay(this.attempt++, this.opts.minDelayMs, this.opts.maxDelayMs);
-      this.opts.log(`disconnected (code ${code}); retrying in ${(delay / 1000).toFixed(1)} s`);
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.dial();
-      }, delay);
+      this.retry((delay) => this.opts.log(`disconnected (code ${code}); retrying in ${(delay / 1000).toFixed(1)} s`));
     });
+  }
+
+  private untrustedHint(): string {
+    if (this.pin !== undefined && this.opts.tls?.ca === undefined) {
+      return 'a pin alone trusts only a self-signed certificate: give the CA that issued this one with --tls-ca';
+    }
+    return "the coordinator's certificate is not trusted: give its certificate or CA with --tls-ca, or pin it with --tls-pin";
+  }
+
+  /** Schedules the next dial with backoff; `say` logs why, given the delay. */
+  private retry(say: (delayMs: number) => void): void {
+    const delay = backoffDelay(this.attempt++, this.opts.minDelayMs, this.opts.maxDelayMs);
+    say(delay);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.dial();
+    }, delay);
   }
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
@@ -144,4 +215,25 @@ export class Connection {
       this.opts.log(`handler failed: ${(e as Error).message}`);
     }
   }
+}
+
+function pinMismatch(url: string, expected: Fingerprint, actual: Fingerprint): string {
+  return `!!! TLS PIN MISMATCH: the coordinator at ${url} presented certificate SHA-256 ${actual}, expected ${expected} (--tls-pin). Nothing was sent on this connection.`;
+}
+
+/**
+ * The TLS part of the ws client options. `checkServerIdentity` runs inside the handshake, after
+ * the chain verified and before ws writes its upgrade request; an Error aborts the connection.
+ */
+function tlsOptions(url: string, ca: (Buffer | string)[] | undefined, pin: Fingerprint | undefined): WebSocket.ClientOptions {
+  const check = (host: string, cert: PeerCertificate): Error | undefined => {
+    const err = checkServerIdentity(host, cert);
+    if (err !== undefined) return err;
+    if (pin !== undefined && cert.fingerprint256 !== pin) return new FedrxError('E_TLS_PIN', pinMismatch(url, pin, cert.fingerprint256));
+    return undefined;
+  };
+  // @types/ws declares checkServerIdentity as returning a boolean; ws hands it to tls.connect,
+  // which calls it with a PeerCertificate and expects an Error or undefined, as written here.
+  const checkServerIdentityOption = { checkServerIdentity: check } as unknown as Pick<WebSocket.ClientOptions, 'checkServerIdentity'>;
+  return { ...(ca === undefined ? {} : { ca }), ...(pin === undefined ? {} : checkServerIdentityOption) };
 }

@@ -1,6 +1,7 @@
 // The agent process: start, run until a signal, close cleanly.
 
 import { startAgent } from './agent.js';
+import { agentTls } from './tls-options.js';
 
 export async function runAgent(o: {
   coordinatorUrl: string;
@@ -11,8 +12,11 @@ export async function runAgent(o: {
   replicaDir: string;
   columnMap: Record<string, string> | undefined;
   fault: 'nan-update' | undefined;
+  tlsCa?: string | undefined;
+  tlsPin?: string | undefined;
 }): Promise<void> {
   const log = (line: string): void => console.log(`[${o.siteId}] ${line}`);
+  const tls = agentTls(o.coordinatorUrl, { caFile: o.tlsCa, pin: o.tlsPin });
   const agent = await startAgent({
     coordinatorUrl: o.coordinatorUrl,
     siteId: o.siteId,
@@ -23,6 +27,7 @@ export async function runAgent(o: {
     ...(o.coordinatorKey === undefined ? {} : { coordinatorKey: o.coordinatorKey }),
     ...(o.columnMap === undefined ? {} : { columnMap: o.columnMap }),
     ...(o.fault === undefined ? {} : { fault: o.fault }),
+    ...(tls === undefined ? {} : { tls }),
   });
   const shutdown = (signal: string): void => {
     log(`${signal}: closing`);

@@ -1,7 +1,7 @@
 // End-to-end federations: synthetic cohorts, then the same local federation the demo runs.
 
 import { join } from 'node:path';
-import { startLocalFederation, type LocalFederation } from '../../bin/local-federation.js';
+import { startLocalFederation, type FederationTls, type LocalFederation } from '../../bin/local-federation.js';
 import { generateSiteCsvs, type GeneratedSite } from '../../datasets/generate.js';
 
 export { fedrxCommand } from '../../bin/local-federation.js';
@@ -17,6 +17,8 @@ export async function startFederation(
     extraAgentArgs?: Record<string, string[]>;
     /** Called after the cohorts are written: returns data files to use instead, by site id. */
     dataFiles?: (sites: GeneratedSite[]) => Record<string, string>;
+    /** Serve over HTTPS/WSS with this certificate; every agent trusts and pins it. */
+    tls?: FederationTls;
   },
 ): Promise<Federation> {
   const sites = await generateSiteCsvs({ sites: opts.sites, outDir: join(dir, 'sites'), seed: 'e2e' });
@@ -24,6 +26,7 @@ export async function startFederation(
   const fed = await startLocalFederation(
     dir,
     sites.map((s) => ({ siteId: s.siteId, file: overrides[s.siteId] ?? s.file, agentArgs: opts.extraAgentArgs?.[s.siteId] ?? [] })),
+    opts.tls === undefined ? {} : { tls: opts.tls },
   );
   return { ...fed, sites };
 }
