@@ -58,6 +58,7 @@ const LEDGER_SYNC_CHUNK = 256;
 const CLOSE_REFUSED = 4001;
 const CLOSE_REPLACED = 4002;
 const MAX_BAD_FRAMES = 100;
+const MAX_DISPUTES = 10;
 
 interface Peer {
   siteId: string;
@@ -67,6 +68,8 @@ interface Peer {
   connectedAt: string;
   backend: string | undefined;
   badFrames: number;
+  /** Disputes recorded from this connection: an honest agent sends one and leaves. */
+  disputes: number;
 }
 
 export class Gateway extends EventEmitter<GatewayEvents> {
@@ -214,7 +217,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       previous.ws.close(CLOSE_REPLACED, 'replaced by a newer connection');
     }
     const publicKey = this.opts.store.sites.get(hello.siteId)!.publicKey;
-    const peer: Peer = { siteId: hello.siteId, publicKey, ws, connectedAt: new Date().toISOString(), backend: hello.backend, badFrames: 0 };
+    const peer: Peer = { siteId: hello.siteId, publicKey, ws, connectedAt: new Date().toISOString(), backend: hello.backend, badFrames: 0, disputes: 0 };
     this.peers.set(hello.siteId, peer);
     this.opts.store.sites.touch(hello.siteId);
     const { length, headHash } = this.opts.store.ledger.head();
@@ -309,6 +312,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   private onDispute(peer: Peer, msg: Dispute): void {
+    if (++peer.disputes > MAX_DISPUTES) throw new FedrxError('E_BAD_MESSAGE', `more than ${MAX_DISPUTES} disputes on one connection; not recorded`);
     this.opts.store.endorsements.addDispute({ siteId: peer.siteId, entryIndex: msg.index, code: msg.code, reason: msg.reason });
     this.opts.log(`!!! site ${peer.siteId} disputes ledger entry #${msg.index}: ${msg.code} ${msg.reason}`);
   }
