@@ -3,9 +3,11 @@
 // round by round, the ledger verified (coordinator and every site replica), one prediction and
 // its audit row. Each step uses the API token of the role that would take it.
 
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CoordinatorClient } from '../coordinator/client.js';
+import { diffChains } from '../shared/ledger-diff.js';
+import { readReplicaDir } from '../site-agent/replica.js';
 import { printRunEnd } from '../coordinator/cli-client.js';
 import { ROLES } from '../coordinator/roles.js';
 import { roundLine } from '../coordinator/round-format.js';
@@ -93,7 +95,8 @@ export async function checkLedger(client: CoordinatorClient, fed: LocalFederatio
   const until = Date.now() + 10_000;
   let differing: string[] = [];
   do {
-    differing = siteIds.filter((s) => !sameChain(readReplica(fed.replicaDir(s)), chain.entries));
+    const replicas = await Promise.all(siteIds.map(async (s) => ({ s, entries: (await readReplicaDir(fed.replicaDir(s))).entries })));
+    differing = replicas.filter((r) => !sameChain(r.entries, chain.entries)).map((r) => r.s);
     if (differing.length === 0) break;
     await new Promise((r) => setTimeout(r, 200));
   } while (Date.now() < until);
@@ -108,12 +111,7 @@ export async function checkLedger(client: CoordinatorClient, fed: LocalFederatio
   return true;
 }
 
-export function readReplica(dir: string): LedgerEntry[] {
-  const file = join(dir, 'ledger.jsonl');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LedgerEntry);
-}
-
-function sameChain(a: LedgerEntry[], b: LedgerEntry[]): boolean {
-  return a.length === b.length && a.every((e, i) => e.entryHash === b[i]!.entryHash && e.index === b[i]!.index);
+function sameChain(a: readonly LedgerEntry[], b: readonly LedgerEntry[]): boolean {
+  const d = diffChains(a, b);
+  return d.consistent && d.leftLength === d.rightLength;
 }

@@ -4,7 +4,7 @@
 
 import { withStore } from '../coordinator/admin.js';
 import { apiClient } from '../coordinator/cli-client.js';
-import { auditLedger, type LedgerAudit } from '../coordinator/ledger-audit.js';
+import { auditLedger, auditVerdict, type LedgerAudit } from '../coordinator/ledger-audit.js';
 import { diffChains } from '../shared/ledger-diff.js';
 import type { LedgerEntry } from '../shared/ledger.js';
 import { readReplicaDir } from '../site-agent/replica.js';
@@ -25,18 +25,15 @@ export function printDbAudit(a: LedgerAudit): number {
     console.log(row([e.index, e.runId, e.round, short(e.modelHash), e.participants, `${e.endorsedBy.length}/${e.participants} (need ${e.required})`, status], widths));
   }
   console.log(`coordinator key${a.coordinatorKeys.length === 1 ? '' : 's'}: ${a.coordinatorKeys.join(', ') || '-'}`);
-  if (!a.chain.ok) {
-    console.log(`ledger BROKEN at entry ${a.chain.badIndex}: ${a.chain.reason}`);
+  const v = auditVerdict(a);
+  if (!v.ok) {
+    console.log(`ledger BROKEN at entry ${v.badIndex}: ${v.reason}`);
     return EXIT_BROKEN;
   }
-  if (a.firstBad !== null) {
-    console.log(`ledger BROKEN at entry ${a.firstBad.index}: ${a.firstBad.reason}`);
-    return EXIT_BROKEN;
-  }
-  const endorsed = a.entries.length - a.unendorsed.length;
-  console.log(`ledger intact: ${a.chain.length} entries, head ${a.chain.headHash}; ${endorsed} of ${a.entries.length} endorsed`);
-  if (a.unendorsed.length > 0) {
-    console.log(`not (yet) endorsed by a quorum of their participants: ${a.unendorsed.map((i) => `#${i}`).join(', ')}`);
+  const endorsed = a.entries.length - v.unendorsed.length;
+  console.log(`ledger intact: ${v.length} entries, head ${v.headHash}; ${endorsed} of ${a.entries.length} endorsed`);
+  if (v.unendorsed.length > 0) {
+    console.log(`not (yet) endorsed by a quorum of their participants: ${v.unendorsed.map((i) => `#${i}`).join(', ')}`);
     return EXIT_UNENDORSED;
   }
   return EXIT_INTACT;

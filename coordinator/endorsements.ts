@@ -44,7 +44,7 @@ export class Endorsements {
     return this.statuses([entry])[0]!;
   }
 
-  statuses(entries: readonly LedgerEntry[]): EntryEndorsements[] {
+  statuses(entries: readonly LedgerEntry[], keysOf = this.store.sites.keyring()): EntryEndorsements[] {
     if (entries.length === 0) return [];
     const rows = this.store.endorsements.byEntry(entries[0]!.index, entries[entries.length - 1]!.index);
     const quorums = new Map<string, number>();
@@ -56,7 +56,6 @@ export class Endorsements {
       }
       return q;
     };
-    const keysOf = (siteId: string): string[] => this.store.sites.keysOf(siteId);
     return entries.map((entry) => {
       const claims = rows.get(entry.index) ?? [];
       return {

@@ -158,17 +158,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     ws.once('message', (data, isBinary) => {
       clearTimeout(timer);
       let hello: Hello;
+      let publicKey: string;
       try {
         if (isBinary) throw new FedrxError('E_NOT_HELLO', 'the first message must be a hello text frame');
         const msg = parseAgentMessage(rawText(data));
         if (msg.type !== 'hello') throw new FedrxError('E_NOT_HELLO', `the first message must be hello, got ${msg.type}`);
         hello = msg;
-        this.checkHello(ws, hello);
+        publicKey = this.checkHello(ws, hello);
       } catch (e) {
         refuse(isFedrxError(e) ? e.code : 'E_BAD_MESSAGE', (e as Error).message);
         return;
       }
-      this.admit(ws, hello, remote);
+      this.admit(ws, hello, publicKey, remote);
     });
   }
 
@@ -181,8 +182,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return { type: 'challenge', v: PROTOCOL_VERSION, nonce, coordinatorKey: this.opts.signer.publicKey, expiresInSec: Math.max(1, Math.floor(ttl / 1000)) };
   }
 
-  /** The nonce is this socket's, fresh and unused; the site is registered, not revoked, and signed it. */
-  private checkHello(ws: WebSocket, hello: Hello): void {
+  /**
+   * The nonce is this socket's, fresh and unused; the site is registered, not revoked, and signed
+   * it. Returns the key the site proved it holds.
+   */
+  private checkHello(ws: WebSocket, hello: Hello): string {
     const issued = this.nonces.get(hello.nonce);
     if (issued === undefined) throw new FedrxError('E_BAD_NONCE', 'the nonce was not issued by this coordinator');
     if (issued.used) throw new FedrxError('E_NONCE_REPLAYED', 'the nonce was already used: a replayed handshake');
@@ -193,6 +197,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (site === null) throw new FedrxError('E_UNKNOWN_SITE', `site ${hello.siteId} is not registered`);
     if (site.revokedAt !== null) throw new FedrxError('E_SITE_REVOKED', `site ${hello.siteId} was revoked`);
     this.checkSigned(hello.siteId, site.publicKey, 'hello', helloBody(hello.siteId, hello.nonce, this.opts.signer.publicKey), hello.signature, 'hello');
+    return site.publicKey;
   }
 
   /**
@@ -209,14 +214,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     throw new FedrxError('E_BAD_SIGNATURE', `${what} signature does not verify under site ${siteId}'s key`);
   }
 
-  private admit(ws: WebSocket, hello: Hello, remote: string): void {
+  private admit(ws: WebSocket, hello: Hello, publicKey: string, remote: string): void {
     const previous = this.peers.get(hello.siteId);
     if (previous !== undefined) {
       // A reconnecting agent whose old socket has not timed out yet: the newest connection wins.
       this.peers.delete(hello.siteId);
       previous.ws.close(CLOSE_REPLACED, 'replaced by a newer connection');
     }
-    const publicKey = this.opts.store.sites.get(hello.siteId)!.publicKey;
     const peer: Peer = { siteId: hello.siteId, publicKey, ws, connectedAt: new Date().toISOString(), backend: hello.backend, badFrames: 0, disputes: 0 };
     this.peers.set(hello.siteId, peer);
     this.opts.store.sites.touch(hello.siteId);

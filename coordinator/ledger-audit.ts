@@ -34,14 +34,15 @@ export function auditLedger(store: Store): LedgerAudit {
   const coordinatorKeys = new Set<string>();
   let firstBad: LedgerAudit['firstBad'] = chain.ok ? null : { index: chain.badIndex, reason: chain.reason };
   const configHashes = new Map<string, string | null>();
+  const keysOf = store.sites.keyring();
   for (let from = 0; from < chain.length; from += PAGE) {
     const page = store.ledger.list(from, Math.min(PAGE, chain.length - from));
-    const statuses = endorsements.statuses(page);
+    const statuses = endorsements.statuses(page, keysOf);
     page.forEach((entry, i) => {
       coordinatorKeys.add(entry.coordinatorKey);
       const problems: string[] = [];
       for (const p of entry.participants) {
-        if (!store.sites.keysOf(p.siteId).some((k) => participantSigned(entry, p, k))) {
+        if (!keysOf(p.siteId).some((k) => participantSigned(entry, p, k))) {
           problems.push(`participant ${p.siteId}: its signature does not verify under its registered keys`);
         }
       }

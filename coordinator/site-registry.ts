@@ -81,9 +81,15 @@ export class SiteRegistry {
     return rows.map(toRecord);
   }
 
-  /** Every key the site has ever had: what its past signatures may verify under. */
-  keysOf(id: string): string[] {
-    return (this.db.prepare('SELECT public_key FROM site_keys WHERE site_id = ? ORDER BY registered_at').all(id) as { public_key: string }[]).map((r) => r.public_key);
+  /**
+   * Every key each site has ever had (what its past signatures may verify under), read in one
+   * query: audits look up every participant of every entry.
+   */
+  keyring(): (siteId: string) => readonly string[] {
+    const rows = this.db.prepare('SELECT site_id, public_key FROM site_keys ORDER BY registered_at').all() as { site_id: string; public_key: string }[];
+    const keys = new Map<string, string[]>();
+    for (const r of rows) keys.set(r.site_id, [...(keys.get(r.site_id) ?? []), r.public_key]);
+    return (siteId) => keys.get(siteId) ?? [];
   }
 
   touch(id: string): void {

@@ -165,14 +165,10 @@ export class Replica {
     }
     if (fresh.length === 0) return [];
     if (this.meta.coordinatorKey === null) await this.pinCoordinator(fresh[0]!.coordinatorKey);
-    await this.write(fresh.map((e) => JSON.stringify(e) + '\n').join(''));
+    await appendDurably(this.file, fresh.map((e) => JSON.stringify(e) + '\n').join(''));
     this.held.push(...fresh);
     this.headHash = fresh[fresh.length - 1]!.entryHash;
     return fresh;
-  }
-
-  private async write(text: string): Promise<void> {
-    await appendDurably(this.file, text);
   }
 }
 

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readReplica } from '../../bin/demo.js';
+import { readReplicaDir } from '../../site-agent/replica.js';
 import { LISTENING, spawnFedrx } from '../../bin/spawn.js';
 import { tempDir } from '../helpers/temp.js';
 import { fedrxCommand, startFederation, type Federation } from './harness.js';
@@ -48,10 +48,10 @@ describe('federation end to end', () => {
 
     // Each site's own replica holds the same chain, entry for entry.
     for (const s of fed.sites) {
-      let replica = readReplica(fed.replicaDir(s.siteId));
+      let replica = (await readReplicaDir(fed.replicaDir(s.siteId))).entries;
       for (let i = 0; i < 50 && replica.length < chain.length; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        replica = readReplica(fed.replicaDir(s.siteId));
+        replica = (await readReplicaDir(fed.replicaDir(s.siteId))).entries;
       }
       expect(replica).toEqual(chain.entries);
     }
