@@ -237,13 +237,14 @@ ledger
   );
 ledger
   .command('diff')
-  .description('show where a site\'s replica and the coordinator\'s ledger disagree: exit 0 if they agree, 1 if not')
+  .description('show where a site\'s replica and the coordinator\'s ledger disagree: exit 0 if they agree (the replica may be behind), 1 if not (a coordinator holding fewer entries than the replica disagrees)')
   .requiredOption('--replica <dir>', 'a site\'s replica folder')
   .option('--db <file>', 'the coordinator\'s SQLite file')
   .option('--coordinator <url>', 'or a running coordinator (with an auditor\'s or data scientist\'s token)')
   .option('--token <t>', TOKEN_HELP)
+  .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
   .action(
-    action(async (o: { replica: string; db?: string; coordinator?: string; token?: string }) => {
+    action(async (o: { replica: string; db?: string; coordinator?: string; token?: string; tlsCa?: string }) => {
       const { diffLedger } = await import('./ledger-commands.js');
       if ((o.db === undefined) === (o.coordinator === undefined)) throw new FedrxError('E_BAD_REQUEST', 'give exactly one of --db and --coordinator');
       process.exitCode = await diffLedger(o);

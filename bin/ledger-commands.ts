@@ -63,12 +63,12 @@ export async function verifyReplica(dir: string): Promise<number> {
   return missing > 0 ? EXIT_UNENDORSED : EXIT_INTACT;
 }
 
-async function coordinatorChain(o: { db?: string; coordinator?: string; token?: string }): Promise<{ name: string; entries: LedgerEntry[] }> {
+async function coordinatorChain(o: { db?: string; coordinator?: string; token?: string; tlsCa?: string }): Promise<{ name: string; entries: LedgerEntry[] }> {
   if (o.db !== undefined) {
     const file = o.db;
     return { name: file, entries: withStore(file, (s) => s.ledger.list(0, Number.MAX_SAFE_INTEGER), { readonly: true }) };
   }
-  const client = apiClient(o.coordinator!, { token: o.token });
+  const client = apiClient(o.coordinator!, { token: o.token, tlsCa: o.tlsCa });
   const entries: LedgerEntry[] = [];
   for (;;) {
     const page = await client.ledger(entries.length, 1000);
@@ -79,7 +79,7 @@ async function coordinatorChain(o: { db?: string; coordinator?: string; token?: 
 }
 
 /** Exit 0 when the replica and the coordinator agree (one may be behind), 1 when they part ways. */
-export async function diffLedger(o: { replica: string; db?: string; coordinator?: string; token?: string }): Promise<number> {
+export async function diffLedger(o: { replica: string; db?: string; coordinator?: string; token?: string; tlsCa?: string }): Promise<number> {
   const { entries: replica } = await readReplicaDir(o.replica);
   const theirs = await coordinatorChain(o);
   const d = diffChains(replica, theirs.entries);

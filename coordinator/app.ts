@@ -13,7 +13,7 @@ import { installAuth } from './auth.js';
 import { openDb } from './db.js';
 import { Endorsements } from './endorsements.js';
 import { Gateway } from './gateway.js';
-import { installErrorHandler } from './http-errors.js';
+import { installErrorHandler, readOnlyError } from './http-errors.js';
 import { Predictor } from './predictor.js';
 import { RoundRunner, type RoundSummary } from './round-runner.js';
 import { auditRoutes } from './routes/audit.js';
@@ -126,18 +126,14 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   ledgerRoutes(app, store, endorsements);
   auditRoutes(app, audit);
   tokenRoutes(app, tokens, { readOnly });
-  if (gateway !== null && runner !== null) {
-    runRoutes(app, store, runner);
-    siteRoutes(app, store, gateway);
-    predictRoutes(app, new Predictor(store, endorsements), audit);
-  } else {
-    const refuse = async (): Promise<never> => {
-      throw new FedrxError('E_READ_ONLY', 'coordinator is read-only: the ledger failed verification');
-    };
-    // The same roles as the real routes, so a refusal tells nothing to a caller who may not ask.
-    app.get('/v1/runs/:id', { config: { roles: ['data-scientist', 'auditor'] } }, refuse);
-    app.post('/v1/runs', { config: { roles: ['data-scientist'] } }, refuse);
-    app.post('/v1/predict', { config: { roles: ['clinician'] } }, refuse);
+  runRoutes(app, store, runner);
+  siteRoutes(app, store, gateway);
+  if (gateway !== null) predictRoutes(app, new Predictor(store, endorsements), audit);
+  else {
+    // Same roles as the live route, so a refusal tells nothing to a caller who may not ask.
+    app.post('/v1/predict', { config: { roles: ['clinician'] } }, async () => {
+      throw readOnlyError('no predictions are served while the ledger is under investigation');
+    });
   }
 
   return {

@@ -258,9 +258,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private onMessage(peer: Peer, data: RawData, isBinary: boolean): void {
     try {
-      // A site revoked while connected (e.g. by `fedrx site revoke` on the database) stops here.
-      if (this.opts.store.sites.get(peer.siteId)?.revokedAt !== null) {
+      // A site revoked or re-keyed while connected (e.g. by `fedrx site revoke` or `fedrx site
+      // register` on the database, which cannot reach this process) stops here.
+      const current = this.opts.store.sites.get(peer.siteId);
+      if (current?.revokedAt !== null) {
         this.disconnect(peer.siteId, 'E_SITE_REVOKED', `site ${peer.siteId} was revoked`);
+        return;
+      }
+      if (current.publicKey !== peer.publicKey) {
+        this.disconnect(peer.siteId, 'E_SITE_REKEYED', `site ${peer.siteId} has a new public key: reconnect and sign with it`);
         return;
       }
       if (isBinary) {

@@ -1,7 +1,7 @@
 // One error handler: coded JSON errors with the right status; 5xx details stay in the log.
 
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { isFedrxError, type ErrorCode } from '../shared/errors.js';
+import { FedrxError, isFedrxError, type ErrorCode } from '../shared/errors.js';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   E_BAD_REQUEST: 400,
@@ -15,6 +15,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_LEDGER_BROKEN: 409,
   E_READ_ONLY: 503,
 };
+
+/** What a read-only coordinator (`--read-only`, for investigating a ledger) answers to a write. */
+export const readOnlyError = (what: string): FedrxError => new FedrxError('E_READ_ONLY', `coordinator is read-only (--read-only, for investigation): ${what}`);
 
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {

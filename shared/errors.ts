@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   // sites
   E_UNKNOWN_SITE: 'no site with this id is registered',
   E_SITE_REVOKED: 'the site was revoked by an admin',
+  E_SITE_REKEYED: 'an admin replaced the site\'s public key while it was connected',
   E_BAD_SIGNATURE: 'a signature does not verify under the signer\'s registered key',
   E_IDENTITY_MISMATCH: 'a site signed, or spoke, as another registered site',
   E_BAD_NONCE: 'the handshake nonce was not issued to this connection',

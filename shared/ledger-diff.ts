@@ -1,6 +1,7 @@
 // Where two copies of the ledger (a site's replica and the coordinator's table) part ways: the
 // common prefix, the first entry that differs and which of its fields differ.
 
+import { canonicalJson } from './canonical-json.js';
 import type { LedgerEntry } from './ledger.js';
 
 export interface FieldDifference {
@@ -12,7 +13,7 @@ export interface FieldDifference {
 export interface ChainDiff {
   leftLength: number;
   rightLength: number;
-  /** Entries 0..commonPrefix-1 are identical (same entry hash). */
+  /** Entries 0..commonPrefix-1 are identical, field for field. */
   commonPrefix: number;
   /** The first index held by both that differs, with its differing fields; null if none. */
   firstDifference: { index: number; fields: FieldDifference[] } | null;
@@ -41,10 +42,13 @@ function fieldDifferences(a: Record<string, unknown>, b: Record<string, unknown>
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Whole entries are compared, not their entry hashes: a row edited without recomputing its hash is a difference too. */
+const sameEntry = (a: LedgerEntry, b: LedgerEntry): boolean => canonicalJson(a) === canonicalJson(b);
+
 export function diffChains(left: readonly LedgerEntry[], right: readonly LedgerEntry[]): ChainDiff {
   const both = Math.min(left.length, right.length);
   let i = 0;
-  while (i < both && left[i]!.entryHash === right[i]!.entryHash) i++;
+  while (i < both && sameEntry(left[i]!, right[i]!)) i++;
   let firstDifference: ChainDiff['firstDifference'] = null;
   if (i < both) {
     const a = left[i]! as unknown as Record<string, unknown>;

@@ -2,13 +2,14 @@
 // read-only coordinator lists them but changes nothing.
 
 import type { FastifyInstance } from 'fastify';
+import { readOnlyError } from '../http-errors.js';
 import { FedrxError } from '../../shared/errors.js';
 import { CreateTokenBody, TokenIdParams } from '../schemas/tokens.js';
 import type { TokenStore } from '../token-store.js';
 
 export function tokenRoutes(app: FastifyInstance, tokens: TokenStore, opts: { readOnly: boolean }): void {
   const writable = (): void => {
-    if (opts.readOnly) throw new FedrxError('E_READ_ONLY', 'coordinator is read-only: tokens cannot be created or revoked');
+    if (opts.readOnly) throw readOnlyError('tokens cannot be created or revoked');
   };
   app.post('/v1/tokens', { schema: { body: CreateTokenBody }, config: { roles: ['admin'] } }, async (req, reply) => {
     writable();

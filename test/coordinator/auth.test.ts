@@ -117,8 +117,13 @@ describe('route × role', () => {
 
   it('walks every declared route with every kind of caller', async () => {
     const routes = declaredRoutes(c.app);
+    const ledgerBefore = c.store.ledger.head();
+    const sitesBefore = c.store.sites.list();
     expect(await walk(c.app)).toBe(routes.length * callers().length);
     expect(routes.length).toBeGreaterThan(Object.keys(EXPECTED).length);
+    // No refused call wrote anything: the ledger and the site register are as they were.
+    expect(c.store.ledger.head()).toEqual(ledgerBefore);
+    expect(c.store.sites.list()).toEqual(sitesBefore);
   });
 
   it('read-only mode: every route, stubs included, declares the same roles as the live route', async () => {

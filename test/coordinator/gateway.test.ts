@@ -90,6 +90,7 @@ describe('agent handshake', () => {
     await refusedHello((p) => p.hello(sites['site-b']!, { nonce: 'c'.repeat(64) }), 'E_BAD_NONCE');
     // The first connection is unaffected.
     expect(coordinator.gateway!.isConnected('site-a')).toBe(true);
+    expect(coordinator.store.ledger.head().length).toBe(0);
     first.close();
     other.close();
   });
@@ -176,6 +177,18 @@ describe('frames from admitted sites', () => {
     await p.until(() => p.closed !== null);
     expect(p.closed!.code).toBe(4001);
     expect(p.received.json.some((m) => m.type === 'error' && m.code === 'E_WRONG_RUN')).toBe(false);
+  });
+
+  it('closes the connection of a site re-keyed while connected: the old key signs nothing more', async () => {
+    const s = registerTestSites(coordinator.store, ['site-rekey'])['site-rekey']!;
+    const p = await TestPeer.admit(url, s);
+    const before = coordinator.store.ledger.head().length;
+    expect(coordinator.store.sites.register('site-rekey', generateKeyPair().publicKey).change).toBe('rekeyed'); // as `fedrx site register` does
+    p.send(signedUpdateFrame(s, fields, tensor));
+    await p.errorWith('E_SITE_REKEYED');
+    await p.until(() => p.closed !== null);
+    expect(p.closed!.code).toBe(4001);
+    expect(coordinator.store.ledger.head().length).toBe(before);
   });
 });
 

@@ -106,6 +106,16 @@ describe('federation end to end', () => {
     expect((await fetch(`${url}/v1/ledger/verify`)).status).toBe(401);
     const check = (await fetch(`${url}/v1/ledger/verify`, { headers: { authorization: `Bearer ${fed.tokens.auditor}` } }).then((r) => r.json())) as { ok: boolean; badIndex: number };
     expect(check).toMatchObject({ ok: false, badIndex: 2 });
+    // The investigator reads the runs and sites; nothing can be started, enrolled or predicted.
+    const auditor = { authorization: `Bearer ${fed.tokens.auditor}` };
+    const runs = (await fetch(`${url}/v1/runs`, { headers: auditor }).then((r) => r.json())) as { runs: { id: string; status: string }[] };
+    expect(runs.runs).toEqual([expect.objectContaining({ id: run.id, status: 'completed' })]);
+    const detail = (await fetch(`${url}/v1/runs/${run.id}`, { headers: auditor }).then((r) => r.json())) as { rounds: unknown[] };
+    expect(detail.rounds.length).toBeGreaterThan(1);
+    const siteList = (await fetch(`${url}/v1/sites`, { headers: auditor }).then((r) => r.json())) as { sites: { id: string; connected: boolean }[] };
+    expect(siteList.sites.map((s) => [s.id, s.connected])).toEqual([['site-1', false], ['site-2', false], ['site-3', false]]);
+    const start = await fetch(`${url}/v1/runs`, { method: 'POST', headers: { authorization: `Bearer ${fed.tokens['data-scientist']}`, 'content-type': 'application/json' }, body: '{}' });
+    expect([start.status, ((await start.json()) as { error: { code: string } }).error.code]).toEqual([503, 'E_READ_ONLY']);
     await readOnly.stop();
   });
 });

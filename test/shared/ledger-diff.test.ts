@@ -31,4 +31,16 @@ describe('diffChains', () => {
     expect(diffChains(a.slice(0, 1), a)).toMatchObject({ commonPrefix: 1, firstDifference: null, consistent: true, leftLength: 1, rightLength: 2 });
     expect(diffChains([], [])).toMatchObject({ commonPrefix: 0, consistent: true });
   });
+
+  it('an entry edited without recomputing its hash is a difference, not the same chain', () => {
+    const a = [e(0, 'a', { mae: 8 }), e(1, 'b')];
+    const b = [e(0, 'a', { mae: 6.5 }), e(1, 'b')];
+    expect(diffChains(a, b)).toEqual({
+      leftLength: 2,
+      rightLength: 2,
+      commonPrefix: 0,
+      consistent: false,
+      firstDifference: { index: 0, fields: [{ field: 'metrics.mae', left: '8', right: '6.5' }] },
+    });
+  });
 });
