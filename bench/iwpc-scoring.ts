@@ -73,6 +73,17 @@ export function formatTable(scores: MethodScore[], localOnly: MethodScore | unde
     s.smallSites.mae.toFixed(2),
     localOnly === undefined || s === localOnly ? '' : `${sitesBeaten(s, localOnly, small)}/${small.size}`,
   ]);
+  return textTable(header, rows);
+}
+
+/** MAE / PW20 % / R² of every method per ancestry group and on the small sites, one cell per group. */
+export function formatGroupTable(scores: MethodScore[]): string {
+  const cell = (m: RegressionMetrics): string => (m.n > 0 ? `${m.mae.toFixed(2)} / ${m.pw20.toFixed(1)} / ${m.r2.toFixed(2)}` : '–');
+  const header = ['method', ...ANCESTRY_GROUPS.map((g) => `${g} (n=${scores[0]?.byAncestry[g].n ?? 0})`), `11 small sites (n=${scores[0]?.smallSites.n ?? 0})`];
+  return textTable(header, scores.map((s) => [s.method, ...ANCESTRY_GROUPS.map((g) => cell(s.byAncestry[g])), cell(s.smallSites)]));
+}
+
+function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');

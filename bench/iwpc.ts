@@ -15,7 +15,7 @@ import type { Study } from '../shared/study.js';
 import { loadTf } from '../site-agent/backend.js';
 import { runFederated, startIwpcFederation, type FederatedConfig, type FederatedResult } from './iwpc-federated.js';
 import { fitModel, predictDose, type FittedModel } from './iwpc-local.js';
-import { formatTable, scoreMethod, sitesBeaten, smallestSites, type MethodScore } from './iwpc-scoring.js';
+import { formatGroupTable, formatTable, scoreMethod, sitesBeaten, smallestSites, type MethodScore } from './iwpc-scoring.js';
 import { lineChartSvg } from './svg-chart.js';
 
 const { values: args } = parseArgs({
@@ -124,6 +124,8 @@ try {
 const fedScores = scores.filter((s) => s.method.startsWith('federated'));
 console.log('\nAll methods on the same test patients (MAE in mg/week; small = the 11 smallest sites; last column: sites where the method beats local-only linear):');
 console.log(formatTable(scores, localOnlyScores.get('linear'), small));
+console.log('\nPer group: MAE (mg/week) / PW20 % / R²:');
+console.log(formatGroupTable(scores));
 for (const kind of ['linear', 'mlp'] as const) {
   const local = localOnlyScores.get(kind)!;
   for (const s of fedScores.filter((f) => f.method.endsWith(kind))) {

@@ -9,7 +9,7 @@ import { hashWeights } from '../shared/model-hash.js';
 import { initialWeights } from '../shared/model-init.js';
 import { checkStats, hashPreprocessing, hashStats, mergeStats, preprocessingFrom, type FeatureStats } from '../shared/feature-stats.js';
 import type { TaskConfig } from '../shared/run-config.js';
-import { inputDim, outputDim, studyMetrics, type Study } from '../shared/study.js';
+import { DEFAULT_MIN_ROWS, inputDim, outputDim, studyMetrics, type Study } from '../shared/study.js';
 import { encodeFrame } from '../shared/tensor-codec.js';
 import type { Weights } from '../shared/tensors.js';
 import { PROTOCOL_VERSION, type EvalResult, type StatsReport, type TaskError, type UpdateHeader } from '../shared/wire.js';
@@ -327,6 +327,14 @@ export class RoundRunner {
     const g = this.gathering;
     if (g === null || g.collector.runId !== msg.runId) {
       this.gateway.sendError(siteId, 'E_STALE_ROUND', `no statistics of run ${msg.runId} are being gathered`, { runId: msg.runId, round: 0 });
+      return;
+    }
+    // A site's own check should have refused; a report over fewer rows would expose a small group.
+    const minRows = g.study.minRows ?? DEFAULT_MIN_ROWS;
+    if (msg.stats.rows < minRows) {
+      const reason = `statistics over ${msg.stats.rows} rows, the study needs at least ${minRows}: not used`;
+      this.gateway.sendError(siteId, 'E_STATS_TOO_FEW_ROWS', reason, { runId: msg.runId, round: 0 });
+      g.collector.record(siteId, { kind: 'refused', code: 'E_STATS_TOO_FEW_ROWS', reason });
       return;
     }
     try {

@@ -14,9 +14,10 @@ export const DEFAULT_STUDY = 'synthetic-warfarin';
 
 export function resolveStudy(study: CreateRunBody['study']): Study {
   if (typeof study === 'object') return checkStudy(study);
+  // The schema limits names to [a-z0-9-], so a name cannot leave the studies folder.
   const name = study ?? DEFAULT_STUDY;
-  const file = `${STUDIES_DIR}${name}.json`;
-  if (!existsSync(file)) throw new FedrxError('E_BAD_REQUEST', `no study named ${name} in datasets/studies`);
+  const file = ['.json', '.yaml', '.yml'].map((ext) => `${STUDIES_DIR}${name}${ext}`).find((f) => existsSync(f));
+  if (file === undefined) throw new FedrxError('E_BAD_REQUEST', `no study named ${name} in datasets/studies (NAME.json, .yaml or .yml)`);
   return loadStudyFile(file);
 }
 

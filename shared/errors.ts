@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   E_CSV_MISSING_COLUMN: 'the site CSV lacks a required column',
   E_CSV_BAD_VALUE: 'the site CSV holds a value of the wrong type or range',
   E_CSV_TOO_FEW_ROWS: 'the site CSV has too few usable rows',
+  E_STATS_TOO_FEW_ROWS: 'a site reported statistics over fewer rows than the study allows',
   E_TRAINING_FAILED: 'local training failed',
   // API callers
   E_UNAUTHENTICATED: 'the request carries no API token, or an unknown or revoked one',

@@ -51,6 +51,8 @@ export interface AgentOptions {
   replicaDir: string;
   /** study column → CSV column. */
   columnMap?: Record<string, string>;
+  /** Leave rows with misfit values out instead of refusing the file (see loadSiteRows). */
+  dropBadRows?: boolean;
   log?: (line: string) => void;
   /** Trust anchors and certificate pin for an https coordinator. */
   tls?: ConnectionTls;
@@ -92,7 +94,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const key = canonicalJson(study);
     let p = rowsCache.get(key);
     if (p === undefined) {
-      p = loadSiteRows(opts.dataFile, study, { siteId: opts.siteId, ...(opts.columnMap ? { columnMap: opts.columnMap } : {}) });
+      p = loadSiteRows(opts.dataFile, study, {
+        siteId: opts.siteId,
+        dropBadRows: opts.dropBadRows === true,
+        ...(opts.columnMap ? { columnMap: opts.columnMap } : {}),
+      });
       p.then(
         (d) => log(`site data for study ${study.name}: ${d.totalRows} rows, ${d.train.length} train, ${d.test.length} held out, dropped ${JSON.stringify(d.dropped)}`),
         () => rowsCache.delete(key), // a fixed file is picked up by the next task

@@ -37,6 +37,27 @@ export interface LoadOptions {
   siteId: string;
   /** study column → CSV column, for sites whose export names columns differently. */
   columnMap?: Record<string, string>;
+  /**
+   * Leave rows with a value of the wrong type, out of range or of an unknown level out (counted)
+   * instead of refusing the file. Off by default: such values usually mean a column is mapped
+   * wrong or exported in another unit, which dropping rows would hide.
+   */
+  dropBadRows?: boolean;
+}
+
+/** Problems that mean the data does not fit the study; a missing value only means an unusable row. */
+const MISFIT: ReadonlySet<EncodeProblem['kind']> = new Set(['not-a-number', 'out-of-range', 'unknown-level']);
+const LINES_SHOWN = 5;
+
+/** `column "age_years": 2 rows out of range (lines 3, 9)`: line numbers count the header as line 1. */
+function misfitMessage(lines: ReadonlyMap<string, number[]>): string {
+  return [...lines]
+    .map(([key, at]) => {
+      const [column, kind] = key.split(':') as [string, string];
+      const shown = at.slice(0, LINES_SHOWN).join(', ') + (at.length > LINES_SHOWN ? ', …' : '');
+      return `column "${column}": ${at.length} row${at.length > 1 ? 's' : ''} ${kind === 'unknown-level' ? 'with a level the study does not know' : kind.replace(/-/g, ' ')} (line${at.length > 1 ? 's' : ''} ${shown})`;
+    })
+    .join('; ');
 }
 
 export async function loadSiteRows(file: string, study: Study, opts: LoadOptions): Promise<SiteRows> {
@@ -63,6 +84,7 @@ export async function loadSiteRows(file: string, study: Study, opts: LoadOptions
   const columns = required.map((c) => [c, table.getter(sourceOf(c))] as const);
   const rows: ExtractedRow[] = [];
   const dropped: Record<string, number> = {};
+  const misfits = new Map<string, number[]>();
   const record: RawRecord = {};
   for (let row = 0; row < totalRows; row++) {
     for (const [name, get] of columns) record[name] = get(row) as RawValue;
@@ -70,24 +92,33 @@ export async function loadSiteRows(file: string, study: Study, opts: LoadOptions
     if (extracted instanceof EncodeProblem) {
       const key = `${extracted.column}:${extracted.kind}`;
       dropped[key] = (dropped[key] ?? 0) + 1;
+      if (MISFIT.has(extracted.kind)) misfits.set(key, [...(misfits.get(key) ?? []), row + 2]);
       continue;
     }
     rows.push(extracted);
   }
-
-  // Both parts need a row: one to train on, one to evaluate on. Small groups are never exposed.
-  const minRows = Math.max(2, study.minRows ?? DEFAULT_MIN_ROWS);
-  if (rows.length < minRows) {
-    const why = Object.entries(dropped).map(([k, n]) => `${k} ×${n}`);
+  if (misfits.size > 0 && opts.dropBadRows !== true) {
     throw new FedrxError(
-      'E_CSV_TOO_FEW_ROWS',
-      `site CSV ${path.basename(file)} has ${rows.length} usable rows of ${totalRows}, the study needs ${minRows}` +
-        (why.length > 0 ? `; dropped: ${why.join(', ')}` : ''),
-      { usable: rows.length, rows: totalRows, minRows, dropped },
+      'E_CSV_BAD_VALUE',
+      `site CSV ${path.basename(file)} does not fit study ${study.name}: ${misfitMessage(misfits)}. ` +
+        'Fix the export or the column mapping, or start the agent with --drop-bad-rows to leave such rows out.',
+      { rows: totalRows, problems: Object.fromEntries([...misfits].map(([k, at]) => [k, at.length])) },
     );
   }
 
+  // Both parts need a row: one to train on, one to evaluate on; and the training part, which the
+  // statistics describe, needs the study's minimum, so small groups are never exposed.
+  const minRows = Math.max(1, study.minRows ?? DEFAULT_MIN_ROWS);
   const split = holdoutSplit(rows.length, study.holdout.fraction, study.holdout.seed, opts.siteId);
+  if (rows.length < 2 || split.train.length < minRows) {
+    const why = Object.entries(dropped).map(([k, n]) => `${k} ×${n}`);
+    throw new FedrxError(
+      'E_CSV_TOO_FEW_ROWS',
+      `site CSV ${path.basename(file)} has ${rows.length} usable rows of ${totalRows}, ${split.train.length} of them for training; the study needs ${minRows} training rows` +
+        (why.length > 0 ? `; dropped: ${why.join(', ')}` : ''),
+      { usable: rows.length, train: split.train.length, rows: totalRows, minRows, dropped },
+    );
+  }
   return { test: split.test.map((i) => rows[i]!), train: split.train.map((i) => rows[i]!), dropped, totalRows };
 }
 

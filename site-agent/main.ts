@@ -11,6 +11,7 @@ export async function runAgent(o: {
   coordinatorKey: string | undefined;
   replicaDir: string;
   columnMap: Record<string, string> | undefined;
+  dropBadRows?: boolean | undefined;
   fault: 'nan-update' | undefined;
   tlsCa?: string | undefined;
   tlsPin?: string | undefined;
@@ -26,6 +27,7 @@ export async function runAgent(o: {
     log,
     ...(o.coordinatorKey === undefined ? {} : { coordinatorKey: o.coordinatorKey }),
     ...(o.columnMap === undefined ? {} : { columnMap: o.columnMap }),
+    dropBadRows: o.dropBadRows === true,
     ...(o.fault === undefined ? {} : { fault: o.fault }),
     ...(tls === undefined ? {} : { tls }),
   });

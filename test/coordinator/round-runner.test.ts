@@ -256,6 +256,23 @@ describe('statistics phase', () => {
     expect((await coordinator.app.inject({ headers, url: '/v1/ledger' })).json().length).toBe(0);
     for (const p of peers) p.close();
   });
+
+  it('does not use statistics over fewer rows than the study minimum, even when a site sends them', async () => {
+    const peers: TestPeer[] = [];
+    for (const s of ['a', 'b']) peers.push(await TestPeer.admit(url, sites[`site-${s}`]!));
+    answerStats(peers[0]!, 'site-a', 1);
+    answerStats(peers[1]!, 'site-b', 2);
+    // Same two reports, but the study asks for 3 rows per site: both are refused, nothing is fixed.
+    const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: { ...TINY_STUDY, minRows: 3 }, rounds: 2, minSites: 2, roundTimeoutSec: 5 } });
+    const run = await waitForRun(res.json().id as string);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/site-a: E_STATS_TOO_FEW_ROWS/);
+    expect(run.preprocessing).toBeNull();
+    const err = await peers[1]!.errorWith('E_STATS_TOO_FEW_ROWS');
+    expect(err.message).toBe('statistics over 2 rows, the study needs at least 3: not used');
+    expect((await coordinator.app.inject({ headers, url: '/v1/ledger' })).json().length).toBe(0);
+    for (const p of peers) p.close();
+  });
 });
 
 async function waitForRun(id: string): Promise<RunView> {

@@ -63,7 +63,7 @@ describe('loadSiteRows', () => {
   });
 
   it('keeps at least one row in each part', async () => {
-    const small: Study = { ...study, minRows: 2 };
+    const small: Study = { ...study, minRows: 1 };
     const file = dir().file('site.csv', csvText(warfarinRows(2)));
     const data = await loadSiteRows(file, small, { siteId: 's' });
     expect([data.train.length, data.test.length]).toEqual([1, 1]);
@@ -108,7 +108,33 @@ describe('loadSiteRows', () => {
     expect(wrong.message).toContain('"weight_kg" (mapped to "Wt")');
   });
 
-  it('drops rows with bad values and counts them per column and problem', async () => {
+  it('refuses a column of the wrong type or out of range, naming the column, the problem and the row count, never a value', async () => {
+    const rows = warfarinRows(40);
+    rows[0]!.age_years = 150; // out of range (18..100)
+    rows[4]!.age_years = 7;
+    rows[2]!.weekly_dose_mg = 'n/a'; // not a number
+    rows[3]!.sex = 'X'; // unknown level
+    rows[5]!.sex = ''; // missing, no missingLevel: an unusable row, not a misfit
+    const file = dir().file('site.csv', csvText(rows));
+    const err = await failure(loadSiteRows(file, study, { siteId: 's' }));
+    expect(err.code).toBe('E_CSV_BAD_VALUE');
+    expect(err.message).toContain('column "age_years": 2 rows out of range (lines 2, 6)');
+    expect(err.message).toContain('column "weekly_dose_mg": 1 row not a number (line 4)');
+    expect(err.message).toContain('column "sex": 1 row with a level the study does not know (line 5)');
+    expect(err.message).toContain('--drop-bad-rows');
+    expect(err.message).not.toMatch(/150|n\/a|"X"/);
+    expect(err.details).toEqual({ rows: 40, problems: { 'age_years:out-of-range': 2, 'weekly_dose_mg:not-a-number': 1, 'sex:unknown-level': 1 } });
+    // A whole column of text is refused the same way, with the count of every row.
+    const text = warfarinRows(30).map((r) => ({ ...r, height_cm: 'tall' }));
+    const all = await failure(loadSiteRows(dir().file('text.csv', csvText(text)), study, { siteId: 's' }));
+    expect(all.message).toContain('column "height_cm": 30 rows not a number (lines 2, 3, 4, 5, 6, …)');
+    // Missing values alone are not a misfit: those rows are left out and counted.
+    const gaps = warfarinRows(30);
+    gaps[0]!.sex = '';
+    expect((await loadSiteRows(dir().file('gaps.csv', csvText(gaps)), study, { siteId: 's' })).dropped).toEqual({ 'sex:missing': 1 });
+  });
+
+  it('with dropBadRows, drops rows with bad values and counts them per column and problem', async () => {
     const rows = warfarinRows(40);
     rows[0]!.age_years = 150; // out of range (18..100)
     rows[1]!.age_years = 7;
@@ -120,7 +146,7 @@ describe('loadSiteRows', () => {
     rows[7]!.cyp2c9 = ''; // missing genotype → "unknown": kept
     [0, 1, 3, 5].forEach((i) => (rows[i]!.weekly_dose_mg = 300 + i + 0.25)); // doses no other row has
     const file = dir().file('site.csv', csvText(rows));
-    const data = await loadSiteRows(file, study, { siteId: 's' });
+    const data = await loadSiteRows(file, study, { siteId: 's', dropBadRows: true });
     expect(data.dropped).toEqual({
       'age_years:out-of-range': 2,
       'weekly_dose_mg:out-of-range': 1,
@@ -139,19 +165,22 @@ describe('loadSiteRows', () => {
     expect(kept.filter((r) => r.target ** 2 > 299).length).toBe(0);
   });
 
-  it('refuses a file with too few usable rows, with counts but no values', async () => {
+  it('refuses a file whose training part is under the study minimum, with counts but no values', async () => {
     const rows = warfarinRows(14);
     for (let i = 0; i < 6; i++) rows[i]!.ancestry = 'Martian';
     const file = dir().file('site.csv', csvText(rows));
-    const err = await failure(loadSiteRows(file, study, { siteId: 's' }));
+    const err = await failure(loadSiteRows(file, study, { siteId: 's', dropBadRows: true }));
     expect(err.code).toBe('E_CSV_TOO_FEW_ROWS');
-    expect(err.message).toContain('8 usable rows of 14');
+    // 8 usable rows: 2 held out, 6 to train on and to describe in the statistics, under 10.
+    expect(err.message).toContain('8 usable rows of 14, 6 of them for training; the study needs 10 training rows');
     expect(err.message).toContain('ancestry:unknown-level ×6');
     expect(err.message).not.toContain('Martian');
-    expect(err.details).toEqual({ usable: 8, rows: 14, minRows: 10, dropped: { 'ancestry:unknown-level': 6 } });
+    expect(err.details).toEqual({ usable: 8, train: 6, rows: 14, minRows: 10, dropped: { 'ancestry:unknown-level': 6 } });
+    // 12 usable rows are not enough either: their training part is 10 only with a minimum of 10.
+    await expect(loadSiteRows(dir().file('eleven.csv', csvText(warfarinRows(11))), study, { siteId: 's' })).rejects.toMatchObject({ code: 'E_CSV_TOO_FEW_ROWS' });
     // The same rows pass once the study asks for fewer.
-    const data = await loadSiteRows(file, { ...study, minRows: 8 }, { siteId: 's' });
-    expect(data.train.length + data.test.length).toBe(8);
+    const data = await loadSiteRows(file, { ...study, minRows: 6 }, { siteId: 's', dropBadRows: true });
+    expect([data.train.length, data.test.length]).toEqual([6, 2]);
   });
 });
 
