@@ -145,6 +145,23 @@ describe('trainLocal / evaluateLocal', () => {
     expect(hashWeights(a.weights)).not.toBe(hashWeights(c.weights));
   });
 
+  it('adds FedProx\'s mu·(w − w_global) to the gradient: two SGD steps worked by hand', async () => {
+    // One row x = (1, 0, 0), y = 1; global w = 0, b = 0; SGD lr 0.1, batch 1, 2 epochs; loss (ŷ − y)².
+    // Step 1 at the global model: ŷ = 0, ∂/∂w1 = ∂/∂b = 2(0 − 1) = −2, proximal part 0 → w1 = b = 0.2.
+    // Step 2: ŷ = 0.4, data part 2(0.4 − 1) = −1.2; proximal part mu·(0.2 − 0) = 0.2 with mu = 1
+    //         → w1 = b = 0.2 + 0.1·(1.2 − 0.2) = 0.3; without it 0.2 + 0.1·1.2 = 0.32.
+    const one: DataPart = { x: new Float32Array([1, 0, 0]), y: new Float32Array([1]), actual: new Float64Array([12]), n: 1 };
+    const s = settings({ optimizer: 'sgd', lr: 0.1, batchSize: 1, localEpochs: 2 });
+    const flat = (w: Weights): number[] => w.flatMap((t) => [...t.data]);
+    const prox = await trainLocal(tf, linearStudy, layers, zeros(linearStudy), one, s, 1);
+    const plain = await trainLocal(tf, linearStudy, layers, zeros(linearStudy), one, s, 0);
+    expect(prox.weights.map((t) => t.name)).toEqual(['dense0/kernel', 'dense0/bias']);
+    flat(prox.weights).forEach((v, i) => expect(v).toBeCloseTo([0.3, 0, 0, 0.3][i]!, 6));
+    flat(plain.weights).forEach((v, i) => expect(v).toBeCloseTo([0.32, 0, 0, 0.32][i]!, 6));
+    // The reported loss is the data loss alone: (0.3 + 0.3 − 1)² = 0.16.
+    expect(prox.trainLoss).toBeCloseTo(0.16, 6);
+  });
+
   it('a huge proximal mu keeps the weights near the global model', async () => {
     const global = zeros(linearStudy);
     global[0]!.data.set([0.3, 0.3, 0.3]);
