@@ -14,6 +14,8 @@ export async function startFederation(
   dir: string,
   opts: {
     sites: number;
+    /** Total patients over all sites (default: the generator's, 300 per site). */
+    patients?: number;
     extraAgentArgs?: Record<string, string[]>;
     /** Called after the cohorts are written: returns data files to use instead, by site id. */
     dataFiles?: (sites: GeneratedSite[]) => Record<string, string>;
@@ -21,7 +23,12 @@ export async function startFederation(
     tls?: FederationTls;
   },
 ): Promise<Federation> {
-  const sites = await generateSiteCsvs({ sites: opts.sites, outDir: join(dir, 'sites'), seed: 'e2e' });
+  const sites = await generateSiteCsvs({
+    sites: opts.sites,
+    outDir: join(dir, 'sites'),
+    seed: 'e2e',
+    ...(opts.patients === undefined ? {} : { totalPatients: opts.patients }),
+  });
   const overrides = opts.dataFiles?.(sites) ?? {};
   const fed = await startLocalFederation(
     dir,
