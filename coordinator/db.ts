@@ -147,11 +147,29 @@ export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
   // First, so that even the schema statements wait for a CLI command writing at the same moment.
   db.pragma('busy_timeout = 5000');
   if (!opts.readonly) {
-    db.pragma('journal_mode = WAL');
+    toWal(db);
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
     db.exec(TRUST_SCHEMA);
   }
   return db;
+}
+
+/**
+ * Switching a new file to WAL takes an exclusive lock, and when two connections race for it SQLite
+ * answers SQLITE_BUSY at once, without the busy handler (e.g. `fedrx site register` for several
+ * sites at the same moment): retry for as long as busy_timeout would have waited.
+ */
+function toWal(db: Db): void {
+  const until = Date.now() + 5000;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
 }
