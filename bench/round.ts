@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -320,34 +321,52 @@ async function startWs(frameBytes: number): Promise<WsBench> {
   };
 }
 
-/** Each client sends `perClient` frames back to back; resolves when every ack is in. Seconds. */
-function wsRound(clients: readonly WebSocket[], frame: Buffer, perClient: number): Promise<number> {
+/**
+ * Starts the clock, calls `send`, and resolves with the seconds until `expected` acks have arrived
+ * over all `clients` (`ackEvent` fires with what `acks` counts); a client closing fails the round.
+ */
+function timeAcks<C extends EventEmitter>(
+  clients: readonly C[],
+  expected: number,
+  ackEvent: string,
+  acks: (payload: Buffer) => number,
+  send: () => void,
+  what: string,
+): Promise<number> {
   return withTimeout(
     new Promise<number>((resolve, reject) => {
-      let pending = clients.length * perClient;
+      let pending = expected;
       const cleanups: Array<() => void> = [];
       const t0 = performance.now();
-      for (const ws of clients) {
-        const onAck = (): void => {
-          if (--pending === 0) {
-            const s = secondsSince(t0);
-            for (const c of cleanups) c();
-            resolve(s);
+      for (const c of clients) {
+        const onAck = (payload: Buffer): void => {
+          pending -= acks(payload);
+          if (pending === 0) {
+            const sec = secondsSince(t0);
+            for (const off of cleanups) off();
+            resolve(sec);
           }
         };
-        const onClose = (): void => reject(new Error('ws closed during the benchmark'));
-        ws.on('message', onAck);
-        ws.on('close', onClose);
+        const onClose = (): void => reject(new Error(`${what}: a connection closed during the benchmark`));
+        c.on(ackEvent, onAck);
+        c.on('close', onClose);
         cleanups.push(() => {
-          ws.off('message', onAck);
-          ws.off('close', onClose);
+          c.off(ackEvent, onAck);
+          c.off('close', onClose);
         });
       }
-      for (let k = 0; k < perClient; k++) for (const ws of clients) ws.send(frame, { binary: true });
+      send();
     }),
     30_000,
-    'ws round',
+    what,
   );
+}
+
+/** Each client sends `perClient` frames back to back; resolves when every ack (one message each) is in. Seconds. */
+function wsRound(clients: readonly WebSocket[], frame: Buffer, perClient: number): Promise<number> {
+  return timeAcks(clients, clients.length * perClient, 'message', () => 1, () => {
+    for (let k = 0; k < perClient; k++) for (const ws of clients) ws.send(frame, { binary: true });
+  }, 'ws round');
 }
 
 interface NetBench {
@@ -417,41 +436,18 @@ async function startNet(): Promise<NetBench> {
   };
 }
 
+/** The same over raw TCP: a u32 LE length prefix per frame, acks of one byte each. Seconds. */
 function netRound(clients: readonly net.Socket[], frame: Buffer, perClient: number): Promise<number> {
   const prefix = Buffer.alloc(4);
   prefix.writeUInt32LE(frame.length, 0);
-  return withTimeout(
-    new Promise<number>((resolve, reject) => {
-      let pending = clients.length * perClient;
-      const cleanups: Array<() => void> = [];
-      const t0 = performance.now();
+  return timeAcks(clients, clients.length * perClient, 'data', (chunk) => chunk.length, () => {
+    for (let k = 0; k < perClient; k++) {
       for (const s of clients) {
-        const onData = (chunk: Buffer): void => {
-          pending -= chunk.length; // one byte per ack
-          if (pending === 0) {
-            const sec = secondsSince(t0);
-            for (const c of cleanups) c();
-            resolve(sec);
-          }
-        };
-        const onClose = (): void => reject(new Error('socket closed during the benchmark'));
-        s.on('data', onData);
-        s.on('close', onClose);
-        cleanups.push(() => {
-          s.off('data', onData);
-          s.off('close', onClose);
-        });
+        s.write(prefix);
+        s.write(frame);
       }
-      for (let k = 0; k < perClient; k++) {
-        for (const s of clients) {
-          s.write(prefix);
-          s.write(frame);
-        }
-      }
-    }),
-    30_000,
-    'net round',
-  );
+    }
+  }, 'net round');
 }
 
 interface TransferFigure {
