@@ -92,7 +92,11 @@ export async function loadSiteRows(file: string, study: Study, opts: LoadOptions
     if (extracted instanceof EncodeProblem) {
       const key = `${extracted.column}:${extracted.kind}`;
       dropped[key] = (dropped[key] ?? 0) + 1;
-      if (MISFIT.has(extracted.kind)) misfits.set(key, [...(misfits.get(key) ?? []), row + 2]);
+      if (MISFIT.has(extracted.kind)) {
+        const lines = misfits.get(key);
+        if (lines === undefined) misfits.set(key, [row + 2]);
+        else lines.push(row + 2);
+      }
       continue;
     }
     rows.push(extracted);
