@@ -19,6 +19,13 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 /** What a read-only coordinator (`--read-only`, for investigating a ledger) answers to a write. */
 export const readOnlyError = (what: string): FedrxError => new FedrxError('E_READ_ONLY', `coordinator is read-only (--read-only, for investigation): ${what}`);
 
+/** A preValidation hook for a write route: refuses before the body is read when `readOnly`. */
+export const refuseWhenReadOnly =
+  (readOnly: boolean, what: string) =>
+  async (): Promise<void> => {
+    if (readOnly) throw readOnlyError(what);
+  };
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isFedrxError(err)) {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { FedrxError } from '../../shared/errors.js';
-import { readOnlyError } from '../http-errors.js';
+import { refuseWhenReadOnly } from '../http-errors.js';
 import { hashConfig } from '../../shared/ledger.js';
 import { studyMetrics, type Study } from '../../shared/study.js';
 import { buildRunConfig } from '../run-config.js';
@@ -36,9 +36,7 @@ export function runView(store: Store, run: RunRow): Record<string, unknown> {
 /** `runner` null: a read-only coordinator, which shows its runs but starts none. */
 export function runRoutes(app: FastifyInstance, store: Store, runner: RoundRunner | null): void {
   // Checked before the body, so a read-only coordinator answers E_READ_ONLY whatever is sent.
-  const writable = async (): Promise<void> => {
-    if (runner === null) throw readOnlyError('runs cannot be started');
-  };
+  const writable = refuseWhenReadOnly(runner === null, 'runs cannot be started');
   app.post('/v1/runs', { schema: { body: CreateRunBody }, preValidation: writable, config: { roles: ['data-scientist'] } }, async (req, reply) => {
     const config = buildRunConfig(req.body as CreateRunBody);
     const run = store.createRun(config, hashConfig(config));

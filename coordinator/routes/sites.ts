@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { FedrxError } from '../../shared/errors.js';
-import { readOnlyError } from '../http-errors.js';
+import { refuseWhenReadOnly } from '../http-errors.js';
 import { parsePublicKey } from '../../shared/key-files.js';
 import type { Gateway } from '../gateway.js';
 import { RegisterSiteBody, SiteIdParams } from '../schemas/sites.js';
@@ -26,10 +26,9 @@ export function siteRoutes(app: FastifyInstance, store: Store, gateway: Gateway 
     return { sites: store.sites.list().map((s) => view(s, live)) };
   });
 
+  const writable = refuseWhenReadOnly(gateway === null, 'sites cannot be registered or revoked');
+
   /** Enrols a site by its public key (or re-keys or reinstates it). */
-  const writable = async (): Promise<void> => {
-    if (gateway === null) throw readOnlyError('sites cannot be registered or revoked');
-  };
   app.post('/v1/sites', { schema: { body: RegisterSiteBody }, preValidation: writable, config: { roles: ['admin'] } }, async (req, reply) => {
     const body = req.body as RegisterSiteBody;
     let key: string;
