@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { IWPC_COL, IWPC_CSV, iwpcAvailable, iwpcBodySizeMeans, iwpcPatient, iwpcTestSplit, loadIwpc } from '../datasets/iwpc.js';
 import { iwpcWeeklyDose } from '../datasets/iwpc-formula.js';
 import { loadStudyFile } from '../shared/load-study.js';
-import type { TrainingSettings } from '../shared/run-config.js';
+import { MAX_BATCH_SIZE, type TrainingSettings } from '../shared/run-config.js';
 import type { Study } from '../shared/study.js';
 import { loadTf } from '../site-agent/backend.js';
 import { runFederated, startIwpcFederation, type FederatedConfig, type FederatedResult } from './iwpc-federated.js';
@@ -83,8 +83,6 @@ for (const study of [linear, mlp]) {
 }
 
 // Federated runs: 22 agent processes, one coordinator.
-/** The run schema's largest batch: bigger than any IWPC site, so one batch is the site's whole training part. */
-const FULL_BATCH = 65536;
 const configs: FederatedConfig[] = [];
 for (const [study, kind] of [[linear, 'linear'], [mlp, 'mlp']] as const) {
   const optimizer = args.optimizer === 'sgd' ? 'sgd' : 'adam';
@@ -100,7 +98,7 @@ for (const [study, kind] of [[linear, 'linear'], [mlp, 'mlp']] as const) {
     optimizer: 'sgd',
     lr: 0.5,
     lrDecay: 1,
-    batchSize: FULL_BATCH,
+    batchSize: MAX_BATCH_SIZE, // bigger than any IWPC site: one batch is the site's whole training part
     serverLr: Number(args['server-lr']),
   });
 }

@@ -3,13 +3,16 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { StudySchema } from './study.js';
 
+/** Largest batch a run may ask for; a site with fewer training rows then trains on all of them at once. */
+export const MAX_BATCH_SIZE = 65536;
+
 export const TrainingSettingsSchema = Type.Object(
   {
     localEpochs: Type.Integer({ minimum: 1, maximum: 1000 }),
     lr: Type.Number({ exclusiveMinimum: 0, maximum: 10 }),
     /** Round r trains with lr · lrDecay^(r−1): shrinks client drift as the model settles. */
     lrDecay: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
-    batchSize: Type.Integer({ minimum: 1, maximum: 65536 }),
+    batchSize: Type.Integer({ minimum: 1, maximum: MAX_BATCH_SIZE }),
     optimizer: Type.Union([Type.Literal('sgd'), Type.Literal('adam')]),
     seed: Type.Integer(),
   },

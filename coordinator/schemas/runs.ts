@@ -1,7 +1,7 @@
 // REST schemas for runs. Bodies are attacker-controlled: every field is bounded here.
 
 import { Type, type Static } from '@sinclair/typebox';
-import { StrategyNameSchema } from '../../shared/run-config.js';
+import { MAX_BATCH_SIZE, StrategyNameSchema } from '../../shared/run-config.js';
 import { StudySchema } from '../../shared/study.js';
 
 export const CreateRunBody = Type.Object(
@@ -18,7 +18,7 @@ export const CreateRunBody = Type.Object(
     localEpochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     lr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
     lrDecay: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
-    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536 })),
+    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_BATCH_SIZE })),
     optimizer: Type.Optional(Type.Union([Type.Literal('sgd'), Type.Literal('adam')])),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
     roundTimeoutSec: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400 })),
