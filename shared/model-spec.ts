@@ -4,11 +4,20 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { TensorSpec } from './tensors.js';
 
+/** A penalty: finite, not negative (NaN and Infinity cannot pass a TypeBox number). */
+const L2Value = Type.Number({ minimum: 0, maximum: 1e6 });
+
 export const ModelSpecSchema = Type.Object(
   {
     type: Type.Union([Type.Literal('linear'), Type.Literal('mlp')]),
     hidden: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 4096 }), { maxItems: 8 })),
     activation: Type.Optional(Type.Union([Type.Literal('relu'), Type.Literal('tanh')])),
+    /**
+     * L2 penalty λ on the kernels (never the biases): the objective is the mean per-example loss over
+     * the training rows + λ/2·Σ kernel², the same for the exact fit and for local SGD (weight decay).
+     * A list or 'auto' asks the run to choose λ by federated validation (exact fits only).
+     */
+    l2: Type.Optional(Type.Union([L2Value, Type.Array(L2Value, { minItems: 1, maxItems: 64 }), Type.Literal('auto')])),
   },
   { additionalProperties: false },
 );
