@@ -71,8 +71,8 @@ interface RawRun {
   preprocessing_json: string | null;
   status: RunStatus;
   error: string | null;
-  best_round: number | null;
-  stop_reason: string | null;
+  best_round?: number | null;
+  stop_reason?: string | null;
   created_at: string;
   started_at: string | null;
   ended_at: string | null;
@@ -86,8 +86,9 @@ const toRun = (r: RawRun): RunRow => ({
   preprocessing: r.preprocessing_json === null ? null : (JSON.parse(r.preprocessing_json) as Preprocessing),
   status: r.status,
   error: r.error,
-  bestRound: r.best_round,
-  stopReason: r.stop_reason,
+  // A read-only coordinator does not migrate: an older file has neither column.
+  bestRound: r.best_round ?? null,
+  stopReason: r.stop_reason ?? null,
   createdAt: r.created_at,
   startedAt: r.started_at,
   endedAt: r.ended_at,
