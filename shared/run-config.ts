@@ -77,7 +77,8 @@ export const RUN_DEFAULTS = {
   waitForSitesSec: 60,
   endorsementQuorum: 0.5,
   serveEndorsedOnly: false,
-  patience: 10,
+  // FedAdam's server momentum can lift the validation loss for a dozen rounds before it falls further (IWPC).
+  patience: 20,
   training: { localEpochs: 2, lr: 0.01, lrDecay: 1, batchSize: 32, optimizer: 'adam', seed: 1 },
 } as const satisfies Omit<RunConfig, 'study'>;
 
