@@ -5,6 +5,7 @@
 import { withStore } from '../coordinator/admin.js';
 import { apiClient } from '../coordinator/cli-client.js';
 import { auditLedger, auditVerdict, type LedgerAudit } from '../coordinator/ledger-audit.js';
+import { isFedrxError } from '../shared/errors.js';
 import { diffChains } from '../shared/ledger-diff.js';
 import type { LedgerEntry } from '../shared/ledger.js';
 import { readReplicaDir } from '../site-agent/replica.js';
@@ -40,7 +41,14 @@ export function printDbAudit(a: LedgerAudit): number {
 }
 
 export function verifyDb(dbFile: string): number {
-  return withStore(dbFile, (store) => printDbAudit(auditLedger(store)), { readonly: true });
+  try {
+    return withStore(dbFile, (store) => printDbAudit(auditLedger(store)), { readonly: true });
+  } catch (e) {
+    if (!isFedrxError(e, 'E_DB_CORRUPT')) throw e;
+    // Nothing in it can be trusted or even read: as broken as a ledger gets.
+    console.log(`ledger BROKEN: ${e.message} (${e.code})`);
+    return EXIT_BROKEN;
+  }
 }
 
 export async function verifyReplica(dir: string): Promise<number> {
