@@ -4,6 +4,7 @@
 
 import { withStore } from '../coordinator/admin.js';
 import { apiClient } from '../coordinator/cli-client.js';
+import { headFileOf, readHeadFile } from '../coordinator/head-file.js';
 import { auditLedger, auditVerdict, type LedgerAudit } from '../coordinator/ledger-audit.js';
 import { isFedrxError } from '../shared/errors.js';
 import { diffChains } from '../shared/ledger-diff.js';
@@ -42,10 +43,11 @@ export function printDbAudit(a: LedgerAudit): number {
 
 export function verifyDb(dbFile: string): number {
   try {
-    return withStore(dbFile, (store) => printDbAudit(auditLedger(store)), { readonly: true });
+    const headFile = headFileOf(dbFile)!;
+    return withStore(dbFile, (store) => printDbAudit(auditLedger(store, { where: headFile, head: readHeadFile(headFile) })), { readonly: true });
   } catch (e) {
-    if (!isFedrxError(e, 'E_DB_CORRUPT')) throw e;
-    // Nothing in it can be trusted or even read: as broken as a ledger gets.
+    if (!isFedrxError(e, 'E_DB_CORRUPT') && !isFedrxError(e, 'E_LEDGER_BROKEN')) throw e;
+    // A file that cannot even be read (the database, or its head file): as broken as a ledger gets.
     console.log(`ledger BROKEN: ${e.message} (${e.code})`);
     return EXIT_BROKEN;
   }
