@@ -28,6 +28,7 @@ import {
   type UpdateHeader,
 } from '../shared/wire.js';
 import type { Weights } from '../shared/tensors.js';
+import { endorsementRequest } from './endorsement-sync.js';
 import type { Endorsements } from './endorsements.js';
 import type { Store } from './store.js';
 
@@ -227,6 +228,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const { length, headHash } = this.opts.store.ledger.head();
     ws.send(JSON.stringify({ type: 'welcome', v: PROTOCOL_VERSION, siteId: hello.siteId, ledger: { length, headHash } }));
     this.syncReplica(peer, hello.replica);
+    // After the entries the site lacks, so it holds every entry it is asked to endorse.
+    const lacking = endorsementRequest(this.opts.store, hello.siteId);
+    if (lacking !== null) void this.send(hello.siteId, JSON.stringify(lacking));
     this.opts.log(`site ${hello.siteId} connected from ${remote} (backend ${hello.backend ?? 'unknown'})`);
     ws.on('message', (data, isBinary) => this.onMessage(peer, data, isBinary));
     ws.on('close', () => {

@@ -156,7 +156,20 @@ export const StatsRequestSchema = Type.Object({
   study: StudySchema,
 });
 
-export const CoordinatorMessageSchema = Type.Union([ChallengeSchema, WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema, StatsRequestSchema]);
+/** Most ledger indexes one endorsement request names; older gaps are asked for on a later connection. */
+export const MAX_ENDORSEMENT_REQUEST = 1000;
+
+/**
+ * Coordinator → site, after the welcome: entries this site took part in whose endorsement by it the
+ * coordinator lacks (lost in a crash, say). The site re-sends what it kept, or checks and endorses.
+ */
+export const EndorsementRequestSchema = Type.Object({
+  type: Type.Literal('endorsement-request'),
+  v: V,
+  indexes: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: MAX_ENDORSEMENT_REQUEST }),
+});
+
+export const CoordinatorMessageSchema = Type.Union([ChallengeSchema, WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema, StatsRequestSchema, EndorsementRequestSchema]);
 
 export type Hello = Static<typeof HelloSchema>;
 export type EvalResult = Static<typeof EvalResultSchema>;
@@ -164,6 +177,7 @@ export type TaskError = Static<typeof TaskErrorSchema>;
 export type EvalSums = Static<typeof EvalSumsSchema>;
 export type StatsReport = Static<typeof StatsReportSchema>;
 export type StatsRequest = Static<typeof StatsRequestSchema>;
+export type EndorsementRequest = Static<typeof EndorsementRequestSchema>;
 export type Endorsement = Static<typeof EndorsementSchema>;
 export type Dispute = Static<typeof DisputeSchema>;
 export type Challenge = Static<typeof ChallengeSchema>;

@@ -256,7 +256,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     void conn.close();
   };
 
-  const endorser = new Endorser({
+  const endorser = await Endorser.open({
     siteId: opts.siteId,
     keys,
     replica,
@@ -314,6 +314,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           else log(`ledger entries rejected: ${asFedrxError(e, 'E_INTERNAL').message}`);
         }
         return;
+      case 'endorsement-request':
+        // Behind the appends already queued (the ledger sync comes just before), so the entries are held.
+        void replica.append([]).then(() => endorser.resend(msg.indexes));
+        return;
       case 'stats-request':
         tasks = tasks.then(() => reportStats(msg)).catch((e: unknown) => log(`statistics crashed: ${(e as Error).message}`));
         return;
@@ -344,6 +348,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       closing = true;
       await conn.close();
       await tasks;
+      await endorser.flushed();
     },
   };
 }
