@@ -6,6 +6,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { FedrxError, type ErrorCode } from './errors.js';
 import { LedgerEntrySchema } from './ledger.js';
+import { SignedHeadSchema } from './ledger-head.js';
 import { FeatureStatsSchema } from './feature-stats.js';
 import { TaskConfigSchema } from './run-config.js';
 import { StudySchema } from './study.js';
@@ -131,6 +132,8 @@ export const WelcomeSchema = Type.Object({
   v: V,
   siteId: Id,
   ledger: Type.Object({ length: Type.Integer(), headHash: Hex64 }),
+  /** The same head, signed by the coordinator: the site keeps it, so a later, shorter ledger is provably cut. */
+  head: Type.Optional(SignedHeadSchema),
 });
 
 export const LedgerEntriesSchema = Type.Object({

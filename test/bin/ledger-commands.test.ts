@@ -8,7 +8,8 @@ import { copyFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildCoordinator } from '../../coordinator/app.js';
-import { EXIT_BROKEN, EXIT_INTACT, diffLedger, verifyDb } from '../../bin/ledger-commands.js';
+import { EXIT_BROKEN, EXIT_INTACT, diffLedger, verifyDb, verifyReplica } from '../../bin/ledger-commands.js';
+import { signHead } from '../../shared/ledger-head.js';
 import { FEDRX_BIN } from '../../bin/spawn.js';
 import { headFileOf } from '../../coordinator/head-file.js';
 import { Replica } from '../../site-agent/replica.js';
@@ -92,6 +93,18 @@ describe('ledger verify --db, a deleted tail', () => {
     printed = [];
     expect(await diffLedger({ replica: replicaDir, db: file })).toBe(1);
     expect(output()).toMatch(/the coordinator holds fewer entries than the replica/);
+
+    // A replica that lags (3 entries) still caught the cut: it kept the head of 4 the coordinator signed at its welcome.
+    const laggingDir = join(dir, 'lagging');
+    const lagging = await Replica.open(laggingDir, { coordinatorKey: LEDGER_KEY.publicKey });
+    await lagging.append(all.slice(0, 3));
+    await lagging.recordCoordinatorHead(signHead({ length: 4, headHash: all[3]!.entryHash }, LEDGER_KEY));
+    printed = [];
+    expect(await verifyReplica(laggingDir)).toBe(EXIT_INTACT);
+    expect(output()).toMatch(/coordinator's signed head, kept .*: 4 entries, head [0-9a-f]{64} \(this replica is behind it\)/);
+    printed = [];
+    expect(await diffLedger({ replica: laggingDir, db: file })).toBe(1);
+    expect(output()).toMatch(/COORDINATOR CONTRADICTS ITS SIGNED HEAD at entry 3: .*says the ledger had 4 entries.*only 3 are here/);
   });
 });
 

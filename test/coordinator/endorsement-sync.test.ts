@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../coordinator/app.js';
 import { entriesLackingEndorsement } from '../../coordinator/endorsement-sync.js';
+import { headSigned, type SignedHead } from '../../shared/ledger-head.js';
 import { PROTOCOL_VERSION } from '../../shared/wire.js';
 import { endorse, LEDGER_KEY, signedLedger } from '../helpers/signed-ledger.js';
 import { TestPeer } from '../helpers/test-peer.js';
@@ -31,6 +32,10 @@ describe('endorsement sync', () => {
     coordinator = await buildCoordinator({ db: file, signer: LEDGER_KEY, log: () => {}, auditKey: new Uint8Array(32) });
     const url = await coordinator.listen(0);
     const peer = await TestPeer.admit(url, sites['site-b']!);
+    // The welcome carries the head, signed: the site keeps it in replica.json.
+    const welcome = peer.received.json.find((m) => m.type === 'welcome') as { head: SignedHead };
+    expect(welcome.head).toMatchObject({ length: 5, coordinatorKey: LEDGER_KEY.publicKey });
+    expect(headSigned(welcome.head)).toBe(true);
     const request = await peer.until((r) => r.json.find((m) => m.type === 'endorsement-request'));
     expect(request).toEqual({ type: 'endorsement-request', v: PROTOCOL_VERSION, indexes: [0, 2, 3] });
     // It answers from what it kept; the coordinator stores it and asks only for the rest next time.
