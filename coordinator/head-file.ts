@@ -3,23 +3,16 @@
 // roll back, this file to hide it; whoever lacks the coordinator key cannot forge a new one.
 
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { FedrxError } from '../shared/errors.js';
+import { parseJsonFile } from '../shared/json-file.js';
 import { SignedHeadSchema, signHead, type SignedHead } from '../shared/ledger-head.js';
 import type { KeyPair } from '../shared/signing.js';
-import { expectSchema } from '../shared/wire.js';
 
 export const headFileOf = (dbFile: string): string | null => (dbFile === ':memory:' ? null : `${dbFile}.head.json`);
 
 /** The recorded head, or null when there is no file; a file that does not parse is E_LEDGER_BROKEN. */
 export function readHeadFile(file: string): SignedHead | null {
   if (!existsSync(file)) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    throw new FedrxError('E_LEDGER_BROKEN', `head file ${file} is not valid JSON`);
-  }
-  return expectSchema(SignedHeadSchema, value, 'E_LEDGER_BROKEN', `head file ${file}`);
+  return parseJsonFile(SignedHeadSchema, readFileSync(file, 'utf8'), 'E_LEDGER_BROKEN', `head file ${file}`);
 }
 
 /** Signs and writes the head: temporary file, fsync, rename, so a crash leaves the old or the new one. */

@@ -5,8 +5,7 @@
 import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { FedrxError } from '../shared/errors.js';
-import { expectSchema } from '../shared/wire.js';
+import { parseJsonFile } from '../shared/json-file.js';
 
 export const ENDORSER_STATE_FILE = 'endorser.json';
 
@@ -31,13 +30,7 @@ export async function readEndorserState(dir: string): Promise<EndorserState> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { seenModels: [], waiting: [] };
     throw e;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new FedrxError('E_LEDGER_BROKEN', `${file} is not valid JSON`);
-  }
-  return expectSchema(EndorserStateSchema, value, 'E_LEDGER_BROKEN', file);
+  return parseJsonFile(EndorserStateSchema, text, 'E_LEDGER_BROKEN', file);
 }
 
 export async function writeEndorserState(dir: string, state: EndorserState): Promise<void> {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { computeEntryHash, entryProblem, LedgerEntrySchema, verifyChain, type LedgerEntry } from '../shared/ledger.js';
 import { headSigned, SignedHeadSchema, type SignedHead } from '../shared/ledger-head.js';
+import { parseJsonFile } from '../shared/json-file.js';
 import { expectSchema } from '../shared/wire.js';
 import { Type } from '@sinclair/typebox';
 
@@ -258,15 +259,7 @@ const ReplicaMetaSchema = Type.Object(
   { additionalProperties: false },
 );
 
-function parseMeta(file: string, text: string): ReplicaMeta {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new FedrxError('E_LEDGER_BROKEN', `${file} is not valid JSON`);
-  }
-  return expectSchema(ReplicaMetaSchema, value, 'E_LEDGER_BROKEN', file);
-}
+const parseMeta = (file: string, text: string): ReplicaMeta => parseJsonFile(ReplicaMetaSchema, text, 'E_LEDGER_BROKEN', file);
 
 function parseLine(file: string, line: string, index: number): LedgerEntry {
   let value: unknown;

@@ -65,7 +65,11 @@ describe('ledger verify --db, a deleted tail', () => {
     // ...and the coordinator refuses to start on it.
     await expect(buildCoordinator({ db: file, signer: LEDGER_KEY, log: () => {}, auditKey: new Uint8Array(32) })).rejects.toMatchObject({ code: 'E_LEDGER_BROKEN' });
 
-    // Deleting the head file too is itself reported.
+    // A head file cut short is reported; deleting it is too.
+    writeFileSync(headFileOf(file)!, '{"length": 4, "headHa');
+    printed = [];
+    expect(verifyDb(file)).toBe(EXIT_BROKEN);
+    expect(output()).toMatch(/^ledger BROKEN: head file .*c\.sqlite\.head\.json is not valid JSON \(E_LEDGER_BROKEN\)$/);
     rmSync(headFileOf(file)!);
     printed = [];
     expect(verifyDb(file)).toBe(EXIT_BROKEN);
