@@ -23,7 +23,7 @@ describe('a coordinator killed between a commit and its endorsements', () => {
     fed = await startFederation(tempDir('e2e-crash-endorse'), { sites: 3, patients: 450 });
     const port = new URL(fed.url).port;
     await fed.clients['data-scientist'].startRun({ rounds: 2, minSites: 3, roundTimeoutSec: 60 });
-    const [, index] = (await fed.coordinator.waitFor(/round 2\/2: .* ledger #(\d+)/, 90_000)) as RegExpMatchArray & [string, string];
+    const [, index] = (await fed.coordinator.waitFor(/round 2\/2: .* ledger #(\d+)/, 150_000)) as RegExpMatchArray & [string, string];
     fed.coordinator.child.kill('SIGKILL');
     await fed.coordinator.exited;
     const last = Number(index);
@@ -60,5 +60,5 @@ describe('a coordinator killed between a commit and its endorsements', () => {
       const kept = readFileSync(join(fed.replicaDir(siteId), 'endorsements.jsonl'), 'utf8').split('\n').filter((l) => l.includes(`"index":${last},`));
       expect(kept, siteId).toHaveLength(1);
     }
-  }, 180_000);
+  }, 240_000);
 });
