@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS runs (
   status TEXT NOT NULL CHECK (status IN ('queued','running','completed','failed')),
   error TEXT,
   preprocessing_json TEXT,
+  best_round INTEGER,
+  stop_reason TEXT,
   created_at TEXT NOT NULL,
   started_at TEXT,
   ended_at TEXT
@@ -174,7 +176,16 @@ function applySchema(db: Db, opts: { readonly?: boolean }): void {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
+    addMissingColumns(db, 'runs', { best_round: 'INTEGER', stop_reason: 'TEXT' });
     db.exec(TRUST_SCHEMA);
+  }
+}
+
+/** Columns added after a table was first made: a database from an older version gains them, empty. */
+function addMissingColumns(db: Db, table: string, columns: Record<string, string>): void {
+  const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+  for (const [name, type] of Object.entries(columns)) {
+    if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
   }
 }
 

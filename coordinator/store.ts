@@ -26,6 +26,10 @@ export interface RunRow {
   preprocessing: Preprocessing | null;
   status: RunStatus;
   error: string | null;
+  /** The round whose model the run keeps and serves: best by validation, else the last. */
+  bestRound: number | null;
+  /** Why a completed run ended before its last round (early stopping); null otherwise. */
+  stopReason: string | null;
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
@@ -68,6 +72,8 @@ interface RawRun {
   preprocessing_json: string | null;
   status: RunStatus;
   error: string | null;
+  best_round?: number | null;
+  stop_reason?: string | null;
   created_at: string;
   started_at: string | null;
   ended_at: string | null;
@@ -81,6 +87,9 @@ const toRun = (r: RawRun): RunRow => ({
   preprocessing: r.preprocessing_json === null ? null : (JSON.parse(r.preprocessing_json) as Preprocessing),
   status: r.status,
   error: r.error,
+  // A read-only coordinator does not migrate: an older file has neither column.
+  bestRound: r.best_round ?? null,
+  stopReason: r.stop_reason ?? null,
   createdAt: r.created_at,
   startedAt: r.started_at,
   endedAt: r.ended_at,
@@ -138,8 +147,12 @@ export class Store {
     this.db.prepare(`UPDATE runs SET status = 'running', started_at = ? WHERE id = ?`).run(now(), id);
   }
 
-  endRun(id: string, status: 'completed' | 'failed', error: string | null = null): void {
-    this.db.prepare('UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?').run(status, error, now(), id);
+  endRun(id: string, status: 'completed' | 'failed', error: string | null = null, stopReason: string | null = null): void {
+    this.db.prepare('UPDATE runs SET status = ?, error = ?, stop_reason = ?, ended_at = ? WHERE id = ?').run(status, error, stopReason, now(), id);
+  }
+
+  setBestRound(id: string, round: number): void {
+    this.db.prepare('UPDATE runs SET best_round = ? WHERE id = ?').run(round, id);
   }
 
   /** Runs left 'running' by a coordinator that stopped cannot resume their sockets: close them honestly. */
@@ -156,6 +169,14 @@ export class Store {
       | { run_id: string; round: number; frame: Buffer }
       | undefined;
     return r === undefined ? null : { runId: r.run_id, round: r.round, weights: decodeFrame(r.frame).weights };
+  }
+
+  /** Ledger index of a committed round, or null. */
+  roundLedgerIndex(runId: string, round: number): number | null {
+    const r = this.db.prepare(`SELECT ledger_index FROM rounds WHERE run_id = ? AND round = ? AND status = 'committed'`).get(runId, round) as
+      | { ledger_index: number | null }
+      | undefined;
+    return r?.ledger_index ?? null;
   }
 
   /** The newest committed model: of one run, or of any run. */

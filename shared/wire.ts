@@ -62,6 +62,8 @@ export const EvalResultSchema = Type.Object(
     /** Mean loss of the model on the held-out rows (model space). */
     loss: Finite,
     sums: EvalSumsSchema,
+    /** The same over the site's validation part, when the study has one: what chooses the best round. */
+    validation: Type.Optional(Type.Object({ numExamples: Count, loss: Finite, sums: EvalSumsSchema }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );

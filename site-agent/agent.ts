@@ -39,7 +39,7 @@ import { encodePart, loadSiteRows, type DataPart, type SiteRows } from './local-
 import { deriveSeed, Prng } from '../shared/prng.js';
 import { Endorser } from './endorser.js';
 import { Replica } from './replica.js';
-import { evaluateLocal, trainLocal } from './trainer.js';
+import { evaluateLocal, trainLocal, type EvalScore } from './trainer.js';
 
 export interface AgentOptions {
   coordinatorUrl: string;
@@ -108,12 +108,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     }
     return p;
   };
-  let encoded: { key: string; train: DataPart; test: DataPart } | null = null;
-  const partsFor = async (study: Study, prep: Preprocessing): Promise<{ train: DataPart; test: DataPart }> => {
+  type Parts = { train: DataPart; validation: DataPart | null; test: DataPart };
+  let encoded: ({ key: string } & Parts) | null = null;
+  const partsFor = async (study: Study, prep: Preprocessing): Promise<Parts> => {
     const key = canonicalJson([study, prep]);
     if (encoded?.key !== key) {
       const rows = await rowsFor(study);
-      encoded = { key, train: encodePart(study, prep, rows.train), test: encodePart(study, prep, rows.test) };
+      const validation = rows.validation.length > 0 ? encodePart(study, prep, rows.validation) : null;
+      encoded = { key, train: encodePart(study, prep, rows.train), validation, test: encodePart(study, prep, rows.test) };
     }
     return encoded;
   };
@@ -173,13 +175,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log(`round ${header.round}: trained ${settings.localEpochs} epochs on ${result.numExamples} rows in ${ms(started)} ms, train loss ${result.trainLoss.toFixed(5)}`);
   };
 
-  const evaluate = (header: TaskHeader, study: Study, global: Weights, data: DataPart): void => {
+  const evaluate = (header: TaskHeader, study: Study, global: Weights, data: DataPart, validationPart: DataPart | null): void => {
     const started = performance.now();
     const layers = denseLayers(study.model, inputDim(study), outputDim(study));
-    const score = evaluateLocal(tf, study, header.config.preprocessing, layers, global, data);
-    if (!Number.isFinite(score.loss) || !Object.values(score.sums).every(Number.isFinite)) {
-      throw new FedrxError('E_NON_FINITE', 'the model gives a non-finite loss or metric on the held-out rows');
-    }
+    const scoreOf = (part: DataPart, name: string): EvalScore => {
+      const score = evaluateLocal(tf, study, header.config.preprocessing, layers, global, part);
+      if (!Number.isFinite(score.loss) || !Object.values(score.sums).every(Number.isFinite)) {
+        throw new FedrxError('E_NON_FINITE', `the model gives a non-finite loss or metric on the ${name} rows`);
+      }
+      return score;
+    };
+    const score = scoreOf(data, 'held-out');
+    const validation = validationPart === null ? null : scoreOf(validationPart, 'validation');
     const msg: EvalResult = {
       type: 'eval-result',
       v: PROTOCOL_VERSION,
@@ -189,9 +196,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       numExamples: score.numExamples,
       loss: score.loss,
       sums: score.sums,
+      ...(validation === null ? {} : { validation }),
     };
     send(messageText(expectSchema(EvalResultSchema, msg, 'E_INTERNAL', 'outgoing eval-result')));
-    log(`round ${header.round}: evaluated on ${score.numExamples} held-out rows in ${ms(started)} ms, loss ${score.loss.toFixed(5)}`);
+    log(
+      `round ${header.round}: evaluated on ${score.numExamples} held-out rows in ${ms(started)} ms, loss ${score.loss.toFixed(5)}` +
+        (validation === null ? '' : `; ${validation.numExamples} validation rows, loss ${validation.loss.toFixed(5)}`),
+    );
   };
 
   const runTask = async (buf: Buffer): Promise<void> => {
@@ -220,7 +231,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       endorser.noteModel(header.modelHash);
       const parts = await partsFor(study, header.config.preprocessing);
       if (header.kind === 'train') await train(header, study, global, parts.train);
-      else evaluate(header, study, global, parts.test);
+      else evaluate(header, study, global, parts.test, parts.validation);
     } catch (e) {
       const err = asFedrxError(e, header.kind === 'train' ? 'E_TRAINING_FAILED' : 'E_INTERNAL');
       log(`round ${header.round}: ${header.kind} failed: ${err.code} ${err.message}`);
