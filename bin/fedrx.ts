@@ -229,7 +229,7 @@ tlsCommand
 const ledger = program.command('ledger').description('inspect the hash-chain ledger');
 ledger
   .command('verify')
-  .description('check hashes, links, signatures and endorsements, one line per entry: exit 0 intact and endorsed, 2 broken (names the first bad index), 3 intact but not all endorsed')
+  .description('check hashes, links, signatures and endorsements, one line per entry, and (--db) that no table or the signed head file beside it points past the ledger: exit 0 intact and endorsed, 2 broken (names the first bad index; also an unreadable database file), 3 intact but not all endorsed')
   .option('--db <file>', 'the coordinator\'s SQLite file')
   .option('--replica <dir>', 'a site\'s replica folder (its --replica-dir)')
   .action(

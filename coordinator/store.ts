@@ -10,6 +10,7 @@ import { decodeFrame, encodeFrame } from '../shared/tensor-codec.js';
 import type { Weights } from '../shared/tensors.js';
 import type { Db } from './db.js';
 import { EndorsementStore } from './endorsement-store.js';
+import { writeHeadFile } from './head-file.js';
 import { LedgerStore } from './ledger-store.js';
 import { SiteRegistry } from './site-registry.js';
 import type { KeyPair } from '../shared/signing.js';
@@ -99,10 +100,14 @@ export class Store {
   readonly sites: SiteRegistry;
   readonly endorsements: EndorsementStore;
 
-  /** `signer`: the coordinator's key pair, needed to append ledger entries (not to read them). */
+  /**
+   * `signer`: the coordinator's key pair, needed to append ledger entries (not to read them).
+   * `headFile`: where the signed head is recorded after every commit (head-file.ts).
+   */
   constructor(
     readonly db: Db,
-    signer: KeyPair | null = null,
+    private readonly signer: KeyPair | null = null,
+    private readonly headFile: string | null = null,
   ) {
     this.ledger = new LedgerStore(db, signer);
     this.sites = new SiteRegistry(db);
@@ -198,7 +203,7 @@ export class Store {
     sites: SiteOutcome[];
     entry: Omit<UnsignedEntry, 'index' | 'prevHash' | 'runId' | 'round' | 'modelHash' | 'metrics' | 'createdAt' | 'coordinatorKey'>;
   }): LedgerEntry {
-    return this.db.transaction(() => {
+    const entry = this.db.transaction(() => {
       const createdAt = now();
       this.db
         .prepare('INSERT OR IGNORE INTO models (hash, run_id, round, frame, created_at) VALUES (?, ?, ?, ?, ?)')
@@ -220,6 +225,16 @@ export class Store {
       this.insertSiteOutcomes(args.runId, args.round, args.sites);
       return entry;
     })();
+    // After the commit, never before: the file may lag the table after a crash, never lead it.
+    this.recordHead();
+    return entry;
+  }
+
+  /** Writes the signed head file for the ledger as it is now (no-op without a file or key). */
+  recordHead(): void {
+    if (this.headFile === null || this.signer === null) return;
+    const { length, headHash } = this.ledger.head();
+    writeHeadFile(this.headFile, { length, headHash }, this.signer);
   }
 
   failRound(runId: string, round: number, startedAt: string, error: string, sites: SiteOutcome[]): void {

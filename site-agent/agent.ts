@@ -270,7 +270,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     void conn.close();
   };
 
-  const endorser = new Endorser({
+  const endorser = await Endorser.open({
     siteId: opts.siteId,
     keys,
     replica,
@@ -282,10 +282,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const onWelcome = (msg: Welcome): void => {
     const mine = replica.head();
     log(`welcomed by coordinator: ledger ${msg.ledger.length} entries, replica ${mine.length}`);
+    const signed = replica.coordinatorHead();
     if (msg.ledger.length < mine.length) {
       refuse(msg.ledger.length, 'E_REPLICA_DIVERGED', `coordinator ledger has ${msg.ledger.length} entries, this replica holds ${mine.length}`);
+    } else if (signed !== null && msg.ledger.length < signed.length) {
+      refuse(msg.ledger.length, 'E_REPLICA_DIVERGED', `coordinator ledger has ${msg.ledger.length} entries, but it signed a head of ${signed.length} entries on ${signed.recordedAt}`);
     } else if (msg.ledger.length === mine.length && msg.ledger.headHash !== mine.headHash) {
       refuse(mine.length - 1, 'E_REPLICA_DIVERGED', `coordinator ledger head differs from the replica's at length ${mine.length}: an earlier entry was rewritten`);
+    } else if (msg.head !== undefined) {
+      // Kept in replica.json: a coordinator that later shows fewer entries is refused, and `ledger diff` shows it.
+      replica.recordCoordinatorHead(msg.head).catch((e: unknown) => {
+        if (isFedrxError(e, 'E_REPLICA_DIVERGED')) refuse(Number(e.details?.index ?? 0), 'E_REPLICA_DIVERGED', e.message);
+        else log(`coordinator head not kept: ${asFedrxError(e, 'E_INTERNAL').message}`);
+      });
     }
   };
 
@@ -328,6 +337,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           else log(`ledger entries rejected: ${asFedrxError(e, 'E_INTERNAL').message}`);
         }
         return;
+      case 'endorsement-request':
+        // Behind the appends already queued (the ledger sync comes just before), so the entries are held.
+        void replica.append([]).then(() => endorser.resend(msg.indexes));
+        return;
       case 'stats-request':
         tasks = tasks.then(() => reportStats(msg)).catch((e: unknown) => log(`statistics crashed: ${(e as Error).message}`));
         return;
@@ -358,6 +371,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       closing = true;
       await conn.close();
       await tasks;
+      await endorser.flushed();
     },
   };
 }
