@@ -63,9 +63,8 @@ program
   .option('--drop-bad-rows', 'leave out rows with a value of the wrong type, out of range or of an unknown level (counted in the log) instead of refusing the file')
   .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM: the hospital\'s CA or the coordinator\'s self-signed certificate')
   .option('--tls-pin <sha256>', 'refuse any coordinator certificate without this SHA-256 fingerprint (64 hex digits, colons optional)')
-  .addOption(new Option('--fault <kind>', 'test-only fault injection').choices(['nan-update']).hideHelp())
   .action(
-    action(async (o: { coordinator: string; site: string; data: string; key: string; coordinatorKey?: string; replicaDir: string; columnMap?: string; dropBadRows?: boolean; tlsCa?: string; tlsPin?: string; fault?: 'nan-update' }) => {
+    action(async (o: { coordinator: string; site: string; data: string; key: string; coordinatorKey?: string; replicaDir: string; columnMap?: string; dropBadRows?: boolean; tlsCa?: string; tlsPin?: string }) => {
       const { runAgent } = await import('../site-agent/main.js');
       const { parsePublicKey, readPublicKeyFile } = await import('../shared/key-files.js');
       const columnMap = o.columnMap === undefined ? undefined : (JSON.parse(readFileSync(o.columnMap, 'utf8')) as Record<string, string>);
@@ -79,7 +78,6 @@ program
         replicaDir: o.replicaDir,
         columnMap,
         dropBadRows: o.dropBadRows,
-        fault: o.fault,
         tlsCa: o.tlsCa,
         tlsPin: o.tlsPin,
       });
