@@ -18,6 +18,13 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
+/** A duration option in seconds: a finite number > 0 (fractions allowed), refused otherwise. */
+function positiveSeconds(raw: string, flag: string): number {
+  const x = Number(raw);
+  if (!(Number.isFinite(x) && x > 0)) throw new FedrxError('E_BAD_REQUEST', `${flag} must be a number of seconds > 0, got "${raw}"`);
+  return x;
+}
+
 const action =
   <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
   (...args: A): Promise<void> =>
@@ -32,10 +39,11 @@ program
   .option('--read-only', 'start on a ledger that fails verification, serving read-only routes for investigation')
   .option('--key-dir <dir>', 'folder of the coordinator\'s ledger-signing key, created on first start (default: coordinator-key/ beside the db)')
   .option('--max-frame-mb <n>', 'largest WebSocket frame accepted from an agent', '256')
+  .option('--heartbeat-sec <s>', 'ping each agent this often; one that has not answered the previous ping is disconnected', '15')
   .option('--tls-cert <file>', 'serve HTTPS and WSS with this certificate (PEM, leaf first; with --tls-key)')
   .option('--tls-key <file>', 'the certificate\'s private key (PEM; with --tls-cert)')
   .action(
-    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; keyDir?: string; maxFrameMb: string; tlsCert?: string; tlsKey?: string }) => {
+    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; keyDir?: string; maxFrameMb: string; heartbeatSec: string; tlsCert?: string; tlsKey?: string }) => {
       const { runCoordinator } = await import('../coordinator/main.js');
       await runCoordinator({
         db: o.db,
@@ -43,6 +51,7 @@ program
         host: o.host,
         readOnly: o.readOnly ?? false,
         maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024,
+        heartbeatMs: positiveSeconds(o.heartbeatSec, '--heartbeat-sec') * 1000,
         ...(o.keyDir === undefined ? {} : { keyDir: o.keyDir }),
         tlsCert: o.tlsCert,
         tlsKey: o.tlsKey,
