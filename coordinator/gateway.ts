@@ -99,15 +99,25 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       const now = performance.now();
       const late = now - lastTick > 1.5 * heartbeatMs;
       lastTick = now;
+      const suspects: WebSocket[] = [];
       for (const ws of this.wss.clients) {
         if (!alive.has(ws) && !late) {
-          this.closedBecause.set(ws, `no answer to the heartbeat within ${heartbeatMs / 1000} s`);
-          ws.terminate();
+          suspects.push(ws);
           continue;
         }
         alive.delete(ws);
         this.pingSentAt.set(ws, now);
         ws.ping();
+      }
+      // Judged after this turn's I/O, so a pong already received but not yet read still counts.
+      if (suspects.length > 0) {
+        setImmediate(() => {
+          for (const ws of suspects) {
+            if (alive.has(ws)) continue;
+            this.closedBecause.set(ws, `no answer to the heartbeat within ${heartbeatMs / 1000} s`);
+            ws.terminate();
+          }
+        });
       }
     }, heartbeatMs);
     this.heartbeat.unref();

@@ -1,7 +1,7 @@
 // End to end (issue 10, finding 5): agents whose local training takes many heartbeat intervals
 // stay connected, because training runs in each agent's compute thread and its event loop keeps
-// answering pings. The coordinator pings every second here; local training of a wide MLP takes
-// several seconds, in one blocking stretch per epoch. The round is bounded by its own timeout, not by the heartbeat.
+// answering pings. The coordinator pings every 1.5 s here and drops a site silent for two
+// pings; one local epoch of a wide MLP takes longer than that, in one stretch of computation. The round is bounded by its own timeout, not by the heartbeat.
 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/temp.js';
 import { startFederation, type Federation } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const HEARTBEAT_SEC = 1;
+const HEARTBEAT_SEC = 1.5;
 const TRAINED = /round 1: trained (\d+) epochs on (\d+) rows in (\d+) ms/;
 
 let fed: Federation | undefined;
@@ -36,7 +36,7 @@ describe('busy agents end to end', () => {
       expect(sites.map((s) => s.connected)).toEqual([true, true]);
       for (const s of sites) if (s.pingMs !== null) maxPingMs = Math.max(maxPingMs, s.pingMs);
       samples++;
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 250));
       run = await ds.run(started.id);
     }
     expect(run.status, run.error ?? '').toBe('completed');
@@ -54,7 +54,7 @@ describe('busy agents end to end', () => {
       console.log(`${siteId}: trained ${m[1]} epochs on ${m[2]} rows in ${m[3]} ms; heartbeat every ${HEARTBEAT_SEC * 1000} ms; longest ping round trip seen ${maxPingMs.toFixed(1)} ms (${samples} samples)`);
     }
     expect(Math.min(...trainedMs)).toBeGreaterThan(HEARTBEAT_SEC * 1000);
-    expect(Math.max(...trainedMs)).toBeGreaterThan(4 * HEARTBEAT_SEC * 1000);
+    expect(Math.max(...trainedMs)).toBeGreaterThan(2 * HEARTBEAT_SEC * 1000);
     // Generous: the coordinator drops a site whose answer takes two intervals.
     expect(maxPingMs).toBeLessThan(2 * HEARTBEAT_SEC * 1000);
     expect(fed.coordinator.lines.filter((l) => /site site-\d disconnected/.test(l))).toEqual([]);
