@@ -9,6 +9,7 @@ import { hashStats } from '../shared/feature-stats.js';
 import { readKeyPair } from '../shared/key-files.js';
 import { helloBody, sign, statsBody, updateBody } from '../shared/signing.js';
 import { checkStudy } from '../shared/load-study.js';
+import { runStudy } from '../shared/expand-study.js';
 import { hashWeights } from '../shared/model-hash.js';
 import { weightSpecs } from '../shared/model-spec.js';
 import { inputDim, outputDim, type Study } from '../shared/study.js';
@@ -170,7 +171,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const ref = { runId: header.runId, round: header.round };
     log(`round ${header.round}: ${header.kind} task for run ${header.runId}`);
     try {
-      const study = checkStudy(header.config.study, 'task study');
+      // Feature groups expand to the input list the run fixed at round 0, the same at every site.
+      const study = runStudy(checkStudy(header.config.study, 'task study'), header.config.preprocessing);
       const mismatch = specMismatch(specsOf(global), weightSpecs(study.model, inputDim(study), outputDim(study)));
       if (mismatch !== null) throw new FedrxError('E_SHAPE_MISMATCH', `global model does not fit the study: ${mismatch}`);
       if (hashWeights(global) !== header.modelHash) {

@@ -19,7 +19,8 @@ function handlers(tf: Tf, data: SiteData): Handlers {
   return {
     async stats({ study }) {
       const rows = await data.rowsFor(study);
-      return { stats: statsOf(study, rows.train), trainRows: rows.train.length };
+      // Keyed by this site's own matches of any feature groups: the coordinator fixes the run's list from them.
+      return { stats: statsOf(rows.study, rows.train), trainRows: rows.train.length };
     },
     async train({ study, prep, global, settings, proximalMu }) {
       const parts = await data.partsFor(study, prep);

@@ -44,7 +44,7 @@ describe('compute thread', () => {
     const rows = await loadSiteRows(dataFile, study, { siteId: 'site-a' });
     const { stats, trainRows } = await w.run('stats', { study });
     expect(trainRows).toBe(rows.train.length);
-    expect(stats).toEqual(statsOf(study, rows.train));
+    expect(stats).toEqual(statsOf(rows.study, rows.train));
 
     const prep = prepOf(study, warfarinRows(40, 11));
     const global = initialWeights(study.model, inputDim(study), outputDim(study), 3);
