@@ -111,7 +111,10 @@ export class ComputeWorker {
       });
       worker.on('exit', (code) => {
         const reason = `the compute thread stopped (exit code ${code}${why === '' ? '' : `: ${why}`})`;
-        if (!ready) reject(new FedrxError('E_TRAINING_FAILED', reason));
+        if (!ready) {
+          reject(new FedrxError('E_TRAINING_FAILED', reason)); // no effect after a start-failed
+          return;
+        }
         if (this.closed) return;
         this.log(`${reason}; it is restarted for the next task`);
         this.thread = null;
