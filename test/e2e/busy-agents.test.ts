@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe('busy agents end to end', () => {
-  it('keeps training sites connected through a long round and completes it', { timeout: 120_000 }, async () => {
+  it('keeps training sites connected through a long round and completes it', { timeout: 240_000 }, async () => {
     const dir = tempDir('e2e-busy');
     fed = await startFederation(dir, { sites: 2, patients: 600, coordinatorArgs: ['--heartbeat-sec', String(HEARTBEAT_SEC)] });
     const study = { ...loadStudyFile(join(ROOT, 'datasets/studies/synthetic-warfarin.json')), model: { type: 'mlp', hidden: [1024, 1024] } };
