@@ -140,7 +140,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
   const evaluate = async (header: TaskHeader, study: Study, global: Weights): Promise<void> => {
     const started = performance.now();
-    const score = await compute.run('evaluate', { study, prep: header.config.preprocessing, global });
+    const { score, validation } = await compute.run('evaluate', { study, prep: header.config.preprocessing, global });
     const msg: EvalResult = {
       type: 'eval-result',
       v: PROTOCOL_VERSION,
@@ -150,9 +150,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       numExamples: score.numExamples,
       loss: score.loss,
       sums: score.sums,
+      ...(validation === null ? {} : { validation }),
     };
     send(messageText(expectSchema(EvalResultSchema, msg, 'E_INTERNAL', 'outgoing eval-result')));
-    log(`round ${header.round}: evaluated on ${score.numExamples} held-out rows in ${ms(started)} ms, loss ${score.loss.toFixed(5)}`);
+    log(
+      `round ${header.round}: evaluated on ${score.numExamples} held-out rows in ${ms(started)} ms, loss ${score.loss.toFixed(5)}` +
+        (validation === null ? '' : `; ${validation.numExamples} validation rows, loss ${validation.loss.toFixed(5)}`),
+    );
   };
 
   const runTask = async (buf: Buffer): Promise<void> => {
@@ -217,7 +221,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     void conn.close();
   };
 
-  const endorser = new Endorser({
+  const endorser = await Endorser.open({
     siteId: opts.siteId,
     keys,
     replica,
@@ -229,10 +233,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const onWelcome = (msg: Welcome): void => {
     const mine = replica.head();
     log(`welcomed by coordinator: ledger ${msg.ledger.length} entries, replica ${mine.length}`);
+    const signed = replica.coordinatorHead();
     if (msg.ledger.length < mine.length) {
       refuse(msg.ledger.length, 'E_REPLICA_DIVERGED', `coordinator ledger has ${msg.ledger.length} entries, this replica holds ${mine.length}`);
+    } else if (signed !== null && msg.ledger.length < signed.length) {
+      refuse(msg.ledger.length, 'E_REPLICA_DIVERGED', `coordinator ledger has ${msg.ledger.length} entries, but it signed a head of ${signed.length} entries on ${signed.recordedAt}`);
     } else if (msg.ledger.length === mine.length && msg.ledger.headHash !== mine.headHash) {
       refuse(mine.length - 1, 'E_REPLICA_DIVERGED', `coordinator ledger head differs from the replica's at length ${mine.length}: an earlier entry was rewritten`);
+    } else if (msg.head !== undefined) {
+      // Kept in replica.json: a coordinator that later shows fewer entries is refused, and `ledger diff` shows it.
+      replica.recordCoordinatorHead(msg.head).catch((e: unknown) => {
+        if (isFedrxError(e, 'E_REPLICA_DIVERGED')) refuse(Number(e.details?.index ?? 0), 'E_REPLICA_DIVERGED', e.message);
+        else log(`coordinator head not kept: ${asFedrxError(e, 'E_INTERNAL').message}`);
+      });
     }
   };
 
@@ -275,6 +288,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           else log(`ledger entries rejected: ${asFedrxError(e, 'E_INTERNAL').message}`);
         }
         return;
+      case 'endorsement-request':
+        // Behind the appends already queued (the ledger sync comes just before), so the entries are held.
+        void replica.append([]).then(() => endorser.resend(msg.indexes));
+        return;
       case 'stats-request':
         tasks = tasks.then(() => reportStats(msg)).catch((e: unknown) => log(`statistics crashed: ${(e as Error).message}`));
         return;
@@ -312,6 +329,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await conn.close();
       await compute.close();
       await tasks;
+      await endorser.flushed();
     },
   };
 }

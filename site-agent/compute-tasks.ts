@@ -14,14 +14,14 @@ export interface ComputeTasks {
   stats: { study: Study };
   /** Local training from the global model on the training rows. */
   train: { study: Study; prep: Preprocessing; global: Weights; settings: TrainingSettings; proximalMu: number };
-  /** Loss and metric sums of the global model on the held-out rows. */
+  /** Loss and metric sums of the global model on the held-out rows, and on the validation rows if any. */
   evaluate: { study: Study; prep: Preprocessing; global: Weights };
 }
 
 export interface ComputeResults {
   stats: { stats: FeatureStats; trainRows: number };
   train: TrainResult;
-  evaluate: EvalScore;
+  evaluate: { score: EvalScore; validation: EvalScore | null };
 }
 
 export type ComputeKind = keyof ComputeTasks;

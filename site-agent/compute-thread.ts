@@ -11,7 +11,8 @@ import { inputDim, outputDim } from '../shared/study.js';
 import { loadTf, type Tf } from './backend.js';
 import { buffersOf, type ComputeKind, type ComputeResults, type ComputeTasks, type ComputeThreadData, type FromThread, type ToThread } from './compute-tasks.js';
 import { SiteData } from './site-data.js';
-import { evaluateLocal, trainLocal } from './trainer.js';
+import { evaluateLocal, trainLocal, type EvalScore } from './trainer.js';
+import type { DataPart } from './local-data.js';
 
 type Handlers = { [K in ComputeKind]: (input: ComputeTasks[K]) => Promise<ComputeResults[K]> };
 
@@ -30,11 +31,14 @@ function handlers(tf: Tf, data: SiteData): Handlers {
     async evaluate({ study, prep, global }) {
       const parts = await data.partsFor(study, prep);
       const layers = denseLayers(study.model, inputDim(study), outputDim(study));
-      const score = evaluateLocal(tf, study, prep, layers, global, parts.test);
-      if (!Number.isFinite(score.loss) || !Object.values(score.sums).every(Number.isFinite)) {
-        throw new FedrxError('E_NON_FINITE', 'the model gives a non-finite loss or metric on the held-out rows');
-      }
-      return score;
+      const scoreOf = (part: DataPart, name: string): EvalScore => {
+        const score = evaluateLocal(tf, study, prep, layers, global, part);
+        if (!Number.isFinite(score.loss) || !Object.values(score.sums).every(Number.isFinite)) {
+          throw new FedrxError('E_NON_FINITE', `the model gives a non-finite loss or metric on the ${name} rows`);
+        }
+        return score;
+      };
+      return { score: scoreOf(parts.test, 'held-out'), validation: parts.validation === null ? null : scoreOf(parts.validation, 'validation') };
     },
   };
 }

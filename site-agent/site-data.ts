@@ -6,9 +6,11 @@ import type { Preprocessing } from '../shared/feature-stats.js';
 import type { Study } from '../shared/study.js';
 import { encodePart, loadSiteRows, type DataPart, type LoadOptions, type SiteRows } from './local-data.js';
 
+export type Parts = { train: DataPart; validation: DataPart | null; test: DataPart };
+
 export class SiteData {
   private readonly rows = new Map<string, Promise<SiteRows>>();
-  private encoded: { key: string; train: DataPart; test: DataPart } | null = null;
+  private encoded: ({ key: string } & Parts) | null = null;
 
   constructor(
     private readonly dataFile: string,
@@ -30,11 +32,12 @@ export class SiteData {
     return p;
   }
 
-  async partsFor(study: Study, prep: Preprocessing): Promise<{ train: DataPart; test: DataPart }> {
+  async partsFor(study: Study, prep: Preprocessing): Promise<Parts> {
     const key = canonicalJson([study, prep]);
     if (this.encoded?.key !== key) {
       const rows = await this.rowsFor(study);
-      this.encoded = { key, train: encodePart(study, prep, rows.train), test: encodePart(study, prep, rows.test) };
+      const validation = rows.validation.length > 0 ? encodePart(study, prep, rows.validation) : null;
+      this.encoded = { key, train: encodePart(study, prep, rows.train), validation, test: encodePart(study, prep, rows.test) };
     }
     return this.encoded;
   }

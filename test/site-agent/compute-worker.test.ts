@@ -60,7 +60,7 @@ describe('compute thread', () => {
     expect(global.map((t) => Array.from(t.data))).toEqual(before);
 
     const score = await w.run('evaluate', { study, prep, global: got.weights });
-    expect(score).toEqual(evaluateLocal(tf, study, prep, layers, got.weights, encodePart(study, prep, rows.test)));
+    expect(score).toEqual({ score: evaluateLocal(tf, study, prep, layers, got.weights, encodePart(study, prep, rows.test)), validation: null });
   });
 
   it('an error inside a task comes back with its code, and the thread carries on', async () => {
