@@ -19,6 +19,13 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
+/** A duration option in seconds: a finite number > 0 (fractions allowed), refused otherwise. */
+function positiveSeconds(raw: string, flag: string): number {
+  const x = Number(raw);
+  if (!(Number.isFinite(x) && x > 0)) throw new FedrxError('E_BAD_REQUEST', `${flag} must be a number of seconds > 0, got "${raw}"`);
+  return x;
+}
+
 const action =
   <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
   (...args: A): Promise<void> =>
@@ -33,10 +40,11 @@ program
   .option('--read-only', 'start on a ledger that fails verification, serving read-only routes for investigation')
   .option('--key-dir <dir>', 'folder of the coordinator\'s ledger-signing key, created on first start (default: coordinator-key/ beside the db)')
   .option('--max-frame-mb <n>', 'largest WebSocket frame accepted from an agent', '256')
+  .option('--heartbeat-sec <s>', 'ping each agent this often; one that has not answered the previous ping is disconnected', '15')
   .option('--tls-cert <file>', 'serve HTTPS and WSS with this certificate (PEM, leaf first; with --tls-key)')
   .option('--tls-key <file>', 'the certificate\'s private key (PEM; with --tls-cert)')
   .action(
-    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; keyDir?: string; maxFrameMb: string; tlsCert?: string; tlsKey?: string }) => {
+    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; keyDir?: string; maxFrameMb: string; heartbeatSec: string; tlsCert?: string; tlsKey?: string }) => {
       const { runCoordinator } = await import('../coordinator/main.js');
       await runCoordinator({
         db: o.db,
@@ -44,6 +52,7 @@ program
         host: o.host,
         readOnly: o.readOnly ?? false,
         maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024,
+        heartbeatMs: positiveSeconds(o.heartbeatSec, '--heartbeat-sec') * 1000,
         ...(o.keyDir === undefined ? {} : { keyDir: o.keyDir }),
         tlsCert: o.tlsCert,
         tlsKey: o.tlsKey,
@@ -64,9 +73,8 @@ program
   .option('--drop-bad-rows', 'leave out rows with a value of the wrong type, out of range or of an unknown level (counted in the log) instead of refusing the file')
   .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM: the hospital\'s CA or the coordinator\'s self-signed certificate')
   .option('--tls-pin <sha256>', 'refuse any coordinator certificate without this SHA-256 fingerprint (64 hex digits, colons optional)')
-  .addOption(new Option('--fault <kind>', 'test-only fault injection').choices(['nan-update']).hideHelp())
   .action(
-    action(async (o: { coordinator: string; site: string; data: string; key: string; coordinatorKey?: string; replicaDir: string; columnMap?: string; dropBadRows?: boolean; tlsCa?: string; tlsPin?: string; fault?: 'nan-update' }) => {
+    action(async (o: { coordinator: string; site: string; data: string; key: string; coordinatorKey?: string; replicaDir: string; columnMap?: string; dropBadRows?: boolean; tlsCa?: string; tlsPin?: string }) => {
       const { runAgent } = await import('../site-agent/main.js');
       const { parsePublicKey, readPublicKeyFile } = await import('../shared/key-files.js');
       const columnMap = o.columnMap === undefined ? undefined : (JSON.parse(readFileSync(o.columnMap, 'utf8')) as Record<string, string>);
@@ -80,7 +88,6 @@ program
         replicaDir: o.replicaDir,
         columnMap,
         dropBadRows: o.dropBadRows,
-        fault: o.fault,
         tlsCa: o.tlsCa,
         tlsPin: o.tlsPin,
       });

@@ -41,6 +41,8 @@ export interface CoordinatorOptions {
   maxFrameBytes?: number;
   /** How long a handshake nonce may be answered (default 30 s). */
   nonceTtlMs?: number;
+  /** Heartbeat interval to the agents (default 15 s): a site silent for two is disconnected. */
+  heartbeatMs?: number;
   onRound?: (s: RoundSummary) => void;
   httpLogger?: boolean;
   /** 32-byte key of the prediction audit log's input HMACs; default: `audit.key` beside the db file. */
@@ -129,6 +131,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
       log,
       maxFrameBytes: opts.maxFrameBytes ?? 256 * 1024 * 1024,
       ...(opts.nonceTtlMs === undefined ? {} : { nonceTtlMs: opts.nonceTtlMs }),
+      ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
     });
     runner = new RoundRunner(store, gateway, log, opts.onRound);
   }

@@ -85,7 +85,7 @@ export class CoordinatorClient {
   run(id: string): Promise<RunView> {
     return this.call('GET', `/v1/runs/${encodeURIComponent(id)}`);
   }
-  sites(): Promise<{ sites: { id: string; connected: boolean; backend: string | null }[] }> {
+  sites(): Promise<{ sites: { id: string; connected: boolean; backend: string | null; pingMs: number | null }[] }> {
     return this.call('GET', '/v1/sites');
   }
   ledger(from = 0, limit = 1000): Promise<{ length: number; headHash: string; entries: LedgerEntry[] }> {

@@ -22,6 +22,7 @@ import type { RunRow, SiteOutcome, Store } from './store.js';
 import { createStrategy } from './strategies/index.js';
 import type { Aggregator, RoundContext, Strategy } from './strategies/types.js';
 import { evalMetrics, headlineMetric } from './eval-metrics.js';
+import { phaseFailure } from './round-failure.js';
 import { initialBestRound, observeRound } from './best-round.js';
 
 interface TrainReport {
@@ -62,8 +63,8 @@ export class RoundRunner {
     gateway.on('eval', (site, msg) => this.onEval(site, msg));
     gateway.on('task-error', (site, msg) => this.onTaskError(site, msg));
     gateway.on('stats', (site, msg) => this.onStats(site, msg));
-    gateway.on('disconnected', (site) => {
-      const missing: Answer<never> = { kind: 'refused', code: 'E_DISCONNECTED', reason: 'site disconnected during the round' };
+    gateway.on('disconnected', (site, why) => {
+      const missing: Answer<never> = { kind: 'refused', code: 'E_DISCONNECTED', reason: `site disconnected during the round: ${why}` };
       for (const c of this.collectors()) c.record(site, missing);
     });
   }
@@ -121,7 +122,7 @@ export class RoundRunner {
     }
     const gathered = await this.gatherStats(run);
     if (gathered.reports.length < config.minSites) {
-      return fail(0, startedAt, `statistics: ${gathered.reports.length} of the ${config.minSites} reports needed arrived (${describeRefusals(gathered.outcomes)})`, gathered.outcomes);
+      return fail(0, startedAt, `statistics: ${phaseFailure('statistics reports', gathered.reports.length, config.minSites, gathered.outcomes, config.roundTimeoutSec)}`, gathered.outcomes);
     }
     let fixed: ReturnType<typeof runPreprocessing>;
     try {
@@ -166,7 +167,7 @@ export class RoundRunner {
       }
       const trained = await this.trainRound(run, strategy, round, weights, modelHash, task);
       if (trained.result === null) {
-        return fail(round, startedAt, `round ${round}: ${trained.accepted} of the ${config.minSites} updates needed arrived before the deadline (${describeRefusals(trained.outcomes)})`, trained.outcomes);
+        return fail(round, startedAt, `round ${round}: ${phaseFailure('updates', trained.accepted, config.minSites, trained.outcomes, config.roundTimeoutSec)}`, trained.outcomes);
       }
       const next = trained.result;
       const nextHash = hashWeights(next);
@@ -417,12 +418,6 @@ export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<s
     if (metric !== undefined) m.valMetric = metric;
   }
   return m;
-}
-
-function describeRefusals(outcomes: SiteOutcome[]): string {
-  const bad = outcomes.filter((o) => o.status !== 'accepted');
-  if (bad.length === 0) return outcomes.length === 0 ? 'no site was selected' : 'all updates accepted';
-  return bad.map((o) => `${o.siteId}: ${o.code ?? o.status}`).join(', ');
 }
 
 function formatRoundLine(runId: string, round: number, rounds: number, entry: LedgerEntry, selected: number, stop: string | null): string {

@@ -23,13 +23,15 @@ const logs: string[] = [];
 // The data scientist's token: runs and the ledger.
 let headers: { authorization: string };
 
-beforeEach(async () => {
+async function start(opts: { heartbeatMs?: number } = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fedrx-runner-'));
-  coordinator = await buildCoordinator({ db: join(dir, 'c.sqlite'), log: (l) => logs.push(l) });
+  coordinator = await buildCoordinator({ db: join(dir, 'c.sqlite'), log: (l) => logs.push(l), ...opts });
   sites = registerTestSites(coordinator.store, ['site-a', 'site-b', 'site-c', 'site-d']);
   headers = { authorization: `Bearer ${coordinator.tokens.create('data-scientist').token}` };
   url = await coordinator.listen(0);
-});
+}
+
+beforeEach(() => start());
 
 afterEach(async () => {
   await coordinator.close();
@@ -151,8 +153,8 @@ describe('round runner with real sockets', () => {
     p.b!.send(JSON.stringify({ type: 'task-error', v: 1, runId, round: 1, code: 'E_CSV_MISSING_COLUMN', message: 'column "x1" is missing' }));
     const run = await waitForRun(runId);
     expect(run.status).toBe('failed');
-    expect(run.error).toMatch(/round 1: 1 of the 3 updates needed/);
-    expect(run.error).toMatch(/site-b: E_CSV_MISSING_COLUMN/);
+    // c and d are connected but silent: the deadline, not a disconnection, closed the round.
+    expect(run.error).toBe('round 1: 1 of the 3 updates needed: 1 refused or failed (site-b: E_CSV_MISSING_COLUMN); the 1 s deadline passed with 1 of 4 updates in (no answer from site-c, site-d)');
     const r1 = run.rounds.find((r) => r.round === 1)!;
     expect(r1.status).toBe('failed');
     // Only round 0 (the initial model) is on the ledger.
@@ -329,7 +331,7 @@ describe('statistics phase', () => {
     const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 2, minSites: 2, roundTimeoutSec: 5 } });
     const run = await waitForRun(res.json().id as string);
     expect(run.status).toBe('failed');
-    expect(run.error).toMatch(/statistics: 1 of the 2 reports needed arrived \(site-b: E_CSV_TOO_FEW_ROWS\)/);
+    expect(run.error).toBe('statistics: 1 of the 2 statistics reports needed: 1 refused or failed (site-b: E_CSV_TOO_FEW_ROWS)');
     expect(run.preprocessing).toBeNull();
     expect((await coordinator.app.inject({ headers, url: '/v1/ledger' })).json().length).toBe(0);
     for (const p of peers) p.close();
@@ -361,3 +363,47 @@ async function waitForRun(id: string): Promise<RunView> {
   }
   throw new Error('run did not end');
 }
+
+describe('heartbeats and round deadlines', () => {
+  it('a round outlasting many heartbeats closes with the late updates; each site\'s ping round trip is shown', async () => {
+    await coordinator.close();
+    await start({ heartbeatMs: 100 });
+    const logsFrom = logs.length;
+    const p = await connectAll();
+    for (const s of ['a', 'b', 'c', 'd']) answerEval(p[s]!, 1);
+    const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 1, minSites: 4, roundTimeoutSec: 20 } });
+    const runId = res.json().id as string;
+    const tasks = await Promise.all(['a', 'b', 'c', 'd'].map((s) => p[s]!.task('train', 1)));
+    // Answer after 15 heartbeat intervals: sites that answer pings are waited for, up to the round's timeout.
+    await new Promise((r) => setTimeout(r, 1500));
+    ['a', 'b', 'c', 'd'].forEach((s, i) => p[s]!.send(updateFrame(`site-${s}`, tasks[i]!.header, tasks[i]!.weights)));
+    const run = await waitForRun(runId);
+    expect(run.status, run.error ?? '').toBe('completed');
+    expect(run.rounds.find((r) => r.round === 1)!.sites.map((x) => x.status)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
+    const sitesView = (await coordinator.app.inject({ headers, url: '/v1/sites' })).json<{ sites: { id: string; pingMs: number | null }[] }>();
+    for (const x of sitesView.sites) {
+      expect(x.pingMs).not.toBeNull();
+      expect(x.pingMs!).toBeGreaterThanOrEqual(0);
+      expect(x.pingMs!).toBeLessThan(1000);
+    }
+    expect(logs.slice(logsFrom).filter((l) => l.includes('disconnected'))).toEqual([]);
+    for (const x of Object.values(p)) x.close();
+  });
+
+  it('a site that stops answering pings is disconnected, and the failed round says which and why', async () => {
+    await coordinator.close();
+    await start({ heartbeatMs: 100 });
+    const p = await connectAll();
+    const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 1, minSites: 4, roundTimeoutSec: 20 } });
+    const tasks = await Promise.all(['a', 'b', 'c', 'd'].map((s) => p[s]!.task('train', 1)));
+    p.d!.freeze();
+    ['a', 'b', 'c'].forEach((s, i) => p[s]!.send(updateFrame(`site-${s}`, tasks[i]!.header, tasks[i]!.weights)));
+    const run = await waitForRun(res.json().id as string);
+    expect(run.status).toBe('failed');
+    expect(run.error).toBe('round 1: 3 of the 4 updates needed: 1 site disconnected (site-d)');
+    const r1 = run.rounds.find((r) => r.round === 1)!;
+    expect(r1.sites.find((x) => x.siteId === 'site-d')).toMatchObject({ status: 'failed', code: 'E_DISCONNECTED', reason: 'site disconnected during the round: no answer to the heartbeat within 0.1 s' });
+    expect(logs).toContain('site site-d disconnected: no answer to the heartbeat within 0.1 s');
+    for (const x of Object.values(p)) x.close();
+  });
+});
