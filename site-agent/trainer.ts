@@ -137,7 +137,7 @@ function dataLoss(tf: Tf, study: Study, out: Tensor2D, y: Tensor1D): Scalar {
 }
 
 /** The λ of local training: one number; a grid or 'auto' is chosen by a run, never by a site. */
-export function localL2(study: Study): number {
+function localL2(study: Study): number {
   const l2 = study.model.l2 ?? 0;
   if (typeof l2 !== 'number') {
     throw new FedrxError('E_BAD_REQUEST', `model.l2 of study ${study.name} is a grid or 'auto': local training needs one penalty`);
