@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROLES, type Role } from '../coordinator/roles.js';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
-import { registerStudyCommands } from './study-init.js';
+import { registerStudyCommands } from './study-command.js';
 
 const program = new Command('fedrx')
   .description('Federated learning for precision medicine: coordinator, site agents, verifiable ledger')

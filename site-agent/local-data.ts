@@ -72,8 +72,10 @@ function misfitMessage(lines: ReadonlyMap<string, number[]>): string {
 export async function loadSiteRows(file: string, study: Study, opts: LoadOptions): Promise<SiteRows> {
   const csv = readCsv(await readFile(file, 'utf8'), path.basename(file));
   const sourceOf = (col: string): string => opts.columnMap?.[col] ?? col;
-  // Feature groups (statistics of round 0) match the header; a run's tasks arrive expanded.
-  const used = (study.groups ?? []).length > 0 ? expandStudy(study, matchGroups(study, csv.header)) : study;
+  // Feature groups (statistics of round 0) match the header, seen under the study's names where a
+  // column is mapped; a run's tasks arrive expanded.
+  const studyNameOf = new Map(Object.entries(opts.columnMap ?? {}).map(([studyCol, csvCol]) => [csvCol, studyCol]));
+  const used = (study.groups ?? []).length > 0 ? expandStudy(study, matchGroups(study, csv.header.map((h) => studyNameOf.get(h) ?? h))) : study;
   const at = new Map(csv.header.map((c, i) => [c, i]));
   const required = requiredColumns(used);
 

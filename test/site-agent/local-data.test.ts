@@ -278,3 +278,22 @@ describe('loadSiteRows with feature groups', () => {
     expect(err.details).toEqual({ missing: ['g_17', 'g_250'], rows: 12 });
   });
 });
+
+describe('loadSiteRows with feature groups and a column mapping', () => {
+  it('a named feature mapped to a column that looks like a group member is not claimed by the group', async () => {
+    const study: Study = {
+      name: 'mapped',
+      task: 'regression',
+      features: [{ kind: 'numeric', name: 'age', min: 0, max: 120 }],
+      groups: [{ kind: 'numeric', match: '^g_' }],
+      target: { name: 'y', transform: 'identity', min: -100, max: 100 },
+      model: { type: 'linear' },
+      holdout: { fraction: 0.2, seed: 1 },
+    };
+    const lines = Array.from({ length: 12 }, (_, i) => `${40 + i},${i},${i % 3},${i % 5}`);
+    const file = dir().file('mapped.csv', `g_age,y,g_1,g_2\n${lines.join('\n')}\n`);
+    const data = await loadSiteRows(file, study, { siteId: 's', columnMap: { age: 'g_age' } });
+    expect(data.study.features.map((f) => f.name)).toEqual(['age', 'g_1', 'g_2']);
+    expect(data.train[0]!.values[0]).toBeGreaterThanOrEqual(40);
+  });
+});
