@@ -14,6 +14,7 @@ import type { LedgerEntry } from '../shared/ledger.js';
 import { helloBody, statsBody, updateBody, verify, type KeyPair, type SignatureDomain } from '../shared/signing.js';
 import {
   AGENT_PATH,
+  decodeExactStatsFrame,
   decodeUpdateFrame,
   errorMessage,
   parseAgentMessage,
@@ -22,12 +23,14 @@ import {
   type Dispute,
   type Endorsement,
   type EvalResult,
+  type ExactStatsHeader,
   type Hello,
   type StatsReport,
   type TaskError,
   type UpdateHeader,
 } from '../shared/wire.js';
-import type { Weights } from '../shared/tensors.js';
+import type { NamedTensor64, Weights } from '../shared/tensors.js';
+import { frameKind } from '../shared/tensor-codec.js';
 import type { Endorsements } from './endorsements.js';
 import type { Store } from './store.js';
 
@@ -46,6 +49,7 @@ export interface GatewayOptions {
 
 export interface GatewayEvents {
   update: [siteId: string, header: UpdateHeader, weights: Weights];
+  'exact-stats': [siteId: string, header: ExactStatsHeader, tensors: NamedTensor64[]];
   eval: [siteId: string, msg: EvalResult];
   'task-error': [siteId: string, msg: TaskError];
   stats: [siteId: string, msg: StatsReport];
@@ -267,6 +271,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
       if (current.publicKey !== peer.publicKey) {
         this.disconnect(peer.siteId, 'E_SITE_REKEYED', `site ${peer.siteId} has a new public key: reconnect and sign with it`);
+        return;
+      }
+      if (isBinary && frameKind(rawBytes(data)) === 'exact-stats') {
+        // Attacker-controlled, as an update: sizes and header checked before the data is copied.
+        const { header, tensors } = decodeExactStatsFrame(rawBytes(data));
+        if (header.siteId !== peer.siteId) {
+          throw new FedrxError('E_IDENTITY_MISMATCH', `statistics claim site ${header.siteId} on the socket of site ${peer.siteId}`);
+        }
+        this.checkSigned(peer.siteId, peer.publicKey, 'update', updateBody(header), header.signature, 'exact-fit statistics');
+        peer.badFrames = 0;
+        this.emit('exact-stats', peer.siteId, header, tensors);
         return;
       }
       if (isBinary) {

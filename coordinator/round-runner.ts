@@ -19,6 +19,12 @@ import type { RunRow, SiteOutcome, Store } from './store.js';
 import { createStrategy } from './strategies/index.js';
 import type { Aggregator, RoundContext, Strategy } from './strategies/types.js';
 import { evalMetrics, headlineMetric } from './eval-metrics.js';
+import { isSearch } from '../shared/exact/penalty.js';
+import { sumSquaredError } from '../shared/exact/ridge-path.js';
+import { exactRidge } from '../shared/exact/ridge-select.js';
+import { DEFAULT_FOLDS } from '../shared/run-config.js';
+import { ExactStatsPhase } from './exact/exact-stats-phase.js';
+import { penaltyMetrics, ridgeWeights } from './exact/exact-result.js';
 
 interface TrainReport {
   numExamples: number;
@@ -45,6 +51,7 @@ export class RoundRunner {
   private training: { ctx: RoundContext; aggregator: Aggregator; collector: RoundCollector<TrainReport> } | null = null;
   private evaluating: { modelHash: string; collector: RoundCollector<EvalReport> } | null = null;
   private gathering: { study: Study; collector: RoundCollector<StatsAnswer> } | null = null;
+  private exacting: ExactStatsPhase | null = null;
   private idle: Promise<void> = Promise.resolve();
 
   constructor(
@@ -57,6 +64,12 @@ export class RoundRunner {
     gateway.on('eval', (site, msg) => this.onEval(site, msg));
     gateway.on('task-error', (site, msg) => this.onTaskError(site, msg));
     gateway.on('stats', (site, msg) => this.onStats(site, msg));
+    gateway.on('exact-stats', (site, header, tensors) => {
+      const verdict = this.exacting?.accept(site, header, tensors) ?? { accepted: false, code: header.runId !== this.activeRunId ? 'E_WRONG_RUN' : 'E_STALE_ROUND', reason: `no exact fit of run ${header.runId} is open` };
+      if (verdict.accepted) return;
+      this.log(`refused exact-fit statistics from ${site}: ${verdict.code} ${verdict.reason}`);
+      this.gateway.sendError(site, verdict.code, verdict.reason, { runId: header.runId, round: header.round });
+    });
     gateway.on('disconnected', (site) => {
       const missing: Answer<never> = { kind: 'refused', code: 'E_DISCONNECTED', reason: 'site disconnected during the round' };
       for (const c of this.collectors()) c.record(site, missing);
@@ -79,7 +92,7 @@ export class RoundRunner {
   }
 
   private collectors(): RoundCollector<unknown>[] {
-    return [this.gathering?.collector, this.training?.collector, this.evaluating?.collector].filter((c) => c !== undefined);
+    return [this.gathering?.collector, this.training?.collector, this.evaluating?.collector, this.exacting?.collector].filter((c) => c !== undefined);
   }
 
   private async loop(): Promise<void> {
@@ -100,7 +113,7 @@ export class RoundRunner {
   private async execute(run: RunRow): Promise<void> {
     const { config } = run;
     const study = config.study;
-    const strategy = createStrategy(config.strategy, config.strategyOptions);
+    const strategy = config.strategy === 'exact' ? null : createStrategy(config.strategy, config.strategyOptions);
     this.store.markRunning(run.id);
     this.log(`run ${run.id} started: ${config.strategy}, ${config.rounds} rounds, min ${config.minSites} sites, study ${study.name}`);
     const fail = (round: number, startedAt: string, reason: string, outcomes: SiteOutcome[]): void => {
@@ -140,8 +153,15 @@ export class RoundRunner {
     });
     this.gateway.broadcastLedger([genesis]);
     this.log(`run ${run.id} round 0: statistics of ${prep.rows} rows from ${gathered.reports.length} sites, preprocessing ${genesis.preprocessingHash!.slice(0, 12)}`);
-    const proximalMu = 'proximalMu' in strategy && typeof strategy.proximalMu === 'number' ? strategy.proximalMu : 0;
+    const proximalMu = strategy !== null && 'proximalMu' in strategy && typeof strategy.proximalMu === 'number' ? strategy.proximalMu : 0;
     const task: TaskConfig = { study, preprocessing: prep, training: config.training, proximalMu };
+    if (strategy === null) {
+      const failed = await this.exactRound(run, task, modelHash, configHash);
+      if (failed !== null) return fail(1, failed.startedAt, failed.reason, failed.outcomes);
+      this.store.endRun(run.id, 'completed');
+      this.log(`run ${run.id} completed`);
+      return;
+    }
 
     for (let round = 1; round <= config.rounds; round++) {
       if (this.stopping) throw new Error('coordinator is stopping');
@@ -180,6 +200,63 @@ export class RoundRunner {
     }
     this.store.endRun(run.id, 'completed');
     this.log(`run ${run.id} completed`);
+  }
+
+  /** An exact fit as round 1: factored statistics from the sites, the solve, evaluation, commit. */
+  private async exactRound(run: RunRow, task: TaskConfig, parentHash: string, configHash: string): Promise<{ startedAt: string; reason: string; outcomes: SiteOutcome[] } | null> {
+    const { config } = run;
+    const study = config.study;
+    const startedAt = new Date().toISOString();
+    if (!(await this.waitForSites(config.minSites, config.waitForSitesSec * 1000))) {
+      return { startedAt, reason: `round 1: ${this.gateway.connectedSites().length} of the ${config.minSites} sites needed were connected after ${config.waitForSitesSec}s`, outcomes: [] };
+    }
+    const folds = isSearch(study.model.l2) ? (config.strategyOptions.folds ?? DEFAULT_FOLDS) : 1;
+    const width = inputDim(study);
+    const selected = new Set(this.gateway.connectedSites().map((s) => s.siteId));
+    const phase = new ExactStatsPhase(run.id, 1, parentHash, { width, folds, minRows: study.minRows ?? DEFAULT_MIN_ROWS }, selected, config.roundTimeoutSec * 1000);
+    this.exacting = phase;
+    await this.sendAll(selected, phase.request(task), phase.collector);
+    await phase.collector.done;
+    this.exacting = null;
+    const { answers, outcomes } = phase.results();
+    if (answers.length < config.minSites) {
+      return { startedAt, reason: `round 1: ${answers.length} of the ${config.minSites} statistics needed arrived (${describeRefusals(outcomes)})`, outcomes };
+    }
+    const solveStarted = performance.now();
+    const { fit, selection } = exactRidge(
+      answers.map((a) => a.factors),
+      width,
+      study.model.l2,
+      (line) => this.log(`run ${run.id} exact fit: ${line}`),
+    );
+    this.log(`run ${run.id} exact fit of ${width} features on ${answers.reduce((s, a) => s + a.numExamples, 0)} rows from ${answers.length} sites in ${Math.round(performance.now() - solveStarted)} ms: l2 ${fit.lambda.toPrecision(4)}${selection === null ? '' : ` chosen from ${selection.grid.length} by ${folds}-fold validation`}`);
+    for (const a of answers) {
+      const o = outcomes.find((x) => x.siteId === a.factors.siteId)!;
+      o.trainLoss = sumSquaredError(a.factors.folds, width, fit).sse / a.numExamples;
+    }
+    const weights = ridgeWeights(fit);
+    const modelHash = hashWeights(weights);
+    const evals = await this.evaluateRound(run, 1, weights, modelHash, task, outcomes);
+    const entry = this.store.commitRound({
+      runId: run.id,
+      round: 1,
+      startedAt,
+      modelHash,
+      weights,
+      metrics: { ...roundMetrics(study, outcomes, evals), ...penaltyMetrics(fit, selection) },
+      sites: outcomes,
+      entry: {
+        parentModelHash: parentHash,
+        participants: outcomes
+          .filter((o) => o.status === 'accepted')
+          .map((o) => ({ siteId: o.siteId, numExamples: o.numExamples!, updateHash: o.updateHash!, signature: o.signature! })),
+        configHash,
+      },
+    });
+    this.gateway.broadcastLedger([entry]);
+    this.onRound({ runId: run.id, round: 1, rounds: 1, entry, outcomes });
+    this.log(formatRoundLine(run.id, 1, 1, entry, outcomes.length));
+    return null;
   }
 
   private async waitForSites(min: number, timeoutMs: number): Promise<boolean> {

@@ -28,7 +28,7 @@ export function totalParams(specs: readonly TensorSpec[]): number {
   return n;
 }
 
-export function specsOf(weights: Weights): TensorSpec[] {
+export function specsOf(weights: readonly TensorSpec[]): TensorSpec[] {
   return weights.map((t) => ({ name: t.name, shape: [...t.shape] }));
 }
 

@@ -7,9 +7,10 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { FedrxError, type ErrorCode } from './errors.js';
 import { LedgerEntrySchema } from './ledger.js';
 import { FeatureStatsSchema } from './feature-stats.js';
-import { TaskConfigSchema } from './run-config.js';
+import { MAX_FOLDS, TaskConfigSchema } from './run-config.js';
 import { StudySchema } from './study.js';
-import { decodeFrame, type DecodedFrame } from './tensor-codec.js';
+import { decodeFrame, decodeFrame64, type DecodedFrame } from './tensor-codec.js';
+import type { NamedTensor64 } from './tensors.js';
 
 export const PROTOCOL_VERSION = 1;
 export const AGENT_PATH = '/v1/agents';
@@ -156,7 +157,22 @@ export const StatsRequestSchema = Type.Object({
   study: StudySchema,
 });
 
-export const CoordinatorMessageSchema = Type.Union([ChallengeSchema, WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema, StatsRequestSchema]);
+/**
+ * Coordinator → site: send the factored sufficient statistics of your training rows for an exact
+ * fit (shared/exact/gram-factor.ts), one block per validation fold; answered by an exact-stats frame.
+ */
+export const ExactRequestSchema = Type.Object({
+  type: Type.Literal('exact-request'),
+  v: V,
+  runId: Id,
+  round: Type.Integer({ minimum: 1 }),
+  /** The model the fit replaces: the site signs its statistics against it, as an update. */
+  baseModelHash: Hex64,
+  folds: Type.Integer({ minimum: 1, maximum: MAX_FOLDS }),
+  config: TaskConfigSchema,
+});
+
+export const CoordinatorMessageSchema = Type.Union([ChallengeSchema, WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema, StatsRequestSchema, ExactRequestSchema]);
 
 export type Hello = Static<typeof HelloSchema>;
 export type EvalResult = Static<typeof EvalResultSchema>;
@@ -164,6 +180,7 @@ export type TaskError = Static<typeof TaskErrorSchema>;
 export type EvalSums = Static<typeof EvalSumsSchema>;
 export type StatsReport = Static<typeof StatsReportSchema>;
 export type StatsRequest = Static<typeof StatsRequestSchema>;
+export type ExactRequest = Static<typeof ExactRequestSchema>;
 export type Endorsement = Static<typeof EndorsementSchema>;
 export type Dispute = Static<typeof DisputeSchema>;
 export type Challenge = Static<typeof ChallengeSchema>;
@@ -204,6 +221,27 @@ export const UpdateHeaderSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Site → coordinator: float64 factors, tensor `fold<i>` of shape [min(foldRows[i], d+2), d+2]. */
+export const ExactStatsHeaderSchema = Type.Object(
+  {
+    v: V,
+    kind: Type.Literal('exact-stats'),
+    dtype: Type.Literal('float64'),
+    runId: Id,
+    round: Type.Integer({ minimum: 1 }),
+    siteId: Id,
+    baseModelHash: Hex64,
+    /** hashStatistics64 of the tensors, signed like an update's hash (signing.ts updateBody). */
+    updateHash: Hex64,
+    numExamples: Type.Integer({ minimum: 1 }),
+    foldRows: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, maxItems: MAX_FOLDS }),
+    signature: Signature,
+    tensors: TensorTable,
+  },
+  { additionalProperties: false },
+);
+export type ExactStatsHeader = Static<typeof ExactStatsHeaderSchema>;
 
 export type TaskHeader = Static<typeof TaskHeaderSchema>;
 export type UpdateHeader = Static<typeof UpdateHeaderSchema>;
@@ -261,6 +299,13 @@ export function decodeUpdateFrame(buf: Uint8Array, maxParams?: number): DecodedF
   checkVersion(frame.header);
   const header = expectSchema(UpdateHeaderSchema, frame.header, 'E_FRAME_HEADER', 'update header');
   return { header, weights: frame.weights };
+}
+
+export function decodeExactStatsFrame(buf: Uint8Array, maxValues?: number): { header: ExactStatsHeader; tensors: NamedTensor64[] } {
+  const frame = decodeFrame64(buf, maxValues);
+  checkVersion(frame.header);
+  const header = expectSchema(ExactStatsHeaderSchema, frame.header, 'E_FRAME_HEADER', 'exact-stats header');
+  return { header, tensors: frame.tensors };
 }
 
 export function decodeTaskFrame(buf: Uint8Array): DecodedFrame & { header: TaskHeader } {

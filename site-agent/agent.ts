@@ -8,14 +8,16 @@ import { hashStats, statsOf, type Preprocessing } from '../shared/feature-stats.
 import { readKeyPair } from '../shared/key-files.js';
 import { helloBody, sign, statsBody, updateBody } from '../shared/signing.js';
 import { checkStudy } from '../shared/load-study.js';
-import { hashWeights } from '../shared/model-hash.js';
+import { hashStatistics64, hashWeights } from '../shared/model-hash.js';
 import { denseLayers, weightSpecs } from '../shared/model-spec.js';
-import { inputDim, outputDim, type Study } from '../shared/study.js';
-import { decodeFrame, encodeFrame } from '../shared/tensor-codec.js';
+import { DEFAULT_MIN_ROWS, inputDim, outputDim, type Study } from '../shared/study.js';
+import { decodeFrame, encodeFrame, encodeFrame64 } from '../shared/tensor-codec.js';
+import { secretNormal } from '../shared/exact/gram-factor.js';
 import { cloneWeights, specMismatch, specsOf, type Weights } from '../shared/tensors.js';
 import {
   decodeTaskFrame,
   EvalResultSchema,
+  ExactStatsHeaderSchema,
   expectSchema,
   messageText,
   PROTOCOL_VERSION,
@@ -25,6 +27,7 @@ import {
   type Challenge,
   type CoordinatorMessage,
   type EvalResult,
+  type ExactRequest,
   type Hello,
   type TaskError,
   type TaskHeader,
@@ -39,6 +42,7 @@ import { deriveSeed, Prng } from '../shared/prng.js';
 import { Endorser } from './endorser.js';
 import { Replica } from './replica.js';
 import { evaluateLocal, trainLocal } from './trainer.js';
+import { exactStatistics } from './exact-stats.js';
 
 export interface AgentOptions {
   coordinatorUrl: string;
@@ -246,6 +250,44 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     }
   };
 
+  /** Factored sufficient statistics of the training rows for an exact fit, signed like an update. */
+  const reportExactStats = async (req: ExactRequest): Promise<void> => {
+    const ref = { runId: req.runId, round: req.round };
+    try {
+      const started = performance.now();
+      const study = checkStudy(req.config.study, 'exact-fit study');
+      const { train } = await partsFor(study, req.config.preprocessing);
+      const minRows = study.minRows ?? DEFAULT_MIN_ROWS;
+      if (train.n < minRows) throw new FedrxError('E_CSV_TOO_FEW_ROWS', `${train.n} training rows, the study needs at least ${minRows}`);
+      const stats = exactStatistics(train, inputDim(study), req.folds, req.config.training.seed, opts.siteId, secretNormal());
+      const signed = {
+        runId: req.runId,
+        round: req.round,
+        siteId: opts.siteId,
+        baseModelHash: req.baseModelHash,
+        updateHash: hashStatistics64(stats.tensors),
+        numExamples: train.n,
+      };
+      const meta = {
+        v: PROTOCOL_VERSION,
+        kind: 'exact-stats' as const,
+        dtype: 'float64' as const,
+        ...signed,
+        foldRows: stats.foldRows,
+        signature: sign('update', updateBody(signed), keys.secretKey),
+      };
+      expectSchema(ExactStatsHeaderSchema, { ...meta, tensors: specsOf(stats.tensors) }, 'E_INTERNAL', 'outgoing exact-stats header');
+      endorser.noteContribution(signed.runId, signed.round, signed.updateHash, signed.numExamples);
+      const frame = encodeFrame64(meta, stats.tensors);
+      send(frame);
+      log(`round ${req.round}: sent exact-fit statistics of ${train.n} rows in ${req.folds} fold(s), ${frame.length} bytes, in ${ms(started)} ms`);
+    } catch (e) {
+      const err = asFedrxError(e, 'E_INTERNAL');
+      log(`round ${req.round}: exact-fit statistics refused: ${err.code} ${err.message}`);
+      sendTaskError(ref, err.code, err.message);
+    }
+  };
+
   /** The site refuses a coordinator whose chain contradicts its replica: says so, and stops talking to it. */
   let refused = false;
   const refuse = (index: number, code: ErrorCode, why: string): void => {
@@ -313,6 +355,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           if (isFedrxError(e, 'E_REPLICA_DIVERGED')) refuse(Number(e.details?.index ?? replica.head().length), 'E_REPLICA_DIVERGED', e.message);
           else log(`ledger entries rejected: ${asFedrxError(e, 'E_INTERNAL').message}`);
         }
+        return;
+      case 'exact-request':
+        tasks = tasks.then(() => reportExactStats(msg)).catch((e: unknown) => log(`exact-fit statistics crashed: ${(e as Error).message}`));
         return;
       case 'stats-request':
         tasks = tasks.then(() => reportStats(msg)).catch((e: unknown) => log(`statistics crashed: ${(e as Error).message}`));
