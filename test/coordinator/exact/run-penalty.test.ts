@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { buildRunConfig, resolveStudy } from '../../../coordinator/run-config.js';
+
+const linear = { ...resolveStudy('synthetic-warfarin'), model: { type: 'linear' as const } };
+const code = (f: () => unknown): string => {
+  try {
+    f();
+    return 'no error';
+  } catch (e) {
+    return (e as { code?: string }).code ?? 'no code';
+  }
+};
+
+describe('run configuration with a penalty', () => {
+  it('a grid or auto without a strategy is an exact fit of one round; --l2 lands in the study', () => {
+    const c = buildRunConfig({ study: linear, l2: [0.1, 1], rounds: 7, folds: 4 });
+    expect(c.strategy).toBe('exact');
+    expect(c.rounds).toBe(1);
+    expect(c.study.model.l2).toEqual([0.1, 1]);
+    expect(c.strategyOptions.folds).toBe(4);
+    expect(buildRunConfig({ study: { ...linear, model: { type: 'linear', l2: 'auto' } } }).strategy).toBe('exact');
+    // One value keeps the default iterative strategy.
+    expect(buildRunConfig({ study: linear, l2: 0.1 }).strategy).toBe('fedavg');
+  });
+
+  it('refuses a negative value, an empty grid, and an iterative strategy with a grid (E_BAD_PENALTY)', () => {
+    expect(code(() => buildRunConfig({ study: linear, l2: [0.1, -1] }))).toBe('E_BAD_PENALTY');
+    expect(code(() => buildRunConfig({ study: linear, l2: -0.5 }))).toBe('E_BAD_PENALTY');
+    expect(code(() => buildRunConfig({ study: linear, l2: [] }))).toBe('E_BAD_PENALTY');
+    expect(code(() => buildRunConfig({ study: linear, l2: 'auto', strategy: 'fedadam' }))).toBe('E_BAD_PENALTY');
+    expect(code(() => buildRunConfig({ study: { ...linear, model: { type: 'linear', l2: [1, 2] } }, strategy: 'fedavg' }))).toBe('E_BAD_PENALTY');
+  });
+
+  it('refuses an exact fit of an MLP', () => {
+    expect(code(() => buildRunConfig({ study: 'synthetic-warfarin', strategy: 'exact' }))).toBe('E_BAD_REQUEST');
+  });
+});
