@@ -14,6 +14,7 @@ import type { LedgerEntry } from '../shared/ledger.js';
 import { helloBody, statsBody, updateBody, verify, type KeyPair, type SignatureDomain } from '../shared/signing.js';
 import {
   AGENT_PATH,
+  decodeExactProductFrame,
   decodeExactStatsFrame,
   decodeUpdateFrame,
   errorMessage,
@@ -23,6 +24,7 @@ import {
   type Dispute,
   type Endorsement,
   type EvalResult,
+  type ExactProductHeader,
   type ExactStatsHeader,
   type Hello,
   type StatsReport,
@@ -50,6 +52,7 @@ export interface GatewayOptions {
 export interface GatewayEvents {
   update: [siteId: string, header: UpdateHeader, weights: Weights];
   'exact-stats': [siteId: string, header: ExactStatsHeader, tensors: NamedTensor64[]];
+  'exact-product': [siteId: string, header: ExactProductHeader, tensors: NamedTensor64[]];
   eval: [siteId: string, msg: EvalResult];
   'task-error': [siteId: string, msg: TaskError];
   stats: [siteId: string, msg: StatsReport];
@@ -273,15 +276,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.disconnect(peer.siteId, 'E_SITE_REKEYED', `site ${peer.siteId} has a new public key: reconnect and sign with it`);
         return;
       }
-      if (isBinary && frameKind(rawBytes(data)) === 'exact-stats') {
+      const kind = isBinary ? frameKind(rawBytes(data)) : null;
+      if (kind === 'exact-stats' || kind === 'exact-product') {
         // Attacker-controlled, as an update: sizes and header checked before the data is copied.
-        const { header, tensors } = decodeExactStatsFrame(rawBytes(data));
+        const frame = kind === 'exact-stats' ? decodeExactStatsFrame(rawBytes(data)) : decodeExactProductFrame(rawBytes(data));
+        const { header, tensors } = frame;
         if (header.siteId !== peer.siteId) {
-          throw new FedrxError('E_IDENTITY_MISMATCH', `statistics claim site ${header.siteId} on the socket of site ${peer.siteId}`);
+          throw new FedrxError('E_IDENTITY_MISMATCH', `exact-fit answer claims site ${header.siteId} on the socket of site ${peer.siteId}`);
         }
-        this.checkSigned(peer.siteId, peer.publicKey, 'update', updateBody(header), header.signature, 'exact-fit statistics');
+        this.checkSigned(peer.siteId, peer.publicKey, 'update', updateBody(header), header.signature, 'exact-fit answer');
         peer.badFrames = 0;
-        this.emit('exact-stats', peer.siteId, header, tensors);
+        if (frame.header.kind === 'exact-stats') this.emit('exact-stats', peer.siteId, frame.header, tensors);
+        else this.emit('exact-product', peer.siteId, frame.header, tensors);
         return;
       }
       if (isBinary) {

@@ -12,7 +12,7 @@ import type { TaskConfig } from '../shared/run-config.js';
 import { DEFAULT_MIN_ROWS, inputDim, outputDim, studyMetrics, type Study } from '../shared/study.js';
 import { encodeFrame } from '../shared/tensor-codec.js';
 import type { Weights } from '../shared/tensors.js';
-import { PROTOCOL_VERSION, type EvalResult, type StatsReport, type TaskError, type UpdateHeader } from '../shared/wire.js';
+import { PROTOCOL_VERSION, type ExactRequest, type EvalResult, type StatsReport, type TaskError, type UpdateHeader } from '../shared/wire.js';
 import type { Gateway } from './gateway.js';
 import { RoundCollector, type Answer } from './round-collector.js';
 import type { RunRow, SiteOutcome, Store } from './store.js';
@@ -23,7 +23,12 @@ import { isSearch } from '../shared/exact/penalty.js';
 import { sumSquaredError } from '../shared/exact/ridge-path.js';
 import { exactRidge } from '../shared/exact/ridge-select.js';
 import { DEFAULT_FOLDS } from '../shared/run-config.js';
-import { ExactStatsPhase } from './exact/exact-stats-phase.js';
+import { ExactStatsPhase, type Verdict } from './exact/exact-stats-phase.js';
+import { ExactProductPhase } from './exact/exact-product-phase.js';
+import { exactMode } from '../shared/exact/crossover.js';
+import { ridgeByCg } from '../shared/exact/ridge-cg.js';
+import type { PenaltySelection } from '../shared/exact/ridge-select.js';
+import type { RidgeFit } from '../shared/exact/ridge-path.js';
 import { penaltyMetrics, ridgeWeights } from './exact/exact-result.js';
 
 interface TrainReport {
@@ -35,6 +40,9 @@ interface TrainReport {
 }
 type StatsAnswer = { stats: FeatureStats; signature: string };
 type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums'>;
+
+/** A finished exact solve, or why it could not finish. */
+type ExactSolve = { fit: RidgeFit; selection: PenaltySelection | null; outcomes: SiteOutcome[] } | { reason: string; outcomes: SiteOutcome[] };
 
 export interface RoundSummary {
   runId: string;
@@ -52,6 +60,7 @@ export class RoundRunner {
   private evaluating: { modelHash: string; collector: RoundCollector<EvalReport> } | null = null;
   private gathering: { study: Study; collector: RoundCollector<StatsAnswer> } | null = null;
   private exacting: ExactStatsPhase | null = null;
+  private producting: ExactProductPhase | null = null;
   private idle: Promise<void> = Promise.resolve();
 
   constructor(
@@ -64,12 +73,14 @@ export class RoundRunner {
     gateway.on('eval', (site, msg) => this.onEval(site, msg));
     gateway.on('task-error', (site, msg) => this.onTaskError(site, msg));
     gateway.on('stats', (site, msg) => this.onStats(site, msg));
-    gateway.on('exact-stats', (site, header, tensors) => {
-      const verdict = this.exacting?.accept(site, header, tensors) ?? { accepted: false, code: header.runId !== this.activeRunId ? 'E_WRONG_RUN' : 'E_STALE_ROUND', reason: `no exact fit of run ${header.runId} is open` };
+    const refuseExact = (site: string, header: { runId: string; round: number }, verdict: Verdict): void => {
       if (verdict.accepted) return;
-      this.log(`refused exact-fit statistics from ${site}: ${verdict.code} ${verdict.reason}`);
+      this.log(`refused exact-fit answer from ${site}: ${verdict.code} ${verdict.reason}`);
       this.gateway.sendError(site, verdict.code, verdict.reason, { runId: header.runId, round: header.round });
-    });
+    };
+    const notOpen = (runId: string): Verdict => ({ accepted: false, code: runId !== this.activeRunId ? 'E_WRONG_RUN' : 'E_STALE_ROUND', reason: `no exact fit of run ${runId} is open` });
+    gateway.on('exact-stats', (site, header, tensors) => refuseExact(site, header, this.exacting?.accept(site, header, tensors) ?? notOpen(header.runId)));
+    gateway.on('exact-product', (site, header, tensors) => refuseExact(site, header, this.producting?.accept(site, header, tensors) ?? notOpen(header.runId)));
     gateway.on('disconnected', (site) => {
       const missing: Answer<never> = { kind: 'refused', code: 'E_DISCONNECTED', reason: 'site disconnected during the round' };
       for (const c of this.collectors()) c.record(site, missing);
@@ -92,7 +103,7 @@ export class RoundRunner {
   }
 
   private collectors(): RoundCollector<unknown>[] {
-    return [this.gathering?.collector, this.training?.collector, this.evaluating?.collector, this.exacting?.collector].filter((c) => c !== undefined);
+    return [this.gathering?.collector, this.training?.collector, this.evaluating?.collector, this.exacting?.collector, this.producting?.collector].filter((c) => c !== undefined);
   }
 
   private async loop(): Promise<void> {
@@ -202,7 +213,7 @@ export class RoundRunner {
     this.log(`run ${run.id} completed`);
   }
 
-  /** An exact fit as round 1: factored statistics from the sites, the solve, evaluation, commit. */
+  /** An exact fit as round 1: statistics or products from the sites, the solve, evaluation, commit. */
   private async exactRound(run: RunRow, task: TaskConfig, parentHash: string, configHash: string): Promise<{ startedAt: string; reason: string; outcomes: SiteOutcome[] } | null> {
     const { config } = run;
     const study = config.study;
@@ -210,30 +221,15 @@ export class RoundRunner {
     if (!(await this.waitForSites(config.minSites, config.waitForSitesSec * 1000))) {
       return { startedAt, reason: `round 1: ${this.gateway.connectedSites().length} of the ${config.minSites} sites needed were connected after ${config.waitForSitesSec}s`, outcomes: [] };
     }
-    const folds = isSearch(study.model.l2) ? (config.strategyOptions.folds ?? DEFAULT_FOLDS) : 1;
     const width = inputDim(study);
     const selected = new Set(this.gateway.connectedSites().map((s) => s.siteId));
-    const phase = new ExactStatsPhase(run.id, 1, parentHash, { width, folds, minRows: study.minRows ?? DEFAULT_MIN_ROWS }, selected, config.roundTimeoutSec * 1000);
-    this.exacting = phase;
-    await this.sendAll(selected, phase.request(task), phase.collector);
-    await phase.collector.done;
-    this.exacting = null;
-    const { answers, outcomes } = phase.results();
-    if (answers.length < config.minSites) {
-      return { startedAt, reason: `round 1: ${answers.length} of the ${config.minSites} statistics needed arrived (${describeRefusals(outcomes)})`, outcomes };
-    }
+    const mode = exactMode(width, task.preprocessing.rows);
     const solveStarted = performance.now();
-    const { fit, selection } = exactRidge(
-      answers.map((a) => a.factors),
-      width,
-      study.model.l2,
-      (line) => this.log(`run ${run.id} exact fit: ${line}`),
-    );
-    this.log(`run ${run.id} exact fit of ${width} features on ${answers.reduce((s, a) => s + a.numExamples, 0)} rows from ${answers.length} sites in ${Math.round(performance.now() - solveStarted)} ms: l2 ${fit.lambda.toPrecision(4)}${selection === null ? '' : ` chosen from ${selection.grid.length} by ${folds}-fold validation`}`);
-    for (const a of answers) {
-      const o = outcomes.find((x) => x.siteId === a.factors.siteId)!;
-      o.trainLoss = sumSquaredError(a.factors.folds, width, fit).sse / a.numExamples;
-    }
+    const solved = mode === 'factors' ? await this.exactByFactors(run, task, parentHash, selected, width) : await this.exactByProducts(run, task, parentHash, selected, width);
+    if ('reason' in solved) return { startedAt, ...solved };
+    const { fit, selection, outcomes } = solved;
+    const rows = outcomes.reduce((s, o) => s + (o.status === 'accepted' ? o.numExamples! : 0), 0);
+    this.log(`run ${run.id} exact fit (${mode}) of ${width} features on ${rows} rows from ${outcomes.filter((o) => o.status === 'accepted').length} sites in ${Math.round(performance.now() - solveStarted)} ms: l2 ${fit.lambda.toPrecision(4)}${selection === null ? '' : ` chosen from ${selection.grid.length} by ${selection.folds}-fold validation`}`);
     const weights = ridgeWeights(fit);
     const modelHash = hashWeights(weights);
     const evals = await this.evaluateRound(run, 1, weights, modelHash, task, outcomes);
@@ -257,6 +253,87 @@ export class RoundRunner {
     this.onRound({ runId: run.id, round: 1, rounds: 1, entry, outcomes });
     this.log(formatRoundLine(run.id, 1, 1, entry, outcomes.length));
     return null;
+  }
+
+  /** Factored sufficient statistics per fold, one request; λ chosen by federated k-fold validation. */
+  private async exactByFactors(run: RunRow, task: TaskConfig, parentHash: string, selected: Set<string>, width: number): Promise<ExactSolve> {
+    const { config } = run;
+    const study = config.study;
+    const folds = isSearch(study.model.l2) ? (config.strategyOptions.folds ?? DEFAULT_FOLDS) : 1;
+    const phase = new ExactStatsPhase(run.id, 1, parentHash, { width, folds, minRows: study.minRows ?? DEFAULT_MIN_ROWS }, selected, config.roundTimeoutSec * 1000);
+    this.exacting = phase;
+    await this.sendAll(selected, phase.request(task), phase.collector);
+    await phase.collector.done;
+    this.exacting = null;
+    const { answers, outcomes } = phase.results();
+    if (answers.length < config.minSites) {
+      return { reason: `round 1: ${answers.length} of the ${config.minSites} statistics needed arrived (${describeRefusals(outcomes)})`, outcomes };
+    }
+    const { fit, selection } = exactRidge(
+      answers.map((a) => a.factors),
+      width,
+      study.model.l2,
+      (line) => this.log(`run ${run.id} exact fit: ${line}`),
+    );
+    for (const a of answers) {
+      const o = outcomes.find((x) => x.siteId === a.factors.siteId)!;
+      o.trainLoss = sumSquaredError(a.factors.folds, width, fit).sse / a.numExamples;
+    }
+    return { fit, selection, outcomes };
+  }
+
+  /** Wide data: X̃ᵀy, then one round trip per conjugate-gradient iteration for X̃ᵀX̃·p. One penalty. */
+  private async exactByProducts(run: RunRow, task: TaskConfig, parentHash: string, selected: Set<string>, width: number): Promise<ExactSolve> {
+    const { config } = run;
+    const l2 = config.study.model.l2;
+    if (isSearch(l2)) {
+      return { reason: `round 1: E_BAD_PENALTY: at ${width} features and ${task.preprocessing.rows} rows the exact fit runs by conjugate gradient, which takes one l2 value, not a grid or 'auto'`, outcomes: [] };
+    }
+    const deadline = config.roundTimeoutSec * 1000;
+    const open = async (phase: ExactProductPhase, sites: ReadonlySet<string>, frame: Buffer | string): Promise<ReturnType<ExactProductPhase['results']>> => {
+      this.producting = phase;
+      await this.sendAll(sites, frame, phase.collector);
+      await phase.collector.done;
+      this.producting = null;
+      return phase.results();
+    };
+    const first = new ExactProductPhase(run.id, 1, 0, parentHash, width, new Map([...selected].map((s) => [s, { transcript: null, signature: '', numExamples: 0 }])), deadline);
+    const request: ExactRequest = { type: 'exact-request', v: PROTOCOL_VERSION, runId: run.id, round: 1, baseModelHash: parentHash, folds: 1, mode: 'products', config: task };
+    const start = await open(first, selected, JSON.stringify(request));
+    if (start.sites.size < config.minSites) {
+      return { reason: `round 1: ${start.sites.size} of the ${config.minSites} answers needed arrived (${describeRefusals(start.outcomes)})`, outcomes: start.outcomes };
+    }
+    let sites = start.sites;
+    let failure: ExactSolve | null = null;
+    const n = [...sites.values()].reduce((s, x) => s + x.numExamples, 0);
+    let step = 0;
+    const product = async (p: Float64Array): Promise<Float64Array> => {
+      step++;
+      const phase = new ExactProductPhase(run.id, 1, step, parentHash, width, sites, deadline);
+      const r = await open(phase, new Set(sites.keys()), phase.request(p));
+      if (r.sites.size !== sites.size) {
+        failure = { reason: `round 1: conjugate-gradient step ${step} lacks answers (${describeRefusals(r.outcomes)}); the solve needs every participant`, outcomes: r.outcomes };
+        throw new Error('solve abandoned');
+      }
+      sites = r.sites;
+      return r.sum;
+    };
+    try {
+      const fit = await ridgeByCg(width, n, Array.isArray(l2) ? l2[0]! : typeof l2 === 'number' ? l2 : 0, start.sum.slice(0, width + 1), product, {
+        onIteration: (i, rel) => {
+          if (i % 25 === 0) this.log(`run ${run.id} exact fit: conjugate gradient iteration ${i}, relative residual ${rel.toExponential(2)}`);
+        },
+      });
+      this.log(`run ${run.id} exact fit: conjugate gradient converged in ${fit.iterations} iterations (relative residual ${fit.relResidual.toExponential(2)})`);
+      const outcomes = start.outcomes.map((o) => {
+        const s = sites.get(o.siteId);
+        return s === undefined ? o : { ...o, updateHash: s.transcript!, signature: s.signature };
+      });
+      return { fit, selection: null, outcomes };
+    } catch (e) {
+      if (failure !== null) return failure;
+      throw e;
+    }
   }
 
   private async waitForSites(min: number, timeoutMs: number): Promise<boolean> {

@@ -134,7 +134,8 @@ export const StudySchema = Type.Object(
     task: Type.Union([Type.Literal('regression'), Type.Literal('classification')]),
     /** Column that identifies a row in batch predictions (never sent anywhere by sites). */
     idColumn: Type.Optional(Name),
-    features: Type.Array(FeatureSchema, { minItems: 1, maxItems: 1024 }),
+    // Whole-transcriptome width (issue 9): at least 50,000 input features.
+    features: Type.Array(FeatureSchema, { minItems: 1, maxItems: 50_000 }),
     target: Type.Union([RegressionTargetSchema, ClassificationTargetSchema]),
     model: ModelSpecSchema,
     /** Metrics reported each round; the first is the headline. Default: mae, pw20, r2 or accuracy. */

@@ -16,7 +16,8 @@ import { sizeOf, type NamedTensor, type NamedTensor64, type TensorSpec, type Wei
 
 const MAGIC = 0x31585246; // "FRX1" read as u32 LE
 const PREFIX = 8;
-export const MAX_HEADER_BYTES = 256 * 1024;
+// A task header carries the study and its preprocessing: about 150 bytes per feature, 50,000 features.
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 export const MAX_TENSORS = 4096;
 export const MAX_RANK = 8;
 export const MAX_PARAMS = 256 * 1024 * 1024;

@@ -169,6 +169,11 @@ export const ExactRequestSchema = Type.Object({
   /** The model the fit replaces: the site signs its statistics against it, as an update. */
   baseModelHash: Hex64,
   folds: Type.Integer({ minimum: 1, maximum: MAX_FOLDS }),
+  /**
+   * 'factors': one exact-stats frame. 'products' (wide data): an exact-product frame with X̃ᵀy
+   * now (step 0), then one per exact-product-request, X̃ᵀX̃·p, for the coordinator's CG solve.
+   */
+  mode: Type.Union([Type.Literal('factors'), Type.Literal('products')]),
   config: TaskConfigSchema,
 });
 
@@ -243,6 +248,45 @@ export const ExactStatsHeaderSchema = Type.Object(
 );
 export type ExactStatsHeader = Static<typeof ExactStatsHeaderSchema>;
 
+/** Coordinator → site (float64 frame, tensor `p` [d+1]): answer with X̃ᵀX̃·p over your training rows. */
+export const ExactProductRequestHeaderSchema = Type.Object(
+  {
+    v: V,
+    kind: Type.Literal('exact-product-request'),
+    dtype: Type.Literal('float64'),
+    runId: Id,
+    round: Type.Integer({ minimum: 1 }),
+    step: Type.Integer({ minimum: 1 }),
+    tensors: TensorTable,
+  },
+  { additionalProperties: false },
+);
+export type ExactProductRequestHeader = Static<typeof ExactProductRequestHeaderSchema>;
+
+/**
+ * Site → coordinator (float64, tensor `v` [d+1]): step 0 X̃ᵀy (and `yty`), step i X̃ᵀX̃·p_i.
+ * updateHash chains every answer so far (shared/exact/transcript.ts); the last one is what the
+ * site stands by in the ledger.
+ */
+export const ExactProductHeaderSchema = Type.Object(
+  {
+    v: V,
+    kind: Type.Literal('exact-product'),
+    dtype: Type.Literal('float64'),
+    runId: Id,
+    round: Type.Integer({ minimum: 1 }),
+    step: Type.Integer({ minimum: 0 }),
+    siteId: Id,
+    baseModelHash: Hex64,
+    updateHash: Hex64,
+    numExamples: Type.Integer({ minimum: 1 }),
+    signature: Signature,
+    tensors: TensorTable,
+  },
+  { additionalProperties: false },
+);
+export type ExactProductHeader = Static<typeof ExactProductHeaderSchema>;
+
 export type TaskHeader = Static<typeof TaskHeaderSchema>;
 export type UpdateHeader = Static<typeof UpdateHeaderSchema>;
 
@@ -305,6 +349,20 @@ export function decodeExactStatsFrame(buf: Uint8Array, maxValues?: number): { he
   const frame = decodeFrame64(buf, maxValues);
   checkVersion(frame.header);
   const header = expectSchema(ExactStatsHeaderSchema, frame.header, 'E_FRAME_HEADER', 'exact-stats header');
+  return { header, tensors: frame.tensors };
+}
+
+export function decodeExactProductFrame(buf: Uint8Array, maxValues?: number): { header: ExactProductHeader; tensors: NamedTensor64[] } {
+  const frame = decodeFrame64(buf, maxValues);
+  checkVersion(frame.header);
+  const header = expectSchema(ExactProductHeaderSchema, frame.header, 'E_FRAME_HEADER', 'exact-product header');
+  return { header, tensors: frame.tensors };
+}
+
+export function decodeExactProductRequest(buf: Uint8Array, maxValues?: number): { header: ExactProductRequestHeader; tensors: NamedTensor64[] } {
+  const frame = decodeFrame64(buf, maxValues);
+  checkVersion(frame.header);
+  const header = expectSchema(ExactProductRequestHeaderSchema, frame.header, 'E_FRAME_HEADER', 'exact-product-request header');
   return { header, tensors: frame.tensors };
 }
 

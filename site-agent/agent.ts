@@ -11,12 +11,16 @@ import { checkStudy } from '../shared/load-study.js';
 import { hashStatistics64, hashWeights } from '../shared/model-hash.js';
 import { denseLayers, weightSpecs } from '../shared/model-spec.js';
 import { DEFAULT_MIN_ROWS, inputDim, outputDim, type Study } from '../shared/study.js';
-import { decodeFrame, encodeFrame, encodeFrame64 } from '../shared/tensor-codec.js';
+import { decodeFrame, encodeFrame, encodeFrame64, frameKind } from '../shared/tensor-codec.js';
+import { nextTranscript } from '../shared/exact/transcript.js';
+import { crossProducts, gramProduct } from './exact-products.js';
 import { secretNormal } from '../shared/exact/gram-factor.js';
 import { cloneWeights, specMismatch, specsOf, type Weights } from '../shared/tensors.js';
 import {
+  decodeExactProductRequest,
   decodeTaskFrame,
   EvalResultSchema,
+  ExactProductHeaderSchema,
   ExactStatsHeaderSchema,
   expectSchema,
   messageText,
@@ -250,6 +254,39 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     }
   };
 
+  /** The open conjugate-gradient solve, if any: its rows and the chain of answers sent. */
+  let productSession: { runId: string; round: number; baseModelHash: string; train: DataPart; width: number; transcript: string } | null = null;
+
+  /** Signs and sends one answer of a product solve (step 0: X̃ᵀy and yᵀy; then X̃ᵀX̃·p). */
+  const sendProduct = (session: NonNullable<typeof productSession>, step: number, v: Float64Array, prev: string | null): void => {
+    const tensors = [{ name: 'v', shape: [v.length], data: v }];
+    const signed = { runId: session.runId, round: session.round, siteId: opts.siteId, baseModelHash: session.baseModelHash, updateHash: nextTranscript(prev, tensors), numExamples: session.train.n };
+    const meta = { v: PROTOCOL_VERSION, kind: 'exact-product' as const, dtype: 'float64' as const, step, ...signed, signature: sign('update', updateBody(signed), keys.secretKey) };
+    expectSchema(ExactProductHeaderSchema, { ...meta, tensors: specsOf(tensors) }, 'E_INTERNAL', 'outgoing exact-product header');
+    session.transcript = signed.updateHash;
+    endorser.noteContribution(signed.runId, signed.round, signed.updateHash, signed.numExamples);
+    send(encodeFrame64(meta, tensors));
+  };
+
+  const answerProduct = (buf: Buffer): void => {
+    let ref: TaskRef | null = null;
+    try {
+      const { header, tensors } = decodeExactProductRequest(buf);
+      ref = { runId: header.runId, round: header.round };
+      const s = productSession;
+      if (s === null || s.runId !== header.runId || s.round !== header.round) throw new FedrxError('E_STALE_ROUND', 'no product solve of that run and round is open here');
+      const p = tensors[0];
+      if (tensors.length !== 1 || p === undefined || p.shape.length !== 1 || p.shape[0] !== s.width + 1 || !p.data.every(Number.isFinite)) {
+        throw new FedrxError('E_SHAPE_MISMATCH', `expected one finite vector p [${s.width + 1}]`);
+      }
+      sendProduct(s, header.step, gramProduct(s.train, s.width, p.data), s.transcript);
+    } catch (e) {
+      const err = asFedrxError(e, 'E_FRAME_HEADER');
+      log(`exact-product request refused: ${err.code} ${err.message}`);
+      if (ref !== null) sendTaskError(ref, err.code, err.message);
+    }
+  };
+
   /** Factored sufficient statistics of the training rows for an exact fit, signed like an update. */
   const reportExactStats = async (req: ExactRequest): Promise<void> => {
     const ref = { runId: req.runId, round: req.round };
@@ -259,6 +296,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       const { train } = await partsFor(study, req.config.preprocessing);
       const minRows = study.minRows ?? DEFAULT_MIN_ROWS;
       if (train.n < minRows) throw new FedrxError('E_CSV_TOO_FEW_ROWS', `${train.n} training rows, the study needs at least ${minRows}`);
+      if (req.mode === 'products') {
+        const session = { runId: req.runId, round: req.round, baseModelHash: req.baseModelHash, train, width: inputDim(study), transcript: '' };
+        productSession = session;
+        sendProduct(session, 0, crossProducts(train, session.width), null);
+        log(`round ${req.round}: exact fit by conjugate gradient over ${train.n} rows: sent Xᵀy, answering products`);
+        return;
+      }
       const stats = exactStatistics(train, inputDim(study), req.folds, req.config.training.seed, opts.siteId, secretNormal());
       const signed = {
         runId: req.runId,
@@ -376,6 +420,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     onMessage,
     // One task at a time, in arrival order: training is CPU-bound and rounds are sequential.
     onBinary: (buf) => {
+      if (frameKind(buf) === 'exact-product-request') {
+        tasks = tasks.then(() => answerProduct(buf));
+        return;
+      }
       tasks = tasks.then(() => runTask(buf)).catch((e: unknown) => log(`task crashed: ${(e as Error).message}`));
     },
     log,

@@ -35,7 +35,7 @@ export class ExactStatsPhase {
   }
 
   request(config: TaskConfig): string {
-    const msg: ExactRequest = { type: 'exact-request', v: PROTOCOL_VERSION, runId: this.runId, round: this.round, baseModelHash: this.baseModelHash, folds: this.want.folds, config };
+    const msg: ExactRequest = { type: 'exact-request', v: PROTOCOL_VERSION, runId: this.runId, round: this.round, baseModelHash: this.baseModelHash, folds: this.want.folds, mode: 'factors', config };
     return JSON.stringify(msg);
   }
 

@@ -1,0 +1,60 @@
+// The GDSC2 cell-line panel for `npm run bench:genomics`: one CSV per lineage site, as a
+// hospital would hold it, and the study each drug is fitted with.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Study } from '../shared/study.js';
+
+export const GDSC2_CSV: string = fileURLToPath(new URL('../../shared/datasets/gdsc2/gdsc2_cell_lines.csv', import.meta.url));
+export const DRUGS = ['Afatinib', 'Lapatinib', 'Olaparib', 'Docetaxel', 'Camptothecin', 'Alpelisib'] as const;
+/** The held-out 20% of each site's lines with a response: fedrx's own seeded shuffle (shared/holdout.ts) with this seed. */
+export const HOLDOUT_SEED = 2026;
+const FEATURE = /^(expr|mut|cnv)_/;
+
+export interface GenomicsSite {
+  siteId: string;
+  file: string;
+  rows: number;
+}
+
+export const gdsc2Available = (): boolean => existsSync(GDSC2_CSV);
+
+/** Splits the panel by its `site` column (the file holds no quoted fields). */
+export function writeGdsc2SiteCsvs(outDir: string): { header: string[]; sites: GenomicsSite[] } {
+  const lines = readFileSync(GDSC2_CSV, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  const header = lines[0]!.split(',');
+  const siteCol = header.indexOf('site');
+  const bySite = new Map<string, string[]>();
+  for (const line of lines.slice(1)) {
+    const site = line.split(',', siteCol + 1)[siteCol]!;
+    let rows = bySite.get(site);
+    if (rows === undefined) bySite.set(site, (rows = []));
+    rows.push(line);
+  }
+  mkdirSync(outDir, { recursive: true });
+  const sites = [...bySite.keys()].sort().map((siteId) => {
+    const file = join(outDir, `${siteId}.csv`);
+    writeFileSync(file, [lines[0], ...bySite.get(siteId)!].join('\n') + '\n');
+    return { siteId, file, rows: bySite.get(siteId)!.length };
+  });
+  return { header, sites };
+}
+
+/**
+ * Every gene feature as a numeric input, the drug's ln IC50 as the target, a ridge model whose
+ * penalty the run chooses ('auto'). A stand-in for the study `fedrx study init` drafts.
+ */
+export function genomicsStudy(header: readonly string[], drug: string): Study {
+  return {
+    name: `gdsc2-${drug.toLowerCase()}`,
+    task: 'regression',
+    idColumn: 'depmap_id',
+    features: header.filter((c) => FEATURE.test(c)).map((c) => ({ kind: 'numeric' as const, name: c, min: -1e6, max: 1e6 })),
+    target: { name: `ln_ic50_${drug}`, unit: 'ln µM', transform: 'identity', min: -50, max: 50 },
+    model: { type: 'linear', l2: 'auto' },
+    metrics: ['rmse', 'r2'],
+    holdout: { fraction: 0.2, seed: HOLDOUT_SEED },
+    minRows: 10,
+  };
+}
