@@ -3,13 +3,13 @@
 // until all reported or the deadline → aggregate → evaluate at the sites → commit model, round
 // and ledger entry in one transaction → broadcast the entry → next round.
 
-import { isFedrxError } from '../shared/errors.js';
+import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { hashConfig, type LedgerEntry } from '../shared/ledger.js';
 import { hashWeights } from '../shared/model-hash.js';
 import { initialWeights } from '../shared/model-init.js';
 import { checkStats, hashPreprocessing, hashStats, mergeStats, preprocessingFrom, type FeatureStats } from '../shared/feature-stats.js';
 import type { TaskConfig } from '../shared/run-config.js';
-import { DEFAULT_MIN_ROWS, inputDim, outputDim, studyMetrics, type Study } from '../shared/study.js';
+import { DEFAULT_MIN_ROWS, inputDim, isRegression, outputDim, studyMetrics, type Study } from '../shared/study.js';
 import { encodeFrame } from '../shared/tensor-codec.js';
 import type { Weights } from '../shared/tensors.js';
 import { PROTOCOL_VERSION, type ExactRequest, type EvalResult, type StatsReport, type TaskError, type UpdateHeader } from '../shared/wire.js';
@@ -24,7 +24,9 @@ import { sumSquaredError } from '../shared/exact/ridge-path.js';
 import { exactRidge } from '../shared/exact/ridge-select.js';
 import { DEFAULT_FOLDS } from '../shared/run-config.js';
 import { ExactStatsPhase, type Verdict } from './exact/exact-stats-phase.js';
-import { ExactProductPhase } from './exact/exact-product-phase.js';
+import { ExactProductPhase, sumVectors, type ProductSite } from './exact/exact-product-phase.js';
+import { newtonAnswerLength, newtonStep } from '../shared/exact/logistic.js';
+import { singlePenalty } from '../shared/exact/penalty.js';
 import { exactMode } from '../shared/exact/crossover.js';
 import { ridgeByCg } from '../shared/exact/ridge-cg.js';
 import type { PenaltySelection } from '../shared/exact/ridge-select.js';
@@ -40,6 +42,9 @@ interface TrainReport {
 }
 type StatsAnswer = { stats: FeatureStats; signature: string };
 type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums'>;
+
+/** Newton converges in a handful of steps; more means the data are (nearly) separable and λ too small. */
+const MAX_NEWTON_STEPS = 30;
 
 /** A finished exact solve, or why it could not finish. */
 type ExactSolve = { fit: RidgeFit; selection: PenaltySelection | null; outcomes: SiteOutcome[] } | { reason: string; outcomes: SiteOutcome[] };
@@ -225,11 +230,15 @@ export class RoundRunner {
     const selected = new Set(this.gateway.connectedSites().map((s) => s.siteId));
     const mode = exactMode(width, task.preprocessing.rows);
     const solveStarted = performance.now();
-    const solved = mode === 'factors' ? await this.exactByFactors(run, task, parentHash, selected, width) : await this.exactByProducts(run, task, parentHash, selected, width);
+    const solved = isRegression(study)
+      ? mode === 'factors'
+        ? await this.exactByFactors(run, task, parentHash, selected, width)
+        : await this.exactByProducts(run, task, parentHash, selected, width)
+      : await this.exactByNewton(run, task, parentHash, selected, width);
     if ('reason' in solved) return { startedAt, ...solved };
     const { fit, selection, outcomes } = solved;
     const rows = outcomes.reduce((s, o) => s + (o.status === 'accepted' ? o.numExamples! : 0), 0);
-    this.log(`run ${run.id} exact fit (${mode}) of ${width} features on ${rows} rows from ${outcomes.filter((o) => o.status === 'accepted').length} sites in ${Math.round(performance.now() - solveStarted)} ms: l2 ${fit.lambda.toPrecision(4)}${selection === null ? '' : ` chosen from ${selection.grid.length} by ${selection.folds}-fold validation`}`);
+    this.log(`run ${run.id} exact fit (${isRegression(study) ? mode : 'newton'}) of ${width} features on ${rows} rows from ${outcomes.filter((o) => o.status === 'accepted').length} sites in ${Math.round(performance.now() - solveStarted)} ms: l2 ${fit.lambda.toPrecision(4)}${selection === null ? '' : ` chosen from ${selection.grid.length} by ${selection.folds}-fold validation`}`);
     const weights = ridgeWeights(fit);
     const modelHash = hashWeights(weights);
     const evals = await this.evaluateRound(run, 1, weights, modelHash, task, outcomes);
@@ -282,6 +291,50 @@ export class RoundRunner {
     return { fit, selection, outcomes };
   }
 
+  /**
+   * An iterative exact solve with the sites: step 0 answers the exact-request, each later step a
+   * binary request with a vector; every participant of step 0 must answer every step.
+   */
+  private iterativeSolve(run: RunRow, task: TaskConfig, parentHash: string, mode: 'products' | 'newton', answerLength: (step: number, n: number) => number) {
+    const deadline = run.config.roundTimeoutSec * 1000;
+    let sites = new Map<string, ProductSite>();
+    let step = 0;
+    const open = async (phase: ExactProductPhase, frame: Buffer | string): Promise<ReturnType<ExactProductPhase['results']>> => {
+      this.producting = phase;
+      await this.sendAll(phase.collector.asked, frame, phase.collector);
+      await phase.collector.done;
+      this.producting = null;
+      return phase.results();
+    };
+    return {
+      /** Step 0: the answers of every site that gave one. */
+      start: async (selected: ReadonlySet<string>) => {
+        const first = new ExactProductPhase(run.id, 1, 0, parentHash, (n) => answerLength(0, n), new Map([...selected].map((s) => [s, { transcript: null, signature: '', numExamples: 0 }])), deadline);
+        const request: ExactRequest = { type: 'exact-request', v: PROTOCOL_VERSION, runId: run.id, round: 1, baseModelHash: parentHash, folds: 1, mode, config: task };
+        const r = await open(first, JSON.stringify(request));
+        sites = r.sites;
+        return r;
+      },
+      /** Step i: every participant's answer to `p`, or a failure naming who did not answer. */
+      next: async (p: Float64Array) => {
+        step++;
+        const phase = new ExactProductPhase(run.id, 1, step, parentHash, (n) => answerLength(step, n), sites, deadline);
+        const r = await open(phase, phase.request(p));
+        if (r.sites.size !== sites.size) {
+          throw new FedrxError('E_ROUND_FAILED', `round 1: step ${step} of the solve lacks answers (${describeRefusals(r.outcomes)}); it needs every participant`);
+        }
+        sites = r.sites;
+        return r;
+      },
+      /** Step 0's outcomes with each participant's last transcript link and signature. */
+      outcomes: (first: SiteOutcome[]): SiteOutcome[] =>
+        first.map((o) => {
+          const s = sites.get(o.siteId);
+          return s === undefined || o.status !== 'accepted' ? o : { ...o, updateHash: s.transcript!, signature: s.signature };
+        }),
+    };
+  }
+
   /** Wide data: X̃ᵀy, then one round trip per conjugate-gradient iteration for X̃ᵀX̃·p. One penalty. */
   private async exactByProducts(run: RunRow, task: TaskConfig, parentHash: string, selected: Set<string>, width: number): Promise<ExactSolve> {
     const { config } = run;
@@ -289,51 +342,52 @@ export class RoundRunner {
     if (isSearch(l2)) {
       return { reason: `round 1: E_BAD_PENALTY: at ${width} features and ${task.preprocessing.rows} rows the exact fit runs by conjugate gradient, which takes one l2 value, not a grid or 'auto'`, outcomes: [] };
     }
-    const deadline = config.roundTimeoutSec * 1000;
-    const open = async (phase: ExactProductPhase, sites: ReadonlySet<string>, frame: Buffer | string): Promise<ReturnType<ExactProductPhase['results']>> => {
-      this.producting = phase;
-      await this.sendAll(sites, frame, phase.collector);
-      await phase.collector.done;
-      this.producting = null;
-      return phase.results();
-    };
-    const first = new ExactProductPhase(run.id, 1, 0, parentHash, width, new Map([...selected].map((s) => [s, { transcript: null, signature: '', numExamples: 0 }])), deadline);
-    const request: ExactRequest = { type: 'exact-request', v: PROTOCOL_VERSION, runId: run.id, round: 1, baseModelHash: parentHash, folds: 1, mode: 'products', config: task };
-    const start = await open(first, selected, JSON.stringify(request));
+    const solve = this.iterativeSolve(run, task, parentHash, 'products', (step) => (step === 0 ? width + 2 : width + 1));
+    const start = await solve.start(selected);
     if (start.sites.size < config.minSites) {
       return { reason: `round 1: ${start.sites.size} of the ${config.minSites} answers needed arrived (${describeRefusals(start.outcomes)})`, outcomes: start.outcomes };
     }
-    let sites = start.sites;
-    let failure: ExactSolve | null = null;
-    const n = [...sites.values()].reduce((s, x) => s + x.numExamples, 0);
-    let step = 0;
-    const product = async (p: Float64Array): Promise<Float64Array> => {
-      step++;
-      const phase = new ExactProductPhase(run.id, 1, step, parentHash, width, sites, deadline);
-      const r = await open(phase, new Set(sites.keys()), phase.request(p));
-      if (r.sites.size !== sites.size) {
-        failure = { reason: `round 1: conjugate-gradient step ${step} lacks answers (${describeRefusals(r.outcomes)}); the solve needs every participant`, outcomes: r.outcomes };
-        throw new Error('solve abandoned');
-      }
-      sites = r.sites;
-      return r.sum;
-    };
+    const n = start.answers.reduce((s, a) => s + a.n, 0);
     try {
-      const fit = await ridgeByCg(width, n, Array.isArray(l2) ? l2[0]! : typeof l2 === 'number' ? l2 : 0, start.sum.slice(0, width + 1), product, {
+      const fit = await ridgeByCg(width, n, singlePenalty(l2), sumVectors(start.answers, width + 1), async (p) => sumVectors((await solve.next(p)).answers, width + 1), {
         onIteration: (i, rel) => {
           if (i % 25 === 0) this.log(`run ${run.id} exact fit: conjugate gradient iteration ${i}, relative residual ${rel.toExponential(2)}`);
         },
       });
       this.log(`run ${run.id} exact fit: conjugate gradient converged in ${fit.iterations} iterations (relative residual ${fit.relResidual.toExponential(2)})`);
-      const outcomes = start.outcomes.map((o) => {
-        const s = sites.get(o.siteId);
-        return s === undefined ? o : { ...o, updateHash: s.transcript!, signature: s.signature };
-      });
-      return { fit, selection: null, outcomes };
+      return { fit, selection: null, outcomes: solve.outcomes(start.outcomes) };
     } catch (e) {
-      if (failure !== null) return failure;
+      if (isFedrxError(e, 'E_ROUND_FAILED')) return { reason: e.message, outcomes: start.outcomes };
       throw e;
     }
+  }
+
+  /** Binary logistic regression: Newton steps from the sites' gradients and factored Hessians. One penalty. */
+  private async exactByNewton(run: RunRow, task: TaskConfig, parentHash: string, selected: Set<string>, width: number): Promise<ExactSolve> {
+    const { config } = run;
+    const l2 = config.study.model.l2;
+    if (isSearch(l2)) return { reason: `round 1: E_BAD_PENALTY: exact logistic regression takes one l2 value, not a grid or 'auto'`, outcomes: [] };
+    const lambda = singlePenalty(l2);
+    const solve = this.iterativeSolve(run, task, parentHash, 'newton', (_, n) => newtonAnswerLength(width, n));
+    const start = await solve.start(selected);
+    let answers = start.answers;
+    if (answers.length < config.minSites) {
+      return { reason: `round 1: ${answers.length} of the ${config.minSites} answers needed arrived (${describeRefusals(start.outcomes)})`, outcomes: start.outcomes };
+    }
+    let beta: Float64Array = new Float64Array(width + 1);
+    try {
+      for (let it = 1; it <= MAX_NEWTON_STEPS; it++) {
+        const step = await newtonStep(beta, answers, width, lambda);
+        beta = step.beta;
+        this.log(`run ${run.id} exact fit: Newton step ${it}, objective ${step.objective.toFixed(8)} before it, step size ${step.stepSize.toExponential(2)}`);
+        if (step.stepSize <= 1e-10 * beta.reduce((m, b) => Math.max(m, Math.abs(b)), 1)) break;
+        answers = (await solve.next(beta)).answers;
+      }
+    } catch (e) {
+      if (isFedrxError(e, 'E_ROUND_FAILED')) return { reason: e.message, outcomes: start.outcomes };
+      throw e;
+    }
+    return { fit: { lambda, w: beta.slice(0, width), b: beta[width]! }, selection: null, outcomes: solve.outcomes(start.outcomes) };
   }
 
   private async waitForSites(min: number, timeoutMs: number): Promise<boolean> {
@@ -506,11 +560,15 @@ export class RoundRunner {
 /** Example-weighted global losses, and metrics from the summed site sums (exact, as if pooled). */
 export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<string, EvalReport>): Record<string, number> {
   let trainN = 0;
+  let lossN = 0;
   let trainLoss = 0;
   for (const o of outcomes) {
-    if (o.status === 'accepted') {
-      trainN += o.numExamples!;
-      trainLoss += o.numExamples! * o.trainLoss!;
+    if (o.status !== 'accepted') continue;
+    trainN += o.numExamples!;
+    // An exact fit by CG or Newton reports no per-site training loss.
+    if (o.trainLoss !== undefined) {
+      lossN += o.numExamples!;
+      trainLoss += o.numExamples! * o.trainLoss;
     }
   }
   let evalN = 0;
@@ -525,7 +583,7 @@ export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<s
     evalSites: evals.size,
     evalExamples: evalN,
   };
-  if (trainN > 0) m.trainLoss = trainLoss / trainN;
+  if (lossN > 0) m.trainLoss = trainLoss / lossN;
   if (evalN > 0) {
     m.evalLoss = loss / evalN;
     const named = evalMetrics(study, [...evals.values()].map((e) => e.sums));

@@ -6,7 +6,7 @@ import { FedrxError } from '../shared/errors.js';
 import { checkStudy, loadStudyFile } from '../shared/load-study.js';
 import { isSearch, penaltyGrid } from '../shared/exact/penalty.js';
 import { RUN_DEFAULTS, RunConfigSchema, type RunConfig, type StrategyName } from '../shared/run-config.js';
-import { isRegression, type Study } from '../shared/study.js';
+import { isRegression, outputDim, type Study } from '../shared/study.js';
 import { expectSchema } from '../shared/wire.js';
 import type { CreateRunBody } from './schemas/runs.js';
 
@@ -37,7 +37,7 @@ export function penaltyAndStrategy(study: Study, l2: CreateRunBody['l2'], strate
   }
   if (chosen === 'exact') {
     if (withL2.model.type !== 'linear') throw new FedrxError('E_BAD_REQUEST', `an exact fit needs a linear model, the study has ${withL2.model.type}`);
-    if (!isRegression(withL2)) throw new FedrxError('E_BAD_REQUEST', 'exact fits are for regression studies (logistic regression is not implemented yet)');
+    if (!isRegression(withL2) && outputDim(withL2) !== 1) throw new FedrxError('E_BAD_REQUEST', 'exact fits are for regression and binary classification studies, not multi-class ones');
   }
   return { study: withL2, strategy: chosen };
 }

@@ -172,8 +172,10 @@ export const ExactRequestSchema = Type.Object({
   /**
    * 'factors': one exact-stats frame. 'products' (wide data): an exact-product frame with X̃ᵀy
    * now (step 0), then one per exact-product-request, X̃ᵀX̃·p, for the coordinator's CG solve.
+   * 'newton' (binary logistic): exact-product frames of Newton terms (shared/exact/logistic.ts) at
+   * β = 0 now, then at each requested β.
    */
-  mode: Type.Union([Type.Literal('factors'), Type.Literal('products')]),
+  mode: Type.Union([Type.Literal('factors'), Type.Literal('products'), Type.Literal('newton')]),
   config: TaskConfigSchema,
 });
 
@@ -248,7 +250,7 @@ export const ExactStatsHeaderSchema = Type.Object(
 );
 export type ExactStatsHeader = Static<typeof ExactStatsHeaderSchema>;
 
-/** Coordinator → site (float64 frame, tensor `p` [d+1]): answer with X̃ᵀX̃·p over your training rows. */
+/** Coordinator → site (float64 frame, tensor `p` [d+1]): answer with X̃ᵀX̃·p, or the Newton terms at β = p. */
 export const ExactProductRequestHeaderSchema = Type.Object(
   {
     v: V,

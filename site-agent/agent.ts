@@ -14,6 +14,7 @@ import { DEFAULT_MIN_ROWS, inputDim, outputDim, type Study } from '../shared/stu
 import { decodeFrame, encodeFrame, encodeFrame64, frameKind } from '../shared/tensor-codec.js';
 import { nextTranscript } from '../shared/exact/transcript.js';
 import { crossProducts, gramProduct } from './exact-products.js';
+import { newtonTerms } from '../shared/exact/logistic.js';
 import { secretNormal } from '../shared/exact/gram-factor.js';
 import { cloneWeights, specMismatch, specsOf, type Weights } from '../shared/tensors.js';
 import {
@@ -255,7 +256,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   };
 
   /** The open conjugate-gradient solve, if any: its rows and the chain of answers sent. */
-  let productSession: { runId: string; round: number; baseModelHash: string; train: DataPart; width: number; transcript: string } | null = null;
+  let productSession: { mode: 'products' | 'newton'; runId: string; round: number; baseModelHash: string; train: DataPart; width: number; transcript: string } | null = null;
+  const productAt = (s: NonNullable<typeof productSession>, p: Float64Array): Float64Array =>
+    s.mode === 'products' ? gramProduct(s.train, s.width, p) : newtonTerms(s.train.x, s.train.y, s.train.n, s.width, p, secretNormal());
 
   /** Signs and sends one answer of a product solve (step 0: X̃ᵀy and yᵀy; then X̃ᵀX̃·p). */
   const sendProduct = (session: NonNullable<typeof productSession>, step: number, v: Float64Array, prev: string | null): void => {
@@ -279,7 +282,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       if (tensors.length !== 1 || p === undefined || p.shape.length !== 1 || p.shape[0] !== s.width + 1 || !p.data.every(Number.isFinite)) {
         throw new FedrxError('E_SHAPE_MISMATCH', `expected one finite vector p [${s.width + 1}]`);
       }
-      sendProduct(s, header.step, gramProduct(s.train, s.width, p.data), s.transcript);
+      sendProduct(s, header.step, productAt(s, p.data), s.transcript);
     } catch (e) {
       const err = asFedrxError(e, 'E_FRAME_HEADER');
       log(`exact-product request refused: ${err.code} ${err.message}`);
@@ -296,11 +299,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       const { train } = await partsFor(study, req.config.preprocessing);
       const minRows = study.minRows ?? DEFAULT_MIN_ROWS;
       if (train.n < minRows) throw new FedrxError('E_CSV_TOO_FEW_ROWS', `${train.n} training rows, the study needs at least ${minRows}`);
-      if (req.mode === 'products') {
-        const session = { runId: req.runId, round: req.round, baseModelHash: req.baseModelHash, train, width: inputDim(study), transcript: '' };
+      if (req.mode !== 'factors') {
+        const session = { mode: req.mode, runId: req.runId, round: req.round, baseModelHash: req.baseModelHash, train, width: inputDim(study), transcript: '' };
         productSession = session;
-        sendProduct(session, 0, crossProducts(train, session.width), null);
-        log(`round ${req.round}: exact fit by conjugate gradient over ${train.n} rows: sent Xᵀy, answering products`);
+        sendProduct(session, 0, req.mode === 'products' ? crossProducts(train, session.width) : productAt(session, new Float64Array(session.width + 1)), null);
+        log(`round ${req.round}: exact fit by ${req.mode === 'products' ? 'conjugate gradient' : 'Newton steps'} over ${train.n} rows: answering the coordinator's steps`);
         return;
       }
       const stats = exactStatistics(train, inputDim(study), req.folds, req.config.training.seed, opts.siteId, secretNormal());

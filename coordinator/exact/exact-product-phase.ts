@@ -1,6 +1,7 @@
-// One step of a federated conjugate-gradient solve, shaped as a phase: ask the participants for
-// X̃ᵀy (step 0) or X̃ᵀX̃·p (step i) → collect with a deadline → check each answer (shape, finite,
-// example count, the transcript hash the site signed) → hand back the summed vector as data.
+// One step of a federated iterative solve (conjugate gradient for wide ridge, Newton for logistic),
+// shaped as a phase: ask the participants for their vector at this step → collect with a deadline
+// → check each answer (length, finite, example count, the transcript hash the site signed) → hand
+// back the answers as data.
 
 import { nextTranscript } from '../../shared/exact/transcript.js';
 import { isFedrxError, FedrxError } from '../../shared/errors.js';
@@ -26,7 +27,8 @@ export class ExactProductPhase {
     readonly round: number,
     readonly step: number,
     private readonly baseModelHash: string,
-    private readonly width: number,
+    /** The length a site's vector must have, given its example count. */
+    private readonly answerLength: (numExamples: number) => number,
     /** Step 0: every asked site with transcript null; later: the participants' previous links. */
     private readonly sites: ReadonlyMap<string, ProductSite>,
     deadlineMs: number,
@@ -48,13 +50,13 @@ export class ExactProductPhase {
     if (this.collector.has(siteId)) return { accepted: false, code: 'E_DUPLICATE_UPDATE', reason: 'the site already answered this step' };
     try {
       if (header.baseModelHash !== this.baseModelHash) throw new FedrxError('E_BASE_MODEL', 'answer signed against another base model');
-      const len = this.step === 0 ? this.width + 2 : this.width + 1;
+      if (this.step > 0 && header.numExamples !== known.numExamples) throw new FedrxError('E_BAD_EXAMPLES', `numExamples changed from ${known.numExamples} to ${header.numExamples}`);
+      const len = this.answerLength(header.numExamples);
       const t = tensors[0];
       if (tensors.length !== 1 || t === undefined || t.name !== 'v' || t.shape.length !== 1 || t.shape[0] !== len) {
         throw new FedrxError('E_SHAPE_MISMATCH', `expected one tensor v [${len}]`);
       }
       if (!t.data.every(Number.isFinite)) throw new FedrxError('E_NON_FINITE', 'the answer holds a non-finite value');
-      if (this.step > 0 && header.numExamples !== known.numExamples) throw new FedrxError('E_BAD_EXAMPLES', `numExamples changed from ${known.numExamples} to ${header.numExamples}`);
       const link = nextTranscript(known.transcript, tensors);
       if (link !== header.updateHash) throw new FedrxError('E_HASH_MISMATCH', 'updateHash is not the transcript of the answers sent');
       this.collector.record(siteId, { kind: 'ok', value: { v: t.data, site: { transcript: link, signature: header.signature, numExamples: header.numExamples } } });
@@ -66,12 +68,12 @@ export class ExactProductPhase {
     }
   }
 
-  /** The sum of the accepted vectors, the participants' new links, and every asked site's outcome. */
-  results(): { sum: Float64Array; sites: Map<string, ProductSite>; outcomes: SiteOutcome[] } {
-    const sum = new Float64Array(this.step === 0 ? this.width + 2 : this.width + 1);
+  /** The accepted vectors (by site id), the participants' new links, and every asked site's outcome. */
+  results(): { answers: { siteId: string; n: number; v: Float64Array }[]; sites: Map<string, ProductSite>; outcomes: SiteOutcome[] } {
+    const answers: { siteId: string; n: number; v: Float64Array }[] = [];
     const sites = new Map<string, ProductSite>();
     for (const [siteId, a] of this.collector.ok().sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
-      for (let i = 0; i < sum.length; i++) sum[i]! += a.v[i]!;
+      answers.push({ siteId, n: a.site.numExamples, v: a.v });
       sites.set(siteId, a.site);
     }
     const outcomes = [...this.collector.asked].sort().map((siteId): SiteOutcome => {
@@ -81,6 +83,13 @@ export class ExactProductPhase {
       const failed = a.code.startsWith('E_CSV') || a.code === 'E_DISCONNECTED' || a.code === 'E_INTERNAL';
       return { siteId, status: failed ? 'failed' : 'rejected', code: a.code, reason: a.reason };
     });
-    return { sum, sites, outcomes };
+    return { answers, sites, outcomes };
   }
+}
+
+/** Element-wise sum of equally long vectors. */
+export function sumVectors(vs: readonly { v: Float64Array }[], length: number): Float64Array {
+  const sum = new Float64Array(length);
+  for (const { v } of vs) for (let i = 0; i < length; i++) sum[i]! += v[i]!;
+  return sum;
 }

@@ -28,6 +28,11 @@ export function penaltyGrid(l2: L2Spec | undefined, scale?: { meanEigenvalue: nu
   return Array.from({ length: AUTO_GRID_POINTS }, (_, i) => centre * 10 ** (-3 + i / 2));
 }
 
+/** The one penalty of a solve that takes no search (a value or a one-element list; none is 0). */
+export function singlePenalty(l2: L2Spec | undefined): number {
+  return Array.isArray(l2) ? l2[0]! : typeof l2 === 'number' ? l2 : 0;
+}
+
 export function checkPenalty(v: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new FedrxError('E_BAD_PENALTY', `an L2 penalty must be a finite number ≥ 0, got ${String(v)}`);
   return v;

@@ -3,21 +3,23 @@
 // it at the sites and commits it; the ledger entry records grid, scores and choice, verifies, and
 // reaches every site's replica.
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { penaltyFromMetrics } from '../../coordinator/exact/exact-result.js';
 import { resolveStudy } from '../../coordinator/run-config.js';
 import { readReplicaDir } from '../../site-agent/replica.js';
 import { tempDir } from '../helpers/temp.js';
 import { startFederation, type Federation } from './harness.js';
 
-let fed: Federation | undefined;
+let fed: Federation;
+beforeAll(async () => {
+  fed = await startFederation(tempDir('e2e-exact'), { sites: 3 });
+}, 180_000);
 afterAll(async () => {
   await fed?.stop();
 });
 
 describe('exact ridge run end to end', () => {
   it('chooses the penalty from a grid by federated validation and records the search in the ledger', async () => {
-    fed = await startFederation(tempDir('e2e-exact'), { sites: 3 });
     const grid = [0.0001, 0.01, 0.1, 1, 10];
     // A grid and no strategy: the run is an exact fit.
     const study = { ...resolveStudy('synthetic-warfarin'), model: { type: 'linear' as const } };
@@ -61,5 +63,32 @@ describe('exact ridge run end to end', () => {
     expect(p.modelHash).toBe(entry.modelHash);
     expect(Number(p.prediction)).toBeGreaterThan(15);
     expect(Number(p.prediction)).toBeLessThan(90);
+  }, 180_000);
+
+  it('fits binary logistic regression by Newton steps, every answer signed over its transcript', async () => {
+    const base = resolveStudy('synthetic-warfarin');
+    const study = {
+      ...base,
+      name: 'synthetic-sex',
+      task: 'classification' as const,
+      features: [...base.features.filter((f) => f.name !== 'sex'), { kind: 'numeric' as const, name: 'weekly_dose_mg', min: 1, max: 400 }],
+      target: { name: 'sex', classes: ['F', 'M'] },
+      model: { type: 'linear' as const },
+      metrics: ['accuracy' as const],
+    };
+    const started = await fed.clients['data-scientist'].startRun({ study, strategy: 'exact', l2: 0.01, minSites: 3, roundTimeoutSec: 60 });
+    const run = await fed.clients['data-scientist'].follow(started.id, () => {});
+    expect(run.status, run.error ?? '').toBe('completed');
+    const fit = run.rounds.find((r) => r.round === 1)!;
+    expect(fit.status).toBe('committed');
+    expect(fit.metrics.l2).toBe(0.01);
+    // Height and weight tell the sexes apart in the synthetic cohorts.
+    expect(fit.metrics.accuracy).toBeGreaterThan(0.7);
+    const steps = fed.coordinator.lines.filter((l) => l.includes(`run ${run.id} exact fit: Newton step`));
+    expect(steps.length).toBeGreaterThanOrEqual(3);
+    expect(steps.length).toBeLessThanOrEqual(30);
+    const chain = await fed.clients.auditor.ledger();
+    expect(chain.entries.at(-1)!.participants).toHaveLength(3);
+    expect(await fed.clients.auditor.verifyLedger()).toMatchObject({ ok: true, length: chain.entries.length });
   }, 180_000);
 });

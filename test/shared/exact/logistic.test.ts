@@ -46,7 +46,7 @@ describe('exact logistic regression by federated Newton steps', () => {
         return { n, x, y };
       });
       const lambda = 0.05;
-      let beta = new Float64Array(d + 1);
+      let beta: Float64Array = new Float64Array(d + 1);
       for (let it = 0; it < 30; it++) {
         const answers = sites.map((s) => ({ n: s.n, v: newtonTerms(s.x, s.y, s.n, d, beta, () => rng.normal()) }));
         const step = await newtonStep(beta, answers, d, lambda);
