@@ -367,6 +367,10 @@ export class RoundRunner {
     const { config } = run;
     const l2 = config.study.model.l2;
     if (isSearch(l2)) return { reason: `round 1: E_BAD_PENALTY: exact logistic regression takes one l2 value, not a grid or 'auto'`, outcomes: [] };
+    // Each step carries a factored Hessian of min(n, d+1)·(d+1) values per site; wider needs L-BFGS (not implemented).
+    if (exactMode(width, task.preprocessing.rows) === 'products') {
+      return { reason: `round 1: E_BAD_REQUEST: exact logistic regression at ${width} features and ${task.preprocessing.rows} rows is beyond the factored Newton path (L-BFGS on summed gradients is not implemented)`, outcomes: [] };
+    }
     const lambda = singlePenalty(l2);
     const solve = this.iterativeSolve(run, task, parentHash, 'newton', (_, n) => newtonAnswerLength(width, n));
     const start = await solve.start(selected);

@@ -31,7 +31,16 @@ describe('run configuration with a penalty', () => {
     expect(code(() => buildRunConfig({ study: { ...linear, model: { type: 'linear', l2: [1, 2] } }, strategy: 'fedavg' }))).toBe('E_BAD_PENALTY');
   });
 
-  it('refuses an exact fit of an MLP', () => {
+  it('refuses an exact fit of an MLP or of a multi-class study; takes a binary one', () => {
     expect(code(() => buildRunConfig({ study: 'synthetic-warfarin', strategy: 'exact' }))).toBe('E_BAD_REQUEST');
+    const classify = (classes: string[]) => ({
+      ...linear,
+      task: 'classification' as const,
+      features: linear.features.filter((f) => f.name !== 'ancestry'),
+      target: { name: 'ancestry', classes },
+      metrics: ['accuracy' as const],
+    });
+    expect(() => buildRunConfig({ study: classify(['White', 'Asian', 'Black']), strategy: 'exact' })).toThrow(/multi-class/);
+    expect(buildRunConfig({ study: classify(['White', 'Asian']), strategy: 'exact', l2: 0.1 }).strategy).toBe('exact');
   });
 });
