@@ -78,15 +78,7 @@ function encodeAny(meta: Record<string, unknown>, tensors: readonly (NamedTensor
 export function decodeFrame(buf: Uint8Array, maxParams = MAX_PARAMS): DecodedFrame {
   const { header, tensors, dataStart } = readLayout(buf, maxParams, 4);
   const floats = tensors.reduce((n, t) => n + sizeOf(t.shape), 0);
-  const all = readFloats(buf, dataStart, floats);
-  const weights: NamedTensor[] = [];
-  let at = 0;
-  for (const t of tensors) {
-    const n = sizeOf(t.shape);
-    weights.push({ name: t.name, shape: t.shape, data: all.subarray(at, at + n) });
-    at += n;
-  }
-  return { header, weights };
+  return { header, weights: sliceTensors(tensors, readFloats(buf, dataStart, floats)) };
 }
 
 /** Attacker-controlled, as decodeFrame: a float64 frame, sizes checked before allocating. */
@@ -101,14 +93,18 @@ export function decodeFrame64(buf: Uint8Array, maxValues = MAX_PARAMS): { header
     const view = new DataView(buf.buffer, buf.byteOffset + dataStart, count * 8);
     for (let i = 0; i < count; i++) all[i] = view.getFloat64(i * 8, true);
   }
-  const out: NamedTensor64[] = [];
+  return { header, tensors: sliceTensors(tensors, all) };
+}
+
+/** Views of `all` in table order, one per tensor. */
+function sliceTensors<A extends Float32Array | Float64Array>(tensors: readonly TensorSpec[], all: A): { name: string; shape: number[]; data: A }[] {
   let at = 0;
-  for (const t of tensors) {
+  return tensors.map((t) => {
     const n = sizeOf(t.shape);
-    out.push({ name: t.name, shape: t.shape, data: all.subarray(at, at + n) });
+    const data = all.subarray(at, at + n) as A;
     at += n;
-  }
-  return { header, tensors: out };
+    return { name: t.name, shape: t.shape, data };
+  });
 }
 
 /** Peeks at the header's `kind` without decoding data (null when there is none or no header). */

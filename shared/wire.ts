@@ -347,26 +347,16 @@ export function decodeUpdateFrame(buf: Uint8Array, maxParams?: number): DecodedF
   return { header, weights: frame.weights };
 }
 
-export function decodeExactStatsFrame(buf: Uint8Array, maxValues?: number): { header: ExactStatsHeader; tensors: NamedTensor64[] } {
+/** A float64 frame (shared/tensor-codec.ts) whose header must pass `schema`: the exact fits' frames. */
+export function decodeFloat64Frame<T extends TSchema>(schema: T, buf: Uint8Array, what: string, maxValues?: number): { header: Static<T>; tensors: NamedTensor64[] } {
   const frame = decodeFrame64(buf, maxValues);
   checkVersion(frame.header);
-  const header = expectSchema(ExactStatsHeaderSchema, frame.header, 'E_FRAME_HEADER', 'exact-stats header');
-  return { header, tensors: frame.tensors };
+  return { header: expectSchema(schema, frame.header, 'E_FRAME_HEADER', what), tensors: frame.tensors };
 }
 
-export function decodeExactProductFrame(buf: Uint8Array, maxValues?: number): { header: ExactProductHeader; tensors: NamedTensor64[] } {
-  const frame = decodeFrame64(buf, maxValues);
-  checkVersion(frame.header);
-  const header = expectSchema(ExactProductHeaderSchema, frame.header, 'E_FRAME_HEADER', 'exact-product header');
-  return { header, tensors: frame.tensors };
-}
-
-export function decodeExactProductRequest(buf: Uint8Array, maxValues?: number): { header: ExactProductRequestHeader; tensors: NamedTensor64[] } {
-  const frame = decodeFrame64(buf, maxValues);
-  checkVersion(frame.header);
-  const header = expectSchema(ExactProductRequestHeaderSchema, frame.header, 'E_FRAME_HEADER', 'exact-product-request header');
-  return { header, tensors: frame.tensors };
-}
+export const decodeExactStatsFrame = (buf: Uint8Array, maxValues?: number) => decodeFloat64Frame(ExactStatsHeaderSchema, buf, 'exact-stats header', maxValues);
+export const decodeExactProductFrame = (buf: Uint8Array, maxValues?: number) => decodeFloat64Frame(ExactProductHeaderSchema, buf, 'exact-product header', maxValues);
+export const decodeExactProductRequest = (buf: Uint8Array, maxValues?: number) => decodeFloat64Frame(ExactProductRequestHeaderSchema, buf, 'exact-product-request header', maxValues);
 
 export function decodeTaskFrame(buf: Uint8Array): DecodedFrame & { header: TaskHeader } {
   const frame = decodeFrame(buf);

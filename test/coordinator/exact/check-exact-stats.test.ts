@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { thrownCode } from '../../helpers/error-code.js';
 import { checkExactStats, exactStatsBytes } from '../../../coordinator/exact/check-exact-stats.js';
 import { ExactStatsPhase } from '../../../coordinator/exact/exact-stats-phase.js';
 import { hashStatistics64 } from '../../../shared/model-hash.js';
@@ -39,14 +40,6 @@ function frame(folds: number, mutate?: (t: NamedTensor64[]) => void, headerPatch
   return { header, tensors: stats.tensors };
 }
 
-const code = (f: () => unknown): string => {
-  try {
-    f();
-    return 'no error';
-  } catch (e) {
-    return (e as { code?: string }).code ?? 'no code';
-  }
-};
 const want = { width, folds: 3, minRows: 10 };
 
 describe('checkExactStats', () => {
@@ -60,28 +53,28 @@ describe('checkExactStats', () => {
   });
 
   it('refuses the wrong number of folds, a wrong shape, a non-finite value, false row counts and a hash that does not match', () => {
-    expect(code(() => checkExactStats(...args(frame(2)), want))).toBe('E_SHAPE_MISMATCH');
+    expect(thrownCode(() => checkExactStats(...args(frame(2)), want))).toBe('E_SHAPE_MISMATCH');
     const wrongShape = frame(3, (t) => {
       t[1] = { name: 'fold1', shape: [4, 5], data: t[1]!.data.subarray(0, 20) };
     });
-    expect(code(() => checkExactStats(...args(wrongShape), want))).toBe('E_SHAPE_MISMATCH');
+    expect(thrownCode(() => checkExactStats(...args(wrongShape), want))).toBe('E_SHAPE_MISMATCH');
     const nan = frame(3, (t) => {
       t[2]!.data[3] = Number.NaN;
     });
-    expect(code(() => checkExactStats(...args(nan), want))).toBe('E_NON_FINITE');
+    expect(thrownCode(() => checkExactStats(...args(nan), want))).toBe('E_NON_FINITE');
     const inf = frame(3, (t) => {
       t[0]!.data[0] = Number.POSITIVE_INFINITY;
     });
-    expect(code(() => checkExactStats(...args(inf), want))).toBe('E_NON_FINITE');
+    expect(thrownCode(() => checkExactStats(...args(inf), want))).toBe('E_NON_FINITE');
     // Claims 14 rows but its ones column adds up to 13.
-    expect(code(() => checkExactStats(...args(frame(3, undefined, { numExamples: 14, foldRows: [6, 4, 4] })), want))).toBe('E_SHAPE_MISMATCH');
+    expect(thrownCode(() => checkExactStats(...args(frame(3, undefined, { numExamples: 14, foldRows: [6, 4, 4] })), want))).toBe('E_SHAPE_MISMATCH');
     const scaled = frame(3, (t) => {
       for (let i = 0; i < t[0]!.data.length; i++) t[0]!.data[i]! *= 2;
     });
-    expect(code(() => checkExactStats(...args(scaled), want))).toBe('E_BAD_EXAMPLES');
-    expect(code(() => checkExactStats(...args(frame(3, undefined, { numExamples: 12 })), want))).toBe('E_BAD_EXAMPLES');
-    expect(code(() => checkExactStats(...args(frame(3, undefined, { updateHash: 'c'.repeat(64) })), want))).toBe('E_HASH_MISMATCH');
-    expect(code(() => checkExactStats(...args(frame(3)), { ...want, minRows: 20 }))).toBe('E_STATS_TOO_FEW_ROWS');
+    expect(thrownCode(() => checkExactStats(...args(scaled), want))).toBe('E_BAD_EXAMPLES');
+    expect(thrownCode(() => checkExactStats(...args(frame(3, undefined, { numExamples: 12 })), want))).toBe('E_BAD_EXAMPLES');
+    expect(thrownCode(() => checkExactStats(...args(frame(3, undefined, { updateHash: 'c'.repeat(64) })), want))).toBe('E_HASH_MISMATCH');
+    expect(thrownCode(() => checkExactStats(...args(frame(3)), { ...want, minRows: 20 }))).toBe('E_STATS_TOO_FEW_ROWS');
   });
 });
 

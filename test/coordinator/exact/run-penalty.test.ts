@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { thrownCode } from '../../helpers/error-code.js';
 import { buildRunConfig, resolveStudy } from '../../../coordinator/run-config.js';
 
 const linear = { ...resolveStudy('synthetic-warfarin'), model: { type: 'linear' as const } };
-const code = (f: () => unknown): string => {
-  try {
-    f();
-    return 'no error';
-  } catch (e) {
-    return (e as { code?: string }).code ?? 'no code';
-  }
-};
 
 describe('run configuration with a penalty', () => {
   it('a grid or auto without a strategy is an exact fit of one round; --l2 lands in the study', () => {
@@ -24,15 +17,15 @@ describe('run configuration with a penalty', () => {
   });
 
   it('refuses a negative value, an empty grid, and an iterative strategy with a grid (E_BAD_PENALTY)', () => {
-    expect(code(() => buildRunConfig({ study: linear, l2: [0.1, -1] }))).toBe('E_BAD_PENALTY');
-    expect(code(() => buildRunConfig({ study: linear, l2: -0.5 }))).toBe('E_BAD_PENALTY');
-    expect(code(() => buildRunConfig({ study: linear, l2: [] }))).toBe('E_BAD_PENALTY');
-    expect(code(() => buildRunConfig({ study: linear, l2: 'auto', strategy: 'fedadam' }))).toBe('E_BAD_PENALTY');
-    expect(code(() => buildRunConfig({ study: { ...linear, model: { type: 'linear', l2: [1, 2] } }, strategy: 'fedavg' }))).toBe('E_BAD_PENALTY');
+    expect(thrownCode(() => buildRunConfig({ study: linear, l2: [0.1, -1] }))).toBe('E_BAD_PENALTY');
+    expect(thrownCode(() => buildRunConfig({ study: linear, l2: -0.5 }))).toBe('E_BAD_PENALTY');
+    expect(thrownCode(() => buildRunConfig({ study: linear, l2: [] }))).toBe('E_BAD_PENALTY');
+    expect(thrownCode(() => buildRunConfig({ study: linear, l2: 'auto', strategy: 'fedadam' }))).toBe('E_BAD_PENALTY');
+    expect(thrownCode(() => buildRunConfig({ study: { ...linear, model: { type: 'linear', l2: [1, 2] } }, strategy: 'fedavg' }))).toBe('E_BAD_PENALTY');
   });
 
   it('refuses an exact fit of an MLP or of a multi-class study; takes a binary one', () => {
-    expect(code(() => buildRunConfig({ study: 'synthetic-warfarin', strategy: 'exact' }))).toBe('E_BAD_REQUEST');
+    expect(thrownCode(() => buildRunConfig({ study: 'synthetic-warfarin', strategy: 'exact' }))).toBe('E_BAD_REQUEST');
     const classify = (classes: string[]) => ({
       ...linear,
       task: 'classification' as const,

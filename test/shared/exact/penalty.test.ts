@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { thrownCode } from '../../helpers/error-code.js';
 import { isSearch, parseL2, penaltyGrid } from '../../../shared/exact/penalty.js';
 
-const code = (f: () => unknown): string => {
-  try {
-    f();
-    return 'no error';
-  } catch (e) {
-    return (e as { code?: string }).code ?? 'no code';
-  }
-};
 
 describe('penalties', () => {
   it('parses --l2 as a value, a list or auto', () => {
@@ -23,11 +16,11 @@ describe('penalties', () => {
 
   it('refuses a negative, NaN, infinite or missing value and an empty or oversized grid (E_BAD_PENALTY)', () => {
     for (const bad of ['-1', 'NaN', '0.1,NaN', 'Infinity', '0.1,,1', '', ' ', 'abc', Array(65).fill('1').join(',')]) {
-      expect(code(() => parseL2(bad)), bad).toBe('E_BAD_PENALTY');
+      expect(thrownCode(() => parseL2(bad)), bad).toBe('E_BAD_PENALTY');
     }
-    expect(code(() => penaltyGrid([]))).toBe('E_BAD_PENALTY');
-    expect(code(() => penaltyGrid([0.1, -2]))).toBe('E_BAD_PENALTY');
-    expect(code(() => penaltyGrid(Number.NaN))).toBe('E_BAD_PENALTY');
+    expect(thrownCode(() => penaltyGrid([]))).toBe('E_BAD_PENALTY');
+    expect(thrownCode(() => penaltyGrid([0.1, -2]))).toBe('E_BAD_PENALTY');
+    expect(thrownCode(() => penaltyGrid(Number.NaN))).toBe('E_BAD_PENALTY');
   });
 
   it("'auto' spans 10⁻³ to 10³ around 2·(mean eigenvalue)/n in half-decades", () => {
