@@ -4,13 +4,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fedrxCommand } from '../bin/local-federation.js';
+import { loadStudyFile } from '../shared/load-study.js';
 import type { Study } from '../shared/study.js';
 
 export const GDSC2_CSV: string = fileURLToPath(new URL('../../shared/datasets/gdsc2/gdsc2_cell_lines.csv', import.meta.url));
 export const DRUGS = ['Afatinib', 'Lapatinib', 'Olaparib', 'Docetaxel', 'Camptothecin', 'Alpelisib'] as const;
 /** The held-out 20% of each site's lines with a response: fedrx's own seeded shuffle (shared/holdout.ts) with this seed. */
 export const HOLDOUT_SEED = 2026;
-const FEATURE = /^(expr|mut|cnv)_/;
 
 export interface GenomicsSite {
   siteId: string;
@@ -42,19 +43,13 @@ export function writeGdsc2SiteCsvs(outDir: string): { header: string[]; sites: G
 }
 
 /**
- * Every gene feature as a numeric input, the drug's ln IC50 as the target, a ridge model whose
- * penalty the run chooses ('auto'). A stand-in for the study `fedrx study init` drafts.
+ * The study `fedrx study init` drafts from the largest site's CSV, with no edit beyond naming the
+ * drug's column as the target (and the hold-out seed by its --seed flag).
  */
-export function genomicsStudy(header: readonly string[], drug: string): Study {
-  return {
-    name: `gdsc2-${drug.toLowerCase()}`,
-    task: 'regression',
-    idColumn: 'depmap_id',
-    features: header.filter((c) => FEATURE.test(c)).map((c) => ({ kind: 'numeric' as const, name: c, min: -1e6, max: 1e6 })),
-    target: { name: `ln_ic50_${drug}`, unit: 'ln µM', transform: 'identity', min: -50, max: 50 },
-    model: { type: 'linear', l2: 'auto' },
-    metrics: ['rmse', 'r2'],
-    holdout: { fraction: 0.2, seed: HOLDOUT_SEED },
-    minRows: 10,
-  };
+export async function draftStudy(sites: readonly GenomicsSite[], drug: string, dir: string): Promise<Study> {
+  const largest = [...sites].sort((a, b) => b.rows - a.rows)[0]!;
+  const file = join(dir, `study-${drug.toLowerCase()}.yaml`);
+  const r = await fedrxCommand(['study', 'init', '--data', largest.file, '--target', `ln_ic50_${drug}`, '--seed', String(HOLDOUT_SEED), '--out', file, '--force']);
+  if (r.code !== 0) throw new Error(`fedrx study init failed:\n${r.lines.join('\n')}`);
+  return loadStudyFile(file);
 }

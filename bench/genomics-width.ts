@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { startLocalFederation } from '../bin/local-federation.js';
 import { exactMode } from '../shared/exact/crossover.js';
+import { runStudy } from '../shared/expand-study.js';
 import { Prng } from '../shared/prng.js';
 import type { Study } from '../shared/study.js';
 import { decodeFrame } from '../shared/tensor-codec.js';
@@ -80,7 +81,8 @@ export async function runWidthScaling(dir: string, widths: number[], log: (line:
     const study: Study = {
       name: `synthetic-width-${width}`,
       task: 'regression',
-      features: Array.from({ length: width }, (_, j) => ({ kind: 'numeric' as const, name: `g${j}`, min: -100, max: 100 })),
+      features: [],
+      groups: [{ kind: 'numeric', match: '^g[0-9]+$', min: -100, max: 100 }],
       target: { name: 'y', transform: 'identity', min: -1e6, max: 1e6 },
       model: { type: 'linear', l2: L2 },
       metrics: ['rmse', 'r2'],
@@ -103,8 +105,12 @@ export async function runWidthScaling(dir: string, widths: number[], log: (line:
       const db = new Database(fed.db, { readonly: true });
       const frame = (db.prepare('SELECT frame FROM models WHERE hash = ?').get(fit.modelHash) as { frame: Buffer }).frame;
       db.close();
-      const kernel = decodeFrame(frame).weights[0]!.data;
-      // Truth on the model's scale: features are standardised, so compare with β·sd ≈ β.
+      const raw = decodeFrame(frame).weights[0]!.data;
+      // Back to column order (the run's input list is sorted by name); features are standardised
+      // with SD ≈ 1, so the truth on the model's scale is β itself.
+      const names = runStudy(study, done.preprocessing!).features.map((f) => Number(f.name.slice(1)));
+      const kernel = new Float64Array(width);
+      names.forEach((j, i) => (kernel[j] = raw[i]!));
       const truth = Float64Array.from({ length: width }, (_, j) => beta.get(j) ?? 0);
       const top = [...kernel.keys()].sort((a, b) => Math.abs(kernel[b]!) - Math.abs(kernel[a]!)).slice(0, SIGNAL);
       const row: WidthRow = {

@@ -14,7 +14,8 @@ import { decodeRegression } from '../shared/preprocess.js';
 import { inputDim, isRegression, type Study } from '../shared/study.js';
 import { decodeFrame } from '../shared/tensor-codec.js';
 import { encodePart, loadSiteRows, type SiteRows } from '../site-agent/local-data.js';
-import { DRUGS, gdsc2Available, GDSC2_CSV, genomicsStudy, HOLDOUT_SEED, writeGdsc2SiteCsvs } from './genomics-data.js';
+import { draftStudy, DRUGS, gdsc2Available, GDSC2_CSV, HOLDOUT_SEED, writeGdsc2SiteCsvs } from './genomics-data.js';
+import { runStudy } from '../shared/expand-study.js';
 import { runWidthScaling } from './genomics-width.js';
 import { pearson, poolParts, predictPart, ridgeInProcess, rmse } from './ridge-baselines.js';
 
@@ -49,20 +50,35 @@ async function gdsc2(): Promise<DrugResult[]> {
     console.log(`GDSC2 panel not found at ${GDSC2_CSV}: skipping the drug table (it lives in ../shared/datasets/gdsc2/ beside the checkout).`);
     return [];
   }
-  const { header, sites } = writeGdsc2SiteCsvs(join(out, 'gdsc2', 'sites'));
+  const { sites } = writeGdsc2SiteCsvs(join(out, 'gdsc2', 'sites'));
   console.log(`GDSC2: ${sites.reduce((s, x) => s + x.rows, 0)} lines in ${sites.length} sites; held out per site: fedrx's seeded shuffle (shared/holdout.ts) with seed ${HOLDOUT_SEED}, 20% of the lines with the drug's response`);
   console.log(`starting a coordinator and ${sites.length} agent processes …`);
   const fed = await startLocalFederation(join(out, 'gdsc2'), sites.map((s) => ({ siteId: s.siteId, file: s.file })), { connectTimeoutMs: 600_000 });
   const results: DrugResult[] = [];
   try {
     const drugs = args.drugs === undefined ? [...DRUGS] : args.drugs.split(',');
-    for (const drug of drugs) results.push(await oneDrug(genomicsStudy(header, drug), drug, sites, fed));
+    for (const drug of drugs) results.push(await oneDrug(await draftStudy(sites, drug, join(out, 'gdsc2')), drug, sites, fed));
   } finally {
     await fed.stop();
   }
   return results;
 
-  async function oneDrug(study: Study, drug: string, siteList: typeof sites, federation: typeof fed): Promise<DrugResult> {
+  async function oneDrug(draft: Study, drug: string, siteList: typeof sites, federation: typeof fed): Promise<DrugResult> {
+    // Federated: 14 agents, an exact fit with the penalty chosen by federated 5-fold validation.
+    const started = performance.now();
+    const client = federation.clients['data-scientist'];
+    const run = await client.startRun({ study: draft, minSites: siteList.length, roundTimeoutSec: 900, waitForSitesSec: 600 });
+    const done = await client.follow(run.id, () => {}, 500);
+    if (done.status !== 'completed') throw new Error(`${drug}: run ${done.id} ${done.status}: ${done.error ?? ''}`);
+    const seconds = (performance.now() - started) / 1000;
+    const fitRound = done.rounds.find((r) => r.round === 1 && r.status === 'committed')!;
+    const db = new Database(federation.db, { readonly: true });
+    const frame = (db.prepare('SELECT frame FROM models WHERE hash = ?').get(fitRound.modelHash) as { frame: Buffer }).frame;
+    db.close();
+    const [kernel, bias] = decodeFrame(frame).weights;
+    const fedPrep = done.preprocessing!;
+    // The run's input list (feature groups expanded at round 0): the baselines read the same inputs.
+    const study = runStudy(draft, fedPrep);
     if (!isRegression(study)) throw new Error('regression study expected');
     const d = inputDim(study);
     // The same rows and split each agent makes (site-agent/local-data.ts).
@@ -70,11 +86,12 @@ async function gdsc2(): Promise<DrugResult[]> {
     for (const s of siteList) rows.set(s.siteId, await loadSiteRows(s.file, study, { siteId: s.siteId }));
     const allTrain = [...rows.values()].flatMap((r) => r.train);
     const prep = preprocessingOfRows(study, allTrain);
-    const trainParts = siteList.map((s) => encodePart(study, prep, rows.get(s.siteId)!.train));
-    const testParts = siteList.map((s) => encodePart(study, prep, rows.get(s.siteId)!.test));
-    const pooledTrain = poolParts(trainParts, d);
-    const test = poolParts(testParts, d);
+    const pooledTrain = poolParts(siteList.map((s) => encodePart(study, prep, rows.get(s.siteId)!.train)), d);
+    const test = poolParts(siteList.map((s) => encodePart(study, prep, rows.get(s.siteId)!.test)), d);
     const decode = (z: Float64Array): Float64Array => z.map((v) => decodeRegression(study.target, prep, v));
+
+    const fedTest = poolParts(siteList.map((s) => encodePart(study, fedPrep, rows.get(s.siteId)!.test)), d);
+    const fedPred = predictPart(fedTest, d, kernel!.data, bias!.data[0]!).map((v) => decodeRegression(study.target, fedPrep, v));
 
     const pooled = ridgeInProcess(pooledTrain, d, 'auto', `pooled-${drug}`);
     const pooledPred = decode(predictPart(test, d, pooled.fit.w, pooled.fit.b));
@@ -94,21 +111,6 @@ async function gdsc2(): Promise<DrugResult[]> {
     }
     const trainMean = pooledTrain.actual.reduce((s, v) => s + v, 0) / pooledTrain.n;
 
-    // Federated: 14 agents, an exact fit with the penalty chosen by federated 5-fold validation.
-    const started = performance.now();
-    const client = federation.clients['data-scientist'];
-    const run = await client.startRun({ study, minSites: siteList.length, roundTimeoutSec: 900, waitForSitesSec: 600 });
-    const done = await client.follow(run.id, () => {}, 500);
-    if (done.status !== 'completed') throw new Error(`${drug}: run ${done.id} ${done.status}: ${done.error ?? ''}`);
-    const seconds = (performance.now() - started) / 1000;
-    const fitRound = done.rounds.find((r) => r.round === 1 && r.status === 'committed')!;
-    const db = new Database(federation.db, { readonly: true });
-    const frame = (db.prepare('SELECT frame FROM models WHERE hash = ?').get(fitRound.modelHash) as { frame: Buffer }).frame;
-    db.close();
-    const [kernel, bias] = decodeFrame(frame).weights;
-    const fedPrep = done.preprocessing!;
-    const fedTest = poolParts(siteList.map((s) => encodePart(study, fedPrep, rows.get(s.siteId)!.test)), d);
-    const fedPred = predictPart(fedTest, d, kernel!.data, bias!.data[0]!).map((v) => decodeRegression(study.target, fedPrep, v));
     const penalty = penaltyFromMetrics(fitRound.metrics)!;
     // Coefficients: the federated fit against the pooled fit at the same penalty.
     const same = ridgeInProcess(pooledTrain, d, penalty.l2, 'same');
@@ -131,7 +133,7 @@ async function gdsc2(): Promise<DrugResult[]> {
       maxRelCoefDiff: num / den,
     };
     console.log(
-      `  ${drug.padEnd(13)} ${res.train}/${res.test} lines  federated r ${f(res.fed.r)} RMSE ${f(res.fed.rmse)} (λ ${res.fed.l2.toPrecision(3)}, ${seconds.toFixed(1)} s)  pooled r ${f(res.pooled.r)} RMSE ${f(res.pooled.rmse)} (λ ${res.pooled.l2.toPrecision(3)})  local-only r ${f(res.local.r)}  mean RMSE ${f(res.mean.rmse)}  coef rel diff ${res.maxRelCoefDiff.toExponential(1)}`,
+      `  ${drug.padEnd(13)} ${res.train}/${res.test} lines, ${d} inputs  federated r ${f(res.fed.r)} RMSE ${f(res.fed.rmse)} (λ ${res.fed.l2.toPrecision(3)}, ${seconds.toFixed(1)} s)  pooled r ${f(res.pooled.r)} RMSE ${f(res.pooled.rmse)} (λ ${res.pooled.l2.toPrecision(3)})  local-only r ${f(res.local.r)}  mean RMSE ${f(res.mean.rmse)}  coef rel diff ${res.maxRelCoefDiff.toExponential(1)}`,
     );
     return res;
   }

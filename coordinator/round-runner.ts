@@ -7,7 +7,9 @@ import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { hashConfig, type LedgerEntry } from '../shared/ledger.js';
 import { hashWeights } from '../shared/model-hash.js';
 import { initialWeights } from '../shared/model-init.js';
-import { checkStats, hashPreprocessing, hashStats, mergeStats, preprocessingFrom, type FeatureStats } from '../shared/feature-stats.js';
+import type { GroupColumns } from '../shared/expand-study.js';
+import { hashPreprocessing, hashStats, type FeatureStats } from '../shared/feature-stats.js';
+import { checkSiteStats, runPreprocessing } from '../shared/input-list.js';
 import type { TaskConfig } from '../shared/run-config.js';
 import { DEFAULT_MIN_ROWS, inputDim, isRegression, outputDim, studyMetrics, type Study } from '../shared/study.js';
 import { encodeFrame } from '../shared/tensor-codec.js';
@@ -40,7 +42,8 @@ interface TrainReport {
   /** The site's signature over its update, carried into the ledger entry. */
   signature: string;
 }
-type StatsAnswer = { stats: FeatureStats; signature: string };
+/** `columns`: per feature group of the study, the columns it took at the site. */
+type StatsAnswer = { stats: FeatureStats; signature: string; columns: GroupColumns };
 type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums'>;
 
 /** Newton converges in a handful of steps; more means the data are (nearly) separable and λ too small. */
@@ -147,9 +150,17 @@ export class RoundRunner {
     if (gathered.reports.length < config.minSites) {
       return fail(0, startedAt, `statistics: ${gathered.reports.length} of the ${config.minSites} reports needed arrived (${describeRefusals(gathered.outcomes)})`, gathered.outcomes);
     }
-    const prep = preprocessingFrom(study, mergeStats(study, gathered.reports.map((r) => r.stats)));
+    let fixed: ReturnType<typeof runPreprocessing>;
+    try {
+      fixed = runPreprocessing(study, gathered.reports);
+    } catch (e) {
+      if (!isFedrxError(e)) throw e;
+      return fail(0, startedAt, `statistics: ${e.code}: ${e.message}`, gathered.outcomes);
+    }
+    // `inputs`: the study with any feature groups expanded to the run's fixed input list.
+    const { prep, study: inputs } = fixed;
     this.store.setPreprocessing(run.id, prep);
-    let weights = initialWeights(study.model, inputDim(study), outputDim(study), config.training.seed);
+    let weights = initialWeights(study.model, inputDim(inputs), outputDim(inputs), config.training.seed);
     let modelHash = hashWeights(weights);
     const configHash = hashConfig(config);
     const genesis = this.store.commitRound({
@@ -168,11 +179,12 @@ export class RoundRunner {
       },
     });
     this.gateway.broadcastLedger([genesis]);
-    this.log(`run ${run.id} round 0: statistics of ${prep.rows} rows from ${gathered.reports.length} sites, preprocessing ${genesis.preprocessingHash!.slice(0, 12)}`);
+    const widthNote = prep.inputs === undefined ? '' : `, ${inputDim(inputs)} inputs (${prep.inputs.dropped.length} group columns left out)`;
+    this.log(`run ${run.id} round 0: statistics of ${prep.rows} rows from ${gathered.reports.length} sites${widthNote}, preprocessing ${genesis.preprocessingHash!.slice(0, 12)}`);
     const proximalMu = strategy !== null && 'proximalMu' in strategy && typeof strategy.proximalMu === 'number' ? strategy.proximalMu : 0;
     const task: TaskConfig = { study, preprocessing: prep, training: config.training, proximalMu };
     if (strategy === null) {
-      const failed = await this.exactRound(run, task, modelHash, configHash);
+      const failed = await this.exactRound(run, inputs, task, modelHash, configHash);
       if (failed !== null) return fail(1, failed.startedAt, failed.reason, failed.outcomes);
       this.store.endRun(run.id, 'completed');
       this.log(`run ${run.id} completed`);
@@ -198,7 +210,7 @@ export class RoundRunner {
         startedAt,
         modelHash: nextHash,
         weights: next,
-        metrics: roundMetrics(study, trained.outcomes, evals),
+        metrics: roundMetrics(inputs, trained.outcomes, evals),
         sites: trained.outcomes,
         entry: {
           parentModelHash: modelHash,
@@ -219,9 +231,14 @@ export class RoundRunner {
   }
 
   /** An exact fit as round 1: statistics or products from the sites, the solve, evaluation, commit. */
-  private async exactRound(run: RunRow, task: TaskConfig, parentHash: string, configHash: string): Promise<{ startedAt: string; reason: string; outcomes: SiteOutcome[] } | null> {
+  private async exactRound(
+    run: RunRow,
+    study: Study,
+    task: TaskConfig,
+    parentHash: string,
+    configHash: string,
+  ): Promise<{ startedAt: string; reason: string; outcomes: SiteOutcome[] } | null> {
     const { config } = run;
-    const study = config.study;
     const startedAt = new Date().toISOString();
     if (!(await this.waitForSites(config.minSites, config.waitForSitesSec * 1000))) {
       return { startedAt, reason: `round 1: ${this.gateway.connectedSites().length} of the ${config.minSites} sites needed were connected after ${config.waitForSitesSec}s`, outcomes: [] };
@@ -232,7 +249,7 @@ export class RoundRunner {
     const solveStarted = performance.now();
     const solved = isRegression(study)
       ? mode === 'factors'
-        ? await this.exactByFactors(run, task, parentHash, selected, width)
+        ? await this.exactByFactors(run, study, task, parentHash, selected, width)
         : await this.exactByProducts(run, task, parentHash, selected, width)
       : await this.exactByNewton(run, task, parentHash, selected, width);
     if ('reason' in solved) return { startedAt, ...solved };
@@ -265,9 +282,8 @@ export class RoundRunner {
   }
 
   /** Factored sufficient statistics per fold, one request; λ chosen by federated k-fold validation. */
-  private async exactByFactors(run: RunRow, task: TaskConfig, parentHash: string, selected: Set<string>, width: number): Promise<ExactSolve> {
+  private async exactByFactors(run: RunRow, study: Study, task: TaskConfig, parentHash: string, selected: Set<string>, width: number): Promise<ExactSolve> {
     const { config } = run;
-    const study = config.study;
     const folds = isSearch(study.model.l2) ? (config.strategyOptions.folds ?? DEFAULT_FOLDS) : 1;
     const phase = new ExactStatsPhase(run.id, 1, parentHash, { width, folds, minRows: study.minRows ?? DEFAULT_MIN_ROWS }, selected, config.roundTimeoutSec * 1000);
     this.exacting = phase;
@@ -549,15 +565,16 @@ export class RoundRunner {
       g.collector.record(siteId, { kind: 'refused', code: 'E_STATS_TOO_FEW_ROWS', reason });
       return;
     }
+    let columns: GroupColumns;
     try {
-      checkStats(g.study, msg.stats);
+      columns = checkSiteStats(g.study, msg.stats);
     } catch (e) {
       const reason = (e as Error).message;
       this.gateway.sendError(siteId, 'E_BAD_MESSAGE', reason, { runId: msg.runId, round: 0 });
       g.collector.record(siteId, { kind: 'refused', code: 'E_BAD_MESSAGE', reason });
       return;
     }
-    g.collector.record(siteId, { kind: 'ok', value: { stats: msg.stats, signature: msg.signature } });
+    g.collector.record(siteId, { kind: 'ok', value: { stats: msg.stats, signature: msg.signature, columns } });
   }
 }
 

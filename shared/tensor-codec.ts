@@ -16,8 +16,9 @@ import { sizeOf, type NamedTensor, type NamedTensor64, type TensorSpec, type Wei
 
 const MAGIC = 0x31585246; // "FRX1" read as u32 LE
 const PREFIX = 8;
-// A task header carries the study and its preprocessing: about 150 bytes per feature, 50,000 features.
-export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+export const MAX_HEADER_BYTES = 256 * 1024;
+/** A task's header carries the run's preprocessing: ~5 MB at 50,000 inputs (coordinator → site only). */
+export const MAX_TASK_HEADER_BYTES = 64 * 1024 * 1024;
 export const MAX_TENSORS = 4096;
 export const MAX_RANK = 8;
 export const MAX_PARAMS = 256 * 1024 * 1024;
@@ -75,8 +76,8 @@ function encodeAny(meta: Record<string, unknown>, tensors: readonly (NamedTensor
 }
 
 /** Attacker-controlled: `buf` is whatever arrived on a socket. Checks sizes before allocating. */
-export function decodeFrame(buf: Uint8Array, maxParams = MAX_PARAMS): DecodedFrame {
-  const { header, tensors, dataStart } = readLayout(buf, maxParams, 4);
+export function decodeFrame(buf: Uint8Array, maxParams = MAX_PARAMS, maxHeaderBytes = MAX_HEADER_BYTES): DecodedFrame {
+  const { header, tensors, dataStart } = readLayout(buf, maxParams, 4, maxHeaderBytes);
   const floats = tensors.reduce((n, t) => n + sizeOf(t.shape), 0);
   return { header, weights: sliceTensors(tensors, readFloats(buf, dataStart, floats)) };
 }
@@ -110,7 +111,7 @@ function sliceTensors<A extends Float32Array | Float64Array>(tensors: readonly T
 /** Peeks at the header's `kind` without decoding data (null when there is none or no header). */
 export function frameKind(buf: Uint8Array): string | null {
   try {
-    const kind = (readLayout(buf, MAX_PARAMS, null).header as { kind?: unknown }).kind;
+    const kind = (readLayout(buf, MAX_PARAMS, null, MAX_TASK_HEADER_BYTES).header as { kind?: unknown }).kind;
     return typeof kind === 'string' ? kind : null;
   } catch {
     return null;
@@ -118,12 +119,17 @@ export function frameKind(buf: Uint8Array): string | null {
 }
 
 /** Header and tensor table of a frame of `bytes`-wide values, its size checked exactly; null skips the data checks. */
-function readLayout(buf: Uint8Array, maxValues: number, bytes: 4 | 8 | null): { header: FrameHeader; tensors: TensorSpec[]; dataStart: number } {
+function readLayout(
+  buf: Uint8Array,
+  maxValues: number,
+  bytes: 4 | 8 | null,
+  maxHeaderBytes = MAX_HEADER_BYTES,
+): { header: FrameHeader; tensors: TensorSpec[]; dataStart: number } {
   if (buf.byteLength < PREFIX) throw new FedrxError('E_FRAME_TRUNCATED', `frame of ${buf.byteLength} bytes has no header`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw new FedrxError('E_FRAME_HEADER', 'binary frame does not start with FRX1');
   const headerLen = view.getUint32(4, true);
-  if (headerLen > MAX_HEADER_BYTES) throw new FedrxError('E_FRAME_HEADER', `header of ${headerLen} bytes exceeds ${MAX_HEADER_BYTES}`);
+  if (headerLen > maxHeaderBytes) throw new FedrxError('E_FRAME_HEADER', `header of ${headerLen} bytes exceeds ${maxHeaderBytes}`);
   if (PREFIX + headerLen > buf.byteLength) throw new FedrxError('E_FRAME_TRUNCATED', 'frame ends inside its header');
   let header: unknown;
   try {

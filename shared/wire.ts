@@ -9,7 +9,7 @@ import { LedgerEntrySchema } from './ledger.js';
 import { FeatureStatsSchema } from './feature-stats.js';
 import { MAX_FOLDS, TaskConfigSchema } from './run-config.js';
 import { StudySchema } from './study.js';
-import { decodeFrame, decodeFrame64, type DecodedFrame } from './tensor-codec.js';
+import { decodeFrame, decodeFrame64, MAX_PARAMS, MAX_TASK_HEADER_BYTES, type DecodedFrame } from './tensor-codec.js';
 import type { NamedTensor64 } from './tensors.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -359,7 +359,7 @@ export const decodeExactProductFrame = (buf: Uint8Array, maxValues?: number) => 
 export const decodeExactProductRequest = (buf: Uint8Array, maxValues?: number) => decodeFloat64Frame(ExactProductRequestHeaderSchema, buf, 'exact-product-request header', maxValues);
 
 export function decodeTaskFrame(buf: Uint8Array): DecodedFrame & { header: TaskHeader } {
-  const frame = decodeFrame(buf);
+  const frame = decodeFrame(buf, MAX_PARAMS, MAX_TASK_HEADER_BYTES);
   checkVersion(frame.header);
   const header = expectSchema(TaskHeaderSchema, frame.header, 'E_FRAME_HEADER', 'task header');
   return { header, weights: frame.weights };

@@ -8,6 +8,7 @@ import { hashStats, statsOf, type Preprocessing } from '../shared/feature-stats.
 import { readKeyPair } from '../shared/key-files.js';
 import { helloBody, sign, statsBody, updateBody } from '../shared/signing.js';
 import { checkStudy } from '../shared/load-study.js';
+import { runStudy } from '../shared/expand-study.js';
 import { hashStatistics64, hashWeights } from '../shared/model-hash.js';
 import { denseLayers, weightSpecs } from '../shared/model-spec.js';
 import { DEFAULT_MIN_ROWS, inputDim, outputDim, type Study } from '../shared/study.js';
@@ -218,7 +219,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const ref = { runId: header.runId, round: header.round };
     log(`round ${header.round}: ${header.kind} task for run ${header.runId}`);
     try {
-      const study = checkStudy(header.config.study, 'task study');
+      // Feature groups expand to the input list the run fixed at round 0, the same at every site.
+      const study = runStudy(checkStudy(header.config.study, 'task study'), header.config.preprocessing);
       const mismatch = specMismatch(specsOf(global), weightSpecs(study.model, inputDim(study), outputDim(study)));
       if (mismatch !== null) throw new FedrxError('E_SHAPE_MISMATCH', `global model does not fit the study: ${mismatch}`);
       if (hashWeights(global) !== header.modelHash) {
@@ -241,7 +243,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     try {
       const study = checkStudy(req.study, 'statistics study');
       const rows = await rowsFor(study);
-      const stats = statsOf(study, rows.train);
+      // Keyed by this site's own matches of any feature groups: the coordinator fixes the run's list from them.
+      const stats = statsOf(rows.study, rows.train);
       const statsHash = hashStats(stats);
       const signature = sign('stats', statsBody({ runId: req.runId, siteId: opts.siteId, statsHash, rows: stats.rows }), keys.secretKey);
       const msg: StatsReport = { type: 'stats-report', v: PROTOCOL_VERSION, runId: req.runId, stats, signature };
@@ -295,7 +298,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const ref = { runId: req.runId, round: req.round };
     try {
       const started = performance.now();
-      const study = checkStudy(req.config.study, 'exact-fit study');
+      const study = runStudy(checkStudy(req.config.study, 'exact-fit study'), req.config.preprocessing);
       const { train } = await partsFor(study, req.config.preprocessing);
       const minRows = study.minRows ?? DEFAULT_MIN_ROWS;
       if (train.n < minRows) throw new FedrxError('E_CSV_TOO_FEW_ROWS', `${train.n} training rows, the study needs at least ${minRows}`);
