@@ -16,23 +16,15 @@ import { encodeFrame } from '../shared/tensor-codec.js';
 import type { Weights } from '../shared/tensors.js';
 import { PROTOCOL_VERSION, type ExactRequest, type EvalResult, type StatsReport, type TaskError, type UpdateHeader } from '../shared/wire.js';
 import type { Gateway } from './gateway.js';
-import { RoundCollector, type Answer } from './round-collector.js';
+import { describeRefusals, RoundCollector, type Answer } from './round-collector.js';
+import { solveExact, type ExactIo } from './exact/exact-solve.js';
 import type { RunRow, SiteOutcome, Store } from './store.js';
 import { createStrategy } from './strategies/index.js';
 import type { Aggregator, RoundContext, Strategy } from './strategies/types.js';
 import { evalMetrics, headlineMetric } from './eval-metrics.js';
-import { isSearch } from '../shared/exact/penalty.js';
-import { sumSquaredError } from '../shared/exact/ridge-path.js';
-import { exactRidge } from '../shared/exact/ridge-select.js';
-import { DEFAULT_FOLDS } from '../shared/run-config.js';
 import { ExactStatsPhase, type Verdict } from './exact/exact-stats-phase.js';
-import { ExactProductPhase, sumVectors, type ProductSite } from './exact/exact-product-phase.js';
-import { newtonAnswerLength, newtonStep } from '../shared/exact/logistic.js';
-import { singlePenalty } from '../shared/exact/penalty.js';
+import { ExactProductPhase } from './exact/exact-product-phase.js';
 import { exactMode } from '../shared/exact/crossover.js';
-import { ridgeByCg } from '../shared/exact/ridge-cg.js';
-import type { PenaltySelection } from '../shared/exact/ridge-select.js';
-import type { RidgeFit } from '../shared/exact/ridge-path.js';
 import { penaltyMetrics, ridgeWeights } from './exact/exact-result.js';
 
 interface TrainReport {
@@ -45,12 +37,6 @@ interface TrainReport {
 /** `columns`: per feature group of the study, the columns it took at the site. */
 type StatsAnswer = { stats: FeatureStats; signature: string; columns: GroupColumns };
 type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums'>;
-
-/** Newton converges in a handful of steps; more means the data are (nearly) separable and λ too small. */
-const MAX_NEWTON_STEPS = 30;
-
-/** A finished exact solve, or why it could not finish. */
-type ExactSolve = { fit: RidgeFit; selection: PenaltySelection | null; outcomes: SiteOutcome[] } | { reason: string; outcomes: SiteOutcome[] };
 
 export interface RoundSummary {
   runId: string;
@@ -67,8 +53,8 @@ export class RoundRunner {
   private training: { ctx: RoundContext; aggregator: Aggregator; collector: RoundCollector<TrainReport> } | null = null;
   private evaluating: { modelHash: string; collector: RoundCollector<EvalReport> } | null = null;
   private gathering: { study: Study; collector: RoundCollector<StatsAnswer> } | null = null;
-  private exacting: ExactStatsPhase | null = null;
-  private producting: ExactProductPhase | null = null;
+  /** The exact fit's open step (coordinator/exact/), which the sites' exact-fit frames go to. */
+  private exactPhase: ExactStatsPhase | ExactProductPhase | null = null;
   private idle: Promise<void> = Promise.resolve();
 
   constructor(
@@ -87,8 +73,14 @@ export class RoundRunner {
       this.gateway.sendError(site, verdict.code, verdict.reason, { runId: header.runId, round: header.round });
     };
     const notOpen = (runId: string): Verdict => ({ accepted: false, code: runId !== this.activeRunId ? 'E_WRONG_RUN' : 'E_STALE_ROUND', reason: `no exact fit of run ${runId} is open` });
-    gateway.on('exact-stats', (site, header, tensors) => refuseExact(site, header, this.exacting?.accept(site, header, tensors) ?? notOpen(header.runId)));
-    gateway.on('exact-product', (site, header, tensors) => refuseExact(site, header, this.producting?.accept(site, header, tensors) ?? notOpen(header.runId)));
+    gateway.on('exact-stats', (site, header, tensors) => {
+      const p = this.exactPhase;
+      refuseExact(site, header, p instanceof ExactStatsPhase ? p.accept(site, header, tensors) : notOpen(header.runId));
+    });
+    gateway.on('exact-product', (site, header, tensors) => {
+      const p = this.exactPhase;
+      refuseExact(site, header, p instanceof ExactProductPhase ? p.accept(site, header, tensors) : notOpen(header.runId));
+    });
     gateway.on('disconnected', (site) => {
       const missing: Answer<never> = { kind: 'refused', code: 'E_DISCONNECTED', reason: 'site disconnected during the round' };
       for (const c of this.collectors()) c.record(site, missing);
@@ -111,7 +103,7 @@ export class RoundRunner {
   }
 
   private collectors(): RoundCollector<unknown>[] {
-    return [this.gathering?.collector, this.training?.collector, this.evaluating?.collector, this.exacting?.collector, this.producting?.collector].filter((c) => c !== undefined);
+    return [this.gathering?.collector, this.training?.collector, this.evaluating?.collector, this.exactPhase?.collector].filter((c) => c !== undefined);
   }
 
   private async loop(): Promise<void> {
@@ -247,11 +239,14 @@ export class RoundRunner {
     const selected = new Set(this.gateway.connectedSites().map((s) => s.siteId));
     const mode = exactMode(width, task.preprocessing.rows);
     const solveStarted = performance.now();
-    const solved = isRegression(study)
-      ? mode === 'factors'
-        ? await this.exactByFactors(run, study, task, parentHash, selected, width)
-        : await this.exactByProducts(run, task, parentHash, selected, width)
-      : await this.exactByNewton(run, task, parentHash, selected, width);
+    const io: ExactIo = {
+      sendAll: (sites, frame, collector) => this.sendAll(sites, frame, collector),
+      openPhase: (phase) => {
+        this.exactPhase = phase;
+      },
+      log: (line) => this.log(`run ${run.id} exact fit: ${line}`),
+    };
+    const solved = await solveExact(io, run, study, task, parentHash, selected);
     if ('reason' in solved) return { startedAt, ...solved };
     const { fit, selection, outcomes } = solved;
     const rows = outcomes.reduce((s, o) => s + (o.status === 'accepted' ? o.numExamples! : 0), 0);
@@ -279,135 +274,6 @@ export class RoundRunner {
     this.onRound({ runId: run.id, round: 1, rounds: 1, entry, outcomes });
     this.log(formatRoundLine(run.id, 1, 1, entry, outcomes.length));
     return null;
-  }
-
-  /** Factored sufficient statistics per fold, one request; λ chosen by federated k-fold validation. */
-  private async exactByFactors(run: RunRow, study: Study, task: TaskConfig, parentHash: string, selected: Set<string>, width: number): Promise<ExactSolve> {
-    const { config } = run;
-    const folds = isSearch(study.model.l2) ? (config.strategyOptions.folds ?? DEFAULT_FOLDS) : 1;
-    const phase = new ExactStatsPhase(run.id, 1, parentHash, { width, folds, minRows: study.minRows ?? DEFAULT_MIN_ROWS }, selected, config.roundTimeoutSec * 1000);
-    this.exacting = phase;
-    await this.sendAll(selected, phase.request(task), phase.collector);
-    await phase.collector.done;
-    this.exacting = null;
-    const { answers, outcomes } = phase.results();
-    if (answers.length < config.minSites) {
-      return { reason: `round 1: ${answers.length} of the ${config.minSites} statistics needed arrived (${describeRefusals(outcomes)})`, outcomes };
-    }
-    const { fit, selection } = exactRidge(
-      answers.map((a) => a.factors),
-      width,
-      study.model.l2,
-      (line) => this.log(`run ${run.id} exact fit: ${line}`),
-    );
-    for (const a of answers) {
-      const o = outcomes.find((x) => x.siteId === a.factors.siteId)!;
-      o.trainLoss = sumSquaredError(a.factors.folds, width, fit).sse / a.numExamples;
-    }
-    return { fit, selection, outcomes };
-  }
-
-  /**
-   * An iterative exact solve with the sites: step 0 answers the exact-request, each later step a
-   * binary request with a vector; every participant of step 0 must answer every step.
-   */
-  private iterativeSolve(run: RunRow, task: TaskConfig, parentHash: string, mode: 'products' | 'newton', answerLength: (step: number, n: number) => number) {
-    const deadline = run.config.roundTimeoutSec * 1000;
-    let sites = new Map<string, ProductSite>();
-    let step = 0;
-    const open = async (phase: ExactProductPhase, frame: Buffer | string): Promise<ReturnType<ExactProductPhase['results']>> => {
-      this.producting = phase;
-      await this.sendAll(phase.collector.asked, frame, phase.collector);
-      await phase.collector.done;
-      this.producting = null;
-      return phase.results();
-    };
-    return {
-      /** Step 0: the answers of every site that gave one. */
-      start: async (selected: ReadonlySet<string>) => {
-        const first = new ExactProductPhase(run.id, 1, 0, parentHash, (n) => answerLength(0, n), new Map([...selected].map((s) => [s, { transcript: null, signature: '', numExamples: 0 }])), deadline);
-        const request: ExactRequest = { type: 'exact-request', v: PROTOCOL_VERSION, runId: run.id, round: 1, baseModelHash: parentHash, folds: 1, mode, config: task };
-        const r = await open(first, JSON.stringify(request));
-        sites = r.sites;
-        return r;
-      },
-      /** Step i: every participant's answer to `p`, or a failure naming who did not answer. */
-      next: async (p: Float64Array) => {
-        step++;
-        const phase = new ExactProductPhase(run.id, 1, step, parentHash, (n) => answerLength(step, n), sites, deadline);
-        const r = await open(phase, phase.request(p));
-        if (r.sites.size !== sites.size) {
-          throw new FedrxError('E_ROUND_FAILED', `round 1: step ${step} of the solve lacks answers (${describeRefusals(r.outcomes)}); it needs every participant`);
-        }
-        sites = r.sites;
-        return r;
-      },
-      /** Step 0's outcomes with each participant's last transcript link and signature. */
-      outcomes: (first: SiteOutcome[]): SiteOutcome[] =>
-        first.map((o) => {
-          const s = sites.get(o.siteId);
-          return s === undefined || o.status !== 'accepted' ? o : { ...o, updateHash: s.transcript!, signature: s.signature };
-        }),
-    };
-  }
-
-  /** Wide data: X̃ᵀy, then one round trip per conjugate-gradient iteration for X̃ᵀX̃·p. One penalty. */
-  private async exactByProducts(run: RunRow, task: TaskConfig, parentHash: string, selected: Set<string>, width: number): Promise<ExactSolve> {
-    const { config } = run;
-    const l2 = config.study.model.l2;
-    if (isSearch(l2)) {
-      return { reason: `round 1: E_BAD_PENALTY: at ${width} features and ${task.preprocessing.rows} rows the exact fit runs by conjugate gradient, which takes one l2 value, not a grid or 'auto'`, outcomes: [] };
-    }
-    const solve = this.iterativeSolve(run, task, parentHash, 'products', (step) => (step === 0 ? width + 2 : width + 1));
-    const start = await solve.start(selected);
-    if (start.sites.size < config.minSites) {
-      return { reason: `round 1: ${start.sites.size} of the ${config.minSites} answers needed arrived (${describeRefusals(start.outcomes)})`, outcomes: start.outcomes };
-    }
-    const n = start.answers.reduce((s, a) => s + a.n, 0);
-    try {
-      const fit = await ridgeByCg(width, n, singlePenalty(l2), sumVectors(start.answers, width + 1), async (p) => sumVectors((await solve.next(p)).answers, width + 1), {
-        onIteration: (i, rel) => {
-          if (i % 25 === 0) this.log(`run ${run.id} exact fit: conjugate gradient iteration ${i}, relative residual ${rel.toExponential(2)}`);
-        },
-      });
-      this.log(`run ${run.id} exact fit: conjugate gradient converged in ${fit.iterations} iterations (relative residual ${fit.relResidual.toExponential(2)})`);
-      return { fit, selection: null, outcomes: solve.outcomes(start.outcomes) };
-    } catch (e) {
-      if (isFedrxError(e, 'E_ROUND_FAILED')) return { reason: e.message, outcomes: start.outcomes };
-      throw e;
-    }
-  }
-
-  /** Binary logistic regression: Newton steps from the sites' gradients and factored Hessians. One penalty. */
-  private async exactByNewton(run: RunRow, task: TaskConfig, parentHash: string, selected: Set<string>, width: number): Promise<ExactSolve> {
-    const { config } = run;
-    const l2 = config.study.model.l2;
-    if (isSearch(l2)) return { reason: `round 1: E_BAD_PENALTY: exact logistic regression takes one l2 value, not a grid or 'auto'`, outcomes: [] };
-    // Each step carries a factored Hessian of min(n, d+1)·(d+1) values per site; wider needs L-BFGS (not implemented).
-    if (exactMode(width, task.preprocessing.rows) === 'products') {
-      return { reason: `round 1: E_BAD_REQUEST: exact logistic regression at ${width} features and ${task.preprocessing.rows} rows is beyond the factored Newton path (L-BFGS on summed gradients is not implemented)`, outcomes: [] };
-    }
-    const lambda = singlePenalty(l2);
-    const solve = this.iterativeSolve(run, task, parentHash, 'newton', (_, n) => newtonAnswerLength(width, n));
-    const start = await solve.start(selected);
-    let answers = start.answers;
-    if (answers.length < config.minSites) {
-      return { reason: `round 1: ${answers.length} of the ${config.minSites} answers needed arrived (${describeRefusals(start.outcomes)})`, outcomes: start.outcomes };
-    }
-    let beta: Float64Array = new Float64Array(width + 1);
-    try {
-      for (let it = 1; it <= MAX_NEWTON_STEPS; it++) {
-        const step = await newtonStep(beta, answers, width, lambda);
-        beta = step.beta;
-        this.log(`run ${run.id} exact fit: Newton step ${it}, objective ${step.objective.toFixed(8)} before it, step size ${step.stepSize.toExponential(2)}`);
-        if (step.stepSize <= 1e-10 * beta.reduce((m, b) => Math.max(m, Math.abs(b)), 1)) break;
-        answers = (await solve.next(beta)).answers;
-      }
-    } catch (e) {
-      if (isFedrxError(e, 'E_ROUND_FAILED')) return { reason: e.message, outcomes: start.outcomes };
-      throw e;
-    }
-    return { fit: { lambda, w: beta.slice(0, width), b: beta[width]! }, selection: null, outcomes: solve.outcomes(start.outcomes) };
   }
 
   private async waitForSites(min: number, timeoutMs: number): Promise<boolean> {
@@ -614,11 +480,6 @@ export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<s
   return m;
 }
 
-function describeRefusals(outcomes: SiteOutcome[]): string {
-  const bad = outcomes.filter((o) => o.status !== 'accepted');
-  if (bad.length === 0) return outcomes.length === 0 ? 'no site was selected' : 'all updates accepted';
-  return bad.map((o) => `${o.siteId}: ${o.code ?? o.status}`).join(', ');
-}
 
 function formatRoundLine(runId: string, round: number, rounds: number, entry: LedgerEntry, selected: number): string {
   const m = entry.metrics;
