@@ -93,7 +93,7 @@ async function gdsc2(): Promise<DrugResult[]> {
     const fedTest = poolParts(siteList.map((s) => encodePart(study, fedPrep, rows.get(s.siteId)!.test)), d);
     const fedPred = predictPart(fedTest, d, kernel!.data, bias!.data[0]!).map((v) => decodeRegression(study.target, fedPrep, v));
 
-    const pooled = ridgeInProcess(pooledTrain, d, 'auto', `pooled-${drug}`);
+    const pooled = await ridgeInProcess(pooledTrain, d, 'auto', `pooled-${drug}`);
     const pooledPred = decode(predictPart(test, d, pooled.fit.w, pooled.fit.b));
 
     const localPred: number[] = [];
@@ -103,7 +103,7 @@ async function gdsc2(): Promise<DrugResult[]> {
       const lp = preprocessingOfRows(study, r.train);
       const tr = encodePart(study, lp, r.train);
       const te = encodePart(study, lp, r.test);
-      const local = ridgeInProcess(tr, d, 'auto', `local-${s.siteId}-${drug}`);
+      const local = await ridgeInProcess(tr, d, 'auto', `local-${s.siteId}-${drug}`);
       predictPart(te, d, local.fit.w, local.fit.b).forEach((z, i) => {
         localPred.push(decodeRegression(study.target, lp, z));
         localActual.push(te.actual[i]!);
@@ -113,7 +113,7 @@ async function gdsc2(): Promise<DrugResult[]> {
 
     const penalty = penaltyFromMetrics(fitRound.metrics)!;
     // Coefficients: the federated fit against the pooled fit at the same penalty.
-    const same = ridgeInProcess(pooledTrain, d, penalty.l2, 'same');
+    const same = await ridgeInProcess(pooledTrain, d, penalty.l2, 'same');
     let num = 0;
     let den = 0;
     same.fit.w.forEach((w, j) => {

@@ -26,7 +26,7 @@ export function poolParts(parts: readonly DataPart[], width: number): DataPart {
 }
 
 /** Ridge on `part` with λ from `l2` chosen by k-fold cross-validation over its rows (seeded). */
-export function ridgeInProcess(part: DataPart, width: number, l2: L2Spec, seed: string): { fit: RidgeFit; selection: PenaltySelection | null } {
+export function ridgeInProcess(part: DataPart, width: number, l2: L2Spec, seed: string): Promise<{ fit: RidgeFit; selection: PenaltySelection | null }> {
   const k = typeof l2 === 'number' ? 1 : DEFAULT_FOLDS;
   const groups = k === 1 ? [Array.from({ length: part.n }, (_, i) => i)] : foldRows(part.n, k, seed, 'pooled');
   return exactRidge([{ siteId: 'pooled', folds: groups.map((rows) => augmentedRows(part.x, part.y, width, rows)) }], width, l2);

@@ -53,7 +53,7 @@ async function byFactors(io: ExactIo, run: RunRow, study: Study, task: TaskConfi
   if (answers.length < config.minSites) {
     return { reason: `round 1: ${answers.length} of the ${config.minSites} statistics needed arrived (${describeRefusals(outcomes)})`, outcomes };
   }
-  const { fit, selection } = exactRidge(
+  const { fit, selection } = await exactRidge(
     answers.map((a) => a.factors),
     width,
     study.model.l2,

@@ -21,12 +21,15 @@ export interface PenaltySelection {
   folds: number;
 }
 
-export function exactRidge(
+/** Lets sockets be served between the seconds-long decompositions (heartbeats, other messages). */
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export async function exactRidge(
   sites: readonly SiteFactors[],
   d: number,
   l2: L2Spec | undefined,
   progress: (line: string) => void = () => {},
-): { fit: RidgeFit; selection: PenaltySelection | null } {
+): Promise<{ fit: RidgeFit; selection: PenaltySelection | null }> {
   if (sites.length === 0) throw new FedrxError('E_INTERNAL', 'no statistics to fit');
   const k = sites[0]!.folds.length;
   if (sites.some((s) => s.folds.length !== k)) throw new FedrxError('E_SHAPE_MISMATCH', 'sites sent different numbers of folds');
@@ -37,6 +40,7 @@ export function exactRidge(
   const sse = new Float64Array(grid.length);
   let n = 0;
   for (let f = 0; f < k; f++) {
+    await yieldToLoop();
     const started = performance.now();
     const path = new RidgePath(sites.flatMap((s) => s.folds.filter((_, i) => i !== f)), d);
     const held = sites.map((s) => s.folds[f]!);

@@ -48,7 +48,7 @@ describe('ridge by federated conjugate gradient', () => {
     expect(products).toBe(fit.iterations);
     expect(fit.iterations).toBeLessThanOrEqual(p);
     // And the factored path agrees with it.
-    const viaFactors = exactRidge(sites.map((s, i) => ({ siteId: `s${i}`, folds: [augmentedRows(s.x, s.y, d, Array.from({ length: s.n }, (_, r) => r))] })), d, lambda);
+    const viaFactors = await exactRidge(sites.map((s, i) => ({ siteId: `s${i}`, folds: [augmentedRows(s.x, s.y, d, Array.from({ length: s.n }, (_, r) => r))] })), d, lambda);
     for (let j = 0; j < d; j++) expect(Math.abs(viaFactors.fit.w[j]! - fit.w[j]!) / maxW).toBeLessThan(1e-6);
   });
 });

@@ -66,13 +66,13 @@ const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 };
 
 describe('exact federated ridge', () => {
-  it('equals the pooled normal-equations fit to 1e-6 relative, narrow (rows > width) and wide (rows < width)', () => {
+  it('equals the pooled normal-equations fit to 1e-6 relative, narrow (rows > width) and wide (rows < width)', async () => {
     for (const [d, sizes] of [
       [6, [40, 25, 60]],
       [80, [20, 15, 30]],
     ] as const) {
       const sites = syntheticSites(d, [...sizes], `ridge-${d}`);
-      const { fit, selection } = exactRidge(siteFactors(sites, d, 1, 'rot'), d, 0.3);
+      const { fit, selection } = await exactRidge(siteFactors(sites, d, 1, 'rot'), d, 0.3);
       expect(selection).toBeNull();
       const pooled = pooledNormalEquations(sites, d, 0.3);
       expect(relDiff(fit.w, pooled.w)).toBeLessThan(1e-6);
@@ -80,12 +80,12 @@ describe('exact federated ridge', () => {
     }
   });
 
-  it('scores every candidate by k-fold validation exactly as refitting without each fold would', () => {
+  it('scores every candidate by k-fold validation exactly as refitting without each fold would', async () => {
     const d = 10;
     const sites = syntheticSites(d, [30, 22, 41], 'cv');
     const k = 4;
     const grid = [0.001, 0.1, 1, 10];
-    const { fit, selection } = exactRidge(siteFactors(sites, d, k, 'rot2'), d, grid);
+    const { fit, selection } = await exactRidge(siteFactors(sites, d, k, 'rot2'), d, grid);
     expect(selection!.grid).toEqual(grid);
     expect(selection!.folds).toBe(k);
     // By hand: refit on the rows outside each fold, sum squared errors on the fold's rows.
@@ -113,10 +113,10 @@ describe('exact federated ridge', () => {
     expect(relDiff(fit.w, pooledNormalEquations(sites, d, grid[best]!).w)).toBeLessThan(1e-6);
   });
 
-  it("'auto' tries 13 log-spaced penalties around the data's scale", () => {
+  it("'auto' tries 13 log-spaced penalties around the data's scale", async () => {
     const d = 5;
     const sites = syntheticSites(d, [30, 30], 'auto');
-    const { selection } = exactRidge(siteFactors(sites, d, 5, 'rot3'), d, 'auto');
+    const { selection } = await exactRidge(siteFactors(sites, d, 5, 'rot3'), d, 'auto');
     expect(selection!.grid).toHaveLength(13);
     expect(selection!.grid[12]! / selection!.grid[0]!).toBeCloseTo(1e6, 3);
     expect(selection!.scores.every(Number.isFinite)).toBe(true);
