@@ -152,6 +152,7 @@ run
   .addOption(new Option('--strategy <name>', 'server strategy (default fedavg; exact when the penalty is a grid or auto)').choices(['fedavg', 'fedprox', 'fedadam', 'exact']))
   .option('--l2 <value|v1,v2,…|auto>', "L2 penalty on the linear model's weights, overriding the study's model.l2; a grid or 'auto' is chosen by federated validation (exact fits)")
   .option('--folds <k>', 'exact fits: validation folds within each site\'s training rows (default 5)')
+  .addOption(new Option('--exact-algorithm <name>', 'exact ridge: factored statistics or conjugate-gradient products (default: chosen by width)').choices(['factors', 'products']))
   .option('--mu <x>', 'FedProx: weight of the proximal term in each site\'s local loss (default 0.01)')
   .option('--server-lr <x>', 'FedAdam: server learning rate (default 0.1)')
   .option('--rounds <r>', 'number of rounds', '5')

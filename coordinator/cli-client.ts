@@ -59,6 +59,7 @@ export async function startRunCommand(o: Record<string, string | boolean | undef
       strategy: o.strategy,
       l2: typeof o.l2 === 'string' ? parseL2(o.l2) : undefined,
       folds: num(o.folds),
+      exactAlgorithm: o.exactAlgorithm,
       mu: num(o.mu),
       serverLr: num(o.serverLr),
       rounds: num(o.rounds),

@@ -237,7 +237,7 @@ export class RoundRunner {
     }
     const width = inputDim(study);
     const selected = new Set(this.gateway.connectedSites().map((s) => s.siteId));
-    const mode = exactMode(width, task.preprocessing.rows);
+    const mode = config.strategyOptions.exactAlgorithm ?? exactMode(width, task.preprocessing.rows);
     const solveStarted = performance.now();
     const io: ExactIo = {
       sendAll: (sites, frame, collector) => this.sendAll(sites, frame, collector),

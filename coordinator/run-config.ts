@@ -52,6 +52,7 @@ export function buildRunConfig(body: CreateRunBody): RunConfig {
       ...(body.mu === undefined ? {} : { mu: body.mu }),
       ...(body.serverLr === undefined ? {} : { serverLr: body.serverLr }),
       ...(body.folds === undefined ? {} : { folds: body.folds }),
+      ...(body.exactAlgorithm === undefined ? {} : { exactAlgorithm: body.exactAlgorithm }),
     },
     // An exact fit is one solve: round 1.
     rounds: strategy === 'exact' ? 1 : (body.rounds ?? d.rounds),

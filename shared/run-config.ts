@@ -44,6 +44,8 @@ export const StrategyOptionsSchema = Type.Object(
     tau: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
     /** Exact fits: validation folds within each site's training rows when a penalty grid is searched. */
     folds: Type.Optional(Type.Integer({ minimum: 2, maximum: MAX_FOLDS })),
+    /** Exact ridge: force factored statistics or conjugate-gradient products instead of choosing by width. */
+    exactAlgorithm: Type.Optional(Type.Union([Type.Literal('factors'), Type.Literal('products')])),
   },
   { additionalProperties: false },
 );

@@ -35,7 +35,7 @@ const MAX_NEWTON_STEPS = 30;
 export async function solveExact(io: ExactIo, run: RunRow, study: Study, task: TaskConfig, parentHash: string, selected: ReadonlySet<string>): Promise<ExactSolve> {
   const width = inputDim(study);
   if (!isRegression(study)) return byNewton(io, run, task, parentHash, selected, width);
-  return exactMode(width, task.preprocessing.rows) === 'factors'
+  return (run.config.strategyOptions.exactAlgorithm ?? exactMode(width, task.preprocessing.rows)) === 'factors'
     ? byFactors(io, run, study, task, parentHash, selected, width)
     : byProducts(io, run, task, parentHash, selected, width);
 }

@@ -18,6 +18,8 @@ export const CreateRunBody = Type.Object(
     l2: Type.Optional(Type.Union([Type.Number(), Type.Array(Type.Number(), { maxItems: 64 }), Type.Literal('auto')])),
     /** Exact fits: validation folds within each site's training rows. */
     folds: Type.Optional(Type.Integer({ minimum: 2, maximum: MAX_FOLDS })),
+    /** Exact ridge: 'factors' or 'products' (conjugate gradient) instead of the choice by width. */
+    exactAlgorithm: Type.Optional(Type.Union([Type.Literal('factors'), Type.Literal('products')])),
     /** FedAdam server learning rate. */
     serverLr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
     rounds: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),

@@ -3,7 +3,9 @@
 // it at the sites and commits it; the ledger entry records grid, scores and choice, verifies, and
 // reaches every site's replica.
 
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeFrame } from '../../shared/tensor-codec.js';
 import { penaltyFromMetrics } from '../../coordinator/exact/exact-result.js';
 import { resolveStudy } from '../../coordinator/run-config.js';
 import { readReplicaDir } from '../../site-agent/replica.js';
@@ -63,6 +65,26 @@ describe('exact ridge run end to end', () => {
     expect(p.modelHash).toBe(entry.modelHash);
     expect(Number(p.prediction)).toBeGreaterThan(15);
     expect(Number(p.prediction)).toBeLessThan(90);
+  }, 180_000);
+
+  it('wide-data ridge by conjugate gradient over the sites gives the coefficients of the factored fit', async () => {
+    const study = { ...resolveStudy('synthetic-warfarin'), model: { type: 'linear' as const } };
+    const client = fed.clients['data-scientist'];
+    const kernels: number[][] = [];
+    for (const exactAlgorithm of ['factors', 'products'] as const) {
+      const started = await client.startRun({ study, strategy: 'exact', l2: 0.05, exactAlgorithm, minSites: 3, roundTimeoutSec: 60 });
+      const run = await client.follow(started.id, () => {});
+      expect(run.status, run.error ?? '').toBe('completed');
+      const fit = run.rounds.find((r) => r.round === 1)!;
+      const db = new Database(fed.db, { readonly: true });
+      const frame = (db.prepare('SELECT frame FROM models WHERE hash = ?').get(fit.modelHash) as { frame: Buffer }).frame;
+      db.close();
+      kernels.push([...decodeFrame(frame).weights.flatMap((w) => [...w.data])]);
+    }
+    const scale = Math.max(...kernels[0]!.map(Math.abs));
+    kernels[0]!.forEach((w, i) => expect(Math.abs(kernels[1]![i]! - w) / scale).toBeLessThan(1e-6));
+    expect(fed.coordinator.lines.some((l) => /conjugate gradient converged in \d+ iterations/.test(l))).toBe(true);
+    expect(await fed.clients.auditor.verifyLedger()).toMatchObject({ ok: true });
   }, 180_000);
 
   it('fits binary logistic regression by Newton steps, every answer signed over its transcript', async () => {
