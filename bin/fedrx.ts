@@ -167,6 +167,7 @@ run
   .option('--wait-for-sites <sec>', 'how long to wait for enough sites to connect')
   .option('--quorum <x>', 'fraction of an entry\'s participants whose endorsement makes it endorsed (default 0.5)')
   .option('--serve-endorsed-only', 'serve clinicians only models whose ledger entry is endorsed')
+  .option('--patience <n>', 'with a study validation part: stop after n rounds without a better validation loss; 0 never stops (default 20)')
   .option('--wait', 'follow the run round by round and exit when it ends')
   .option('--token <t>', TOKEN_HELP)
   .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
@@ -231,7 +232,7 @@ tlsCommand
 const ledger = program.command('ledger').description('inspect the hash-chain ledger');
 ledger
   .command('verify')
-  .description('check hashes, links, signatures and endorsements, one line per entry: exit 0 intact and endorsed, 2 broken (names the first bad index), 3 intact but not all endorsed')
+  .description('check hashes, links, signatures and endorsements, one line per entry, and (--db) that no table or the signed head file beside it points past the ledger: exit 0 intact and endorsed, 2 broken (names the first bad index; also an unreadable database file), 3 intact but not all endorsed')
   .option('--db <file>', 'the coordinator\'s SQLite file')
   .option('--replica <dir>', 'a site\'s replica folder (its --replica-dir)')
   .action(

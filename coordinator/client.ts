@@ -16,6 +16,10 @@ export interface RunView {
   id: string;
   status: 'queued' | 'running' | 'completed' | 'failed';
   error: string | null;
+  /** The round the run keeps and serves: best by validation, else the last. */
+  bestRound: number | null;
+  /** Set when the run stopped before its last round, and why. */
+  stopReason: string | null;
   study: string;
   metric: string;
   config: { rounds: number; minSites: number; [k: string]: unknown };

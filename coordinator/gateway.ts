@@ -11,6 +11,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { FedrxError, isFedrxError, type ErrorCode } from '../shared/errors.js';
 import { hashStats } from '../shared/feature-stats.js';
 import type { LedgerEntry } from '../shared/ledger.js';
+import { signHead } from '../shared/ledger-head.js';
 import { helloBody, statsBody, updateBody, verify, type KeyPair, type SignatureDomain } from '../shared/signing.js';
 import {
   AGENT_PATH,
@@ -30,9 +31,11 @@ import {
   type StatsReport,
   type TaskError,
   type UpdateHeader,
+  type Welcome,
 } from '../shared/wire.js';
 import type { NamedTensor64, Weights } from '../shared/tensors.js';
 import { frameKind } from '../shared/tensor-codec.js';
+import { endorsementRequest } from './endorsement-sync.js';
 import type { Endorsements } from './endorsements.js';
 import type { Store } from './store.js';
 
@@ -232,8 +235,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.peers.set(hello.siteId, peer);
     this.opts.store.sites.touch(hello.siteId);
     const { length, headHash } = this.opts.store.ledger.head();
-    ws.send(JSON.stringify({ type: 'welcome', v: PROTOCOL_VERSION, siteId: hello.siteId, ledger: { length, headHash } }));
+    const welcome: Welcome = { type: 'welcome', v: PROTOCOL_VERSION, siteId: hello.siteId, ledger: { length, headHash }, head: signHead({ length, headHash }, this.opts.signer) };
+    ws.send(JSON.stringify(welcome));
     this.syncReplica(peer, hello.replica);
+    // After the entries the site lacks, so it holds every entry it is asked to endorse.
+    const lacking = endorsementRequest(this.opts.store, hello.siteId);
+    if (lacking !== null) void this.send(hello.siteId, JSON.stringify(lacking));
     this.opts.log(`site ${hello.siteId} connected from ${remote} (backend ${hello.backend ?? 'unknown'})`);
     ws.on('message', (data, isBinary) => this.onMessage(peer, data, isBinary));
     ws.on('close', () => {

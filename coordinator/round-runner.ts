@@ -1,7 +1,8 @@
 // The round loop, one run at a time: statistics fix the preprocessing (round 0), then each round:
 // select sites → send the global model → collect updates
 // until all reported or the deadline → aggregate → evaluate at the sites → commit model, round
-// and ledger entry in one transaction → broadcast the entry → next round.
+// and ledger entry in one transaction → broadcast the entry → next round, until the last round or
+// until the validation loss stops improving (best-round.ts).
 
 import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { hashConfig, type LedgerEntry } from '../shared/ledger.js';
@@ -26,6 +27,7 @@ import { ExactStatsPhase, type Verdict } from './exact/exact-stats-phase.js';
 import { ExactProductPhase } from './exact/exact-product-phase.js';
 import { exactMode } from '../shared/exact/crossover.js';
 import { penaltyMetrics, ridgeWeights } from './exact/exact-result.js';
+import { initialBestRound, observeRound } from './best-round.js';
 
 interface TrainReport {
   numExamples: number;
@@ -36,7 +38,7 @@ interface TrainReport {
 }
 /** `columns`: per feature group of the study, the columns it took at the site. */
 type StatsAnswer = { stats: FeatureStats; signature: string; columns: GroupColumns };
-type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums'>;
+type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums' | 'validation'>;
 
 export interface RoundSummary {
   runId: string;
@@ -182,6 +184,7 @@ export class RoundRunner {
       this.log(`run ${run.id} completed`);
       return;
     }
+    let best = initialBestRound();
 
     for (let round = 1; round <= config.rounds; round++) {
       if (this.stopping) throw new Error('coordinator is stopping');
@@ -196,13 +199,19 @@ export class RoundRunner {
       const next = trained.result;
       const nextHash = hashWeights(next);
       const evals = await this.evaluateRound(run, round, next, nextHash, task, trained.outcomes);
+      const metrics = roundMetrics(inputs, trained.outcomes, evals);
+      // Decided before the commit, so the entry itself records the best round so far and an early stop.
+      const verdict = observeRound(best, round, metrics.valLoss, config.patience ?? 0);
+      best = verdict.state;
+      metrics.bestRound = best.bestRound!;
+      if (verdict.stop !== null) metrics.stoppedEarly = 1;
       const entry = this.store.commitRound({
         runId: run.id,
         round,
         startedAt,
         modelHash: nextHash,
         weights: next,
-        metrics: roundMetrics(inputs, trained.outcomes, evals),
+        metrics,
         sites: trained.outcomes,
         entry: {
           parentModelHash: modelHash,
@@ -214,12 +223,19 @@ export class RoundRunner {
       });
       this.gateway.broadcastLedger([entry]);
       this.onRound({ runId: run.id, round, rounds: config.rounds, entry, outcomes: trained.outcomes });
-      this.log(formatRoundLine(run.id, round, config.rounds, entry, trained.outcomes.length));
+      this.log(formatRoundLine(run.id, round, config.rounds, entry, trained.outcomes.length, verdict.stop));
+      this.store.setBestRound(run.id, best.bestRound!);
+      if (verdict.stop !== null) {
+        const reason = `stopped early after round ${round} of ${config.rounds}: ${verdict.stop}`;
+        this.store.endRun(run.id, 'completed', null, reason);
+        this.log(`run ${run.id} ${reason}; serving round ${best.bestRound}`);
+        return;
+      }
       weights = next;
       modelHash = nextHash;
     }
     this.store.endRun(run.id, 'completed');
-    this.log(`run ${run.id} completed`);
+    this.log(`run ${run.id} completed; serving round ${best.bestRound ?? 0}`);
   }
 
   /** An exact fit as round 1: statistics or products from the sites, the solve, evaluation, commit. */
@@ -260,7 +276,8 @@ export class RoundRunner {
       startedAt,
       modelHash,
       weights,
-      metrics: { ...roundMetrics(study, outcomes, evals), ...penaltyMetrics(fit, selection) },
+      // One round: it is the run's best.
+      metrics: { ...roundMetrics(study, outcomes, evals), ...penaltyMetrics(fit, selection), bestRound: 1 },
       sites: outcomes,
       entry: {
         parentModelHash: parentHash,
@@ -272,7 +289,8 @@ export class RoundRunner {
     });
     this.gateway.broadcastLedger([entry]);
     this.onRound({ runId: run.id, round: 1, rounds: 1, entry, outcomes });
-    this.log(formatRoundLine(run.id, 1, 1, entry, outcomes.length));
+    this.log(formatRoundLine(run.id, 1, 1, entry, outcomes.length, null));
+    this.store.setBestRound(run.id, 1);
     return null;
   }
 
@@ -407,7 +425,7 @@ export class RoundRunner {
       this.gateway.sendError(siteId, 'E_STALE_ROUND', 'no evaluation of that model is open', { runId: msg.runId, round: msg.round });
       return;
     }
-    e.collector.record(siteId, { kind: 'ok', value: { numExamples: msg.numExamples, loss: msg.loss, sums: msg.sums } });
+    e.collector.record(siteId, { kind: 'ok', value: { numExamples: msg.numExamples, loss: msg.loss, sums: msg.sums, validation: msg.validation } });
   }
 
   private onTaskError(siteId: string, msg: TaskError): void {
@@ -477,12 +495,22 @@ export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<s
     Object.assign(m, named);
     m.evalMetric = named[studyMetrics(study)[0]!]!;
   }
+  // The validation parts: what chooses the best round (never the held-out figures above).
+  const val = [...evals.values()].flatMap((e) => (e.validation === undefined ? [] : [e.validation]));
+  const valN = val.reduce((n, v) => n + v.numExamples, 0);
+  if (valN > 0) {
+    m.valExamples = valN;
+    m.valLoss = val.reduce((s, v) => s + v.numExamples * v.loss, 0) / valN;
+    const metric = headlineMetric(study, val.map((v) => v.sums));
+    if (metric !== undefined) m.valMetric = metric;
+  }
   return m;
 }
 
 
-function formatRoundLine(runId: string, round: number, rounds: number, entry: LedgerEntry, selected: number): string {
+function formatRoundLine(runId: string, round: number, rounds: number, entry: LedgerEntry, selected: number, stop: string | null): string {
   const m = entry.metrics;
   const f = (x: number | undefined, d = 4): string => (x === undefined ? '-' : x.toFixed(d));
-  return `run ${runId} round ${round}/${rounds}: ${m.sites}/${selected} sites, eval loss ${f(m.evalLoss)}, metric ${f(m.evalMetric)}, model ${entry.modelHash.slice(0, 12)}, ledger #${entry.index}`;
+  const val = m.valLoss === undefined ? '' : `, validation loss ${f(m.valLoss)} (best round ${m.bestRound})`;
+  return `run ${runId} round ${round}/${rounds}: ${m.sites}/${selected} sites, eval loss ${f(m.evalLoss)}, metric ${f(m.evalMetric)}${val}, model ${entry.modelHash.slice(0, 12)}, ledger #${entry.index}${stop === null ? '' : `; stopping early: ${stop}`}`;
 }

@@ -47,7 +47,7 @@ import { encodePart, loadSiteRows, type DataPart, type SiteRows } from './local-
 import { deriveSeed, Prng } from '../shared/prng.js';
 import { Endorser } from './endorser.js';
 import { Replica } from './replica.js';
-import { evaluateLocal, trainLocal } from './trainer.js';
+import { evaluateLocal, trainLocal, type EvalScore } from './trainer.js';
 import { exactStatistics } from './exact-stats.js';
 
 export interface AgentOptions {
@@ -117,12 +117,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     }
     return p;
   };
-  let encoded: { key: string; train: DataPart; test: DataPart } | null = null;
-  const partsFor = async (study: Study, prep: Preprocessing): Promise<{ train: DataPart; test: DataPart }> => {
+  type Parts = { train: DataPart; validation: DataPart | null; test: DataPart };
+  let encoded: ({ key: string } & Parts) | null = null;
+  const partsFor = async (study: Study, prep: Preprocessing): Promise<Parts> => {
     const key = canonicalJson([study, prep]);
     if (encoded?.key !== key) {
       const rows = await rowsFor(study);
-      encoded = { key, train: encodePart(study, prep, rows.train), test: encodePart(study, prep, rows.test) };
+      const validation = rows.validation.length > 0 ? encodePart(study, prep, rows.validation) : null;
+      encoded = { key, train: encodePart(study, prep, rows.train), validation, test: encodePart(study, prep, rows.test) };
     }
     return encoded;
   };
@@ -182,13 +184,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log(`round ${header.round}: trained ${settings.localEpochs} epochs on ${result.numExamples} rows in ${ms(started)} ms, train loss ${result.trainLoss.toFixed(5)}`);
   };
 
-  const evaluate = (header: TaskHeader, study: Study, global: Weights, data: DataPart): void => {
+  const evaluate = (header: TaskHeader, study: Study, global: Weights, data: DataPart, validationPart: DataPart | null): void => {
     const started = performance.now();
     const layers = denseLayers(study.model, inputDim(study), outputDim(study));
-    const score = evaluateLocal(tf, study, header.config.preprocessing, layers, global, data);
-    if (!Number.isFinite(score.loss) || !Object.values(score.sums).every(Number.isFinite)) {
-      throw new FedrxError('E_NON_FINITE', 'the model gives a non-finite loss or metric on the held-out rows');
-    }
+    const scoreOf = (part: DataPart, name: string): EvalScore => {
+      const score = evaluateLocal(tf, study, header.config.preprocessing, layers, global, part);
+      if (!Number.isFinite(score.loss) || !Object.values(score.sums).every(Number.isFinite)) {
+        throw new FedrxError('E_NON_FINITE', `the model gives a non-finite loss or metric on the ${name} rows`);
+      }
+      return score;
+    };
+    const score = scoreOf(data, 'held-out');
+    const validation = validationPart === null ? null : scoreOf(validationPart, 'validation');
     const msg: EvalResult = {
       type: 'eval-result',
       v: PROTOCOL_VERSION,
@@ -198,9 +205,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       numExamples: score.numExamples,
       loss: score.loss,
       sums: score.sums,
+      ...(validation === null ? {} : { validation }),
     };
     send(messageText(expectSchema(EvalResultSchema, msg, 'E_INTERNAL', 'outgoing eval-result')));
-    log(`round ${header.round}: evaluated on ${score.numExamples} held-out rows in ${ms(started)} ms, loss ${score.loss.toFixed(5)}`);
+    log(
+      `round ${header.round}: evaluated on ${score.numExamples} held-out rows in ${ms(started)} ms, loss ${score.loss.toFixed(5)}` +
+        (validation === null ? '' : `; ${validation.numExamples} validation rows, loss ${validation.loss.toFixed(5)}`),
+    );
   };
 
   const runTask = async (buf: Buffer): Promise<void> => {
@@ -229,7 +240,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       endorser.noteModel(header.modelHash);
       const parts = await partsFor(study, header.config.preprocessing);
       if (header.kind === 'train') await train(header, study, global, parts.train);
-      else evaluate(header, study, global, parts.test);
+      else evaluate(header, study, global, parts.test, parts.validation);
     } catch (e) {
       const err = asFedrxError(e, header.kind === 'train' ? 'E_TRAINING_FAILED' : 'E_INTERNAL');
       log(`round ${header.round}: ${header.kind} failed: ${err.code} ${err.message}`);
@@ -348,7 +359,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     void conn.close();
   };
 
-  const endorser = new Endorser({
+  const endorser = await Endorser.open({
     siteId: opts.siteId,
     keys,
     replica,
@@ -360,10 +371,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const onWelcome = (msg: Welcome): void => {
     const mine = replica.head();
     log(`welcomed by coordinator: ledger ${msg.ledger.length} entries, replica ${mine.length}`);
+    const signed = replica.coordinatorHead();
     if (msg.ledger.length < mine.length) {
       refuse(msg.ledger.length, 'E_REPLICA_DIVERGED', `coordinator ledger has ${msg.ledger.length} entries, this replica holds ${mine.length}`);
+    } else if (signed !== null && msg.ledger.length < signed.length) {
+      refuse(msg.ledger.length, 'E_REPLICA_DIVERGED', `coordinator ledger has ${msg.ledger.length} entries, but it signed a head of ${signed.length} entries on ${signed.recordedAt}`);
     } else if (msg.ledger.length === mine.length && msg.ledger.headHash !== mine.headHash) {
       refuse(mine.length - 1, 'E_REPLICA_DIVERGED', `coordinator ledger head differs from the replica's at length ${mine.length}: an earlier entry was rewritten`);
+    } else if (msg.head !== undefined) {
+      // Kept in replica.json: a coordinator that later shows fewer entries is refused, and `ledger diff` shows it.
+      replica.recordCoordinatorHead(msg.head).catch((e: unknown) => {
+        if (isFedrxError(e, 'E_REPLICA_DIVERGED')) refuse(Number(e.details?.index ?? 0), 'E_REPLICA_DIVERGED', e.message);
+        else log(`coordinator head not kept: ${asFedrxError(e, 'E_INTERNAL').message}`);
+      });
     }
   };
 
@@ -409,6 +429,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       case 'exact-request':
         tasks = tasks.then(() => reportExactStats(msg)).catch((e: unknown) => log(`exact-fit statistics crashed: ${(e as Error).message}`));
         return;
+      case 'endorsement-request':
+        // Behind the appends already queued (the ledger sync comes just before), so the entries are held.
+        void replica.append([]).then(() => endorser.resend(msg.indexes));
+        return;
       case 'stats-request':
         tasks = tasks.then(() => reportStats(msg)).catch((e: unknown) => log(`statistics crashed: ${(e as Error).message}`));
         return;
@@ -443,6 +467,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       closing = true;
       await conn.close();
       await tasks;
+      await endorser.flushed();
     },
   };
 }

@@ -240,6 +240,84 @@ describe('signed updates and endorsements', () => {
   });
 });
 
+describe('best round and early stopping', () => {
+  /** Every site: an update shifted by 1 (a new model each round), and the given validation loss. */
+  async function playRound(p: Record<string, TestPeer>, round: number, valLoss: number): Promise<void> {
+    for (const s of ['a', 'b', 'c', 'd']) {
+      const t = await p[s]!.task('train', round);
+      p[s]!.send(updateFrame(`site-${s}`, t.header, shifted(t.weights, 1)));
+      void p[s]!.task('evaluate', round).then((e) => {
+        const sums = { n: 5, absErr: 5, within20: 1, sqErr: 5, sumY: 10, sumY2: 30 };
+        // Validation sums give MAE = valLoss, so valMetric follows the loss.
+        const validation = { numExamples: 4, loss: valLoss, sums: { ...sums, n: 4, absErr: 4 * valLoss } };
+        p[s]!.send(JSON.stringify({ type: 'eval-result', v: 1, runId: e.header.runId, round, modelHash: e.header.modelHash, numExamples: 5, loss: 1, sums, validation }));
+      });
+    }
+  }
+
+  it('keeps the round of the lowest validation loss, stops when it rises for `patience` rounds, and serves that round (endorsed only when asked)', async () => {
+    const p = await connectAll();
+    const payload = { study: TINY_STUDY, rounds: 8, minSites: 4, roundTimeoutSec: 5, patience: 2, serveEndorsedOnly: true, endorsementQuorum: 0.25 };
+    const runId = (await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload })).json().id as string;
+    const losses = [0.9, 0.5, 0.6, 0.7];
+    for (const [i, loss] of losses.entries()) await playRound(p, i + 1, loss);
+    const run = await waitForRun(runId);
+    expect(run.status, run.error ?? '').toBe('completed');
+    expect(run.rounds.map((r) => r.round)).toEqual([0, 1, 2, 3, 4]);
+    expect(run.bestRound).toBe(2);
+    expect(run.stopReason).toBe('stopped early after round 4 of 8: validation loss has not improved for 2 rounds (best round 2, validation loss 0.5000)');
+    expect(run.rounds.map((r) => r.metrics.bestRound)).toEqual([undefined, 1, 2, 2, 2]);
+    expect(run.rounds[4]!.metrics).toMatchObject({ valExamples: 16, valLoss: 0.7, stoppedEarly: 1, evalLoss: 1 });
+    expect(run.rounds[4]!.metrics.valMetric).toBeCloseTo(0.7, 10);
+    expect(run.rounds[3]!.metrics.stoppedEarly).toBeUndefined();
+    expect(logs.some((l) => l.includes('round 4/8') && l.includes('stopping early: validation loss has not improved for 2 rounds'))).toBe(true);
+
+    // The ledger carries the choice inside the signed entries and still verifies.
+    const ledger = (await coordinator.app.inject({ headers, url: '/v1/ledger' })).json<{ entries: LedgerEntry[] }>().entries;
+    expect(ledger.map((e) => e.metrics.bestRound)).toEqual([undefined, 1, 2, 2, 2]);
+    expect(ledger[4]!.metrics.stoppedEarly).toBe(1);
+    expect((await coordinator.app.inject({ headers, url: '/v1/ledger/verify' })).json()).toMatchObject({ ok: true, length: 5 });
+
+    // Served only once endorsed: entry 4 endorsed is not enough (it keeps round 2); entry 1 is
+    // what entry 1 kept; once entry 2 is endorsed, clinicians get round 2, the best.
+    const clinician = { authorization: `Bearer ${coordinator.tokens.create('clinician').token}` };
+    const predict = async () => (await coordinator.app.inject({ headers: clinician, method: 'POST', url: '/v1/predict', payload: { runId, features: { x1: 1, g: 'a' } } })).json();
+    const endorse = async (e: LedgerEntry) => {
+      p.a!.send(JSON.stringify({ type: 'endorsement', v: 1, index: e.index, entryHash: e.entryHash, signature: sign('endorsement', endorsementBody('site-a', e.index, e.entryHash), sites['site-a']!.keys.secretKey) }));
+      await vi.waitFor(async () => {
+        const all = (await coordinator.app.inject({ headers, url: '/v1/ledger/endorsements' })).json<{ entries: { index: number; endorsed: boolean }[] }>().entries;
+        expect(all[e.index]!.endorsed).toBe(true);
+      });
+    };
+    await endorse(ledger[4]!);
+    expect((await predict()).error.code).toBe('E_NOT_ENDORSED');
+    await endorse(ledger[1]!);
+    expect(await predict()).toMatchObject({ round: 1, modelHash: ledger[1]!.modelHash, ledgerIndex: 1 });
+    await endorse(ledger[2]!);
+    expect(await predict()).toMatchObject({ round: 2, modelHash: ledger[2]!.modelHash, ledgerIndex: 2, entryHash: ledger[2]!.entryHash });
+    for (const x of Object.values(p)) x.close();
+  });
+
+  it('without validation figures keeps the last round and runs every round', async () => {
+    const p = await connectAll();
+    const runId = (await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 3, minSites: 4, roundTimeoutSec: 5, patience: 1 } })).json().id as string;
+    for (let round = 1; round <= 3; round++) {
+      for (const s of ['a', 'b', 'c', 'd']) {
+        const t = await p[s]!.task('train', round);
+        p[s]!.send(updateFrame(`site-${s}`, t.header, shifted(t.weights, 1)));
+        answerEval(p[s]!, round);
+      }
+    }
+    const run = await waitForRun(runId);
+    expect([run.status, run.bestRound, run.stopReason]).toEqual(['completed', 3, null]);
+    expect(run.rounds[3]!.metrics.valLoss).toBeUndefined();
+    const clinician = { authorization: `Bearer ${coordinator.tokens.create('clinician').token}` };
+    const answer = (await coordinator.app.inject({ headers: clinician, method: 'POST', url: '/v1/predict', payload: { runId, features: { x1: 1, g: 'a' } } })).json();
+    expect(answer).toMatchObject({ round: 3, modelHash: run.rounds[3]!.modelHash });
+    for (const x of Object.values(p)) x.close();
+  });
+});
+
 describe('statistics phase', () => {
   it('fails the run at round 0 when too few sites report statistics, and says which refused', async () => {
     const peers: TestPeer[] = [];

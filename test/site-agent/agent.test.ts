@@ -256,6 +256,28 @@ describe('site agent against a scripted coordinator', () => {
     expect(first.sums.sumY).toBeCloseTo(sumY, 9);
   });
 
+  it('scores its validation part beside the held-out rows when the study has one, and trains without it', async () => {
+    const validated: Study = { ...study, validation: { fraction: 0.25 } };
+    const w = globalWeights(validated, 2);
+    sock.sendRaw(task('evaluate', 1, w, { study: validated }));
+    const msg = parseAgentMessage(JSON.stringify(await sock.nextJson()));
+    if (msg.type !== 'eval-result') throw new Error(`expected an eval-result, got ${msg.type}`);
+    const rows = await loadSiteRows(dataFile, validated, { siteId: 'site-a' });
+    // Held-out part unchanged (12 rows); the validation part is its own share of the training rows.
+    expect(msg.numExamples).toBe(12);
+    expect(msg.validation?.numExamples).toBe(rows.validation.length);
+    expect(rows.validation.length).toBeGreaterThan(0);
+    const layers = denseLayers(validated.model, inputDim(validated), outputDim(validated));
+    const part = encodePart(validated, runPrep, rows.validation);
+    let sq = 0;
+    for (let i = 0; i < part.n; i++) sq += (forward(layers, w, part.x.subarray(i * inputDim(validated), (i + 1) * inputDim(validated)))[0]! - part.y[i]!) ** 2;
+    expect(msg.validation!.loss).toBeCloseTo(sq / part.n, 4);
+    // A train task trains on the rows left: validation rows are not among them.
+    sock.sendRaw(task('train', 2, w, { study: validated }));
+    const { header } = decodeUpdateFrame(await sock.nextBinary());
+    expect(header.numExamples).toBe(rows.train.length);
+  });
+
   it('answers a model whose bytes do not match modelHash with E_HASH_MISMATCH', async () => {
     const w = globalWeights(study, 3);
     sock.sendRaw(task('train', 3, w, { modelHash: 'e'.repeat(64) }));

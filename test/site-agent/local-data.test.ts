@@ -63,6 +63,24 @@ describe('loadSiteRows', () => {
     expect([...targets(b.train), ...targets(b.test)].sort()).toEqual([...targets(a1.train), ...targets(a1.test)].sort());
   });
 
+  it('sets a validation share of the training part aside; minRows counts the rows trained on', async () => {
+    const validated: Study = { ...study, validation: { fraction: 0.25 } };
+    const file = dir().file('site.csv', csvText(warfarinRows(50)));
+    const plain = await loadSiteRows(file, study, { siteId: 'site-a' });
+    const data = await loadSiteRows(file, validated, { siteId: 'site-a' });
+    expect([data.test.length, data.validation.length, data.train.length]).toEqual([10, 10, 30]);
+    expect(plain.validation).toEqual([]);
+    // The held-out part is the same with or without validation; validation comes out of training.
+    expect(data.test).toEqual(plain.test);
+    expect([...targets(data.validation), ...targets(data.train)].sort()).toEqual(targets(plain.train).sort());
+    // 16 usable rows: 3 held out, 13 training of which 3 validate, 10 left: just enough.
+    const sixteen = dir().file('sixteen.csv', csvText(warfarinRows(16)));
+    expect((await loadSiteRows(sixteen, validated, { siteId: 's' })).train).toHaveLength(10);
+    const err = await failure(loadSiteRows(sixteen, { ...validated, validation: { fraction: 0.3 } }, { siteId: 's' }));
+    expect(err.code).toBe('E_CSV_TOO_FEW_ROWS');
+    expect(err.message).toContain('16 usable rows of 16, 9 of them for training (4 more for validation); the study needs 10 training rows');
+  });
+
   it('keeps at least one row in each part', async () => {
     const small: Study = { ...study, minRows: 1 };
     const file = dir().file('site.csv', csvText(warfarinRows(2)));
