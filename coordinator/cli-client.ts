@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { toCsv } from '../datasets/write-csv.js';
 import { FedrxError } from '../shared/errors.js';
 import { parseStudyText } from '../shared/load-study.js';
+import { parseL2 } from '../shared/exact/penalty.js';
 import { readCaFile } from '../shared/tls.js';
 import { CoordinatorClient, type RunView } from './client.js';
 import { metricChart, roundLine } from './round-format.js';
@@ -56,6 +57,9 @@ export async function startRunCommand(o: Record<string, string | boolean | undef
     Object.entries({
       study,
       strategy: o.strategy,
+      l2: typeof o.l2 === 'string' ? parseL2(o.l2) : undefined,
+      folds: num(o.folds),
+      exactAlgorithm: o.exactAlgorithm,
       mu: num(o.mu),
       serverLr: num(o.serverLr),
       rounds: num(o.rounds),

@@ -15,6 +15,8 @@ import { signHead } from '../shared/ledger-head.js';
 import { helloBody, statsBody, updateBody, verify, type KeyPair, type SignatureDomain } from '../shared/signing.js';
 import {
   AGENT_PATH,
+  decodeExactProductFrame,
+  decodeExactStatsFrame,
   decodeUpdateFrame,
   errorMessage,
   parseAgentMessage,
@@ -23,13 +25,16 @@ import {
   type Dispute,
   type Endorsement,
   type EvalResult,
+  type ExactProductHeader,
+  type ExactStatsHeader,
   type Hello,
   type StatsReport,
   type TaskError,
   type UpdateHeader,
   type Welcome,
 } from '../shared/wire.js';
-import type { Weights } from '../shared/tensors.js';
+import type { NamedTensor64, Weights } from '../shared/tensors.js';
+import { frameKind } from '../shared/tensor-codec.js';
 import { endorsementRequest } from './endorsement-sync.js';
 import type { Endorsements } from './endorsements.js';
 import type { Store } from './store.js';
@@ -50,6 +55,8 @@ export interface GatewayOptions {
 
 export interface GatewayEvents {
   update: [siteId: string, header: UpdateHeader, weights: Weights];
+  'exact-stats': [siteId: string, header: ExactStatsHeader, tensors: NamedTensor64[]];
+  'exact-product': [siteId: string, header: ExactProductHeader, tensors: NamedTensor64[]];
   eval: [siteId: string, msg: EvalResult];
   'task-error': [siteId: string, msg: TaskError];
   stats: [siteId: string, msg: StatsReport];
@@ -306,6 +313,20 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
       if (current.publicKey !== peer.publicKey) {
         this.disconnect(peer.siteId, 'E_SITE_REKEYED', `site ${peer.siteId} has a new public key: reconnect and sign with it`);
+        return;
+      }
+      const kind = isBinary ? frameKind(rawBytes(data)) : null;
+      if (kind === 'exact-stats' || kind === 'exact-product') {
+        // Attacker-controlled, as an update: sizes and header checked before the data is copied.
+        const frame = kind === 'exact-stats' ? decodeExactStatsFrame(rawBytes(data)) : decodeExactProductFrame(rawBytes(data));
+        const { header, tensors } = frame;
+        if (header.siteId !== peer.siteId) {
+          throw new FedrxError('E_IDENTITY_MISMATCH', `exact-fit answer claims site ${header.siteId} on the socket of site ${peer.siteId}`);
+        }
+        this.checkSigned(peer.siteId, peer.publicKey, 'update', updateBody(header), header.signature, 'exact-fit answer');
+        peer.badFrames = 0;
+        if (frame.header.kind === 'exact-stats') this.emit('exact-stats', peer.siteId, frame.header, tensors);
+        else this.emit('exact-product', peer.siteId, frame.header, tensors);
         return;
       }
       if (isBinary) {

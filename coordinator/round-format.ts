@@ -2,6 +2,7 @@
 
 import type { RunView } from './client.js';
 import type { RoundRow } from './store.js';
+import { penaltyFromMetrics } from './exact/exact-result.js';
 
 const fmt = (x: number | undefined, digits: number): string => (x === undefined ? '–' : x.toFixed(digits));
 
@@ -22,8 +23,18 @@ export function roundLine(r: RoundRow, run: RunView): string {
     (m.r2 !== undefined && !run.metric.startsWith('R²') ? `R² ${fmt(m.r2, 3)}  ` : '') +
     `model ${r.modelHash?.slice(0, 16) ?? '–'}` +
     (rejected.length > 0 ? `  refused: ${rejected.join(', ')}` : '') +
-    (m.stoppedEarly === 1 ? `  STOPPED EARLY: no better validation loss since round ${m.bestRound ?? '–'}` : '')
+    (m.stoppedEarly === 1 ? `  STOPPED EARLY: no better validation loss since round ${m.bestRound ?? '–'}` : '') +
+    penaltyLines(m)
   );
+}
+
+/** An exact fit's penalty search: the choice, then one line per candidate with its validation loss. */
+function penaltyLines(m: Record<string, number>): string {
+  const p = penaltyFromMetrics(m);
+  if (p === null) return '';
+  if (p.grid.length === 0) return `  l2 ${p.l2.toPrecision(4)}`;
+  const rows = p.grid.map((l, i) => `\n    l2 ${l.toPrecision(4).padStart(10)}  cv loss ${p.cvLoss[i]!.toFixed(5)}${l === p.l2 ? '  ← chosen' : ''}`);
+  return `  l2 ${p.l2.toPrecision(4)} chosen from ${p.grid.length} by ${p.folds}-fold federated validation:${rows.join('')}`;
 }
 
 /** A horizontal bar per round, scaled between the smallest and largest value. */

@@ -4,7 +4,7 @@
 // and ledger entry in one transaction → broadcast the entry → next round, until the last round or
 // until the validation loss stops improving (best-round.ts).
 
-import { isFedrxError } from '../shared/errors.js';
+import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { hashConfig, type LedgerEntry } from '../shared/ledger.js';
 import { hashWeights } from '../shared/model-hash.js';
 import { initialWeights } from '../shared/model-init.js';
@@ -12,17 +12,22 @@ import type { GroupColumns } from '../shared/expand-study.js';
 import { hashPreprocessing, hashStats, type FeatureStats } from '../shared/feature-stats.js';
 import { checkSiteStats, runPreprocessing } from '../shared/input-list.js';
 import type { TaskConfig } from '../shared/run-config.js';
-import { DEFAULT_MIN_ROWS, inputDim, outputDim, studyMetrics, type Study } from '../shared/study.js';
+import { DEFAULT_MIN_ROWS, inputDim, isRegression, outputDim, studyMetrics, type Study } from '../shared/study.js';
 import { encodeFrame } from '../shared/tensor-codec.js';
 import type { Weights } from '../shared/tensors.js';
-import { PROTOCOL_VERSION, type EvalResult, type StatsReport, type TaskError, type UpdateHeader } from '../shared/wire.js';
+import { PROTOCOL_VERSION, type ExactRequest, type EvalResult, type StatsReport, type TaskError, type UpdateHeader } from '../shared/wire.js';
 import type { Gateway } from './gateway.js';
-import { RoundCollector, type Answer } from './round-collector.js';
+import { describeRefusals, RoundCollector, type Answer } from './round-collector.js';
+import { solveExact, type ExactIo } from './exact/exact-solve.js';
 import type { RunRow, SiteOutcome, Store } from './store.js';
 import { createStrategy } from './strategies/index.js';
 import type { Aggregator, RoundContext, Strategy } from './strategies/types.js';
 import { evalMetrics, headlineMetric } from './eval-metrics.js';
 import { phaseFailure } from './round-failure.js';
+import { ExactStatsPhase, type Verdict } from './exact/exact-stats-phase.js';
+import { ExactProductPhase } from './exact/exact-product-phase.js';
+import { exactMode } from '../shared/exact/crossover.js';
+import { penaltyMetrics, ridgeWeights } from './exact/exact-result.js';
 import { initialBestRound, observeRound } from './best-round.js';
 
 interface TrainReport {
@@ -51,6 +56,8 @@ export class RoundRunner {
   private training: { ctx: RoundContext; aggregator: Aggregator; collector: RoundCollector<TrainReport> } | null = null;
   private evaluating: { modelHash: string; collector: RoundCollector<EvalReport> } | null = null;
   private gathering: { study: Study; collector: RoundCollector<StatsAnswer> } | null = null;
+  /** The exact fit's open step (coordinator/exact/), which the sites' exact-fit frames go to. */
+  private exactPhase: ExactStatsPhase | ExactProductPhase | null = null;
   private idle: Promise<void> = Promise.resolve();
 
   constructor(
@@ -63,6 +70,20 @@ export class RoundRunner {
     gateway.on('eval', (site, msg) => this.onEval(site, msg));
     gateway.on('task-error', (site, msg) => this.onTaskError(site, msg));
     gateway.on('stats', (site, msg) => this.onStats(site, msg));
+    const refuseExact = (site: string, header: { runId: string; round: number }, verdict: Verdict): void => {
+      if (verdict.accepted) return;
+      this.log(`refused exact-fit answer from ${site}: ${verdict.code} ${verdict.reason}`);
+      this.gateway.sendError(site, verdict.code, verdict.reason, { runId: header.runId, round: header.round });
+    };
+    const notOpen = (runId: string): Verdict => ({ accepted: false, code: runId !== this.activeRunId ? 'E_WRONG_RUN' : 'E_STALE_ROUND', reason: `no exact fit of run ${runId} is open` });
+    gateway.on('exact-stats', (site, header, tensors) => {
+      const p = this.exactPhase;
+      refuseExact(site, header, p instanceof ExactStatsPhase ? p.accept(site, header, tensors) : notOpen(header.runId));
+    });
+    gateway.on('exact-product', (site, header, tensors) => {
+      const p = this.exactPhase;
+      refuseExact(site, header, p instanceof ExactProductPhase ? p.accept(site, header, tensors) : notOpen(header.runId));
+    });
     gateway.on('disconnected', (site, why) => {
       const missing: Answer<never> = { kind: 'refused', code: 'E_DISCONNECTED', reason: `site disconnected during the round: ${why}` };
       for (const c of this.collectors()) c.record(site, missing);
@@ -85,7 +106,7 @@ export class RoundRunner {
   }
 
   private collectors(): RoundCollector<unknown>[] {
-    return [this.gathering?.collector, this.training?.collector, this.evaluating?.collector].filter((c) => c !== undefined);
+    return [this.gathering?.collector, this.training?.collector, this.evaluating?.collector, this.exactPhase?.collector].filter((c) => c !== undefined);
   }
 
   private async loop(): Promise<void> {
@@ -106,7 +127,7 @@ export class RoundRunner {
   private async execute(run: RunRow): Promise<void> {
     const { config } = run;
     const study = config.study;
-    const strategy = createStrategy(config.strategy, config.strategyOptions);
+    const strategy = config.strategy === 'exact' ? null : createStrategy(config.strategy, config.strategyOptions);
     this.store.markRunning(run.id);
     this.log(`run ${run.id} started: ${config.strategy}, ${config.rounds} rounds, min ${config.minSites} sites, study ${study.name}`);
     const fail = (round: number, startedAt: string, reason: string, outcomes: SiteOutcome[]): void => {
@@ -155,8 +176,15 @@ export class RoundRunner {
     this.gateway.broadcastLedger([genesis]);
     const widthNote = prep.inputs === undefined ? '' : `, ${inputDim(inputs)} inputs (${prep.inputs.dropped.length} group columns left out)`;
     this.log(`run ${run.id} round 0: statistics of ${prep.rows} rows from ${gathered.reports.length} sites${widthNote}, preprocessing ${genesis.preprocessingHash!.slice(0, 12)}`);
-    const proximalMu = 'proximalMu' in strategy && typeof strategy.proximalMu === 'number' ? strategy.proximalMu : 0;
+    const proximalMu = strategy !== null && 'proximalMu' in strategy && typeof strategy.proximalMu === 'number' ? strategy.proximalMu : 0;
     const task: TaskConfig = { study, preprocessing: prep, training: config.training, proximalMu };
+    if (strategy === null) {
+      const failed = await this.exactRound(run, inputs, task, modelHash, configHash);
+      if (failed !== null) return fail(1, failed.startedAt, failed.reason, failed.outcomes);
+      this.store.endRun(run.id, 'completed');
+      this.log(`run ${run.id} completed`);
+      return;
+    }
     let best = initialBestRound();
 
     for (let round = 1; round <= config.rounds; round++) {
@@ -209,6 +237,62 @@ export class RoundRunner {
     }
     this.store.endRun(run.id, 'completed');
     this.log(`run ${run.id} completed; serving round ${best.bestRound ?? 0}`);
+  }
+
+  /** An exact fit as round 1: statistics or products from the sites, the solve, evaluation, commit. */
+  private async exactRound(
+    run: RunRow,
+    study: Study,
+    task: TaskConfig,
+    parentHash: string,
+    configHash: string,
+  ): Promise<{ startedAt: string; reason: string; outcomes: SiteOutcome[] } | null> {
+    const { config } = run;
+    const startedAt = new Date().toISOString();
+    if (!(await this.waitForSites(config.minSites, config.waitForSitesSec * 1000))) {
+      return { startedAt, reason: `round 1: ${this.gateway.connectedSites().length} of the ${config.minSites} sites needed were connected after ${config.waitForSitesSec}s`, outcomes: [] };
+    }
+    const width = inputDim(study);
+    const selected = new Set(this.gateway.connectedSites().map((s) => s.siteId));
+    const mode = config.strategyOptions.exactAlgorithm ?? exactMode(width, task.preprocessing.rows);
+    const solveStarted = performance.now();
+    const io: ExactIo = {
+      sendAll: (sites, frame, collector) => this.sendAll(sites, frame, collector),
+      openPhase: (phase) => {
+        this.exactPhase = phase;
+      },
+      log: (line) => this.log(`run ${run.id} exact fit: ${line}`),
+    };
+    const solved = await solveExact(io, run, study, task, parentHash, selected);
+    if ('reason' in solved) return { startedAt, ...solved };
+    const { fit, selection, outcomes } = solved;
+    const rows = outcomes.reduce((s, o) => s + (o.status === 'accepted' ? o.numExamples! : 0), 0);
+    this.log(`run ${run.id} exact fit (${isRegression(study) ? mode : 'newton'}) of ${width} features on ${rows} rows from ${outcomes.filter((o) => o.status === 'accepted').length} sites in ${Math.round(performance.now() - solveStarted)} ms: l2 ${fit.lambda.toPrecision(4)}${selection === null ? '' : ` chosen from ${selection.grid.length} by ${selection.folds}-fold validation`}`);
+    const weights = ridgeWeights(fit);
+    const modelHash = hashWeights(weights);
+    const evals = await this.evaluateRound(run, 1, weights, modelHash, task, outcomes);
+    const entry = this.store.commitRound({
+      runId: run.id,
+      round: 1,
+      startedAt,
+      modelHash,
+      weights,
+      // One round: it is the run's best.
+      metrics: { ...roundMetrics(study, outcomes, evals), ...penaltyMetrics(fit, selection), bestRound: 1 },
+      sites: outcomes,
+      entry: {
+        parentModelHash: parentHash,
+        participants: outcomes
+          .filter((o) => o.status === 'accepted')
+          .map((o) => ({ siteId: o.siteId, numExamples: o.numExamples!, updateHash: o.updateHash!, signature: o.signature! })),
+        configHash,
+      },
+    });
+    this.gateway.broadcastLedger([entry]);
+    this.onRound({ runId: run.id, round: 1, rounds: 1, entry, outcomes });
+    this.log(formatRoundLine(run.id, 1, 1, entry, outcomes.length, null));
+    this.store.setBestRound(run.id, 1);
+    return null;
   }
 
   private async waitForSites(min: number, timeoutMs: number): Promise<boolean> {
@@ -382,11 +466,15 @@ export class RoundRunner {
 /** Example-weighted global losses, and metrics from the summed site sums (exact, as if pooled). */
 export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<string, EvalReport>): Record<string, number> {
   let trainN = 0;
+  let lossN = 0;
   let trainLoss = 0;
   for (const o of outcomes) {
-    if (o.status === 'accepted') {
-      trainN += o.numExamples!;
-      trainLoss += o.numExamples! * o.trainLoss!;
+    if (o.status !== 'accepted') continue;
+    trainN += o.numExamples!;
+    // An exact fit by CG or Newton reports no per-site training loss.
+    if (o.trainLoss !== undefined) {
+      lossN += o.numExamples!;
+      trainLoss += o.numExamples! * o.trainLoss;
     }
   }
   let evalN = 0;
@@ -401,7 +489,7 @@ export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<s
     evalSites: evals.size,
     evalExamples: evalN,
   };
-  if (trainN > 0) m.trainLoss = trainLoss / trainN;
+  if (lossN > 0) m.trainLoss = trainLoss / lossN;
   if (evalN > 0) {
     m.evalLoss = loss / evalN;
     const named = evalMetrics(study, [...evals.values()].map((e) => e.sums));

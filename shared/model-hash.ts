@@ -4,7 +4,7 @@
 // node:crypto (~1.6 GB/s here); the digest is plain SHA-256, so any implementation can check it.
 
 import { createHash } from 'node:crypto';
-import type { Weights } from './tensors.js';
+import type { NamedTensor64, Weights } from './tensors.js';
 
 const DOMAIN = 'fedrx/model/v1\0';
 
@@ -20,16 +20,25 @@ function str(s: string): Buffer {
 }
 
 export function hashWeights(weights: Weights): string {
+  return hashTensors(DOMAIN, 'float32', weights);
+}
+
+/** A site's float64 sufficient statistics for an exact fit: what it signs and the ledger names. */
+export function hashStatistics64(tensors: readonly NamedTensor64[]): string {
+  return hashTensors('fedrx/exact-statistics/v1\0', 'float64', tensors);
+}
+
+function hashTensors(domain: string, dtype: string, tensors: readonly { name: string; shape: number[]; data: Float32Array | Float64Array }[]): string {
   const h = createHash('sha256');
-  h.update(DOMAIN);
-  h.update(u32(weights.length));
-  for (const t of weights) {
+  h.update(domain);
+  h.update(u32(tensors.length));
+  for (const t of tensors) {
     h.update(str(t.name));
     h.update(u32(t.shape.length));
     for (const d of t.shape) h.update(u32(d));
-    h.update(str('float32'));
+    h.update(str(dtype));
     h.update(u32(t.data.length));
-    // Float32Array memory is little-endian on every platform Node ships for.
+    // Typed-array memory is little-endian on every platform Node ships for.
     h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   }
   return h.digest('hex');

@@ -21,9 +21,14 @@ export const TrainingSettingsSchema = Type.Object(
 );
 export type TrainingSettings = Static<typeof TrainingSettingsSchema>;
 
-export const STRATEGY_NAMES = ['fedavg', 'fedprox', 'fedadam'] as const;
+/** 'exact' is not iterative: one request for sufficient statistics and a solve (shared/exact/). */
+export const STRATEGY_NAMES = ['fedavg', 'fedprox', 'fedadam', 'exact'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
+export type IterativeStrategyName = Exclude<StrategyName, 'exact'>;
 export const StrategyNameSchema = Type.Union(STRATEGY_NAMES.map((n) => Type.Literal(n)));
+
+export const MAX_FOLDS = 20;
+export const DEFAULT_FOLDS = 5;
 
 /** Options of the server strategies; each reads the ones it knows (coordinator/strategies/). */
 export const StrategyOptionsSchema = Type.Object(
@@ -37,6 +42,10 @@ export const StrategyOptionsSchema = Type.Object(
     beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
     /** FedAdam adaptivity τ (added to √v). */
     tau: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+    /** Exact fits: validation folds within each site's training rows when a penalty grid is searched. */
+    folds: Type.Optional(Type.Integer({ minimum: 2, maximum: MAX_FOLDS })),
+    /** Exact ridge: force factored statistics or conjugate-gradient products instead of choosing by width. */
+    exactAlgorithm: Type.Optional(Type.Union([Type.Literal('factors'), Type.Literal('products')])),
   },
   { additionalProperties: false },
 );

@@ -5,11 +5,14 @@
 //   4..7    u32 header length H
 //   8..8+H  header JSON, UTF-8, then zero padding so data starts on a 4-byte boundary
 //   ...     float32 data of every tensor in header order, nothing after it
+// A float64 frame (the sufficient statistics of exact fits) says `"dtype":"float64"` in its
+// header, pads the header to an 8-byte boundary and carries float64 data; each decoder accepts
+// only its own dtype, so float64 bytes are never read as weights nor the reverse.
 // The header carries the tensor table ({name, shape}[]) plus whatever the message kind needs;
 // its meaning is checked by shared/wire.ts, its size arithmetic here.
 
 import { FedrxError } from './errors.js';
-import { sizeOf, type NamedTensor, type TensorSpec, type Weights } from './tensors.js';
+import { sizeOf, type NamedTensor, type NamedTensor64, type TensorSpec, type Weights } from './tensors.js';
 
 const MAGIC = 0x31585246; // "FRX1" read as u32 LE
 const PREFIX = 8;
@@ -31,29 +34,41 @@ export interface DecodedFrame {
   weights: Weights;
 }
 
-const pad4 = (n: number): number => (n + 3) & ~3;
+const pad = (n: number, to: 4 | 8): number => Math.ceil(n / to) * to;
 
 export function encodeFrame(meta: Record<string, unknown>, weights: Weights): Buffer {
-  const header: FrameHeader = { ...meta, tensors: weights.map((t) => ({ name: t.name, shape: t.shape })) };
+  return encodeAny(meta, weights, 4);
+}
+
+/** A float64 frame: `dtype: 'float64'` is added to the header. */
+export function encodeFrame64(meta: Record<string, unknown>, tensors: readonly NamedTensor64[]): Buffer {
+  return encodeAny({ ...meta, dtype: 'float64' }, tensors, 8);
+}
+
+function encodeAny(meta: Record<string, unknown>, tensors: readonly (NamedTensor | NamedTensor64)[], bytes: 4 | 8): Buffer {
+  const header: FrameHeader = { ...meta, tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })) };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const dataStart = pad4(PREFIX + json.length);
-  let floats = 0;
-  for (const t of weights) {
+  const dataStart = pad(PREFIX + json.length, bytes);
+  let values = 0;
+  for (const t of tensors) {
     if (t.data.length !== sizeOf(t.shape)) {
       throw new FedrxError('E_SHAPE_MISMATCH', `tensor ${t.name}: ${t.data.length} values for shape [${t.shape.join(',')}]`);
     }
-    floats += t.data.length;
+    values += t.data.length;
   }
-  const out = Buffer.alloc(dataStart + floats * 4);
+  const out = Buffer.alloc(dataStart + values * bytes);
   out.writeUInt32LE(MAGIC, 0);
   out.writeUInt32LE(json.length, 4);
   json.copy(out, PREFIX);
   let off = dataStart;
-  for (const t of weights) {
+  for (const t of tensors) {
     if (LITTLE_ENDIAN) {
       out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), off);
     } else {
-      for (let i = 0; i < t.data.length; i++) out.writeFloatLE(t.data[i]!, off + i * 4);
+      for (let i = 0; i < t.data.length; i++) {
+        if (bytes === 4) out.writeFloatLE(t.data[i]!, off + i * 4);
+        else out.writeDoubleLE(t.data[i]!, off + i * 8);
+      }
     }
     off += t.data.byteLength;
   }
@@ -62,6 +77,54 @@ export function encodeFrame(meta: Record<string, unknown>, weights: Weights): Bu
 
 /** Attacker-controlled: `buf` is whatever arrived on a socket. Checks sizes before allocating. */
 export function decodeFrame(buf: Uint8Array, maxParams = MAX_PARAMS, maxHeaderBytes = MAX_HEADER_BYTES): DecodedFrame {
+  const { header, tensors, dataStart } = readLayout(buf, maxParams, 4, maxHeaderBytes);
+  const floats = tensors.reduce((n, t) => n + sizeOf(t.shape), 0);
+  return { header, weights: sliceTensors(tensors, readFloats(buf, dataStart, floats)) };
+}
+
+/** Attacker-controlled, as decodeFrame: a float64 frame, sizes checked before allocating. */
+export function decodeFrame64(buf: Uint8Array, maxValues = MAX_PARAMS): { header: FrameHeader; tensors: NamedTensor64[] } {
+  const { header, tensors, dataStart } = readLayout(buf, maxValues, 8);
+  const count = tensors.reduce((n, t) => n + sizeOf(t.shape), 0);
+  // Always one copy: the data must be 8-byte aligned, which a socket's Buffer rarely is.
+  const all = new Float64Array(count);
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(all.buffer).set(buf.subarray(dataStart, dataStart + count * 8));
+  } else {
+    const view = new DataView(buf.buffer, buf.byteOffset + dataStart, count * 8);
+    for (let i = 0; i < count; i++) all[i] = view.getFloat64(i * 8, true);
+  }
+  return { header, tensors: sliceTensors(tensors, all) };
+}
+
+/** Views of `all` in table order, one per tensor. */
+function sliceTensors<A extends Float32Array | Float64Array>(tensors: readonly TensorSpec[], all: A): { name: string; shape: number[]; data: A }[] {
+  let at = 0;
+  return tensors.map((t) => {
+    const n = sizeOf(t.shape);
+    const data = all.subarray(at, at + n) as A;
+    at += n;
+    return { name: t.name, shape: t.shape, data };
+  });
+}
+
+/** Peeks at the header's `kind` without decoding data (null when there is none or no header). */
+export function frameKind(buf: Uint8Array): string | null {
+  try {
+    const kind = (readLayout(buf, MAX_PARAMS, null, MAX_TASK_HEADER_BYTES).header as { kind?: unknown }).kind;
+    return typeof kind === 'string' ? kind : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Header and tensor table of a frame of `bytes`-wide values, its size checked exactly; null skips the data checks. */
+function readLayout(
+  buf: Uint8Array,
+  maxValues: number,
+  bytes: 4 | 8 | null,
+  maxHeaderBytes = MAX_HEADER_BYTES,
+): { header: FrameHeader; tensors: TensorSpec[]; dataStart: number } {
   if (buf.byteLength < PREFIX) throw new FedrxError('E_FRAME_TRUNCATED', `frame of ${buf.byteLength} bytes has no header`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw new FedrxError('E_FRAME_HEADER', 'binary frame does not start with FRX1');
@@ -74,25 +137,22 @@ export function decodeFrame(buf: Uint8Array, maxParams = MAX_PARAMS, maxHeaderBy
   } catch {
     throw new FedrxError('E_FRAME_HEADER', 'frame header is not JSON');
   }
-  const tensors = checkTensorTable(header, maxParams);
-  const floats = tensors.reduce((n, t) => n + sizeOf(t.shape), 0);
-  const dataStart = pad4(PREFIX + headerLen);
-  const expected = dataStart + floats * 4;
+  if (bytes === null) return { header: header as FrameHeader, tensors: [], dataStart: 0 };
+  const dtype = (header as { dtype?: unknown } | null)?.dtype;
+  if ((bytes === 8) !== (dtype === 'float64') || (dtype !== undefined && dtype !== 'float64')) {
+    throw new FedrxError('E_FRAME_HEADER', `frame dtype ${String(dtype ?? 'float32')} is not the expected ${bytes === 8 ? 'float64' : 'float32'}`);
+  }
+  const tensors = checkTensorTable(header, maxValues);
+  const values = tensors.reduce((n, t) => n + sizeOf(t.shape), 0);
+  const dataStart = pad(PREFIX + headerLen, bytes);
+  const expected = dataStart + values * bytes;
   if (buf.byteLength < expected) {
     throw new FedrxError('E_FRAME_TRUNCATED', `frame has ${buf.byteLength} bytes, header declares ${expected}`);
   }
   if (buf.byteLength > expected) {
     throw new FedrxError('E_FRAME_OVERSIZED', `frame has ${buf.byteLength} bytes, header declares ${expected}`);
   }
-  const all = readFloats(buf, dataStart, floats);
-  const weights: NamedTensor[] = [];
-  let at = 0;
-  for (const t of tensors) {
-    const n = sizeOf(t.shape);
-    weights.push({ name: t.name, shape: t.shape, data: all.subarray(at, at + n) });
-    at += n;
-  }
-  return { header: header as FrameHeader, weights };
+  return { header: header as FrameHeader, tensors, dataStart };
 }
 
 function checkTensorTable(header: unknown, maxParams: number): TensorSpec[] {

@@ -11,6 +11,11 @@ export interface NamedTensor extends TensorSpec {
 
 export type Weights = NamedTensor[];
 
+/** Float64 tensors: the sufficient statistics of exact fits (shared/exact/). */
+export interface NamedTensor64 extends TensorSpec {
+  data: Float64Array;
+}
+
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -23,7 +28,7 @@ export function totalParams(specs: readonly TensorSpec[]): number {
   return n;
 }
 
-export function specsOf(weights: Weights): TensorSpec[] {
+export function specsOf(weights: readonly TensorSpec[]): TensorSpec[] {
   return weights.map((t) => ({ name: t.name, shape: [...t.shape] }));
 }
 

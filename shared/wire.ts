@@ -8,9 +8,10 @@ import { FedrxError, type ErrorCode } from './errors.js';
 import { LedgerEntrySchema } from './ledger.js';
 import { SignedHeadSchema } from './ledger-head.js';
 import { FeatureStatsSchema } from './feature-stats.js';
-import { TaskConfigSchema } from './run-config.js';
+import { MAX_FOLDS, TaskConfigSchema } from './run-config.js';
 import { StudySchema } from './study.js';
-import { decodeFrame, MAX_PARAMS, MAX_TASK_HEADER_BYTES, type DecodedFrame } from './tensor-codec.js';
+import { decodeFrame, decodeFrame64, MAX_PARAMS, MAX_TASK_HEADER_BYTES, type DecodedFrame } from './tensor-codec.js';
+import type { NamedTensor64 } from './tensors.js';
 
 export const PROTOCOL_VERSION = 1;
 export const AGENT_PATH = '/v1/agents';
@@ -161,6 +162,28 @@ export const StatsRequestSchema = Type.Object({
   study: StudySchema,
 });
 
+/**
+ * Coordinator → site: send the factored sufficient statistics of your training rows for an exact
+ * fit (shared/exact/gram-factor.ts), one block per validation fold; answered by an exact-stats frame.
+ */
+export const ExactRequestSchema = Type.Object({
+  type: Type.Literal('exact-request'),
+  v: V,
+  runId: Id,
+  round: Type.Integer({ minimum: 1 }),
+  /** The model the fit replaces: the site signs its statistics against it, as an update. */
+  baseModelHash: Hex64,
+  folds: Type.Integer({ minimum: 1, maximum: MAX_FOLDS }),
+  /**
+   * 'factors': one exact-stats frame. 'products' (wide data): an exact-product frame with X̃ᵀy
+   * now (step 0), then one per exact-product-request, X̃ᵀX̃·p, for the coordinator's CG solve.
+   * 'newton' (binary logistic): exact-product frames of Newton terms (shared/exact/logistic.ts) at
+   * β = 0 now, then at each requested β.
+   */
+  mode: Type.Union([Type.Literal('factors'), Type.Literal('products'), Type.Literal('newton')]),
+  config: TaskConfigSchema,
+});
+
 /** Most ledger indexes one endorsement request names; older gaps are asked for on a later connection. */
 export const MAX_ENDORSEMENT_REQUEST = 1000;
 
@@ -174,7 +197,7 @@ export const EndorsementRequestSchema = Type.Object({
   indexes: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: MAX_ENDORSEMENT_REQUEST }),
 });
 
-export const CoordinatorMessageSchema = Type.Union([ChallengeSchema, WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema, StatsRequestSchema, EndorsementRequestSchema]);
+export const CoordinatorMessageSchema = Type.Union([ChallengeSchema, WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema, StatsRequestSchema, EndorsementRequestSchema, ExactRequestSchema]);
 
 export type Hello = Static<typeof HelloSchema>;
 export type EvalResult = Static<typeof EvalResultSchema>;
@@ -182,6 +205,7 @@ export type TaskError = Static<typeof TaskErrorSchema>;
 export type EvalSums = Static<typeof EvalSumsSchema>;
 export type StatsReport = Static<typeof StatsReportSchema>;
 export type StatsRequest = Static<typeof StatsRequestSchema>;
+export type ExactRequest = Static<typeof ExactRequestSchema>;
 export type EndorsementRequest = Static<typeof EndorsementRequestSchema>;
 export type Endorsement = Static<typeof EndorsementSchema>;
 export type Dispute = Static<typeof DisputeSchema>;
@@ -223,6 +247,66 @@ export const UpdateHeaderSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Site → coordinator: float64 factors, tensor `fold<i>` of shape [min(foldRows[i], d+2), d+2]. */
+export const ExactStatsHeaderSchema = Type.Object(
+  {
+    v: V,
+    kind: Type.Literal('exact-stats'),
+    dtype: Type.Literal('float64'),
+    runId: Id,
+    round: Type.Integer({ minimum: 1 }),
+    siteId: Id,
+    baseModelHash: Hex64,
+    /** hashStatistics64 of the tensors, signed like an update's hash (signing.ts updateBody). */
+    updateHash: Hex64,
+    numExamples: Type.Integer({ minimum: 1 }),
+    foldRows: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, maxItems: MAX_FOLDS }),
+    signature: Signature,
+    tensors: TensorTable,
+  },
+  { additionalProperties: false },
+);
+export type ExactStatsHeader = Static<typeof ExactStatsHeaderSchema>;
+
+/** Coordinator → site (float64 frame, tensor `p` [d+1]): answer with X̃ᵀX̃·p, or the Newton terms at β = p. */
+export const ExactProductRequestHeaderSchema = Type.Object(
+  {
+    v: V,
+    kind: Type.Literal('exact-product-request'),
+    dtype: Type.Literal('float64'),
+    runId: Id,
+    round: Type.Integer({ minimum: 1 }),
+    step: Type.Integer({ minimum: 1 }),
+    tensors: TensorTable,
+  },
+  { additionalProperties: false },
+);
+export type ExactProductRequestHeader = Static<typeof ExactProductRequestHeaderSchema>;
+
+/**
+ * Site → coordinator (float64, tensor `v` [d+1]): step 0 X̃ᵀy (and `yty`), step i X̃ᵀX̃·p_i.
+ * updateHash chains every answer so far (shared/exact/transcript.ts); the last one is what the
+ * site stands by in the ledger.
+ */
+export const ExactProductHeaderSchema = Type.Object(
+  {
+    v: V,
+    kind: Type.Literal('exact-product'),
+    dtype: Type.Literal('float64'),
+    runId: Id,
+    round: Type.Integer({ minimum: 1 }),
+    step: Type.Integer({ minimum: 0 }),
+    siteId: Id,
+    baseModelHash: Hex64,
+    updateHash: Hex64,
+    numExamples: Type.Integer({ minimum: 1 }),
+    signature: Signature,
+    tensors: TensorTable,
+  },
+  { additionalProperties: false },
+);
+export type ExactProductHeader = Static<typeof ExactProductHeaderSchema>;
 
 export type TaskHeader = Static<typeof TaskHeaderSchema>;
 export type UpdateHeader = Static<typeof UpdateHeaderSchema>;
@@ -281,6 +365,17 @@ export function decodeUpdateFrame(buf: Uint8Array, maxParams?: number): DecodedF
   const header = expectSchema(UpdateHeaderSchema, frame.header, 'E_FRAME_HEADER', 'update header');
   return { header, weights: frame.weights };
 }
+
+/** A float64 frame (shared/tensor-codec.ts) whose header must pass `schema`: the exact fits' frames. */
+export function decodeFloat64Frame<T extends TSchema>(schema: T, buf: Uint8Array, what: string, maxValues?: number): { header: Static<T>; tensors: NamedTensor64[] } {
+  const frame = decodeFrame64(buf, maxValues);
+  checkVersion(frame.header);
+  return { header: expectSchema(schema, frame.header, 'E_FRAME_HEADER', what), tensors: frame.tensors };
+}
+
+export const decodeExactStatsFrame = (buf: Uint8Array, maxValues?: number) => decodeFloat64Frame(ExactStatsHeaderSchema, buf, 'exact-stats header', maxValues);
+export const decodeExactProductFrame = (buf: Uint8Array, maxValues?: number) => decodeFloat64Frame(ExactProductHeaderSchema, buf, 'exact-product header', maxValues);
+export const decodeExactProductRequest = (buf: Uint8Array, maxValues?: number) => decodeFloat64Frame(ExactProductRequestHeaderSchema, buf, 'exact-product-request header', maxValues);
 
 export function decodeTaskFrame(buf: Uint8Array): DecodedFrame & { header: TaskHeader } {
   const frame = decodeFrame(buf, MAX_PARAMS, MAX_TASK_HEADER_BYTES);

@@ -13,7 +13,7 @@ import { runStudy } from '../shared/expand-study.js';
 import { hashWeights } from '../shared/model-hash.js';
 import { weightSpecs } from '../shared/model-spec.js';
 import { inputDim, outputDim, type Study } from '../shared/study.js';
-import { decodeFrame, encodeFrame } from '../shared/tensor-codec.js';
+import { decodeFrame, encodeFrame, frameKind } from '../shared/tensor-codec.js';
 import { specMismatch, specsOf, type Weights } from '../shared/tensors.js';
 import {
   decodeTaskFrame,
@@ -39,6 +39,7 @@ import { Connection, type ConnectionTls } from './connection.js';
 import { deriveSeed, Prng } from '../shared/prng.js';
 import { Endorser } from './endorser.js';
 import { Replica } from './replica.js';
+import { exactAnswers } from './exact-answers.js';
 
 export interface AgentOptions {
   coordinatorUrl: string;
@@ -230,6 +231,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log,
   });
 
+  const exact = exactAnswers({ siteId: opts.siteId, keys, compute, endorser, send, sendTaskError, log });
+
   const onWelcome = (msg: Welcome): void => {
     const mine = replica.head();
     log(`welcomed by coordinator: ledger ${msg.ledger.length} entries, replica ${mine.length}`);
@@ -288,6 +291,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           else log(`ledger entries rejected: ${asFedrxError(e, 'E_INTERNAL').message}`);
         }
         return;
+      case 'exact-request':
+        tasks = tasks.then(() => exact.onRequest(msg)).catch((e: unknown) => log(`exact-fit statistics crashed: ${(e as Error).message}`));
+        return;
       case 'endorsement-request':
         // Behind the appends already queued (the ledger sync comes just before), so the entries are held.
         void replica.append([]).then(() => endorser.resend(msg.indexes));
@@ -311,6 +317,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       onMessage,
       // One task at a time, in arrival order: training is CPU-bound and rounds are sequential.
       onBinary: (buf) => {
+        if (frameKind(buf) === 'exact-product-request') {
+          tasks = tasks.then(() => exact.onProductRequest(buf));
+          return;
+        }
         tasks = tasks.then(() => runTask(buf)).catch((e: unknown) => log(`task crashed: ${(e as Error).message}`));
       },
       log,

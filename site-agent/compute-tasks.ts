@@ -6,7 +6,7 @@ import type { ErrorCode } from '../shared/errors.js';
 import type { FeatureStats, Preprocessing } from '../shared/feature-stats.js';
 import type { TrainingSettings } from '../shared/run-config.js';
 import type { Study } from '../shared/study.js';
-import type { Weights } from '../shared/tensors.js';
+import type { NamedTensor64, Weights } from '../shared/tensors.js';
 import type { EvalScore, TrainResult } from './trainer.js';
 
 export interface ComputeTasks {
@@ -16,12 +16,21 @@ export interface ComputeTasks {
   train: { study: Study; prep: Preprocessing; global: Weights; settings: TrainingSettings; proximalMu: number };
   /** Loss and metric sums of the global model on the held-out rows, and on the validation rows if any. */
   evaluate: { study: Study; prep: Preprocessing; global: Weights };
+  /** Factored sufficient statistics of the training rows, per validation fold (exact ridge). */
+  exactStats: { study: Study; prep: Preprocessing; folds: number; seed: number };
+  /** Opens a product solve (conjugate gradient, or Newton for logistic) over the training rows: its first answer. */
+  exactOpen: { study: Study; prep: Preprocessing; mode: 'products' | 'newton' };
+  /** The open product solve's answer at p. */
+  exactStep: { p: Float64Array };
 }
 
 export interface ComputeResults {
   stats: { stats: FeatureStats; trainRows: number };
   train: TrainResult;
   evaluate: { score: EvalScore; validation: EvalScore | null };
+  exactStats: { tensors: NamedTensor64[]; foldRows: number[]; n: number };
+  exactOpen: { v: Float64Array; n: number; width: number };
+  exactStep: { v: Float64Array };
 }
 
 export type ComputeKind = keyof ComputeTasks;

@@ -1,7 +1,7 @@
 // REST schemas for runs. Bodies are attacker-controlled: every field is bounded here.
 
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_BATCH_SIZE, StrategyNameSchema } from '../../shared/run-config.js';
+import { MAX_BATCH_SIZE, MAX_FOLDS, StrategyNameSchema } from '../../shared/run-config.js';
 import { StudySchema } from '../../shared/study.js';
 
 export const CreateRunBody = Type.Object(
@@ -11,6 +11,15 @@ export const CreateRunBody = Type.Object(
     strategy: Type.Optional(StrategyNameSchema),
     /** FedProx μ. */
     mu: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    /**
+     * L2 penalty, overriding the study's model.l2: a number, a grid, or 'auto'. Loosely typed here
+     * so a negative value or an empty grid gets E_BAD_PENALTY from buildRunConfig, not a schema error.
+     */
+    l2: Type.Optional(Type.Union([Type.Number(), Type.Array(Type.Number(), { maxItems: 64 }), Type.Literal('auto')])),
+    /** Exact fits: validation folds within each site's training rows. */
+    folds: Type.Optional(Type.Integer({ minimum: 2, maximum: MAX_FOLDS })),
+    /** Exact ridge: 'factors' or 'products' (conjugate gradient) instead of the choice by width. */
+    exactAlgorithm: Type.Optional(Type.Union([Type.Literal('factors'), Type.Literal('products')])),
     /** FedAdam server learning rate. */
     serverLr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
     rounds: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),

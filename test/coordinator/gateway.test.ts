@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../coordinator/app.js';
 import { generateKeyPair } from '../../shared/signing.js';
-import { decodeFrame, encodeFrame } from '../../shared/tensor-codec.js';
+import { decodeFrame, decodeFrame64, encodeFrame, encodeFrame64 } from '../../shared/tensor-codec.js';
+import { hashStatistics64 } from '../../shared/model-hash.js';
+import { sign, updateBody } from '../../shared/signing.js';
 import { PROTOCOL_VERSION } from '../../shared/wire.js';
 import { registerTestSites, signedUpdateFrame, TestPeer, type TestSite } from '../helpers/test-peer.js';
 
@@ -157,6 +159,31 @@ describe('frames from admitted sites', () => {
     expect(health).toMatchObject({ ok: true, sitesConnected: 1 });
     expect(coordinator.store.ledger.head().length).toBe(0);
     b.close();
+  });
+
+  it('checks exact-fit frames like updates: float64 layout, header schema, identity and signature; none open is refused', async () => {
+    const a = await TestPeer.admit(url, sites['site-a']!);
+    const stats = [{ name: 'fold0', shape: [1, 3], data: Float64Array.of(1, 1, 2) }];
+    const exact = { runId: 'run-12345678', round: 1, siteId: 'site-a', baseModelHash: 'a'.repeat(64), updateHash: hashStatistics64(stats), numExamples: 1 };
+    const frame = (over: Record<string, unknown> = {}, signer = sites['site-a']!.keys): Buffer => {
+      const h = { v: PROTOCOL_VERSION, kind: 'exact-stats', dtype: 'float64', ...exact, foldRows: [1], ...over } as typeof exact & Record<string, unknown>;
+      return encodeFrame64({ ...h, signature: sign('update', updateBody(h), signer.secretKey) }, stats);
+    };
+    const good = frame();
+    a.send(good.subarray(0, good.length - 8));
+    await a.errorWith('E_FRAME_TRUNCATED');
+    a.send(frame({ foldRows: 'many' }));
+    expect((await a.errorWith('E_FRAME_HEADER')).message).toMatch(/foldRows/);
+    a.send(frame({ siteId: 'site-b' }, sites['site-b']!.keys));
+    await a.errorWith('E_IDENTITY_MISMATCH');
+    const signedForOne = decodeFrame64(good).header.signature;
+    a.send(encodeFrame64({ ...decodeFrame64(frame({ numExamples: 9 })).header, signature: signedForOne }, stats));
+    await a.errorWith('E_BAD_SIGNATURE');
+    // Well-formed and signed, but no exact fit is open.
+    a.send(good);
+    await a.errorWith('E_WRONG_RUN');
+    expect(a.closed).toBeNull();
+    a.close();
   });
 
   it('a reconnecting site replaces its old socket', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FedrxError, type ErrorCode } from '../../shared/errors.js';
-import { decodeFrame, encodeFrame } from '../../shared/tensor-codec.js';
+import { decodeFrame, decodeFrame64, encodeFrame, encodeFrame64, frameKind } from '../../shared/tensor-codec.js';
 import type { Weights } from '../../shared/tensors.js';
 
 /** Float32 values from raw u32 bit patterns, never passing through a JS number (which could quiet a NaN). */
@@ -208,5 +208,37 @@ describe('encodeFrame', () => {
   it('the tensor table cannot be overridden by meta', () => {
     const buf = encodeFrame({ tensors: [{ name: 'evil', shape: [1] }] }, [{ name: 'v', shape: [1], data: new Float32Array([5]) }]);
     expect(decodeFrame(buf).header.tensors).toEqual([{ name: 'v', shape: [1] }]);
+  });
+});
+
+describe('float64 frames', () => {
+  const stats = [
+    { name: 'fold0', shape: [2, 3], data: Float64Array.of(1e-300, -0, Math.PI, 1 / 3, 2 ** 60 + 1, -7) },
+    { name: 'fold1', shape: [0, 3], data: new Float64Array(0) },
+  ];
+
+  it('round-trips float64 values bit for bit, also from a misaligned buffer', () => {
+    const buf = encodeFrame64({ kind: 'exact-stats' }, stats);
+    const shifted = Buffer.alloc(buf.length + 3);
+    buf.copy(shifted, 3);
+    for (const b of [buf, shifted.subarray(3)]) {
+      const { header, tensors } = decodeFrame64(b);
+      expect(header.dtype).toBe('float64');
+      expect(tensors.map((t) => t.shape)).toEqual([[2, 3], [0, 3]]);
+      expect([...tensors[0]!.data]).toEqual([...stats[0]!.data]);
+      expect(Object.is(tensors[0]!.data[1], -0)).toBe(true);
+    }
+    expect(frameKind(buf)).toBe('exact-stats');
+    expect(buf.length).toBe(Math.ceil((8 + JSON.stringify({ kind: 'exact-stats', dtype: 'float64', tensors: stats.map(({ name, shape }) => ({ name, shape })) }).length) / 8) * 8 + 6 * 8);
+  });
+
+  it('each decoder refuses the other dtype, and a frame whose size differs from its header', () => {
+    const f64 = encodeFrame64({ kind: 'exact-stats' }, stats);
+    const f32 = encodeFrame({ kind: 'update' }, [{ name: 'w', shape: [2], data: Float32Array.of(1, 2) }]);
+    expect(codeOf(() => decodeFrame(f64))).toBe('E_FRAME_HEADER');
+    expect(codeOf(() => decodeFrame64(f32))).toBe('E_FRAME_HEADER');
+    expect(codeOf(() => decodeFrame64(f64.subarray(0, f64.length - 8)))).toBe('E_FRAME_TRUNCATED');
+    expect(codeOf(() => decodeFrame64(Buffer.concat([f64, Buffer.alloc(8)])))).toBe('E_FRAME_OVERSIZED');
+    expect(codeOf(() => decodeFrame64(f64, 5))).toBe('E_FRAME_OVERSIZED');
   });
 });

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { fedAdam } from '../../../coordinator/strategies/fedadam.js';
 import { createFedAvg, fedAvg } from '../../../coordinator/strategies/fedavg.js';
 import { FEDPROX_DEFAULT_MU, fedProx } from '../../../coordinator/strategies/fedprox.js';
-import { STRATEGY_NAMES, StrategyOptionsSchema, createStrategy, type StrategyName } from '../../../coordinator/strategies/index.js';
+import { STRATEGY_NAMES, StrategyOptionsSchema, createStrategy } from '../../../coordinator/strategies/index.js';
+import type { IterativeStrategyName } from '../../../shared/run-config.js';
 import type { Aggregator } from '../../../coordinator/strategies/types.js';
 import { ctx, update, values } from './fixtures.js';
 
@@ -67,8 +68,8 @@ describe('FedProx', () => {
 
 describe('strategy registry', () => {
   it('createStrategy builds each named strategy, a fresh instance per call', () => {
-    expect(STRATEGY_NAMES).toEqual(['fedavg', 'fedprox', 'fedadam']);
-    for (const name of STRATEGY_NAMES) {
+    expect(STRATEGY_NAMES).toEqual(['fedavg', 'fedprox', 'fedadam', 'exact']);
+    for (const name of ['fedavg', 'fedprox', 'fedadam'] as const) {
       const s = createStrategy(name, {});
       expect(s.name).toBe(name);
       expect(createStrategy(name, {})).not.toBe(s);
@@ -89,8 +90,10 @@ describe('strategy registry', () => {
   });
 
   it('an unknown name (from untyped input) or a bad option throws RangeError', () => {
-    expect(() => createStrategy('fedsgd' as StrategyName, {})).toThrow(RangeError);
-    expect(() => createStrategy('toString' as StrategyName, {})).toThrow(RangeError);
+    expect(() => createStrategy('fedsgd' as IterativeStrategyName, {})).toThrow(RangeError);
+    // 'exact' is no aggregator: the runner fits it from sufficient statistics.
+    expect(() => createStrategy('exact' as IterativeStrategyName, {})).toThrow(RangeError);
+    expect(() => createStrategy('toString' as IterativeStrategyName, {})).toThrow(RangeError);
     expect(() => createStrategy('fedadam', { beta2: 1 })).toThrow(RangeError);
     expect(() => createStrategy('fedprox', { mu: -1 })).toThrow(RangeError);
   });
