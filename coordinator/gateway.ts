@@ -29,6 +29,8 @@ import {
 } from '../shared/wire.js';
 import type { Weights } from '../shared/tensors.js';
 import type { Endorsements } from './endorsements.js';
+import { DEFAULT_CONTROL_FRAME_BYTES, DEFAULT_HELLO_FRAME_BYTES, frameCap, type FrameCapOptions, type RunFrameLimits } from './frame-caps.js';
+import { capIncomingFrames } from './frame-guard.js';
 import type { Store } from './store.js';
 
 export interface GatewayOptions {
@@ -37,7 +39,12 @@ export interface GatewayOptions {
   signer: KeyPair;
   endorsements: Endorsements;
   log: (line: string) => void;
+  /** No frame is ever larger; the caps below and the open run's limits are lower. */
   maxFrameBytes: number;
+  /** Any frame before hello (default 4 KB). */
+  helloFrameBytes?: number;
+  /** Control messages, and binary frames while no run is open (default 64 KB). */
+  controlFrameBytes?: number;
   helloTimeoutMs?: number;
   /** How long a challenge nonce may be answered; a used nonce is remembered twice as long. */
   nonceTtlMs?: number;
@@ -78,9 +85,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly heartbeat: NodeJS.Timeout;
   /** Challenge nonces: good once, for the socket they were issued to, until they expire. */
   private readonly nonces = new Map<string, { ws: WebSocket; expiresAt: number; used: boolean }>();
+  /** Sockets whose hello proved their site. */
+  private readonly admitted = new WeakSet<WebSocket>();
+  private readonly caps: FrameCapOptions;
+  private runLimits: RunFrameLimits | null = null;
 
   constructor(server: Server | HttpsServer, private readonly opts: GatewayOptions) {
     super();
+    this.caps = {
+      helloBytes: opts.helloFrameBytes ?? DEFAULT_HELLO_FRAME_BYTES,
+      controlBytes: opts.controlFrameBytes ?? DEFAULT_CONTROL_FRAME_BYTES,
+      maxBytes: opts.maxFrameBytes,
+    };
     this.wss = new WebSocketServer({ server, path: AGENT_PATH, maxPayload: opts.maxFrameBytes });
     this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
     const alive = new WeakSet<WebSocket>();
@@ -128,6 +144,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return true;
   }
 
+  /** What frames sites may send for the open run (statistics, then updates of its model); null when none is open. */
+  expectRun(limits: RunFrameLimits | null): void {
+    this.runLimits = limits;
+  }
+
   broadcastLedger(entries: LedgerEntry[]): void {
     const text = JSON.stringify({ type: 'ledger-entries', v: PROTOCOL_VERSION, entries });
     for (const siteId of this.peers.keys()) void this.send(siteId, text);
@@ -141,12 +162,25 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    try {
+      capIncomingFrames(ws, (kind) => frameCap(kind, this.admitted.has(ws), this.runLimits, this.caps));
+    } catch (e) {
+      this.opts.log(`!!! ${(e as Error).message}; connection from ${remote} dropped`);
+      ws.terminate();
+      return;
+    }
     const refuse = (code: ErrorCode, message: string): void => {
       this.opts.log(`refused agent connection from ${remote}: ${code} ${message}`);
       ws.send(JSON.stringify(errorMessage(code, message)), () => ws.close(CLOSE_REFUSED, code));
     };
     const timer = setTimeout(() => refuse('E_NOT_HELLO', 'no hello within the time allowed'), this.opts.helloTimeoutMs ?? 10_000);
-    ws.on('error', (err) => this.opts.log(`socket error from ${remote}: ${err.message}`));
+    ws.on('error', (err: Error & { code?: string }) =>
+      this.opts.log(
+        err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+          ? `refused a frame from ${remote}${this.admitted.has(ws) ? '' : ' (before hello)'}: E_FRAME_OVERSIZED its header declares more than allowed; closed (1009)`
+          : `socket error from ${remote}: ${err.message}`,
+      ),
+    );
     const challenge = this.issueChallenge(ws);
     ws.once('close', () => {
       clearTimeout(timer);
@@ -223,6 +257,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     const peer: Peer = { siteId: hello.siteId, publicKey, ws, connectedAt: new Date().toISOString(), backend: hello.backend, badFrames: 0, disputes: 0 };
     this.peers.set(hello.siteId, peer);
+    this.admitted.add(ws);
     this.opts.store.sites.touch(hello.siteId);
     const { length, headHash } = this.opts.store.ledger.head();
     ws.send(JSON.stringify({ type: 'welcome', v: PROTOCOL_VERSION, siteId: hello.siteId, ledger: { length, headHash } }));
@@ -280,7 +315,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.emit('update', peer.siteId, header, weights);
         return;
       }
-      const msg = parseAgentMessage(rawText(data));
+      // The frame header was held to the largest text this state allows; control messages are smaller.
+      const msg = parseAgentMessage(rawText(data), (type) => (type === 'stats-report' ? Infinity : this.caps.controlBytes));
       peer.badFrames = 0;
       switch (msg.type) {
         case 'eval-result':

@@ -13,6 +13,7 @@ import { DEFAULT_MIN_ROWS, inputDim, outputDim, studyMetrics, type Study } from 
 import { encodeFrame } from '../shared/tensor-codec.js';
 import type { Weights } from '../shared/tensors.js';
 import { PROTOCOL_VERSION, type EvalResult, type StatsReport, type TaskError, type UpdateHeader } from '../shared/wire.js';
+import { statsReportBytes, updateFrameBytes } from './frame-caps.js';
 import type { Gateway } from './gateway.js';
 import { RoundCollector, type Answer } from './round-collector.js';
 import type { RunRow, SiteOutcome, Store } from './store.js';
@@ -93,6 +94,7 @@ export class RoundRunner {
         this.store.endRun(run.id, 'failed', message);
       } finally {
         this.activeRunId = null;
+        this.gateway.expectRun(null);
       }
     }
   }
@@ -114,6 +116,7 @@ export class RoundRunner {
     if (!(await this.waitForSites(config.minSites, config.waitForSitesSec * 1000))) {
       return fail(0, startedAt, `statistics: ${this.gateway.connectedSites().length} of the ${config.minSites} sites needed were connected after ${config.waitForSitesSec}s`, []);
     }
+    this.gateway.expectRun({ statsReportBytes: statsReportBytes(study) });
     const gathered = await this.gatherStats(run);
     if (gathered.reports.length < config.minSites) {
       return fail(0, startedAt, `statistics: ${gathered.reports.length} of the ${config.minSites} reports needed arrived (${describeRefusals(gathered.outcomes)})`, gathered.outcomes);
@@ -122,6 +125,7 @@ export class RoundRunner {
     this.store.setPreprocessing(run.id, prep);
     let weights = initialWeights(study.model, inputDim(study), outputDim(study), config.training.seed);
     let modelHash = hashWeights(weights);
+    this.gateway.expectRun({ statsReportBytes: statsReportBytes(study), updateFrameBytes: updateFrameBytes(weights) });
     const configHash = hashConfig(config);
     const genesis = this.store.commitRound({
       runId: run.id,
