@@ -31,6 +31,8 @@ import type { Weights } from '../shared/tensors.js';
 import type { Endorsements } from './endorsements.js';
 import { DEFAULT_CONTROL_FRAME_BYTES, DEFAULT_HELLO_FRAME_BYTES, frameCap, type FrameCapOptions, type RunFrameLimits } from './frame-caps.js';
 import { capIncomingFrames } from './frame-guard.js';
+import type { ConnectionLimiter, NetLimits } from './connection-limits.js';
+import { RateLimiter } from './rate-limit.js';
 import type { Store } from './store.js';
 
 export interface GatewayOptions {
@@ -45,7 +47,10 @@ export interface GatewayOptions {
   helloFrameBytes?: number;
   /** Control messages, and binary frames while no run is open (default 64 KB). */
   controlFrameBytes?: number;
-  helloTimeoutMs?: number;
+  /** Pending hellos, failed hellos per address, disputes per site, and the hello timeout. */
+  limits: Pick<NetLimits, 'maxPendingHellos' | 'failedHellosPerMinute' | 'disputesPerHour' | 'helloTimeoutMs'>;
+  /** Told when a connection's site is admitted, so that it stops counting against its address. */
+  connections?: ConnectionLimiter;
   /** How long a challenge nonce may be answered; a used nonce is remembered twice as long. */
   nonceTtlMs?: number;
   heartbeatMs?: number;
@@ -65,7 +70,6 @@ const LEDGER_SYNC_CHUNK = 256;
 const CLOSE_REFUSED = 4001;
 const CLOSE_REPLACED = 4002;
 const MAX_BAD_FRAMES = 100;
-const MAX_DISPUTES = 10;
 
 interface Peer {
   siteId: string;
@@ -75,8 +79,6 @@ interface Peer {
   connectedAt: string;
   backend: string | undefined;
   badFrames: number;
-  /** Disputes recorded from this connection: an honest agent sends one and leaves. */
-  disputes: number;
 }
 
 export class Gateway extends EventEmitter<GatewayEvents> {
@@ -89,6 +91,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly admitted = new WeakSet<WebSocket>();
   private readonly caps: FrameCapOptions;
   private runLimits: RunFrameLimits | null = null;
+  /** Upgraded sockets that have not said hello yet. */
+  private pendingHellos = 0;
+  /** Refused handshakes per client address: past the limit, its upgrades are refused outright. */
+  private readonly failedHellos: RateLimiter;
+  /** Disputes per site, across reconnections: an honest agent sends one and leaves. */
+  private readonly disputes: RateLimiter;
 
   constructor(server: Server | HttpsServer, private readonly opts: GatewayOptions) {
     super();
@@ -97,7 +105,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       controlBytes: opts.controlFrameBytes ?? DEFAULT_CONTROL_FRAME_BYTES,
       maxBytes: opts.maxFrameBytes,
     };
-    this.wss = new WebSocketServer({ server, path: AGENT_PATH, maxPayload: opts.maxFrameBytes });
+    this.failedHellos = new RateLimiter({ limit: opts.limits.failedHellosPerMinute, windowMs: 60_000 });
+    this.disputes = new RateLimiter({ limit: opts.limits.disputesPerHour, windowMs: 3_600_000 });
+    this.wss = new WebSocketServer({
+      server,
+      path: AGENT_PATH,
+      maxPayload: opts.maxFrameBytes,
+      verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, status?: number, message?: string) => void) => {
+        const refusal = this.upgradeRefusal(info.req);
+        if (refusal === null) done(true);
+        else done(false, refusal.status, `${refusal.error.code}: ${refusal.error.message}`);
+      },
+    });
     this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
     const alive = new WeakSet<WebSocket>();
     this.heartbeat = setInterval(() => {
@@ -160,8 +179,22 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
+  /** Why an upgrade request is refused before any WebSocket is made for it, or null. */
+  private upgradeRefusal(req: IncomingMessage): { status: number; error: FedrxError } | null {
+    const address = req.socket.remoteAddress ?? '?';
+    const wait = this.failedHellos.retryAfterMs(address);
+    if (wait > 0) {
+      return { status: 429, error: new FedrxError('E_RATE_LIMITED', `too many failed hellos from this address; retry in ${Math.ceil(wait / 1000)} s`) };
+    }
+    if (this.pendingHellos >= this.opts.limits.maxPendingHellos) {
+      return { status: 503, error: new FedrxError('E_BUSY', `${this.pendingHellos} connections are already waiting for their hello; retry later`) };
+    }
+    return null;
+  }
+
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const address = req.socket.remoteAddress ?? '?';
+    const remote = `${address}:${req.socket.remotePort ?? '?'}`;
     try {
       capIncomingFrames(ws, (kind) => frameCap(kind, this.admitted.has(ws), this.runLimits, this.caps));
     } catch (e) {
@@ -169,11 +202,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       ws.terminate();
       return;
     }
+    this.pendingHellos++;
+    let pending = true;
+    const settle = (): void => {
+      if (pending) this.pendingHellos--;
+      pending = false;
+    };
     const refuse = (code: ErrorCode, message: string): void => {
+      settle();
+      this.failedHellos.take(address);
       this.opts.log(`refused agent connection from ${remote}: ${code} ${message}`);
       ws.send(JSON.stringify(errorMessage(code, message)), () => ws.close(CLOSE_REFUSED, code));
     };
-    const timer = setTimeout(() => refuse('E_NOT_HELLO', 'no hello within the time allowed'), this.opts.helloTimeoutMs ?? 10_000);
+    const timer = setTimeout(() => refuse('E_NOT_HELLO', 'no hello within the time allowed'), this.opts.limits.helloTimeoutMs);
     ws.on('error', (err: Error & { code?: string }) =>
       this.opts.log(
         err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
@@ -184,6 +225,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const challenge = this.issueChallenge(ws);
     ws.once('close', () => {
       clearTimeout(timer);
+      settle();
       const n = this.nonces.get(challenge.nonce);
       if (n !== undefined && !n.used) this.nonces.delete(challenge.nonce);
     });
@@ -203,6 +245,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         refuse(isFedrxError(e) ? e.code : 'E_BAD_MESSAGE', (e as Error).message);
         return;
       }
+      settle();
+      this.opts.connections?.admit(req.socket);
       this.admit(ws, hello, publicKey, remote);
     });
   }
@@ -230,7 +274,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const site = this.opts.store.sites.get(hello.siteId);
     if (site === null) throw new FedrxError('E_UNKNOWN_SITE', `site ${hello.siteId} is not registered`);
     if (site.revokedAt !== null) throw new FedrxError('E_SITE_REVOKED', `site ${hello.siteId} was revoked`);
-    this.checkSigned(hello.siteId, site.publicKey, 'hello', helloBody(hello.siteId, hello.nonce, this.opts.signer.publicKey), hello.signature, 'hello');
+    // Only the claimed site's current key: trying every registered key would let anyone with a
+    // site id make the coordinator do one verification per site for each forged hello.
+    if (!verify('hello', helloBody(hello.siteId, hello.nonce, this.opts.signer.publicKey), hello.signature, site.publicKey)) {
+      throw new FedrxError('E_BAD_SIGNATURE', `hello signature does not verify under site ${hello.siteId}'s key`);
+    }
     return site.publicKey;
   }
 
@@ -255,7 +303,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.peers.delete(hello.siteId);
       previous.ws.close(CLOSE_REPLACED, 'replaced by a newer connection');
     }
-    const peer: Peer = { siteId: hello.siteId, publicKey, ws, connectedAt: new Date().toISOString(), backend: hello.backend, badFrames: 0, disputes: 0 };
+    const peer: Peer = { siteId: hello.siteId, publicKey, ws, connectedAt: new Date().toISOString(), backend: hello.backend, badFrames: 0 };
     this.peers.set(hello.siteId, peer);
     this.admitted.add(ws);
     this.opts.store.sites.touch(hello.siteId);
@@ -357,8 +405,22 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
+  /**
+   * A dispute of one entry comes from a participant of it; a dispute of the whole chain (the
+   * site's replica contradicts it, maybe past our last entry) from any admitted site. Either way
+   * a site files at most `disputesPerHour`, however often it reconnects.
+   */
   private onDispute(peer: Peer, msg: Dispute): void {
-    if (++peer.disputes > MAX_DISPUTES) throw new FedrxError('E_BAD_MESSAGE', `more than ${MAX_DISPUTES} disputes on one connection; not recorded`);
+    if (msg.code !== 'E_REPLICA_DIVERGED') {
+      const entry = this.opts.store.ledger.get(msg.index);
+      if (entry === null) throw new FedrxError('E_NOT_FOUND', `no ledger entry ${msg.index} to dispute; not recorded`);
+      if (!entry.participants.some((p) => p.siteId === peer.siteId)) {
+        throw new FedrxError('E_NOT_PARTICIPANT', `site ${peer.siteId} is not a participant of entry ${msg.index} and may not dispute it; not recorded`);
+      }
+    }
+    if (!this.disputes.take(peer.siteId)) {
+      throw new FedrxError('E_RATE_LIMITED', `site ${peer.siteId} filed ${this.opts.limits.disputesPerHour} disputes this hour; not recorded`);
+    }
     this.opts.store.endorsements.addDispute({ siteId: peer.siteId, entryIndex: msg.index, code: msg.code, reason: msg.reason });
     this.opts.log(`!!! site ${peer.siteId} disputes ledger entry #${msg.index}: ${msg.code} ${msg.reason}`);
   }

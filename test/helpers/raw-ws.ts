@@ -58,7 +58,7 @@ export class RawWs {
         const status = head.subarray(0, head.indexOf('\r\n')).toString();
         if (!status.includes(' 101 ')) {
           socket.destroy();
-          reject(new Error(status));
+          reject(new Error(`${status}: ${head.subarray(end + 4).toString()}`));
           return;
         }
         resolve(head.subarray(end + 4));
