@@ -215,13 +215,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       ws.send(JSON.stringify(errorMessage(code, message)), () => ws.close(CLOSE_REFUSED, code));
     };
     const timer = setTimeout(() => refuse('E_NOT_HELLO', 'no hello within the time allowed'), this.opts.limits.helloTimeoutMs);
-    ws.on('error', (err: Error & { code?: string }) =>
-      this.opts.log(
-        err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
-          ? `refused a frame from ${remote}${this.admitted.has(ws) ? '' : ' (before hello)'}: E_FRAME_OVERSIZED its header declares more than allowed; closed (1009)`
-          : `socket error from ${remote}: ${err.message}`,
-      ),
-    );
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.opts.log(`socket error from ${remote}: ${err.message}`);
+        return;
+      }
+      const beforeHello = !this.admitted.has(ws);
+      if (beforeHello) this.failedHellos.take(address); // an oversized first frame is a failed hello too
+      this.opts.log(`refused a frame from ${remote}${beforeHello ? ' (before hello)' : ''}: E_FRAME_OVERSIZED its header declares more than allowed; closed (1009)`);
+    });
     const challenge = this.issueChallenge(ws);
     ws.once('close', () => {
       clearTimeout(timer);
