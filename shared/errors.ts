@@ -8,7 +8,7 @@ export const ERROR_CODES = {
   E_PROTOCOL_VERSION: 'the peer speaks another protocol version',
   E_NOT_HELLO: 'the first message on a socket must be hello',
   E_FRAME_TRUNCATED: 'a binary frame is shorter than its header says',
-  E_FRAME_OVERSIZED: 'a binary frame is longer than its header says or than allowed',
+  E_FRAME_OVERSIZED: 'a frame is longer than its header says, or than its kind and the socket\'s state allow',
   E_FRAME_HEADER: 'a binary frame header is missing or invalid',
   // sites
   E_UNKNOWN_SITE: 'no site with this id is registered',

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../coordinator/app.js';
+import { DEFAULT_NET_LIMITS, netLimits } from '../../coordinator/connection-limits.js';
 import { tempDir } from '../helpers/temp.js';
 import { registerTestSites, TestPeer, type TestSite } from '../helpers/test-peer.js';
 
@@ -47,6 +48,15 @@ async function stall(text: string, waitMs = 6000, localAddress = '127.0.0.1'): P
 }
 
 const healthz = async (): Promise<number> => (await fetch(`${url}/healthz`)).status;
+
+describe('netLimits', () => {
+  it('fills in the defaults and refuses limits that are not positive numbers, or headers allowed longer than the request', () => {
+    expect(netLimits({ maxPendingHellos: 5, helloTimeoutMs: undefined })).toEqual({ ...DEFAULT_NET_LIMITS, maxPendingHellos: 5 });
+    for (const bad of [{ headersTimeoutMs: Number.NaN }, { maxConnectionsPerAddress: 0 }, { keepAliveTimeoutMs: Infinity }, { headersTimeoutMs: 10_000, requestTimeoutMs: 5_000 }]) {
+      expect(() => netLimits(bad)).toThrow(expect.objectContaining({ code: 'E_BAD_REQUEST' }));
+    }
+  });
+});
 
 describe('HTTP timeouts', () => {
   it('a POST whose body never completes is closed with 408 after the request timeout', async () => {
