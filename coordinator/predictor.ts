@@ -1,6 +1,7 @@
 // Answers a clinician's query with the latest committed model of a run (or a given model hash),
 // naming the model hash and ledger entry the answer came from.
 
+import { runStudy } from '../shared/expand-study.js';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { forward } from '../shared/forward.js';
 import { denseLayers } from '../shared/model-spec.js';
@@ -118,7 +119,8 @@ export class Predictor {
     if (model === null) throw new FedrxError('E_NO_MODEL', `no stored model ${modelHash}`);
     const run = this.store.getRun(model.runId);
     if (run === null || run.preprocessing === null) throw new FedrxError('E_NO_MODEL', `model ${modelHash} has no run preprocessing`);
-    const loaded = { weights: model.weights, study: run.config.study, prep: run.preprocessing };
+    // The run's study with its feature groups expanded: the same input vector the sites trained on.
+    const loaded = { weights: model.weights, study: runStudy(run.config.study, run.preprocessing), prep: run.preprocessing };
     if (this.cache.size >= 32) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(modelHash, loaded);
     return loaded;
