@@ -2,7 +2,7 @@
 // Pure sizes: the gateway applies them to each frame's declared length (frame-guard.ts), and the
 // round runner, which knows the open run's study and model, tells the gateway the run's limits.
 
-import { isLevelFeature, isRegression, type ClassificationTarget, type Study } from '../shared/study.js';
+import { isLevelFeature, isRegression, MAX_INPUT_FEATURES, type ClassificationTarget, type Study } from '../shared/study.js';
 import type { Weights } from '../shared/tensors.js';
 
 export type FrameKind = 'text' | 'binary';
@@ -49,19 +49,25 @@ const MAX_NUMBER_CHARS = 24;
 const MOMENTS_CHARS = 26 + MAX_COUNT_CHARS + 2 * MAX_NUMBER_CHARS;
 /** type, v, runId, signature, rows and the keys around them. */
 const STATS_ENVELOPE_CHARS = 1024;
+/** A column a feature group matched is reported under its CSV name: room for names this long on average. */
+const GROUP_COLUMN_NAME_CHARS = 128;
+
+/** The JSON of one feature's statistics after its quoted name: moments, or one count per level. */
+const statsValueChars = (kind: string, levels: number): number => (kind === 'numeric' ? MOMENTS_CHARS : 2 + levels * (MAX_COUNT_CHARS + 1));
 
 /**
  * The longest statistics report (shared/feature-stats.ts, as JSON) a site can honestly send for
  * `study`: it grows with the number of features and levels, so a wide study gets a wide cap.
- * Twice the exact bound, for slack.
+ * Feature groups match columns only the sites know: they get room for the most inputs a run may
+ * have (MAX_INPUT_FEATURES), as wide as the widest group's entry. Twice the bound, for slack.
  */
 export function statsReportBytes(study: Study): number {
   let chars = STATS_ENVELOPE_CHARS;
   for (const f of study.features) {
-    const levels = f.kind === 'numeric' ? 0 : isLevelFeature(f) ? f.levels.length : 2;
-    const value = f.kind === 'numeric' ? MOMENTS_CHARS : 2 + levels * (MAX_COUNT_CHARS + 1);
-    chars += JSON.stringify(f.name).length + 2 + value;
+    chars += JSON.stringify(f.name).length + 2 + statsValueChars(f.kind, f.kind === 'numeric' ? 0 : isLevelFeature(f) ? f.levels.length : 2);
   }
-  chars += isRegression(study) ? MOMENTS_CHARS : 2 + (study.target as ClassificationTarget).classes.length * (MAX_COUNT_CHARS + 1);
+  const groupEntry = Math.max(0, ...(study.groups ?? []).map((g) => GROUP_COLUMN_NAME_CHARS + 4 + statsValueChars(g.kind, g.kind === 'categorical' ? g.levels.length : 2)));
+  chars += MAX_INPUT_FEATURES * groupEntry;
+  chars += statsValueChars(isRegression(study) ? 'numeric' : 'target', isRegression(study) ? 0 : (study.target as ClassificationTarget).classes.length);
   return 2 * chars;
 }

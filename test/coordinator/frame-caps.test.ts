@@ -33,6 +33,14 @@ describe('frameCap', () => {
 });
 
 describe('sizes from the run', () => {
+  it('a study with a feature group: a report of 100,000 matched columns with 100-character names fits, in under 64 MB', () => {
+    const study: Study = { ...TINY_STUDY, groups: [{ kind: 'numeric', match: '^probe_' }] };
+    const expanded: Study = { ...TINY_STUDY, features: [...TINY_STUDY.features, ...Array.from({ length: 100_000 }, (_, i) => ({ kind: 'numeric' as const, name: `probe_${String(i).padStart(94, '0')}` }))] };
+    const longest = widestReport(expanded).length;
+    expect(statsReportBytes(study)).toBeGreaterThanOrEqual(longest);
+    expect(statsReportBytes(study)).toBeLessThan(64 * 1024 * 1024);
+  });
+
   it('an update frame: the weight bytes plus the header allowance', () => {
     const w = [
       { name: 'k', shape: [3, 2], data: new Float32Array(6) },
