@@ -49,11 +49,7 @@ export async function fedrxCommand(args: string[]): Promise<{ code: number | nul
   return { code, lines: p.lines };
 }
 
-export async function startLocalFederation(
-  dir: string,
-  sites: SiteSpec[],
-  opts: { connectTimeoutMs?: number; tls?: FederationTls; /** Extra `fedrx coordinator` arguments. */ coordinatorArgs?: string[] } = {},
-): Promise<LocalFederation> {
+export async function startLocalFederation(dir: string, sites: SiteSpec[], opts: { connectTimeoutMs?: number; tls?: FederationTls; coordinatorArgs?: string[] } = {}): Promise<LocalFederation> {
   const logs = join(dir, 'logs');
   mkdirSync(logs, { recursive: true });
   const db = join(dir, 'coordinator.sqlite');

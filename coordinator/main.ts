@@ -11,6 +11,7 @@ export async function runCoordinator(o: {
   readOnly: boolean;
   maxFrameBytes: number;
   keyDir?: string | undefined;
+  heartbeatMs?: number | undefined;
   tlsCert?: string | undefined;
   tlsKey?: string | undefined;
   limits?: Partial<NetLimits>;
@@ -24,6 +25,7 @@ export async function runCoordinator(o: {
     log,
     ...(o.limits === undefined ? {} : { limits: o.limits }),
     ...(o.keyDir === undefined ? {} : { keyDir: o.keyDir }),
+    ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
     ...(tls === undefined ? {} : { tls }),
   });
   const url = await c.listen(o.port, o.host);
