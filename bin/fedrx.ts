@@ -43,10 +43,25 @@ program
   .option('--heartbeat-sec <s>', 'ping each agent this often; one that has not answered the previous ping is disconnected', '15')
   .option('--tls-cert <file>', 'serve HTTPS and WSS with this certificate (PEM, leaf first; with --tls-key)')
   .option('--tls-key <file>', 'the certificate\'s private key (PEM; with --tls-cert)')
+  .option('--headers-timeout <sec>', 'time a client has to send its request headers', '20')
+  .option('--request-timeout <sec>', 'time a client has to send a whole request, body included', '120')
+  .option('--keep-alive-timeout <sec>', 'an idle keep-alive connection is closed after this', '10')
+  .option('--max-connections-per-address <n>', 'concurrent connections per client address, admitted sites\' not counted', '64')
+  .option('--max-pending-hellos <n>', 'agent connections waiting for their hello at once, from all addresses', '256')
   .action(
-    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; keyDir?: string; maxFrameMb: string; heartbeatSec: string; tlsCert?: string; tlsKey?: string }) => {
+    action(async (o: {
+      db: string; port: string; host: string; readOnly?: boolean; keyDir?: string; maxFrameMb: string; heartbeatSec: string; tlsCert?: string; tlsKey?: string;
+      headersTimeout: string; requestTimeout: string; keepAliveTimeout: string; maxConnectionsPerAddress: string; maxPendingHellos: string;
+    }) => {
       const { runCoordinator } = await import('../coordinator/main.js');
       await runCoordinator({
+        limits: {
+          headersTimeoutMs: positiveSeconds(o.headersTimeout, '--headers-timeout') * 1000,
+          requestTimeoutMs: positiveSeconds(o.requestTimeout, '--request-timeout') * 1000,
+          keepAliveTimeoutMs: positiveSeconds(o.keepAliveTimeout, '--keep-alive-timeout') * 1000,
+          maxConnectionsPerAddress: Number(o.maxConnectionsPerAddress),
+          maxPendingHellos: Number(o.maxPendingHellos),
+        },
         db: o.db,
         port: Number(o.port),
         host: o.host,

@@ -12,6 +12,7 @@ import { generateKeyPair, type KeyPair } from '../shared/signing.js';
 import { AuditLog } from './audit-log.js';
 import { AUDIT_KEY_BYTES, loadAuditKey } from './audit-key.js';
 import { installAuth } from './auth.js';
+import { ConnectionLimiter, netLimits, serverTimeoutOptions, type NetLimits } from './connection-limits.js';
 import { openDb } from './db.js';
 import { Endorsements } from './endorsements.js';
 import { Gateway } from './gateway.js';
@@ -49,6 +50,8 @@ export interface CoordinatorOptions {
   auditKey?: Uint8Array;
   /** Serve HTTPS (and so WSS for the agents) with this certificate (PEM, leaf first) and key. */
   tls?: ServerTls;
+  /** Timeouts and connection limits; each one unset keeps its default (DEFAULT_NET_LIMITS). */
+  limits?: Partial<NetLimits>;
 }
 
 export interface Coordinator {
@@ -58,6 +61,7 @@ export interface Coordinator {
   audit: AuditLog;
   gateway: Gateway | null;
   runner: RoundRunner | null;
+  connections: ConnectionLimiter;
   listen(port: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -69,6 +73,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   const readOnly = opts.readOnly ?? false;
   // Checked before the store is opened, so a bad certificate costs nothing to report.
   const certInfo = opts.tls === undefined ? undefined : checkServerTls(opts.tls);
+  const limits = netLimits(opts.limits);
   if (opts.auditKey !== undefined && opts.auditKey.length !== AUDIT_KEY_BYTES) {
     throw new FedrxError('E_BAD_REQUEST', `auditKey must be ${AUDIT_KEY_BYTES} bytes, not ${opts.auditKey.length}`);
   }
@@ -109,15 +114,21 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     throw e;
   }
 
+  const timeouts = serverTimeoutOptions(limits);
   const fastifyOptions = {
     logger: opts.httpLogger ?? false,
+    // Fastify sets these two on the server itself (its defaults: no request timeout, 72 s keep-alive).
+    requestTimeout: timeouts.requestTimeout,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
+    http: timeouts,
     bodyLimit: 16 * 1024 * 1024, // a clinic's batch of up to 10,000 rows
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' as const, allErrors: false } },
   };
   // Fastify's types key the instance on the raw server class; the routes only use requests and
   // replies, which are the same over HTTPS, so both are handled as the plain-HTTP instance type.
   const app: FastifyInstance =
-    opts.tls === undefined ? Fastify(fastifyOptions) : (Fastify({ ...fastifyOptions, https: { cert: opts.tls.cert, key: opts.tls.key } }) as unknown as FastifyInstance);
+    opts.tls === undefined ? Fastify(fastifyOptions) : (Fastify({ ...fastifyOptions, https: { cert: opts.tls.cert, key: opts.tls.key, ...timeouts } }) as unknown as FastifyInstance);
+  const connections = new ConnectionLimiter(app.server, limits, log);
   installErrorHandler(app);
   installAuth(app, tokens);
 
@@ -130,6 +141,8 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
       endorsements,
       log,
       maxFrameBytes: opts.maxFrameBytes ?? 256 * 1024 * 1024,
+      limits,
+      connections,
       ...(opts.nonceTtlMs === undefined ? {} : { nonceTtlMs: opts.nonceTtlMs }),
       ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
     });
@@ -160,6 +173,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     audit,
     gateway,
     runner,
+    connections,
     async listen(port, host = '127.0.0.1') {
       const url = await app.listen({ port, host });
       runner?.kick();

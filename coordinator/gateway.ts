@@ -37,6 +37,10 @@ import type { NamedTensor64, Weights } from '../shared/tensors.js';
 import { frameKind } from '../shared/tensor-codec.js';
 import { endorsementRequest } from './endorsement-sync.js';
 import type { Endorsements } from './endorsements.js';
+import { DEFAULT_CONTROL_FRAME_BYTES, DEFAULT_HELLO_FRAME_BYTES, frameCap, type FrameCapOptions, type RunFrameLimits } from './frame-caps.js';
+import { capIncomingFrames } from './frame-guard.js';
+import type { ConnectionLimiter, NetLimits } from './connection-limits.js';
+import { RateLimiter } from './rate-limit.js';
 import type { Store } from './store.js';
 
 export interface GatewayOptions {
@@ -45,8 +49,16 @@ export interface GatewayOptions {
   signer: KeyPair;
   endorsements: Endorsements;
   log: (line: string) => void;
+  /** No frame is ever larger; the caps below and the open run's limits are lower. */
   maxFrameBytes: number;
-  helloTimeoutMs?: number;
+  /** Any frame before hello (default 4 KB). */
+  helloFrameBytes?: number;
+  /** Control messages, and binary frames while no run is open (default 64 KB). */
+  controlFrameBytes?: number;
+  /** Pending hellos, failed hellos per address, disputes per site, and the hello timeout. */
+  limits: Pick<NetLimits, 'maxPendingHellos' | 'failedHellosPerMinute' | 'disputesPerHour' | 'helloTimeoutMs'>;
+  /** Told when a connection's site is admitted, so that it stops counting against its address. */
+  connections?: ConnectionLimiter;
   /** How long a challenge nonce may be answered; a used nonce is remembered twice as long. */
   nonceTtlMs?: number;
   /** Heartbeat: a ping this often; a site that has not answered the previous one is disconnected. */
@@ -70,7 +82,6 @@ const LEDGER_SYNC_CHUNK = 256;
 const CLOSE_REFUSED = 4001;
 const CLOSE_REPLACED = 4002;
 const MAX_BAD_FRAMES = 100;
-const MAX_DISPUTES = 10;
 
 interface Peer {
   siteId: string;
@@ -80,8 +91,6 @@ interface Peer {
   connectedAt: string;
   backend: string | undefined;
   badFrames: number;
-  /** Disputes recorded from this connection: an honest agent sends one and leaves. */
-  disputes: number;
 }
 
 export class Gateway extends EventEmitter<GatewayEvents> {
@@ -95,10 +104,36 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly closedBecause = new WeakMap<WebSocket, string>();
   /** Challenge nonces: good once, for the socket they were issued to, until they expire. */
   private readonly nonces = new Map<string, { ws: WebSocket; expiresAt: number; used: boolean }>();
+  /** Sockets whose hello proved their site. */
+  private readonly admitted = new WeakSet<WebSocket>();
+  private readonly caps: FrameCapOptions;
+  private runLimits: RunFrameLimits | null = null;
+  /** Upgraded sockets that have not said hello yet. */
+  private pendingHellos = 0;
+  /** Refused handshakes per client address: past the limit, its upgrades are refused outright. */
+  private readonly failedHellos: RateLimiter;
+  /** Disputes per site, across reconnections: an honest agent sends one and leaves. */
+  private readonly disputes: RateLimiter;
 
   constructor(server: Server | HttpsServer, private readonly opts: GatewayOptions) {
     super();
-    this.wss = new WebSocketServer({ server, path: AGENT_PATH, maxPayload: opts.maxFrameBytes });
+    this.caps = {
+      helloBytes: opts.helloFrameBytes ?? DEFAULT_HELLO_FRAME_BYTES,
+      controlBytes: opts.controlFrameBytes ?? DEFAULT_CONTROL_FRAME_BYTES,
+      maxBytes: opts.maxFrameBytes,
+    };
+    this.failedHellos = new RateLimiter({ limit: opts.limits.failedHellosPerMinute, windowMs: 60_000 });
+    this.disputes = new RateLimiter({ limit: opts.limits.disputesPerHour, windowMs: 3_600_000 });
+    this.wss = new WebSocketServer({
+      server,
+      path: AGENT_PATH,
+      maxPayload: opts.maxFrameBytes,
+      verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, status?: number, message?: string) => void) => {
+        const refusal = this.upgradeRefusal(info.req);
+        if (refusal === null) done(true);
+        else done(false, refusal.status, `${refusal.error.code}: ${refusal.error.message}`);
+      },
+    });
     this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
     const alive = new WeakSet<WebSocket>();
     const heartbeatMs = opts.heartbeatMs ?? 15_000;
@@ -169,6 +204,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return true;
   }
 
+  /** What frames sites may send for the open run (statistics, then updates of its model); null when none is open. */
+  expectRun(limits: RunFrameLimits | null): void {
+    this.runLimits = limits;
+  }
+
   broadcastLedger(entries: LedgerEntry[]): void {
     const text = JSON.stringify({ type: 'ledger-entries', v: PROTOCOL_VERSION, entries });
     for (const siteId of this.peers.keys()) void this.send(siteId, text);
@@ -180,17 +220,55 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
+  /** Why an upgrade request is refused before any WebSocket is made for it, or null. */
+  private upgradeRefusal(req: IncomingMessage): { status: number; error: FedrxError } | null {
+    const address = req.socket.remoteAddress ?? '?';
+    const wait = this.failedHellos.retryAfterMs(address);
+    if (wait > 0) {
+      return { status: 429, error: new FedrxError('E_RATE_LIMITED', `too many failed hellos from this address; retry in ${Math.ceil(wait / 1000)} s`) };
+    }
+    if (this.pendingHellos >= this.opts.limits.maxPendingHellos) {
+      return { status: 503, error: new FedrxError('E_BUSY', `${this.pendingHellos} connections are already waiting for their hello; retry later`) };
+    }
+    return null;
+  }
+
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const address = req.socket.remoteAddress ?? '?';
+    const remote = `${address}:${req.socket.remotePort ?? '?'}`;
+    try {
+      capIncomingFrames(ws, (kind) => frameCap(kind, this.admitted.has(ws), this.runLimits, this.caps));
+    } catch (e) {
+      this.opts.log(`!!! ${(e as Error).message}; connection from ${remote} dropped`);
+      ws.terminate();
+      return;
+    }
+    this.pendingHellos++;
+    let pending = true;
+    const settle = (): void => {
+      if (pending) this.pendingHellos--;
+      pending = false;
+    };
     const refuse = (code: ErrorCode, message: string): void => {
+      settle();
+      this.failedHellos.take(address);
       this.opts.log(`refused agent connection from ${remote}: ${code} ${message}`);
       ws.send(JSON.stringify(errorMessage(code, message)), () => ws.close(CLOSE_REFUSED, code));
     };
-    const timer = setTimeout(() => refuse('E_NOT_HELLO', 'no hello within the time allowed'), this.opts.helloTimeoutMs ?? 10_000);
-    ws.on('error', (err) => this.opts.log(`socket error from ${remote}: ${err.message}`));
+    const timer = setTimeout(() => refuse('E_NOT_HELLO', 'no hello within the time allowed'), this.opts.limits.helloTimeoutMs);
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.opts.log(`socket error from ${remote}: ${err.message}`);
+        return;
+      }
+      const beforeHello = !this.admitted.has(ws);
+      if (beforeHello) this.failedHellos.take(address); // an oversized first frame is a failed hello too
+      this.opts.log(`refused a frame from ${remote}${beforeHello ? ' (before hello)' : ''}: E_FRAME_OVERSIZED its header declares more than allowed; closed (1009)`);
+    });
     const challenge = this.issueChallenge(ws);
     ws.once('close', () => {
       clearTimeout(timer);
+      settle();
       const n = this.nonces.get(challenge.nonce);
       if (n !== undefined && !n.used) this.nonces.delete(challenge.nonce);
     });
@@ -210,6 +288,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         refuse(isFedrxError(e) ? e.code : 'E_BAD_MESSAGE', (e as Error).message);
         return;
       }
+      settle();
+      this.opts.connections?.admit(req.socket);
       this.admit(ws, hello, publicKey, remote);
     });
   }
@@ -237,7 +317,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const site = this.opts.store.sites.get(hello.siteId);
     if (site === null) throw new FedrxError('E_UNKNOWN_SITE', `site ${hello.siteId} is not registered`);
     if (site.revokedAt !== null) throw new FedrxError('E_SITE_REVOKED', `site ${hello.siteId} was revoked`);
-    this.checkSigned(hello.siteId, site.publicKey, 'hello', helloBody(hello.siteId, hello.nonce, this.opts.signer.publicKey), hello.signature, 'hello');
+    // Only the claimed site's current key: trying every registered key would let anyone with a
+    // site id make the coordinator do one verification per site for each forged hello.
+    if (!verify('hello', helloBody(hello.siteId, hello.nonce, this.opts.signer.publicKey), hello.signature, site.publicKey)) {
+      throw new FedrxError('E_BAD_SIGNATURE', `hello signature does not verify under site ${hello.siteId}'s key`);
+    }
     return site.publicKey;
   }
 
@@ -262,8 +346,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.peers.delete(hello.siteId);
       previous.ws.close(CLOSE_REPLACED, 'replaced by a newer connection');
     }
-    const peer: Peer = { siteId: hello.siteId, publicKey, ws, connectedAt: new Date().toISOString(), backend: hello.backend, badFrames: 0, disputes: 0 };
+    const peer: Peer = { siteId: hello.siteId, publicKey, ws, connectedAt: new Date().toISOString(), backend: hello.backend, badFrames: 0 };
     this.peers.set(hello.siteId, peer);
+    this.admitted.add(ws);
     this.opts.store.sites.touch(hello.siteId);
     const { length, headHash } = this.opts.store.ledger.head();
     const welcome: Welcome = { type: 'welcome', v: PROTOCOL_VERSION, siteId: hello.siteId, ledger: { length, headHash }, head: signHead({ length, headHash }, this.opts.signer) };
@@ -340,7 +425,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.emit('update', peer.siteId, header, weights);
         return;
       }
-      const msg = parseAgentMessage(rawText(data));
+      // The frame header was held to the largest text this state allows; control messages are smaller.
+      const msg = parseAgentMessage(rawText(data), (type) => (type === 'stats-report' ? Infinity : this.caps.controlBytes));
       peer.badFrames = 0;
       switch (msg.type) {
         case 'eval-result':
@@ -381,8 +467,22 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
+  /**
+   * A dispute of one entry comes from a participant of it; a dispute of the whole chain (the
+   * site's replica contradicts it, maybe past our last entry) from any admitted site. Either way
+   * a site files at most `disputesPerHour`, however often it reconnects.
+   */
   private onDispute(peer: Peer, msg: Dispute): void {
-    if (++peer.disputes > MAX_DISPUTES) throw new FedrxError('E_BAD_MESSAGE', `more than ${MAX_DISPUTES} disputes on one connection; not recorded`);
+    if (msg.code !== 'E_REPLICA_DIVERGED') {
+      const entry = this.opts.store.ledger.get(msg.index);
+      if (entry === null) throw new FedrxError('E_NOT_FOUND', `no ledger entry ${msg.index} to dispute; not recorded`);
+      if (!entry.participants.some((p) => p.siteId === peer.siteId)) {
+        throw new FedrxError('E_NOT_PARTICIPANT', `site ${peer.siteId} is not a participant of entry ${msg.index} and may not dispute it; not recorded`);
+      }
+    }
+    if (!this.disputes.take(peer.siteId)) {
+      throw new FedrxError('E_RATE_LIMITED', `site ${peer.siteId} filed ${this.opts.limits.disputesPerHour} disputes this hour; not recorded`);
+    }
     this.opts.store.endorsements.addDispute({ siteId: peer.siteId, entryIndex: msg.index, code: msg.code, reason: msg.reason });
     this.opts.log(`!!! site ${peer.siteId} disputes ledger entry #${msg.index}: ${msg.code} ${msg.reason}`);
   }

@@ -1,6 +1,7 @@
 // The coordinator process: build, listen, say where, and shut down cleanly on a signal.
 
 import { buildCoordinator } from './app.js';
+import type { NetLimits } from './connection-limits.js';
 import { loadServerTls } from './tls.js';
 
 export async function runCoordinator(o: {
@@ -13,6 +14,7 @@ export async function runCoordinator(o: {
   heartbeatMs?: number | undefined;
   tlsCert?: string | undefined;
   tlsKey?: string | undefined;
+  limits?: Partial<NetLimits>;
 }): Promise<void> {
   const log = (line: string): void => console.log(`[coordinator] ${line}`);
   const tls = loadServerTls(o.tlsCert, o.tlsKey);
@@ -21,6 +23,7 @@ export async function runCoordinator(o: {
     readOnly: o.readOnly,
     maxFrameBytes: o.maxFrameBytes,
     log,
+    ...(o.limits === undefined ? {} : { limits: o.limits }),
     ...(o.keyDir === undefined ? {} : { keyDir: o.keyDir }),
     ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
     ...(tls === undefined ? {} : { tls }),

@@ -11,14 +11,17 @@ import { initialWeights } from '../shared/model-init.js';
 import type { GroupColumns } from '../shared/expand-study.js';
 import { hashPreprocessing, hashStats, type FeatureStats } from '../shared/feature-stats.js';
 import { checkSiteStats, runPreprocessing } from '../shared/input-list.js';
-import type { TaskConfig } from '../shared/run-config.js';
+import { DEFAULT_FOLDS, type TaskConfig } from '../shared/run-config.js';
 import { DEFAULT_MIN_ROWS, inputDim, isRegression, outputDim, studyMetrics, type Study } from '../shared/study.js';
 import { encodeFrame } from '../shared/tensor-codec.js';
 import type { Weights } from '../shared/tensors.js';
 import { PROTOCOL_VERSION, type ExactRequest, type EvalResult, type StatsReport, type TaskError, type UpdateHeader } from '../shared/wire.js';
+import { statsReportBytes, updateFrameBytes } from './frame-caps.js';
 import type { Gateway } from './gateway.js';
 import { describeRefusals, RoundCollector, type Answer } from './round-collector.js';
 import { solveExact, type ExactIo } from './exact/exact-solve.js';
+import { maxExactFrameBytes } from './exact/check-exact-stats.js';
+import { isSearch } from '../shared/exact/penalty.js';
 import type { RunRow, SiteOutcome, Store } from './store.js';
 import { createStrategy } from './strategies/index.js';
 import type { Aggregator, RoundContext, Strategy } from './strategies/types.js';
@@ -120,6 +123,7 @@ export class RoundRunner {
         this.store.endRun(run.id, 'failed', message);
       } finally {
         this.activeRunId = null;
+        this.gateway.expectRun(null);
       }
     }
   }
@@ -141,6 +145,7 @@ export class RoundRunner {
     if (!(await this.waitForSites(config.minSites, config.waitForSitesSec * 1000))) {
       return fail(0, startedAt, `statistics: ${this.gateway.connectedSites().length} of the ${config.minSites} sites needed were connected after ${config.waitForSitesSec}s`, []);
     }
+    this.gateway.expectRun({ statsReportBytes: statsReportBytes(study) });
     const gathered = await this.gatherStats(run);
     if (gathered.reports.length < config.minSites) {
       return fail(0, startedAt, `statistics: ${phaseFailure('statistics reports', gathered.reports.length, config.minSites, gathered.outcomes, config.roundTimeoutSec)}`, gathered.outcomes);
@@ -157,6 +162,7 @@ export class RoundRunner {
     this.store.setPreprocessing(run.id, prep);
     let weights = initialWeights(study.model, inputDim(inputs), outputDim(inputs), config.training.seed);
     let modelHash = hashWeights(weights);
+    this.gateway.expectRun({ statsReportBytes: statsReportBytes(study), updateFrameBytes: updateFrameBytes(weights) });
     const configHash = hashConfig(config);
     const genesis = this.store.commitRound({
       runId: run.id,
@@ -255,6 +261,9 @@ export class RoundRunner {
     const width = inputDim(study);
     const selected = new Set(this.gateway.connectedSites().map((s) => s.siteId));
     const mode = config.strategyOptions.exactAlgorithm ?? exactMode(width, task.preprocessing.rows);
+    const folds = isSearch(study.model.l2) ? (config.strategyOptions.folds ?? DEFAULT_FOLDS) : 1;
+    // The fit's float64 frames are larger than an update of the model: let them through, no larger.
+    this.gateway.expectRun({ statsReportBytes: statsReportBytes(task.study), updateFrameBytes: maxExactFrameBytes(width, task.preprocessing.rows, folds) });
     const solveStarted = performance.now();
     const io: ExactIo = {
       sendAll: (sites, frame, collector) => this.sendAll(sites, frame, collector),

@@ -8,7 +8,7 @@ export const ERROR_CODES = {
   E_PROTOCOL_VERSION: 'the peer speaks another protocol version',
   E_NOT_HELLO: 'the first message on a socket must be hello',
   E_FRAME_TRUNCATED: 'a binary frame is shorter than its header says',
-  E_FRAME_OVERSIZED: 'a binary frame is longer than its header says or than allowed',
+  E_FRAME_OVERSIZED: 'a frame is longer than its header says, or than its kind and the socket\'s state allow',
   E_FRAME_HEADER: 'a binary frame header is missing or invalid',
   // sites
   E_UNKNOWN_SITE: 'no site with this id is registered',
@@ -62,7 +62,7 @@ export const ERROR_CODES = {
   E_LEDGER_APPEND_ONLY: 'ledger rows cannot be changed or deleted',
   E_READ_ONLY: 'the coordinator was started read-only for investigation',
   E_REPLICA_DIVERGED: 'a replica and the coordinator disagree about the chain',
-  E_NOT_PARTICIPANT: 'only a participant of a ledger entry may endorse it',
+  E_NOT_PARTICIPANT: 'only a participant of a ledger entry may endorse or dispute it',
   E_ENDORSEMENT_MISMATCH: 'the endorsement names another entry hash than the ledger holds',
   E_NOT_ENDORSED: 'the model\'s ledger entry has not reached its endorsement quorum',
   E_ENTRY_DISPUTED: 'a site refuses a ledger entry the coordinator sent',
@@ -71,6 +71,9 @@ export const ERROR_CODES = {
   E_TLS_CONFIG: 'TLS settings are missing, unreadable or inconsistent',
   E_TLS_UNTRUSTED: "the coordinator's TLS certificate is not trusted",
   E_TLS_PIN: "the coordinator's certificate does not match the pinned fingerprint",
+  // limits on what a client may hold or repeat
+  E_RATE_LIMITED: 'too many attempts from this address or site; retry later',
+  E_BUSY: 'the coordinator holds as many waiting connections as it allows; retry later',
   // generic
   E_INTERNAL: 'internal error',
 } as const;

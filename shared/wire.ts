@@ -347,9 +347,15 @@ function checkVersion(value: unknown): void {
   }
 }
 
-export function parseAgentMessage(text: string): AgentMessage {
+/** `maxChars`, when given, caps each message type's length, checked before its schema. */
+export function parseAgentMessage(text: string, maxChars?: (type: unknown) => number): AgentMessage {
   const value = parseJson(text);
   checkVersion(value);
+  if (maxChars !== undefined) {
+    const type = (value as { type?: unknown } | null)?.type;
+    const cap = maxChars(type);
+    if (text.length > cap) throw new FedrxError('E_FRAME_OVERSIZED', `a ${typeof type === 'string' ? type.slice(0, 32) : 'untyped'} message of ${text.length} characters exceeds ${cap}`);
+  }
   return expectSchema(AgentMessageSchema, value, 'E_BAD_MESSAGE', 'message');
 }
 

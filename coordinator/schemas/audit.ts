@@ -1,11 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { PageQueryProperties } from './query.js';
 
-export const AuditQuery = Type.Object(
-  {
-    /** The first sequence number wanted (they start at 1). */
-    from: Type.Optional(Type.Integer({ minimum: 0 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
-  },
-  { additionalProperties: false },
-);
+/** `from`: the first sequence number wanted (they start at 1). */
+export const AuditQuery = Type.Object(PageQueryProperties, { additionalProperties: false });
 export type AuditQuery = Static<typeof AuditQuery>;

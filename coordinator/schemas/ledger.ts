@@ -1,10 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { PageQueryProperties } from './query.js';
 
-export const LedgerQuery = Type.Object(
-  {
-    from: Type.Optional(Type.Integer({ minimum: 0 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
-  },
-  { additionalProperties: false },
-);
+export const LedgerQuery = Type.Object(PageQueryProperties, { additionalProperties: false });
 export type LedgerQuery = Static<typeof LedgerQuery>;
