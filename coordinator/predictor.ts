@@ -1,6 +1,7 @@
 // Answers a clinician's query with the latest committed model of a run (or a given model hash),
 // naming the model hash and ledger entry the answer came from.
 
+import { classProbabilities, mostProbable } from '../shared/class-probabilities.js';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { forward } from '../shared/forward.js';
 import { denseLayers } from '../shared/model-spec.js';
@@ -90,9 +91,8 @@ export class Predictor {
         return { prediction: value, ...(study.target.unit === undefined ? {} : { unit: study.target.unit }) };
       }
       const classes = (study.target as ClassificationTarget).classes;
-      const probs = classes.length === 2 ? [1 - sigmoid(out[0]!), sigmoid(out[0]!)] : softmax(out);
-      const best = probs.indexOf(Math.max(...probs));
-      return { prediction: classes[best]!, probabilities: Object.fromEntries(classes.map((c, i) => [c, probs[i]!])) };
+      const probs = classProbabilities(out, classes.length);
+      return { prediction: classes[mostProbable(probs)]!, probabilities: Object.fromEntries(classes.map((c, i) => [c, probs[i]!])) };
     };
     return { study, provenance, score };
   }
@@ -123,13 +123,4 @@ export class Predictor {
     this.cache.set(modelHash, loaded);
     return loaded;
   }
-}
-
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
-
-function softmax(z: Float64Array): number[] {
-  const m = Math.max(...z);
-  const e = [...z].map((v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
 }
