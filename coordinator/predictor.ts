@@ -6,10 +6,11 @@ import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { forward } from '../shared/forward.js';
 import { denseLayers } from '../shared/model-spec.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
-import { decodeRegression, encodeQuery, type RawRecord } from '../shared/preprocess.js';
+import { decodeRegression, encodeQuery, type RawRecord, type RawValue } from '../shared/preprocess.js';
 import { inputDim, isRegression, outputDim, type ClassificationTarget, type Study } from '../shared/study.js';
 import type { Weights } from '../shared/tensors.js';
 import type { Endorsements } from './endorsements.js';
+import { inputColumnsOfRun } from './run-inputs.js';
 import type { Store } from './store.js';
 
 interface Score {
@@ -29,13 +30,26 @@ interface Provenance {
 
 export type Prediction = Score & Provenance;
 
-export type BatchPrediction = Provenance & {
-  predictions: ({ index: number; id?: string } & (Score | { error: { code: string; message: string } }))[];
+type RowAnswer = { index: number; id?: string } & (Score | { error: { code: string; message: string } });
+
+export type BatchPrediction = Provenance & { predictions: RowAnswer[] };
+
+/** What a client needs to ask a model: the columns it reads (send those, no others) and what it answers. */
+export type ModelInputs = Provenance & {
+  columns: string[];
+  idColumn?: string;
+  task: Study['task'];
+  classes?: string[];
+  unit?: string;
 };
+
+/** Longest cell the model reads; longer is refused for its row (a longer cell elsewhere is never read). */
+export const MAX_CELL_CHARS = 256;
 
 interface ScoringModel {
   study: Study;
   provenance: Provenance;
+  columns: string[];
   score(features: RawRecord): Score;
 }
 
@@ -43,6 +57,7 @@ interface LoadedModel {
   weights: Weights;
   study: Study;
   prep: Preprocessing;
+  columns: string[];
 }
 
 export class Predictor {
@@ -64,14 +79,54 @@ export class Predictor {
     const idColumn = model.study.idColumn;
     const predictions = query.rows.map((row, index) => {
       const id = idColumn === undefined || row[idColumn] === undefined || row[idColumn] === null ? {} : { id: String(row[idColumn]) };
-      try {
-        return { index, ...id, ...model.score(row) };
-      } catch (e) {
-        if (!isFedrxError(e)) throw e;
-        return { index, ...id, error: { code: e.code, message: e.message } };
-      }
+      return answerRow(index, id, () => model.score(row));
     });
     return { ...model.provenance, predictions };
+  }
+
+  /**
+   * A table (column names once, rows as arrays): every input column must be listed, since a
+   * missing column is not a missing cell and no row is scored with a guess for it. A row of the
+   * wrong length fails alone. Rows carry no ids: the client keeps them.
+   */
+  predictTable(query: { runId?: string; modelHash?: string; columns: string[]; rows: RawValue[][] }): BatchPrediction {
+    const model = this.model(query.runId, query.modelHash);
+    const at = new Map(query.columns.map((c, i) => [c, i]));
+    if (at.size !== query.columns.length) {
+      const twice = query.columns.find((c, i) => at.get(c) !== i);
+      throw new FedrxError('E_BAD_REQUEST', `the column list names "${twice}" twice`);
+    }
+    const missing = model.columns.filter((c) => !at.has(c));
+    if (missing.length > 0) {
+      throw new FedrxError('E_MISSING_FEATURE', `the column list lacks ${missing.length} input column(s) of the model: ${nameSome(missing)}`, {
+        missing: missing.slice(0, 100),
+      });
+    }
+    const picks = model.columns.map((c) => at.get(c)!);
+    const width = query.columns.length;
+    const predictions = query.rows.map((row, index) =>
+      answerRow(index, {}, () => {
+        if (row.length !== width) throw new FedrxError('E_MALFORMED_ROW', `row ${index + 1} has ${row.length} cells for ${width} columns`);
+        const record: RawRecord = {};
+        for (let j = 0; j < picks.length; j++) record[model.columns[j]!] = row[picks[j]!];
+        return model.score(record);
+      }),
+    );
+    return { ...model.provenance, predictions };
+  }
+
+  /** The columns the model that would answer reads, and what it answers with. */
+  inputs(query: { runId?: string; modelHash?: string }): ModelInputs {
+    const { study, provenance, columns } = this.model(query.runId, query.modelHash);
+    const unit = isRegression(study) ? study.target.unit : undefined;
+    return {
+      ...provenance,
+      columns,
+      ...(study.idColumn === undefined ? {} : { idColumn: study.idColumn }),
+      task: study.task,
+      ...(isRegression(study) ? {} : { classes: (study.target as ClassificationTarget).classes }),
+      ...(unit === undefined ? {} : { unit }),
+    };
   }
 
   private model(runId: string | undefined, modelHash: string | undefined): ScoringModel {
@@ -81,10 +136,16 @@ export class Predictor {
     if (!this.endorsements.servable(entry)) {
       throw new FedrxError('E_NOT_ENDORSED', `model ${entry.modelHash} (ledger #${entry.index}) is not endorsed by its sites yet, and run ${entry.runId} serves endorsed models only`);
     }
-    const { weights, study, prep } = this.load(target.modelHash);
+    const { weights, study, prep, columns } = this.load(target.modelHash);
     const layers = denseLayers(study.model, inputDim(study), outputDim(study));
     const provenance = { runId: entry.runId, round: entry.round, modelHash: entry.modelHash, ledgerIndex: entry.index, entryHash: entry.entryHash };
     const score = (features: RawRecord): Score => {
+      for (const c of columns) {
+        const v = features[c];
+        if (typeof v === 'string' && v.length > MAX_CELL_CHARS) {
+          throw new FedrxError('E_BAD_FEATURE', `column "${c}": longer than ${MAX_CELL_CHARS} characters`, { feature: c, problem: 'too-long' });
+        }
+      }
       const out = forward(layers, weights, encodeQuery(study, prep, features));
       if (isRegression(study)) {
         const value = decodeRegression(study.target, prep, out[0]!);
@@ -94,7 +155,7 @@ export class Predictor {
       const probs = classProbabilities(out, classes.length);
       return { prediction: classes[mostProbable(probs)]!, probabilities: Object.fromEntries(classes.map((c, i) => [c, probs[i]!])) };
     };
-    return { study, provenance, score };
+    return { study, provenance, columns, score };
   }
 
   private resolve(runId: string | undefined, modelHash: string | undefined): { modelHash: string } {
@@ -118,9 +179,23 @@ export class Predictor {
     if (model === null) throw new FedrxError('E_NO_MODEL', `no stored model ${modelHash}`);
     const run = this.store.getRun(model.runId);
     if (run === null || run.preprocessing === null) throw new FedrxError('E_NO_MODEL', `model ${modelHash} has no run preprocessing`);
-    const loaded = { weights: model.weights, study: run.config.study, prep: run.preprocessing };
+    const loaded = { weights: model.weights, study: run.config.study, prep: run.preprocessing, columns: inputColumnsOfRun(run) };
     if (this.cache.size >= 32) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(modelHash, loaded);
     return loaded;
   }
 }
+
+/** One row's answer: its score, or the coded reason it could not be scored. */
+function answerRow(index: number, id: { id?: string }, score: () => Score): RowAnswer {
+  try {
+    return { index, ...id, ...score() };
+  } catch (e) {
+    if (!isFedrxError(e)) throw e;
+    return { index, ...id, error: { code: e.code, message: e.message } };
+  }
+}
+
+/** Column names for a message: the first ten, then how many more. */
+const nameSome = (names: readonly string[]): string =>
+  names.slice(0, 10).map((n) => `"${n}"`).join(', ') + (names.length > 10 ? ` and ${names.length - 10} more` : '');

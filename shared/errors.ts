@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   E_NO_MODEL: 'no committed model to serve',
   E_MISSING_FEATURE: 'a feature needed by the model is missing',
   E_BAD_FEATURE: 'a feature value has the wrong type or level',
+  E_MALFORMED_ROW: 'a row has another number of cells than its header or column list',
   // ledger
   E_LEDGER_BROKEN: 'the ledger chain does not verify',
   E_LEDGER_APPEND_ONLY: 'ledger rows cannot be changed or deleted',
