@@ -54,6 +54,6 @@ export async function scoreTable(
     bytes += size;
   }
   if (chunk.length > 0) await send();
-  if (modelHash === undefined) throw new FedrxError('E_BAD_REQUEST', 'no rows to score');
+  if (modelHash === undefined) throw new FedrxError('E_BAD_REQUEST', 'no rows to score, and no model named');
   return { modelHash, predictions };
 }
