@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evalMetrics, headlineMetric } from '../../coordinator/eval-metrics.js';
-import { countInto, emptyAucCounts, type AucCounts } from '../../shared/auc.js';
+import { emptyAucCounts } from '../../shared/auc.js';
 import type { Study } from '../../shared/study.js';
+import { binaryCounts } from '../helpers/auc-counts.js';
 
 const study: Study = {
   name: 'binary',
@@ -13,11 +14,7 @@ const study: Study = {
   holdout: { fraction: 0.2, seed: 1 },
 };
 
-function counts(rows: [number, number][]): AucCounts {
-  const c = emptyAucCounts(2);
-  for (const [p, y] of rows) countInto(c, [1 - p, p], y);
-  return c;
-}
+const counts = binaryCounts;
 
 describe('federated classification metrics', () => {
   it('AUC of the pooled held-out rows from two sites’ counts, beside accuracy', () => {

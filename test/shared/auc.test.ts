@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { AUC_BINS, aucCountsFit, aucFromCounts, aucTieShare, countInto, emptyAucCounts, mergeAucCounts, type AucCounts } from '../../shared/auc.js';
+import { AUC_BINS, aucCountsFit, aucFromCounts, aucTieShare, countInto, emptyAucCounts, mergeAucCounts } from '../../shared/auc.js';
+import { binaryCounts } from '../helpers/auc-counts.js';
 
-/** Binary rows as [P(second class), true class]. */
-function binary(rows: [number, number][]): AucCounts {
-  const c = emptyAucCounts(2);
-  for (const [p, y] of rows) countInto(c, [1 - p, p], y);
-  return c;
-}
+const binary = binaryCounts;
 
 describe('AUC from binned counts', () => {
   it('counts wins over every positive–negative pair: 3 of 4 by hand', () => {

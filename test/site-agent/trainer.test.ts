@@ -78,6 +78,16 @@ function classData(n: number, k: number, seed: number): DataPart {
   return { x, y, actual: Float64Array.from(y), n };
 }
 
+/** Classes of blobs in the (u, v) plane. */
+const blobStudy = (classes: string[], model: Study['model']): Study => ({
+  name: 'blobs',
+  task: 'classification',
+  features: [num('u'), num('v')],
+  target: { name: 'label', classes },
+  model,
+  holdout: { fraction: 0.2, seed: 1 },
+});
+
 function zeros(study: Study): Weights {
   return weightSpecs(study.model, inputDim(study), outputDim(study)).map((s) => ({
     name: s.name,
@@ -176,14 +186,7 @@ describe('trainLocal / evaluateLocal', () => {
 
   it('reports accuracy for binary and multi-class classification', async () => {
     for (const classes of [['no', 'yes'], ['a', 'b', 'c']]) {
-      const study: Study = {
-        name: 'blobs',
-        task: 'classification',
-        features: [num('u'), num('v')],
-        target: { name: 'label', classes },
-        model: { type: 'mlp', hidden: [8], activation: 'tanh' },
-        holdout: { fraction: 0.2, seed: 1 },
-      };
+      const study = blobStudy(classes, { type: 'mlp', hidden: [8], activation: 'tanh' });
       const ls = layersOf(study);
       // Small random start: an all-zero MLP has no gradient through its hidden layer.
       const g = gaussian(9);
@@ -200,14 +203,7 @@ describe('trainLocal / evaluateLocal', () => {
 
   it('sends AUC counts only when the study reports AUC: one curve per class beyond two, every held-out row counted', async () => {
     for (const classes of [['no', 'yes'], ['a', 'b', 'c']]) {
-      const study: Study = {
-        name: 'blobs',
-        task: 'classification',
-        features: [num('u'), num('v')],
-        target: { name: 'label', classes },
-        model: { type: 'linear' },
-        holdout: { fraction: 0.2, seed: 1 },
-      };
+      const study = blobStudy(classes, { type: 'linear' });
       const ls = layersOf(study);
       const result = await trainLocal(tf, study, ls, zeros(study), classData(300, classes.length, 7), settings({ localEpochs: 15 }));
       const plain = evaluateLocal(tf, study, blobPrep, ls, result.weights, classData(90, classes.length, 8)).sums;
