@@ -15,7 +15,7 @@ import { CoordinatorClient, type BatchPredictResponse } from '../coordinator/cli
 import { scoreTable, type Cell } from '../coordinator/predict-upload.js';
 import { Prng } from '../shared/prng.js';
 import type { Study } from '../shared/study.js';
-import { commitLinearModel } from '../test/helpers/committed-model.js';
+import { commitLinearModel } from '../test/helpers/tiny-model.js';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);

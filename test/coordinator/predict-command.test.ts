@@ -12,7 +12,7 @@ import { IWPC_CSV, iwpcAvailable } from '../../datasets/iwpc.js';
 import { csvRecords } from '../../shared/csv-records.js';
 import { loadStudyFile } from '../../shared/load-study.js';
 import { inputDim, type Study } from '../../shared/study.js';
-import { commitLinearModel } from '../helpers/committed-model.js';
+import { commitLinearModel } from '../helpers/tiny-model.js';
 import { tempDir } from '../helpers/temp.js';
 import { TINY_STUDY } from '../helpers/tiny-study.js';
 

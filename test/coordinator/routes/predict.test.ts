@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../../coordinator/app.js';
 import { inputHmac } from '../../../coordinator/audit-log.js';
 import type { Study } from '../../../shared/study.js';
-import { commitLinearModel } from '../../helpers/committed-model.js';
+import { commitLinearModel } from '../../helpers/tiny-model.js';
 import { tempDir } from '../../helpers/temp.js';
 import { TINY_PREP, TINY_STUDY } from '../../helpers/tiny-study.js';
 
@@ -100,6 +100,24 @@ describe('POST /v1/predict/table', () => {
     // Logit 0 + 1 = 1 → P(yes) = σ(1); logit −2 + 1 = −1 → P(yes) = σ(−1).
     expect(yes).toEqual({ index: 0, prediction: 'yes', probabilities: { no: expect.closeTo(1 - sigmoid(1), 6), yes: expect.closeTo(sigmoid(1), 6) } });
     expect(no).toEqual({ index: 1, prediction: 'no', probabilities: { no: expect.closeTo(1 - sigmoid(-1), 6), yes: expect.closeTo(sigmoid(-1), 6) } });
+  });
+});
+
+describe('bodies ajv would coerce', () => {
+  it('are refused, so the audit hash is always over the body as sent', async () => {
+    const before = c.audit.list().length;
+    for (const [url, body] of [
+      ['/v1/predict/table', { runId: reg.runId, columns: ['x1', 5], rows: [[1, 'a']] }], // 5 would become "5"
+      ['/v1/predict/table', { runId: reg.runId, columns: ['x1', 'g'], rows: [[[4], 'a']] }], // [4] would become 4
+      ['/v1/predict/table', { runId: reg.runId, columns: ['x1', 'g'], rows: [4, 'a'] }], // 4 would become [4]
+      ['/v1/predict/batch', { runId: reg.runId, rows: { x1: 4, g: 'a' } }], // would become a list of one
+      ['/v1/predict', { runId: reg.runId, features: { x1: [4], g: 'a' } }],
+    ] as const) {
+      const res = await post(url, body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(res.json().error.code).toBe('E_BAD_REQUEST');
+    }
+    expect(c.audit.list()).toHaveLength(before);
   });
 });
 
