@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROLES, type Role } from '../coordinator/roles.js';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
+import { registerStudyCommands } from './study-init.js';
 
 const program = new Command('fedrx')
   .description('Federated learning for precision medicine: coordinator, site agents, verifiable ledger')
@@ -289,5 +290,7 @@ program
       process.exitCode = await runDemo({ dir: o.dir, sites: Number(o.sites), rounds: Number(o.rounds) });
     }),
   );
+
+registerStudyCommands(program, action);
 
 await program.parseAsync(process.argv);

@@ -2,15 +2,15 @@
 // naming the model hash and ledger entry the answer came from.
 
 import { classProbabilities, mostProbable } from '../shared/class-probabilities.js';
+import { nameSome, runStudy } from '../shared/expand-study.js';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { forward } from '../shared/forward.js';
 import { denseLayers } from '../shared/model-spec.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
 import { decodeRegression, encodeQuery, type RawRecord, type RawValue } from '../shared/preprocess.js';
-import { inputDim, isRegression, outputDim, type ClassificationTarget, type Study } from '../shared/study.js';
+import { inputColumns, inputDim, isRegression, outputDim, type ClassificationTarget, type Study } from '../shared/study.js';
 import type { Weights } from '../shared/tensors.js';
 import type { Endorsements } from './endorsements.js';
-import { inputColumnsOfRun } from './run-inputs.js';
 import type { Store } from './store.js';
 
 interface Score {
@@ -180,7 +180,9 @@ export class Predictor {
     if (model === null) throw new FedrxError('E_NO_MODEL', `no stored model ${modelHash}`);
     const run = this.store.getRun(model.runId);
     if (run === null || run.preprocessing === null) throw new FedrxError('E_NO_MODEL', `model ${modelHash} has no run preprocessing`);
-    const loaded = { weights: model.weights, study: run.config.study, prep: run.preprocessing, columns: inputColumnsOfRun(run) };
+    // The run's study with its feature groups expanded: the same input vector the sites trained on.
+    const study = runStudy(run.config.study, run.preprocessing);
+    const loaded = { weights: model.weights, study, prep: run.preprocessing, columns: inputColumns(study) };
     if (this.cache.size >= 32) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(modelHash, loaded);
     return loaded;
@@ -196,7 +198,3 @@ function answerRow(index: number, id: { id?: string }, score: () => Score): RowA
     return { index, ...id, error: { code: e.code, message: e.message } };
   }
 }
-
-/** Column names for a message: the first ten, then how many more. */
-const nameSome = (names: readonly string[]): string =>
-  names.slice(0, 10).map((n) => `"${n}"`).join(', ') + (names.length > 10 ? ` and ${names.length - 10} more` : '');

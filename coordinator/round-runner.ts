@@ -7,7 +7,9 @@ import { isFedrxError } from '../shared/errors.js';
 import { hashConfig, type LedgerEntry } from '../shared/ledger.js';
 import { hashWeights } from '../shared/model-hash.js';
 import { initialWeights } from '../shared/model-init.js';
-import { checkStats, hashPreprocessing, hashStats, mergeStats, preprocessingFrom, type FeatureStats } from '../shared/feature-stats.js';
+import type { GroupColumns } from '../shared/expand-study.js';
+import { hashPreprocessing, hashStats, type FeatureStats } from '../shared/feature-stats.js';
+import { checkSiteStats, runPreprocessing } from '../shared/input-list.js';
 import type { TaskConfig } from '../shared/run-config.js';
 import { DEFAULT_MIN_ROWS, inputDim, outputDim, studyMetrics, type Study } from '../shared/study.js';
 import { encodeFrame } from '../shared/tensor-codec.js';
@@ -27,7 +29,8 @@ interface TrainReport {
   /** The site's signature over its update, carried into the ledger entry. */
   signature: string;
 }
-type StatsAnswer = { stats: FeatureStats; signature: string };
+/** `columns`: per feature group of the study, the columns it took at the site. */
+type StatsAnswer = { stats: FeatureStats; signature: string; columns: GroupColumns };
 type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums'>;
 
 export interface RoundSummary {
@@ -118,9 +121,17 @@ export class RoundRunner {
     if (gathered.reports.length < config.minSites) {
       return fail(0, startedAt, `statistics: ${gathered.reports.length} of the ${config.minSites} reports needed arrived (${describeRefusals(gathered.outcomes)})`, gathered.outcomes);
     }
-    const prep = preprocessingFrom(study, mergeStats(study, gathered.reports.map((r) => r.stats)));
+    let fixed: ReturnType<typeof runPreprocessing>;
+    try {
+      fixed = runPreprocessing(study, gathered.reports);
+    } catch (e) {
+      if (!isFedrxError(e)) throw e;
+      return fail(0, startedAt, `statistics: ${e.code}: ${e.message}`, gathered.outcomes);
+    }
+    // `inputs`: the study with any feature groups expanded to the run's fixed input list.
+    const { prep, study: inputs } = fixed;
     this.store.setPreprocessing(run.id, prep);
-    let weights = initialWeights(study.model, inputDim(study), outputDim(study), config.training.seed);
+    let weights = initialWeights(study.model, inputDim(inputs), outputDim(inputs), config.training.seed);
     let modelHash = hashWeights(weights);
     const configHash = hashConfig(config);
     const genesis = this.store.commitRound({
@@ -139,7 +150,8 @@ export class RoundRunner {
       },
     });
     this.gateway.broadcastLedger([genesis]);
-    this.log(`run ${run.id} round 0: statistics of ${prep.rows} rows from ${gathered.reports.length} sites, preprocessing ${genesis.preprocessingHash!.slice(0, 12)}`);
+    const widthNote = prep.inputs === undefined ? '' : `, ${inputDim(inputs)} inputs (${prep.inputs.dropped.length} group columns left out)`;
+    this.log(`run ${run.id} round 0: statistics of ${prep.rows} rows from ${gathered.reports.length} sites${widthNote}, preprocessing ${genesis.preprocessingHash!.slice(0, 12)}`);
     const proximalMu = 'proximalMu' in strategy && typeof strategy.proximalMu === 'number' ? strategy.proximalMu : 0;
     const task: TaskConfig = { study, preprocessing: prep, training: config.training, proximalMu };
 
@@ -162,7 +174,7 @@ export class RoundRunner {
         startedAt,
         modelHash: nextHash,
         weights: next,
-        metrics: roundMetrics(study, trained.outcomes, evals),
+        metrics: roundMetrics(inputs, trained.outcomes, evals),
         sites: trained.outcomes,
         entry: {
           parentModelHash: modelHash,
@@ -337,15 +349,16 @@ export class RoundRunner {
       g.collector.record(siteId, { kind: 'refused', code: 'E_STATS_TOO_FEW_ROWS', reason });
       return;
     }
+    let columns: GroupColumns;
     try {
-      checkStats(g.study, msg.stats);
+      columns = checkSiteStats(g.study, msg.stats);
     } catch (e) {
       const reason = (e as Error).message;
       this.gateway.sendError(siteId, 'E_BAD_MESSAGE', reason, { runId: msg.runId, round: 0 });
       g.collector.record(siteId, { kind: 'refused', code: 'E_BAD_MESSAGE', reason });
       return;
     }
-    g.collector.record(siteId, { kind: 'ok', value: { stats: msg.stats, signature: msg.signature } });
+    g.collector.record(siteId, { kind: 'ok', value: { stats: msg.stats, signature: msg.signature, columns } });
   }
 }
 

@@ -39,6 +39,9 @@ export const ERROR_CODES = {
   E_CSV_MISSING_COLUMN: 'the site CSV lacks a required column',
   E_CSV_BAD_VALUE: 'the site CSV holds a value of the wrong type or range',
   E_CSV_TOO_FEW_ROWS: 'the site CSV has too few usable rows',
+  E_CSV_TOO_WIDE: 'the site CSV has more columns than fedrx reads',
+  E_GROUP_NO_MATCH: 'a feature group\'s pattern matches no column of the CSV',
+  E_GROUP_OVERLAP: 'a CSV column is claimed by two feature groups, or by a group and a named feature',
   E_STATS_TOO_FEW_ROWS: 'a site reported statistics over fewer rows than the study allows',
   E_TRAINING_FAILED: 'local training failed',
   // API callers

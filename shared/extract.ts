@@ -54,8 +54,12 @@ const lookup = <T>(table: Record<string, T> | undefined, key: string): T | undef
 
 /** Plain decimal numbers only: no hex, no booleans, no 'Infinity'. */
 function asNumber(v: RawValue): number {
-  if (typeof v === 'number') return v;
-  const s = text(v);
+  return typeof v === 'number' ? v : parseDecimal(String(v));
+}
+
+/** A cell's number if it is a plain decimal (surrounding spaces allowed), else NaN. */
+export function parseDecimal(cell: string): number {
+  const s = cell.trim();
   return DECIMAL.test(s) ? Number(s) : Number.NaN;
 }
 
@@ -65,7 +69,7 @@ function numeric(f: NumericFeature, v: RawValue): number | EncodeProblem {
   const mapped = lookup(f.map, text(v));
   const x = mapped ?? asNumber(v);
   if (!Number.isFinite(x)) return new EncodeProblem(column, 'not-a-number');
-  if (x < f.min || x > f.max) return new EncodeProblem(column, 'out-of-range');
+  if ((f.min !== undefined && x < f.min) || (f.max !== undefined && x > f.max)) return new EncodeProblem(column, 'out-of-range');
   return x;
 }
 
@@ -84,13 +88,17 @@ function imputed(f: GenotypeFeature, record: RawRecord): string | undefined {
 }
 
 function level(f: LevelFeature, record: RawRecord): number | EncodeProblem {
+  return levelOf(f, record[f.column ?? f.name], record);
+}
+
+/** `record` is read only to impute a missing genotype call from linked variants. */
+function levelOf(f: LevelFeature, v: RawValue, record: RawRecord | undefined): number | EncodeProblem {
   const column = f.column ?? f.name;
-  const v = record[column];
   const fallbackOther = f.kind === 'genotype' ? f.unknownLevel : f.otherLevel;
   let name: string | undefined;
   if (isMissing(v)) {
     // Linked-variant rules run only for a missing call, not for every row.
-    const fallbackMissing = f.kind === 'genotype' ? (imputed(f, record) ?? f.unknownLevel) : f.missingLevel;
+    const fallbackMissing = f.kind === 'genotype' ? ((record === undefined ? undefined : imputed(f, record)) ?? f.unknownLevel) : f.missingLevel;
     if (fallbackMissing === undefined) return new EncodeProblem(column, 'missing');
     name = fallbackMissing;
   } else {
@@ -105,11 +113,14 @@ function level(f: LevelFeature, record: RawRecord): number | EncodeProblem {
 }
 
 function binary(f: BinaryFeature, record: RawRecord): number | EncodeProblem {
+  return binaryOf(f, featureColumns(f).map((c) => [c, record[c]] as const));
+}
+
+function binaryOf(f: BinaryFeature, cells: readonly (readonly [string, RawValue])[]): number | EncodeProblem {
   const trueValues = f.trueValues ?? ['1'];
   const falseValues = f.falseValues ?? ['0'];
   let seen = false;
-  for (const column of featureColumns(f)) {
-    const v = record[column];
+  for (const [column, v] of cells) {
     if (isMissing(v)) continue;
     seen = true;
     const s = text(v);
@@ -169,6 +180,49 @@ export function extractTarget(study: Study, record: RawRecord): number | EncodeP
   const raw = text(v);
   const at = t.classes.indexOf(lookup(t.aliases, raw) ?? raw);
   return at < 0 ? new EncodeProblem(column, 'unknown-level') : at;
+}
+
+/**
+ * Extraction by column position, for wide files: a feature that reads one column gets its cell by
+ * index, so a row of 50,000 cells costs no per-cell name lookups. `positionOf` gives a column's
+ * index in `cells` (every required column must have one). Same results as `extractRow`.
+ */
+export function cellsExtractor(study: Study, positionOf: (column: string) => number): (cells: readonly RawValue[]) => ExtractedRow | EncodeProblem {
+  const n = study.features.length;
+  // A feature with a single column and no linked variants reads its cell directly (at ≥ 0); the
+  // others get a small record of their columns (at = −1).
+  const at = new Int32Array(n).fill(-1);
+  const single: string[] = [];
+  const readsOf: (readonly [string, number])[][] = study.features.map((f, i) => {
+    const columns = featureColumns(f);
+    if (columns.length === 1 && !(f.kind === 'genotype' && f.imputeFrom !== undefined)) {
+      at[i] = positionOf(columns[0]!);
+      single[i] = columns[0]!;
+      return [];
+    }
+    return columns.map((c) => [c, positionOf(c)] as const);
+  });
+  const targetAt = positionOf(targetColumn(study));
+  const record: RawRecord = {};
+  return (cells) => {
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const f = study.features[i]!;
+      let v: number | EncodeProblem;
+      const p = at[i]!;
+      if (p >= 0) {
+        const cell = cells[p];
+        v = f.kind === 'numeric' ? numeric(f, cell) : f.kind === 'binary' ? binaryOf(f, [[single[i]!, cell]]) : levelOf(f, cell, undefined);
+      } else {
+        for (const [c, q] of readsOf[i]!) record[c] = cells[q];
+        v = extractFeature(f, record);
+      }
+      if (v instanceof EncodeProblem) return v;
+      values[i] = v;
+    }
+    const target = extractTarget(study, { [targetColumn(study)]: cells[targetAt] });
+    return target instanceof EncodeProblem ? target : { values, target };
+  };
 }
 
 /** Raw values of a record's features (and target, unless `withTarget` is false). */

@@ -7,20 +7,24 @@ import { canonicalJson } from './canonical-json.js';
 import { createHash } from 'node:crypto';
 import { FedrxError } from './errors.js';
 import type { ExtractedRow } from './extract.js';
-import { isLevelFeature, isRegression, type ClassificationTarget, type Study } from './study.js';
+import type { InputList } from './expand-study.js';
+import { isLevelFeature, isRegression, MAX_INPUT_FEATURES, MAX_STUDY_FEATURES, type ClassificationTarget, type Study } from './study.js';
 
 const Count = Type.Integer({ minimum: 0 });
 const Moments = Type.Object({ count: Count, sum: Type.Number(), sumSq: Type.Number({ minimum: 0 }) }, { additionalProperties: false });
 export type Moments = Static<typeof Moments>;
+
+/** A report holds at most one entry per model input a study may expand to, plus its named features. */
+const MAX_STATS_KEYS = MAX_INPUT_FEATURES + MAX_STUDY_FEATURES;
 
 /** One site's (or the merged) statistics. Attacker-controlled when it arrives: checked by `checkStats`. */
 export const FeatureStatsSchema = Type.Object(
   {
     rows: Count,
     /** Per numeric feature: moments over its non-missing values. */
-    numeric: Type.Record(Type.String(), Moments),
+    numeric: Type.Record(Type.String(), Moments, { maxProperties: MAX_STATS_KEYS }),
     /** Per level or binary feature: rows per level (binary: [zeros, ones]). */
-    levels: Type.Record(Type.String(), Type.Array(Count, { maxItems: 256 })),
+    levels: Type.Record(Type.String(), Type.Array(Count, { maxItems: 256 }), { maxProperties: MAX_STATS_KEYS }),
     /** Regression: moments of the transformed target. Classification: rows per class. */
     target: Type.Union([Moments, Type.Array(Count, { maxItems: 256 })]),
   },
@@ -47,20 +51,23 @@ export function emptyStats(study: Study): FeatureStats {
 
 export function statsOf(study: Study, rows: Iterable<ExtractedRow>): FeatureStats {
   const s = emptyStats(study);
+  // Each feature's slot looked up once, not once per row: wide studies have 50,000 of them.
+  const moments = study.features.map((f) => (f.kind === 'numeric' ? s.numeric[f.name]! : null));
+  const counts = study.features.map((f) => (f.kind === 'numeric' ? null : s.levels[f.name]!));
+  const n = study.features.length;
   for (const row of rows) {
     s.rows++;
-    study.features.forEach((f, i) => {
+    for (let i = 0; i < n; i++) {
       const v = row.values[i]!;
-      if (f.kind === 'numeric') {
-        if (Number.isNaN(v)) return;
-        const m = s.numeric[f.name]!;
+      const m = moments[i];
+      if (m === null || m === undefined) {
+        counts[i]![v]!++;
+      } else if (!Number.isNaN(v)) {
         m.count++;
         m.sum += v;
         m.sumSq += v * v;
-      } else {
-        s.levels[f.name]![v]!++;
       }
-    });
+    }
     if (Array.isArray(s.target)) s.target[row.target]!++;
     else {
       s.target.count++;
@@ -121,17 +128,29 @@ export interface Preprocessing {
   numeric: Record<string, Standardiser>;
   /** Regression only: standardisation of the transformed target. */
   target?: Standardiser;
+  /** Studies with feature groups: the expanded input list the run fixed (shared/input-list.ts). */
+  inputs?: InputList;
 }
+
+/** Population variance, or null for no values or a constant column. */
+function variance(m: Moments): number | null {
+  if (m.count === 0) return null;
+  const mean = m.sum / m.count;
+  const meanSq = m.sumSq / m.count;
+  const v = meanSq - mean * mean;
+  // sumSq/n − mean² carries rounding of order n·ε·meanSq: a constant 62.3 leaves ~1e-12 here, so
+  // a variance that small relative to meanSq is a constant column, not a tiny SD.
+  return v > 1e-9 * meanSq ? v : null;
+}
+
+/** No values, or one value throughout: nothing to standardise by. */
+export const isConstantMoments = (m: Moments): boolean => variance(m) === null;
 
 /** Mean and (population) SD; a constant column keeps SD 1 so it encodes to 0. */
 export function standardiser(m: Moments): Standardiser {
   if (m.count === 0) return { mean: 0, sd: 1 };
-  const mean = m.sum / m.count;
-  const meanSq = m.sumSq / m.count;
-  const variance = meanSq - mean * mean;
-  // sumSq/n − mean² carries rounding of order n·ε·meanSq: a constant 62.3 leaves ~1e-12 here, so
-  // a variance that small relative to meanSq is a constant column, not a tiny SD.
-  return { mean, sd: variance > 1e-9 * meanSq ? Math.sqrt(variance) : 1 };
+  const v = variance(m);
+  return { mean: m.sum / m.count, sd: v === null ? 1 : Math.sqrt(v) };
 }
 
 export function preprocessingFrom(study: Study, s: FeatureStats): Preprocessing {

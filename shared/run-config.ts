@@ -1,6 +1,7 @@
 // What a data scientist chooses when launching a run, and the part of it each site needs.
 
 import { Type, type Static } from '@sinclair/typebox';
+import { InputListSchema } from './expand-study.js';
 import { StudySchema } from './study.js';
 
 /** Largest batch a run may ask for; a site with fewer training rows then trains on all of them at once. */
@@ -83,6 +84,7 @@ export const PreprocessingSchema = Type.Object(
     rows: Type.Integer({ minimum: 0 }),
     numeric: Type.Record(Type.String(), Standardiser),
     target: Type.Optional(Standardiser),
+    inputs: Type.Optional(InputListSchema),
   },
   { additionalProperties: false },
 );

@@ -4,6 +4,7 @@
 // unless the study fixes them.
 
 import { Type, type Static } from '@sinclair/typebox';
+import { FedrxError } from './errors.js';
 import { ModelSpecSchema } from './model-spec.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 128 });
@@ -19,9 +20,9 @@ export const NumericFeatureSchema = Type.Object(
     name: Name,
     column: Column,
     unit: Type.Optional(Type.String({ maxLength: 32 })),
-    /** Valid range: a value outside it is refused, never clipped. */
-    min: Type.Number(),
-    max: Type.Number(),
+    /** Valid range: a value outside it is refused, never clipped. Optional: without it any finite number is accepted. */
+    min: Type.Optional(Type.Number()),
+    max: Type.Optional(Type.Number()),
     /** Coded cells → numbers, e.g. age bands "60 - 69" → 6 (decades). */
     map: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Number())),
     /** A missing value: 'drop' the row, or 'mean' (impute the federated mean). */
@@ -100,6 +101,57 @@ export const BinaryFeatureSchema = Type.Object(
 
 export const FeatureSchema = Type.Union([NumericFeatureSchema, CategoricalFeatureSchema, GenotypeFeatureSchema, BinaryFeatureSchema]);
 
+/** A regular expression over CSV column names, e.g. "^expr_" (checked to compile by load-study). */
+const Match = Type.String({ minLength: 1, maxLength: 256 });
+
+/**
+ * Feature groups: one entry stands for every CSV column its pattern matches (e.g. 20,000 genes).
+ * A run expands them at round 0 (shared/expand-study.ts): each matched column becomes a feature
+ * named after the column, with the group's settings.
+ */
+export const NumericGroupSchema = Type.Object(
+  {
+    kind: Type.Literal('numeric'),
+    match: Match,
+    unit: Type.Optional(Type.String({ maxLength: 32 })),
+    min: Type.Optional(Type.Number()),
+    max: Type.Optional(Type.Number()),
+    missing: Type.Optional(Type.Union([Type.Literal('drop'), Type.Literal('mean')])),
+  },
+  { additionalProperties: false },
+);
+
+export const BinaryGroupSchema = Type.Object(
+  {
+    kind: Type.Literal('binary'),
+    match: Match,
+    trueValues: Type.Optional(Type.Array(Level, { minItems: 1 })),
+    falseValues: Type.Optional(Type.Array(Level, { minItems: 1 })),
+    missing: Type.Optional(Type.Union([Type.Literal('false'), Type.Literal('drop')])),
+  },
+  { additionalProperties: false },
+);
+
+export const CategoricalGroupSchema = Type.Object(
+  {
+    kind: Type.Literal('categorical'),
+    match: Match,
+    levels: Type.Array(Level, { minItems: 2, maxItems: 256 }),
+    aliases: Aliases,
+    missingLevel: Type.Optional(Level),
+    otherLevel: Type.Optional(Level),
+  },
+  { additionalProperties: false },
+);
+
+export const FeatureGroupSchema = Type.Union([NumericGroupSchema, BinaryGroupSchema, CategoricalGroupSchema]);
+
+/** Most model inputs a run may expand a study to (whole-transcriptome width is ~20,000–60,000). */
+export const MAX_INPUT_FEATURES = 100_000;
+/** Most feature entries a study file may list by name, and groups by pattern: studies stay small. */
+export const MAX_STUDY_FEATURES = 1024;
+export const MAX_FEATURE_GROUPS = 64;
+
 export const RegressionTargetSchema = Type.Object(
   {
     name: Name,
@@ -134,7 +186,10 @@ export const StudySchema = Type.Object(
     task: Type.Union([Type.Literal('regression'), Type.Literal('classification')]),
     /** Column that identifies a row in batch predictions (never sent anywhere by sites). */
     idColumn: Type.Optional(Name),
-    features: Type.Array(FeatureSchema, { minItems: 1, maxItems: 1024 }),
+    /** Features by name; may be empty when groups supply the inputs. */
+    features: Type.Array(FeatureSchema, { maxItems: MAX_STUDY_FEATURES }),
+    /** Features by pattern, expanded after the named ones (written in `features` with a `match`, they are moved here). */
+    groups: Type.Optional(Type.Array(FeatureGroupSchema, { minItems: 1, maxItems: MAX_FEATURE_GROUPS })),
     target: Type.Union([RegressionTargetSchema, ClassificationTargetSchema]),
     model: ModelSpecSchema,
     /** Metrics reported each round; the first is the headline. Default: mae, pw20, r2 or accuracy. */
@@ -155,6 +210,10 @@ export type CategoricalFeature = Static<typeof CategoricalFeatureSchema>;
 export type GenotypeFeature = Static<typeof GenotypeFeatureSchema>;
 export type BinaryFeature = Static<typeof BinaryFeatureSchema>;
 export type Feature = Static<typeof FeatureSchema>;
+export type NumericGroup = Static<typeof NumericGroupSchema>;
+export type BinaryGroup = Static<typeof BinaryGroupSchema>;
+export type CategoricalGroup = Static<typeof CategoricalGroupSchema>;
+export type FeatureGroup = Static<typeof FeatureGroupSchema>;
 export type LevelFeature = CategoricalFeature | GenotypeFeature;
 export type RegressionTarget = Static<typeof RegressionTargetSchema>;
 export type ClassificationTarget = Static<typeof ClassificationTargetSchema>;
@@ -177,7 +236,15 @@ export function featureWidth(f: Feature): number {
 }
 
 export function inputDim(study: Study): number {
+  assertExpanded(study);
   return study.features.reduce((n, f) => n + featureWidth(f), 0);
+}
+
+/** A study whose groups are not expanded has no fixed width: using it as one is a bug, said loudly. */
+export function assertExpanded(study: Study): void {
+  if (study.groups !== undefined && study.groups.length > 0) {
+    throw new FedrxError('E_INTERNAL', `study ${study.name} has feature groups: expand it with the run's input list first (shared/expand-study.ts)`);
+  }
 }
 
 /** Model outputs: 1 for regression and binary classification, one per class otherwise. */
@@ -201,11 +268,13 @@ export const targetColumn = (study: Study): string => study.target.column ?? stu
 
 /** Every column a site CSV must provide (the target last). */
 export function requiredColumns(study: Study): string[] {
+  assertExpanded(study);
   return [...new Set([...study.features.flatMap(featureColumns), targetColumn(study)])];
 }
 
 /** Columns a clinician's query must provide: the inputs, not the target. */
 export function inputColumns(study: Study): string[] {
+  assertExpanded(study);
   return [...new Set(study.features.flatMap(featureColumns))];
 }
 

@@ -10,7 +10,7 @@ import { LedgerEntrySchema } from './ledger.js';
 import { FeatureStatsSchema } from './feature-stats.js';
 import { TaskConfigSchema } from './run-config.js';
 import { StudySchema } from './study.js';
-import { decodeFrame, type DecodedFrame } from './tensor-codec.js';
+import { decodeFrame, MAX_PARAMS, MAX_TASK_HEADER_BYTES, type DecodedFrame } from './tensor-codec.js';
 
 export const PROTOCOL_VERSION = 1;
 export const AGENT_PATH = '/v1/agents';
@@ -280,7 +280,7 @@ export function decodeUpdateFrame(buf: Uint8Array, maxParams?: number): DecodedF
 }
 
 export function decodeTaskFrame(buf: Uint8Array): DecodedFrame & { header: TaskHeader } {
-  const frame = decodeFrame(buf);
+  const frame = decodeFrame(buf, MAX_PARAMS, MAX_TASK_HEADER_BYTES);
   checkVersion(frame.header);
   const header = expectSchema(TaskHeaderSchema, frame.header, 'E_FRAME_HEADER', 'task header');
   return { header, weights: frame.weights };

@@ -8,6 +8,7 @@ import { hashStats, statsOf, type Preprocessing } from '../shared/feature-stats.
 import { readKeyPair } from '../shared/key-files.js';
 import { helloBody, sign, statsBody, updateBody } from '../shared/signing.js';
 import { checkStudy } from '../shared/load-study.js';
+import { runStudy } from '../shared/expand-study.js';
 import { hashWeights } from '../shared/model-hash.js';
 import { denseLayers, weightSpecs } from '../shared/model-spec.js';
 import { inputDim, outputDim, type Study } from '../shared/study.js';
@@ -209,7 +210,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const ref = { runId: header.runId, round: header.round };
     log(`round ${header.round}: ${header.kind} task for run ${header.runId}`);
     try {
-      const study = checkStudy(header.config.study, 'task study');
+      // Feature groups expand to the input list the run fixed at round 0, the same at every site.
+      const study = runStudy(checkStudy(header.config.study, 'task study'), header.config.preprocessing);
       const mismatch = specMismatch(specsOf(global), weightSpecs(study.model, inputDim(study), outputDim(study)));
       if (mismatch !== null) throw new FedrxError('E_SHAPE_MISMATCH', `global model does not fit the study: ${mismatch}`);
       if (hashWeights(global) !== header.modelHash) {
@@ -232,7 +234,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     try {
       const study = checkStudy(req.study, 'statistics study');
       const rows = await rowsFor(study);
-      const stats = statsOf(study, rows.train);
+      // Keyed by this site's own matches of any feature groups: the coordinator fixes the run's list from them.
+      const stats = statsOf(rows.study, rows.train);
       const statsHash = hashStats(stats);
       const signature = sign('stats', statsBody({ runId: req.runId, siteId: opts.siteId, statsHash, rows: stats.rows }), keys.secretKey);
       const msg: StatsReport = { type: 'stats-report', v: PROTOCOL_VERSION, runId: req.runId, stats, signature };

@@ -1,14 +1,15 @@
-// The site's own rows: read the CSV, read every row into the study's raw values, split them into
+// The site's own rows: read the CSV (shared/csv.ts), read every row into the study's raw values, split them into
 // a training part and a held-out part, and encode them once the run's preprocessing is known.
 // Patient values never leave this module: errors and counts name columns and problem kinds only.
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as aq from 'arquero';
+import { readCsv } from '../shared/csv.js';
 import { FedrxError } from '../shared/errors.js';
-import { EncodeProblem, extractRow, inverseTransform, type ExtractedRow, type RawRecord, type RawValue } from '../shared/extract.js';
+import { expandStudy, matchGroups, nameSome } from '../shared/expand-study.js';
+import { cellsExtractor, EncodeProblem, inverseTransform, type ExtractedRow } from '../shared/extract.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
-import { encodeInputs, encodeTarget } from '../shared/preprocess.js';
+import { encodeTarget, inputEncoder } from '../shared/preprocess.js';
 import { DEFAULT_MIN_ROWS, inputDim, isRegression, requiredColumns, type Study } from '../shared/study.js';
 import { holdoutSplit } from '../shared/holdout.js';
 
@@ -24,6 +25,8 @@ export interface DataPart {
 
 /** A site's usable rows, split, before preprocessing: statistics are computed over `train`. */
 export interface SiteRows {
+  /** The study the rows were read with: feature groups expanded to this CSV's matching columns. */
+  study: Study;
   train: ExtractedRow[];
   test: ExtractedRow[];
   /** Rows left out, per "column:problem" (e.g. "weekly_dose_mg:out-of-range"). */
@@ -48,6 +51,8 @@ export interface LoadOptions {
 /** Problems that mean the data does not fit the study; a missing value only means an unusable row. */
 const MISFIT: ReadonlySet<EncodeProblem['kind']> = new Set(['not-a-number', 'out-of-range', 'unknown-level']);
 const LINES_SHOWN = 5;
+/** Missing columns listed in an error's details (the message names fewer; the count says how many). */
+const MISSING_LISTED = 100;
 
 /** `column "age_years": 2 rows out of range (lines 3, 9)`: line numbers count the header as line 1. */
 function misfitMessage(lines: ReadonlyMap<string, number[]>): string {
@@ -61,50 +66,50 @@ function misfitMessage(lines: ReadonlyMap<string, number[]>): string {
 }
 
 export async function loadSiteRows(file: string, study: Study, opts: LoadOptions): Promise<SiteRows> {
-  let text = await readFile(file, 'utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // spreadsheet exports often start with a BOM
-  // autoType off: every cell stays a string, the study decides what it means.
-  const table = aq.fromCSV(text, { autoType: false });
-  const totalRows = table.numRows();
-  const present = new Set(table.columnNames());
-  const required = requiredColumns(study);
+  const csv = readCsv(await readFile(file, 'utf8'), path.basename(file));
   const sourceOf = (col: string): string => opts.columnMap?.[col] ?? col;
+  // Feature groups (statistics of round 0) match the header; a run's tasks arrive expanded.
+  const used = (study.groups ?? []).length > 0 ? expandStudy(study, matchGroups(study, csv.header)) : study;
+  const at = new Map(csv.header.map((c, i) => [c, i]));
+  const required = requiredColumns(used);
 
-  const missing = required.filter((c) => !present.has(sourceOf(c)));
+  const missing = required.filter((c) => !at.has(sourceOf(c)));
   if (missing.length > 0) {
-    const named = missing.map((c) => (sourceOf(c) === c ? `"${c}"` : `"${c}" (mapped to "${sourceOf(c)}")`));
+    let rows = 0;
+    csv.forEach(() => rows++);
+    // Only the missing columns are named (the first few of a long list), with their count.
     throw new FedrxError(
       'E_CSV_MISSING_COLUMN',
-      `site CSV ${path.basename(file)} (${totalRows} rows) lacks required column${missing.length > 1 ? 's' : ''} ${named.join(', ')}`,
-      { missing, rows: totalRows },
+      `site CSV ${path.basename(file)} (${rows} rows) lacks ${missing.length > 1 ? `${missing.length} required columns` : 'required column'} ${nameSome(missing, undefined, (c) => (sourceOf(c) === c ? `"${c}"` : `"${c}" (mapped to "${sourceOf(c)}")`))}`,
+      { missing: missing.slice(0, MISSING_LISTED), rows, ...(missing.length > MISSING_LISTED ? { count: missing.length } : {}) },
     );
   }
 
   // Mapping applied here: record keys are study column names, values come from the mapped CSV column.
-  const columns = required.map((c) => [c, table.getter(sourceOf(c))] as const);
+  const extract = cellsExtractor(used, (c) => at.get(sourceOf(c))!);
   const rows: ExtractedRow[] = [];
   const dropped: Record<string, number> = {};
   const misfits = new Map<string, number[]>();
-  const record: RawRecord = {};
-  for (let row = 0; row < totalRows; row++) {
-    for (const [name, get] of columns) record[name] = get(row) as RawValue;
-    const extracted = extractRow(study, record);
+  let totalRows = 0;
+  csv.forEach((cells, line) => {
+    totalRows++;
+    const extracted = extract(cells);
     if (extracted instanceof EncodeProblem) {
       const key = `${extracted.column}:${extracted.kind}`;
       dropped[key] = (dropped[key] ?? 0) + 1;
       if (MISFIT.has(extracted.kind)) {
         const lines = misfits.get(key);
-        if (lines === undefined) misfits.set(key, [row + 2]);
-        else lines.push(row + 2);
+        if (lines === undefined) misfits.set(key, [line]);
+        else lines.push(line);
       }
-      continue;
+      return;
     }
     rows.push(extracted);
-  }
+  });
   if (misfits.size > 0 && opts.dropBadRows !== true) {
     throw new FedrxError(
       'E_CSV_BAD_VALUE',
-      `site CSV ${path.basename(file)} does not fit study ${study.name}: ${misfitMessage(misfits)}. ` +
+      `site CSV ${path.basename(file)} does not fit study ${used.name}: ${misfitMessage(misfits)}. ` +
         'Fix the export or the column mapping, or start the agent with --drop-bad-rows to leave such rows out.',
       { rows: totalRows, problems: Object.fromEntries([...misfits].map(([k, at]) => [k, at.length])) },
     );
@@ -123,18 +128,19 @@ export async function loadSiteRows(file: string, study: Study, opts: LoadOptions
       { usable: rows.length, train: split.train.length, rows: totalRows, minRows, dropped },
     );
   }
-  return { test: split.test.map((i) => rows[i]!), train: split.train.map((i) => rows[i]!), dropped, totalRows };
+  return { study: used, test: split.test.map((i) => rows[i]!), train: split.train.map((i) => rows[i]!), dropped, totalRows };
 }
 
 /** Model-ready arrays of `rows` under the run's preprocessing. */
 export function encodePart(study: Study, prep: Preprocessing, rows: readonly ExtractedRow[]): DataPart {
   const width = inputDim(study);
+  const encode = inputEncoder(study, prep);
   const n = rows.length;
   const x = new Float32Array(n * width);
   const y = new Float32Array(n);
   const actual = new Float64Array(n);
   rows.forEach((r, i) => {
-    encodeInputs(study, prep, r, x, i * width);
+    encode(r, x, i * width);
     y[i] = encodeTarget(prep, r);
     actual[i] = isRegression(study) ? inverseTransform(study.target, r.target) : r.target;
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  cellsExtractor,
   EncodeProblem,
   extractFeature,
   extractRow,
@@ -346,5 +347,38 @@ describe('extractRow', () => {
       expect(JSON.stringify(p)).not.toContain(secret);
       expect(Object.values(p).map(String).join(' ')).not.toContain(secret);
     }
+  });
+});
+
+describe('cellsExtractor', () => {
+  const study: Study = {
+    name: 'mixed',
+    task: 'regression',
+    features: [
+      { kind: 'numeric', name: 'age', min: 0, max: 120, map: { '90+': 95 }, missing: 'mean' },
+      { kind: 'numeric', name: 'height', column: 'Height (cm)' },
+      { kind: 'categorical', name: 'race', levels: ['a', 'b', 'u'], aliases: { B: 'b' }, missingLevel: 'u' },
+      { kind: 'genotype', name: 'vk', gene: 'VKORC1', encoding: 'genotype', levels: ['GG', 'AG', 'AA', 'unknown'], unknownLevel: 'unknown', imputeFrom: [{ column: 'rs1', map: { CC: 'GG', TT: 'AA' } }] },
+      { kind: 'binary', name: 'inducer', columns: ['drug1', 'drug2'] },
+      { kind: 'binary', name: 'smoker' },
+    ],
+    target: { name: 'y', transform: 'sqrt', min: 0, max: 100 },
+    model: { type: 'linear' },
+    holdout: { fraction: 0.2, seed: 1 },
+  };
+  const header = ['y', 'smoker', 'drug2', 'rs1', 'vk', 'race', 'Height (cm)', 'drug1', 'age'];
+  const records: RawRecord[] = [
+    { age: '90+', 'Height (cm)': '170', race: 'B', vk: '', rs1: 'TT', drug1: '', drug2: '1', smoker: '0', y: '49' },
+    { age: '', 'Height (cm)': '160.5', race: '', vk: 'AG', rs1: 'CC', drug1: '0', drug2: '', smoker: '1', y: '4' },
+    { age: '40', 'Height (cm)': 'tall', race: 'a', vk: 'GG', rs1: '', drug1: '0', drug2: '0', smoker: '1', y: '4' },
+    { age: '130', 'Height (cm)': '150', race: 'a', vk: 'GG', rs1: '', drug1: '0', drug2: '0', smoker: '1', y: '4' },
+    { age: '40', 'Height (cm)': '150', race: 'z', vk: '', rs1: 'AT', drug1: '0', drug2: '0', smoker: 'yes', y: '4' },
+    { age: '40', 'Height (cm)': '150', race: 'a', vk: '', rs1: '', drug1: '0', drug2: '0', smoker: '0', y: '' },
+  ];
+
+  it('reads cells by position with the same results and problems as extractRow', () => {
+    const extract = cellsExtractor(study, (c) => header.indexOf(c));
+    for (const r of records) expect(extract(header.map((h) => r[h]))).toEqual(extractRow(study, r));
+    expect(extract(header.map((h) => records[0]![h]))).toEqual({ values: Float64Array.from([95, 170, 1, 2, 1, 0]), target: 7 });
   });
 });

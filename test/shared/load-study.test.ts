@@ -268,3 +268,28 @@ describe('loadStudyFile', () => {
     expect(() => checkStudy(s, 'run body')).toThrow(/^run body: feature "ancestry"/);
   });
 });
+
+describe('feature groups in a study file', () => {
+  const gene = (): Json => ({ ...raw(), features: [{ kind: 'numeric', name: 'age_years', min: 18, max: 100 }, { kind: 'numeric', match: '^expr_', missing: 'mean' }] });
+
+  it('a feature written with a match becomes a group, in the order written; numeric groups need no range', () => {
+    const s = checkStudy({ ...gene(), groups: [{ kind: 'binary', match: '^mut_' }] });
+    expect(s.features).toEqual([{ kind: 'numeric', name: 'age_years', min: 18, max: 100 }]);
+    expect(s.groups).toEqual([
+      { kind: 'numeric', match: '^expr_', missing: 'mean' },
+      { kind: 'binary', match: '^mut_' },
+    ]);
+    const yamlPath = join(dir, 'groups.yaml');
+    writeFileSync(yamlPath, toYaml(gene()));
+    expect(loadStudyFile(yamlPath).groups).toEqual([{ kind: 'numeric', match: '^expr_', missing: 'mean' }]);
+  });
+
+  it('refuses a pattern that is not a regular expression, a bad group range or level, and a study with no input', () => {
+    const bad = (group: Json): string => loadError(JSON.stringify({ ...raw(), groups: [group] })).message;
+    expect(bad({ kind: 'numeric', match: '^expr_(' })).toContain('numeric group /^expr_(/ is not a valid regular expression');
+    expect(bad({ kind: 'numeric', match: '^x', min: 2, max: 1 })).toContain('needs min < max');
+    expect(bad({ kind: 'categorical', match: '^x', levels: ['a', 'b'], missingLevel: 'c' })).toContain('refers to level "c"');
+    expect(bad({ kind: 'numeric', match: '^x', extra: 1 })).toMatch(/groups\/0/);
+    expect(loadError(JSON.stringify({ ...raw(), features: [] })).message).toContain('at least one feature or feature group');
+  });
+});

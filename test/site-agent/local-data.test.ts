@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isFedrxError, type FedrxError } from '../../shared/errors.js';
+import { runStudy } from '../../shared/expand-study.js';
 import type { ExtractedRow } from '../../shared/extract.js';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import { inputDim, type Study } from '../../shared/study.js';
@@ -84,7 +85,7 @@ describe('loadSiteRows', () => {
     const columns = WARFARIN_COLUMNS.filter((c) => c !== 'sex' && c !== 'weekly_dose_mg');
     const file = dir().file('site.csv', csvText(warfarinRows(12), columns));
     const err = await failure(loadSiteRows(file, study, { siteId: 's' }));
-    expect(err.message).toMatch(/columns "sex", "weekly_dose_mg"/);
+    expect(err.message).toMatch(/2 required columns "sex", "weekly_dose_mg"/);
     expect(err.details).toEqual({ missing: ['sex', 'weekly_dose_mg'], rows: 12 });
   });
 
@@ -209,5 +210,53 @@ describe('encodePart', () => {
   it('encodes an empty part as empty arrays', () => {
     const part = encodePart(study, PREP, []);
     expect([part.n, part.x.length, part.y.length, part.actual.length]).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('loadSiteRows with feature groups', () => {
+  const geneStudy: Study = {
+    name: 'genes',
+    task: 'regression',
+    idColumn: 'id',
+    features: [],
+    groups: [{ kind: 'numeric', match: '^g_', missing: 'mean' }],
+    target: { name: 'y', transform: 'identity', min: -1000, max: 1000 },
+    model: { type: 'linear', l2: 'auto' },
+    holdout: { fraction: 0.2, seed: 1 },
+  };
+  /** `rows` rows of id, y and `width` gene columns g_0 … (cell i,j = (i + j) mod 7 − 3). */
+  function geneCsv(width: number, rows: number, cell = (i: number, j: number): string => String(((i + j) % 7) - 3)): string {
+    const header = ['id', 'y', ...Array.from({ length: width }, (_, j) => `g_${j}`)].join(',');
+    const lines = Array.from({ length: rows }, (_, i) => [`r${i}`, String(i), ...Array.from({ length: width }, (_, j) => cell(i, j))].join(','));
+    return `${header}\n${lines.join('\n')}\n`;
+  }
+
+  it('a CSV with 60,000 columns is read: every gene column becomes an input, in CSV order', async () => {
+    const file = dir().file('wide.csv', geneCsv(60_000, 13));
+    const data = await loadSiteRows(file, geneStudy, { siteId: 'site-a' });
+    expect(data.study.features).toHaveLength(60_000);
+    expect(data.study.features[59_999]!.name).toBe('g_59999');
+    expect(data.train.length + data.test.length).toBe(13);
+    const row = data.train[0]!;
+    const i = Number(targets([row])[0]);
+    expect(row.values[59_999]).toBe(((i + 59_999) % 7) - 3);
+  });
+
+  it('a gene column holding text at this site is refused naming the column and lines, not the cells', async () => {
+    const file = dir().file('text.csv', geneCsv(20, 12, (i, j) => (j === 4 ? `secret${i}` : '1')));
+    const err = await failure(loadSiteRows(file, geneStudy, { siteId: 'site-a' }));
+    expect(err.code).toBe('E_CSV_BAD_VALUE');
+    expect(err.message).toContain('column "g_4": 12 rows not a number (lines 2, 3, 4, 5, 6, …)');
+    expect(err.message).not.toContain('secret');
+  });
+
+  it("a site whose columns differ from the run's fixed list is refused naming only the missing columns", async () => {
+    const file = dir().file('short.csv', geneCsv(300, 12).replace(/(^|,)g_17,/, '$1x_17,').replace(',g_250,', ',x_250,'));
+    const fixed = Array.from({ length: 300 }, (_, j) => `g_${j}`);
+    const run = runStudy(geneStudy, { inputs: { groups: [fixed], dropped: [] } });
+    const err = await failure(loadSiteRows(file, run, { siteId: 'site-a' }));
+    expect(err.code).toBe('E_CSV_MISSING_COLUMN');
+    expect(err.message).toBe('site CSV short.csv (12 rows) lacks 2 required columns "g_17", "g_250"');
+    expect(err.details).toEqual({ missing: ['g_17', 'g_250'], rows: 12 });
   });
 });
