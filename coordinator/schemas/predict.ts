@@ -4,9 +4,10 @@
 // cell (say, free-text notes) fails its own row, not the batch.
 
 import { Type, type Static } from '@sinclair/typebox';
+import { MAX_INPUT_FEATURES } from '../../shared/study.js';
 
-/** Widest model input a query may carry (whole-transcriptome studies have ~50,000). */
-export const MAX_INPUT_COLUMNS = 65_536;
+/** Widest model input a query may carry: as wide as a study may be (whole transcriptome ≈ 50,000). */
+export const MAX_INPUT_COLUMNS = MAX_INPUT_FEATURES;
 export const MAX_BATCH_ROWS = 10_000;
 
 // A type list, not a union: ajv then leaves each value as sent (a union would coerce 4 to "4").

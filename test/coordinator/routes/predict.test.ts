@@ -49,6 +49,20 @@ describe('GET /v1/model/inputs', () => {
     expect((await c.app.inject({ url: '/v1/model/inputs?runId=run-99999999', headers })).json().error.code).toBe('E_NOT_FOUND');
   });
 
+  it('names a feature-group study\'s columns as fixed at round 0, in input order', async () => {
+    const study: Study = { ...TINY_STUDY, name: 'tiny-groups', groups: [{ kind: 'numeric', match: '^expr_', missing: 'mean' }] };
+    const prep = { ...TINY_PREP, numeric: { ...TINY_PREP.numeric, expr_b: { mean: 0, sd: 1 }, expr_a: { mean: 0, sd: 1 } }, inputs: { groups: [['expr_b', 'expr_a']], dropped: [] } };
+    const m = commitLinearModel(c.store, study, prep, [2, 3, 0, 1], [1]);
+    const res = await c.app.inject({ url: `/v1/model/inputs?modelHash=${m.modelHash}`, headers });
+    expect(res.json().columns).toEqual(['x1', 'g', 'expr_b', 'expr_a']);
+    // A table that leaves out a group's column is refused naming it.
+    const lacking = await post('/v1/predict/table', { modelHash: m.modelHash, columns: ['x1', 'g', 'expr_b'], rows: [[1, 'a', 0]] });
+    expect(lacking.json().error).toMatchObject({ code: 'E_MISSING_FEATURE', details: { missing: ['expr_a'] } });
+    // 2·1 + 3·0 + 0·0.5 + 1·2 + 1 = 5.
+    const ok = await post('/v1/predict/table', { modelHash: m.modelHash, columns: ['expr_a', 'expr_b', 'g', 'x1'], rows: [[2, 0.5, 'a', 1]] });
+    expect(ok.json().predictions).toEqual([{ index: 0, prediction: 5 }]);
+  });
+
   it('is for clinicians only', async () => {
     const ds = { authorization: `Bearer ${c.tokens.create('data-scientist').token}` };
     expect((await c.app.inject({ url: '/v1/model/inputs', headers: ds })).json().error.code).toBe('E_FORBIDDEN');
