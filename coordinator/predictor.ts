@@ -7,7 +7,8 @@ import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { forward } from '../shared/forward.js';
 import { denseLayers } from '../shared/model-spec.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
-import { decodeRegression, encodeQuery, type RawRecord, type RawValue } from '../shared/preprocess.js';
+import { cellsExtractor, type ExtractedRow } from '../shared/extract.js';
+import { decodeRegression, EncodeProblem, encodeQuery, inputEncoder, queryError, type RawRecord, type RawValue } from '../shared/preprocess.js';
 import { inputColumns, inputDim, isRegression, outputDim, type ClassificationTarget, type Study } from '../shared/study.js';
 import type { Weights } from '../shared/tensors.js';
 import type { Endorsements } from './endorsements.js';
@@ -46,11 +47,17 @@ export type ModelInputs = Provenance & {
 /** Longest cell the model reads; longer is refused for its row (a longer cell elsewhere is never read). */
 export const MAX_CELL_CHARS = 256;
 
+type Encoder = (row: ExtractedRow, out: Float32Array) => void;
+
 interface ScoringModel {
   study: Study;
   provenance: Provenance;
   columns: string[];
+  encode: Encoder;
+  /** A record keyed by column name. */
   score(features: RawRecord): Score;
+  /** Inputs already encoded. */
+  scoreInputs(x: Float32Array): Score;
 }
 
 interface LoadedModel {
@@ -58,6 +65,7 @@ interface LoadedModel {
   study: Study;
   prep: Preprocessing;
   columns: string[];
+  encode: Encoder;
 }
 
 export class Predictor {
@@ -104,13 +112,18 @@ export class Predictor {
     }
     const picks = model.columns.map((c) => at.get(c)!);
     const width = query.columns.length;
-    // One record refilled row after row: at 50,000 columns, building a new one per row costs more than scoring it.
-    const record: RawRecord = {};
+    // Cells by position: at 50,000 columns, looking each one up by name would cost more than scoring.
+    const extract = cellsExtractor(model.study, (c) => at.get(c)!, false);
+    const dim = inputDim(model.study);
     const predictions = query.rows.map((row, index) =>
       answerRow(index, {}, () => {
         if (row.length !== width) throw new FedrxError('E_MALFORMED_ROW', `row ${index + 1} has ${row.length} cells for ${width} columns`);
-        for (let j = 0; j < picks.length; j++) record[model.columns[j]!] = row[picks[j]!];
-        return model.score(record);
+        for (let j = 0; j < picks.length; j++) refuseLongCell(model.columns[j]!, row[picks[j]!]);
+        const values = extract(row);
+        if (values instanceof EncodeProblem) throw queryError(values);
+        const x = new Float32Array(dim);
+        model.encode(values, x);
+        return model.scoreInputs(x);
       }),
     );
     return { ...model.provenance, predictions };
@@ -137,17 +150,11 @@ export class Predictor {
     if (!this.endorsements.servable(entry)) {
       throw new FedrxError('E_NOT_ENDORSED', `model ${entry.modelHash} (ledger #${entry.index}) is not endorsed by its sites yet, and run ${entry.runId} serves endorsed models only`);
     }
-    const { weights, study, prep, columns } = this.load(target.modelHash);
+    const { weights, study, prep, columns, encode } = this.load(target.modelHash);
     const layers = denseLayers(study.model, inputDim(study), outputDim(study));
     const provenance = { runId: entry.runId, round: entry.round, modelHash: entry.modelHash, ledgerIndex: entry.index, entryHash: entry.entryHash };
-    const score = (features: RawRecord): Score => {
-      for (const c of columns) {
-        const v = features[c];
-        if (typeof v === 'string' && v.length > MAX_CELL_CHARS) {
-          throw new FedrxError('E_BAD_FEATURE', `column "${c}": longer than ${MAX_CELL_CHARS} characters`, { feature: c, problem: 'too-long' });
-        }
-      }
-      const out = forward(layers, weights, encodeQuery(study, prep, features));
+    const scoreInputs = (x: Float32Array): Score => {
+      const out = forward(layers, weights, x);
       if (isRegression(study)) {
         const value = decodeRegression(study.target, prep, out[0]!);
         return { prediction: value, ...(study.target.unit === undefined ? {} : { unit: study.target.unit }) };
@@ -156,7 +163,11 @@ export class Predictor {
       const probs = classProbabilities(out, classes.length);
       return { prediction: classes[mostProbable(probs)]!, probabilities: Object.fromEntries(classes.map((c, i) => [c, probs[i]!])) };
     };
-    return { study, provenance, columns, score };
+    const score = (features: RawRecord): Score => {
+      for (const c of columns) refuseLongCell(c, features[c]);
+      return scoreInputs(encodeQuery(study, prep, features));
+    };
+    return { study, provenance, columns, encode, score, scoreInputs };
   }
 
   private resolve(runId: string | undefined, modelHash: string | undefined): { modelHash: string } {
@@ -182,10 +193,17 @@ export class Predictor {
     if (run === null || run.preprocessing === null) throw new FedrxError('E_NO_MODEL', `model ${modelHash} has no run preprocessing`);
     // The run's study with its feature groups expanded: the same input vector the sites trained on.
     const study = runStudy(run.config.study, run.preprocessing);
-    const loaded = { weights: model.weights, study, prep: run.preprocessing, columns: inputColumns(study) };
+    const loaded = { weights: model.weights, study, prep: run.preprocessing, columns: inputColumns(study), encode: inputEncoder(study, run.preprocessing) };
     if (this.cache.size >= 32) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(modelHash, loaded);
     return loaded;
+  }
+}
+
+/** A cell the model reads, longer than any valid value: refused for its row before it is parsed. */
+function refuseLongCell(column: string, v: RawValue): void {
+  if (typeof v === 'string' && v.length > MAX_CELL_CHARS) {
+    throw new FedrxError('E_BAD_FEATURE', `column "${column}": longer than ${MAX_CELL_CHARS} characters`, { feature: column, problem: 'too-long' });
   }
 }
 
