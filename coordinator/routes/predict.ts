@@ -1,3 +1,4 @@
+import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FedrxError } from '../../shared/errors.js';
 import type { AuditLog } from '../audit-log.js';
@@ -8,45 +9,38 @@ import { ModelInputsQuery, PredictBatchBody, PredictBody, PredictTableBody } fro
 // Each answered request leaves one audit row, written after the prediction and before the answer:
 // if the row cannot be written, the clinician gets an error, never an unaudited prediction.
 export function predictRoutes(app: FastifyInstance, predictor: Predictor, audit: AuditLog): void {
-  app.post(
-    '/v1/predict',
-    { schema: { body: PredictBody }, config: { roles: ['clinician'] }, preValidation: async (req) => refuseCoercible(req, 'features') },
-    async (req) => {
-      const body = req.body as PredictBody;
-      const res = predictor.predict(body);
-      audit.record(principalOf(req), { route: '/v1/predict', ...provenance(res), rows: 1, input: body.features });
+  /** A clinician's POST: checked, answered, then audited with the input as sent and its row count. */
+  function answer<B>(
+    url: string,
+    schema: TSchema,
+    shape: Shape,
+    run: (body: B) => Provenance,
+    input: (body: B) => { rows: number; input: unknown },
+  ): void {
+    app.post(url, { schema: { body: schema }, config: { roles: ['clinician'] }, preValidation: async (req) => refuseCoercible(req, shape) }, async (req) => {
+      const body = req.body as B;
+      const res = run(body);
+      audit.record(principalOf(req), { route: url, ...provenance(res), ...input(body) });
       return res;
-    },
-  );
+    });
+  }
 
-  app.post(
-    '/v1/predict/batch',
-    { schema: { body: PredictBatchBody }, config: { roles: ['clinician'] }, preValidation: async (req) => refuseCoercible(req, 'rows') },
-    async (req) => {
-      const body = req.body as PredictBatchBody;
-      const res = predictor.predictMany(body);
-      audit.record(principalOf(req), { route: '/v1/predict/batch', ...provenance(res), rows: body.rows.length, input: body.rows });
-      return res;
-    },
-  );
-
+  answer<PredictBody>('/v1/predict', PredictBody, 'features', (b) => predictor.predict(b), (b) => ({ rows: 1, input: b.features }));
+  answer<PredictBatchBody>('/v1/predict/batch', PredictBatchBody, 'rows', (b) => predictor.predictMany(b), (b) => ({ rows: b.rows.length, input: b.rows }));
   // The compact form for wide rows: column names once, each row an array in that order.
-  app.post(
-    '/v1/predict/table',
-    { schema: { body: PredictTableBody }, config: { roles: ['clinician'] }, preValidation: async (req) => refuseCoercible(req, 'table') },
-    async (req) => {
-      const body = req.body as PredictTableBody;
-      const res = predictor.predictTable(body);
-      audit.record(principalOf(req), { route: '/v1/predict/table', ...provenance(res), rows: body.rows.length, input: { columns: body.columns, rows: body.rows } });
-      return res;
-    },
-  );
+  answer<PredictTableBody>('/v1/predict/table', PredictTableBody, 'table', (b) => predictor.predictTable(b), (b) => ({
+    rows: b.rows.length,
+    input: { columns: b.columns, rows: b.rows },
+  }));
 
   // What to send: the served model's input columns (a client sends these and nothing else).
   app.get('/v1/model/inputs', { schema: { querystring: ModelInputsQuery }, config: { roles: ['clinician'] } }, async (req) =>
     predictor.inputs(req.query as ModelInputsQuery),
   );
 }
+
+type Provenance = { runId: string; round: number; modelHash: string; ledgerIndex: number };
+type Shape = 'features' | 'rows' | 'table';
 
 // The audit hash must be over the request as the clinician sent it, but ajv coerces in place: a
 // lone value where a list is expected becomes a list of one, a number where text is expected
@@ -59,7 +53,7 @@ const listOf = (v: unknown, each: (x: unknown) => boolean): boolean => v === und
 /** Objects must hold scalars only; anything else is left for the schema to refuse. */
 const record = (v: unknown): boolean => typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).every(scalar);
 
-function refuseCoercible(req: FastifyRequest, shape: 'features' | 'rows' | 'table'): void {
+function refuseCoercible(req: FastifyRequest, shape: Shape): void {
   const body = req.body;
   if (typeof body !== 'object' || body === null) return;
   const { features, columns, rows } = body as Record<string, unknown>;
@@ -72,7 +66,7 @@ function refuseCoercible(req: FastifyRequest, shape: 'features' | 'rows' | 'tabl
   if (!ok) throw new FedrxError('E_BAD_REQUEST', `body/${shape === 'table' ? 'columns or body/rows' : shape} holds a value of the wrong kind (cells are text, numbers, booleans or null)`);
 }
 
-const provenance = (p: { runId: string; round: number; modelHash: string; ledgerIndex: number }) => ({
+const provenance = (p: Provenance) => ({
   runId: p.runId,
   round: p.round,
   modelHash: p.modelHash,
