@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { toCsv } from '../datasets/write-csv.js';
 import { csvRecords } from '../shared/csv-records.js';
 import { FedrxError } from '../shared/errors.js';
+import { nameSome } from '../shared/expand-study.js';
 import { apiClient } from './cli-client.js';
 import type { BatchPredictResponse, ModelInputs } from './client.js';
 import { scoreTable, tableCell, type Cell } from './predict-upload.js';
@@ -65,7 +66,7 @@ async function predictCsv(o: PredictOptions, inputs: ModelInputs, score: Score):
   if (missing.length > 0) {
     throw new FedrxError(
       'E_CSV_MISSING_COLUMN',
-      `${o.input} lacks ${missing.length} input column(s) of model ${inputs.modelHash}: ${missing.slice(0, 20).map((c) => `"${c}"`).join(', ')}${missing.length > 20 ? ` and ${missing.length - 20} more` : ''}; no row was sent`,
+      `${o.input} lacks ${missing.length} input column(s) of model ${inputs.modelHash}: ${nameSome(missing, 20)}; no row was sent`,
     );
   }
   const picks = inputs.columns.map((c) => at.get(c)!);
