@@ -36,7 +36,7 @@ export const ERROR_CODES = {
   E_DISCONNECTED: 'the site disconnected before answering',
   E_DEADLINE: 'the site did not answer before the deadline',
   // site-side failures reported to the coordinator
-  E_CSV_MISSING_COLUMN: 'the site CSV lacks a required column',
+  E_CSV_MISSING_COLUMN: 'a site CSV, or a CSV sent for prediction, lacks a required column',
   E_CSV_BAD_VALUE: 'the site CSV holds a value of the wrong type or range',
   E_CSV_TOO_FEW_ROWS: 'the site CSV has too few usable rows',
   E_CSV_TOO_WIDE: 'the site CSV has more columns than fedrx reads',
