@@ -19,13 +19,14 @@ export interface FederatedConfig {
   batchSize: number;
   mu?: number;
   serverLr?: number;
+  patience?: number;
 }
 
 export interface FederatedResult {
   config: FederatedConfig;
   run: RunView;
   seconds: number;
-  /** Dose per PharmGKB Subject ID of every test patient, from the run's final model. */
+  /** Dose per PharmGKB Subject ID of every test patient, from the model the run serves (its best round). */
   predictions: Map<string, number>;
 }
 
@@ -55,11 +56,14 @@ export async function runFederated(
     waitForSitesSec: 120,
     ...(config.mu === undefined ? {} : { mu: config.mu }),
     ...(config.serverLr === undefined ? {} : { serverLr: config.serverLr }),
+    ...(config.patience === undefined ? {} : { patience: config.patience }),
   });
   const done = await fed.clients['data-scientist'].follow(run.id, (r) => {
-    if (r.round > 0) onRound(`  ${config.label} round ${r.round}/${config.rounds}: ${r.metrics.sites ?? 0} sites, MAE ${r.metrics.mae?.toFixed(2) ?? '–'}, PW20 ${r.metrics.pw20?.toFixed(1) ?? '–'}%`);
+    const val = r.metrics.valLoss === undefined ? '' : `, validation loss ${r.metrics.valLoss.toFixed(4)}${r.metrics.bestRound === r.round ? ' (best)' : ''}`;
+    if (r.round > 0) onRound(`  ${config.label} round ${r.round}/${config.rounds}: ${r.metrics.sites ?? 0} sites, MAE ${r.metrics.mae?.toFixed(2) ?? '–'}, PW20 ${r.metrics.pw20?.toFixed(1) ?? '–'}%${val}`);
   }, 500);
   if (done.status !== 'completed') throw new Error(`${config.label}: run ${done.id} ${done.status}: ${done.error ?? ''}`);
+  onRound(`  ${config.label}: ${done.stopReason ?? `ran all ${config.rounds} rounds`}; clinicians get round ${done.bestRound}`);
   // Clinicians' path: score the held-out patients through the coordinator's batch predictions.
   // Only the model's input columns are sent, as a clinic would: never the observed dose.
   const inputs = inputColumns(config.study);

@@ -32,6 +32,10 @@ const { values: args } = parseArgs({
     // per-weight scaling moves the rarely-set genotype weights as fast as the common ones.
     'server-rounds': { type: 'string', default: '100' },
     'server-lr': { type: 'string', default: '0.05' },
+    // Share of each site's training part that validates (chooses the best round, stops early);
+    // default: the study's own setting; 0 trains on the whole training part and keeps the last round.
+    validation: { type: 'string' },
+    patience: { type: 'string' },
     out: { type: 'string', default: 'bench-out/iwpc' },
     only: { type: 'string' },
   },
@@ -47,13 +51,21 @@ const out = resolve(args.out);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const rounds = Number(args.rounds);
-const linear = loadStudyFile(new URL('../datasets/studies/warfarin-iwpc.json', import.meta.url).pathname);
+const shipped = loadStudyFile(new URL('../datasets/studies/warfarin-iwpc.json', import.meta.url).pathname);
+const { validation: _shippedValidation, ...withoutValidation } = shipped;
+const linear: Study =
+  args.validation === undefined ? shipped : Number(args.validation) > 0 ? { ...shipped, validation: { fraction: Number(args.validation) } } : withoutValidation;
 const mlp: Study = { ...linear, name: 'warfarin-iwpc-mlp', model: { type: 'mlp', hidden: [16], activation: 'relu' } };
 
 const records = await loadIwpc();
 const split = iwpcTestSplit(records);
 const small = smallestSites(split);
 console.log(`IWPC: ${records.length} patients, ${split.sites.length} sites; ${split.train.length} training, ${split.test.length} test patients (seeded 20% per site)`);
+console.log(
+  linear.validation === undefined
+    ? 'federated runs: no validation part (every training row is trained on; the last round is kept)'
+    : `federated runs: ${linear.validation.fraction * 100}% of each site's training part validates (best round kept, early stopping)`,
+);
 
 const scores: MethodScore[] = [];
 const add = (s: MethodScore): void => {
@@ -86,7 +98,8 @@ for (const study of [linear, mlp]) {
 const configs: FederatedConfig[] = [];
 for (const [study, kind] of [[linear, 'linear'], [mlp, 'mlp']] as const) {
   const optimizer = args.optimizer === 'sgd' ? 'sgd' : 'adam';
-  const base = { study, rounds, localEpochs: Number(args.epochs), lr: Number(args.lr), lrDecay: Number(args['lr-decay']), optimizer, batchSize: 32 } as const;
+  const patience = args.patience === undefined ? {} : { patience: Number(args.patience) };
+  const base = { study, rounds, localEpochs: Number(args.epochs), lr: Number(args.lr), lrDecay: Number(args['lr-decay']), optimizer, batchSize: 32, ...patience } as const;
   configs.push({ ...base, label: `FedAvg ${kind}`, strategy: 'fedavg' });
   configs.push({ ...base, label: `FedProx ${kind}`, strategy: 'fedprox', mu: Number(args.mu) });
   configs.push({
@@ -102,7 +115,8 @@ for (const [study, kind] of [[linear, 'linear'], [mlp, 'mlp']] as const) {
     serverLr: Number(args['server-lr']),
   });
 }
-const selected = args.only === undefined ? configs : configs.filter((c) => c.label.toLowerCase().includes(args.only!.toLowerCase()));
+const wanted = args.only?.toLowerCase().split(',').map((w) => w.trim());
+const selected = wanted === undefined ? configs : configs.filter((c) => wanted.some((w) => c.label.toLowerCase().includes(w)));
 const fedStarted = performance.now();
 const fed = await startIwpcFederation(join(out, 'federation'), records);
 console.log(`federation up: coordinator + ${fed.agents.size} agent processes in ${((performance.now() - fedStarted) / 1000).toFixed(0)} s`);
@@ -156,7 +170,9 @@ writeFileSync(
         label: r.config.label,
         runId: r.run.id,
         seconds: r.seconds,
-        finalModel: r.run.rounds.at(-1)?.modelHash,
+        servedRound: r.run.bestRound,
+        stopReason: r.run.stopReason,
+        servedModel: r.run.rounds.find((x) => x.round === r.run.bestRound)?.modelHash,
         rounds: r.run.rounds.filter((x) => x.round > 0).map((x) => ({ round: x.round, ...x.metrics })),
       })),
     },

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROLES, type Role } from '../coordinator/roles.js';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
-import { registerStudyCommands } from './study-init.js';
+import { registerStudyCommands } from './study-command.js';
 
 const program = new Command('fedrx')
   .description('Federated learning for precision medicine: coordinator, site agents, verifiable ledger')
@@ -17,6 +17,13 @@ function fail(e: unknown): never {
   if (isFedrxError(e)) console.error(`error ${e.code}: ${e.message}`);
   else console.error(`error: ${(e as Error).stack ?? String(e)}`);
   process.exit(1);
+}
+
+/** A duration option in seconds: a finite number > 0 (fractions allowed), refused otherwise. */
+function positiveSeconds(raw: string, flag: string): number {
+  const x = Number(raw);
+  if (!(Number.isFinite(x) && x > 0)) throw new FedrxError('E_BAD_REQUEST', `${flag} must be a number of seconds > 0, got "${raw}"`);
+  return x;
 }
 
 const action =
@@ -33,10 +40,11 @@ program
   .option('--read-only', 'start on a ledger that fails verification, serving read-only routes for investigation')
   .option('--key-dir <dir>', 'folder of the coordinator\'s ledger-signing key, created on first start (default: coordinator-key/ beside the db)')
   .option('--max-frame-mb <n>', 'largest WebSocket frame accepted from an agent', '256')
+  .option('--heartbeat-sec <s>', 'ping each agent this often; one that has not answered the previous ping is disconnected', '15')
   .option('--tls-cert <file>', 'serve HTTPS and WSS with this certificate (PEM, leaf first; with --tls-key)')
   .option('--tls-key <file>', 'the certificate\'s private key (PEM; with --tls-cert)')
   .action(
-    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; keyDir?: string; maxFrameMb: string; tlsCert?: string; tlsKey?: string }) => {
+    action(async (o: { db: string; port: string; host: string; readOnly?: boolean; keyDir?: string; maxFrameMb: string; heartbeatSec: string; tlsCert?: string; tlsKey?: string }) => {
       const { runCoordinator } = await import('../coordinator/main.js');
       await runCoordinator({
         db: o.db,
@@ -44,6 +52,7 @@ program
         host: o.host,
         readOnly: o.readOnly ?? false,
         maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024,
+        heartbeatMs: positiveSeconds(o.heartbeatSec, '--heartbeat-sec') * 1000,
         ...(o.keyDir === undefined ? {} : { keyDir: o.keyDir }),
         tlsCert: o.tlsCert,
         tlsKey: o.tlsKey,
@@ -64,9 +73,8 @@ program
   .option('--drop-bad-rows', 'leave out rows with a value of the wrong type, out of range or of an unknown level (counted in the log) instead of refusing the file')
   .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM: the hospital\'s CA or the coordinator\'s self-signed certificate')
   .option('--tls-pin <sha256>', 'refuse any coordinator certificate without this SHA-256 fingerprint (64 hex digits, colons optional)')
-  .addOption(new Option('--fault <kind>', 'test-only fault injection').choices(['nan-update']).hideHelp())
   .action(
-    action(async (o: { coordinator: string; site: string; data: string; key: string; coordinatorKey?: string; replicaDir: string; columnMap?: string; dropBadRows?: boolean; tlsCa?: string; tlsPin?: string; fault?: 'nan-update' }) => {
+    action(async (o: { coordinator: string; site: string; data: string; key: string; coordinatorKey?: string; replicaDir: string; columnMap?: string; dropBadRows?: boolean; tlsCa?: string; tlsPin?: string }) => {
       const { runAgent } = await import('../site-agent/main.js');
       const { parsePublicKey, readPublicKeyFile } = await import('../shared/key-files.js');
       const columnMap = o.columnMap === undefined ? undefined : (JSON.parse(readFileSync(o.columnMap, 'utf8')) as Record<string, string>);
@@ -80,7 +88,6 @@ program
         replicaDir: o.replicaDir,
         columnMap,
         dropBadRows: o.dropBadRows,
-        fault: o.fault,
         tlsCa: o.tlsCa,
         tlsPin: o.tlsPin,
       });
@@ -164,6 +171,7 @@ run
   .option('--wait-for-sites <sec>', 'how long to wait for enough sites to connect')
   .option('--quorum <x>', 'fraction of an entry\'s participants whose endorsement makes it endorsed (default 0.5)')
   .option('--serve-endorsed-only', 'serve clinicians only models whose ledger entry is endorsed')
+  .option('--patience <n>', 'with a study validation part: stop after n rounds without a better validation loss; 0 never stops (default 20)')
   .option('--wait', 'follow the run round by round and exit when it ends')
   .option('--token <t>', TOKEN_HELP)
   .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
@@ -228,7 +236,7 @@ tlsCommand
 const ledger = program.command('ledger').description('inspect the hash-chain ledger');
 ledger
   .command('verify')
-  .description('check hashes, links, signatures and endorsements, one line per entry: exit 0 intact and endorsed, 2 broken (names the first bad index), 3 intact but not all endorsed')
+  .description('check hashes, links, signatures and endorsements, one line per entry, and (--db) that no table or the signed head file beside it points past the ledger: exit 0 intact and endorsed, 2 broken (names the first bad index; also an unreadable database file), 3 intact but not all endorsed')
   .option('--db <file>', 'the coordinator\'s SQLite file')
   .option('--replica <dir>', 'a site\'s replica folder (its --replica-dir)')
   .action(

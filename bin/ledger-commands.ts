@@ -4,8 +4,11 @@
 
 import { withStore } from '../coordinator/admin.js';
 import { apiClient } from '../coordinator/cli-client.js';
+import { headFileOf, readHeadFile } from '../coordinator/head-file.js';
 import { auditLedger, auditVerdict, type LedgerAudit } from '../coordinator/ledger-audit.js';
+import { isFedrxError } from '../shared/errors.js';
 import { diffChains } from '../shared/ledger-diff.js';
+import { headProblem } from '../shared/ledger-head.js';
 import type { LedgerEntry } from '../shared/ledger.js';
 import { readReplicaDir } from '../site-agent/replica.js';
 import { auditReplica } from '../site-agent/replica-audit.js';
@@ -40,13 +43,26 @@ export function printDbAudit(a: LedgerAudit): number {
 }
 
 export function verifyDb(dbFile: string): number {
-  return withStore(dbFile, (store) => printDbAudit(auditLedger(store)), { readonly: true });
+  try {
+    const headFile = headFileOf(dbFile)!;
+    return withStore(dbFile, (store) => printDbAudit(auditLedger(store, { where: headFile, head: readHeadFile(headFile) })), { readonly: true });
+  } catch (e) {
+    if (!isFedrxError(e, 'E_DB_CORRUPT') && !isFedrxError(e, 'E_LEDGER_BROKEN')) throw e;
+    // A file that cannot even be read (the database, or its head file): as broken as a ledger gets.
+    console.log(`ledger BROKEN: ${e.message} (${e.code})`);
+    return EXIT_BROKEN;
+  }
 }
 
 export async function verifyReplica(dir: string): Promise<number> {
   const a = await auditReplica(dir);
   const site = a.meta.site?.siteId ?? 'unknown site';
   console.log(`replica of ${site} in ${dir}; pinned coordinator key ${a.meta.coordinatorKey ?? 'none'}`);
+  const signed = a.meta.coordinatorHead;
+  if (signed !== undefined) {
+    const behind = signed.length > a.entries.length ? ' (this replica is behind it)' : '';
+    console.log(`coordinator's signed head, kept ${signed.recordedAt}: ${signed.length} entries, head ${signed.headHash}${behind}`);
+  }
   const widths = [5, 14, 5, 12, 12, 12, 0];
   console.log(row(['#', 'run', 'round', 'model', 'participated', 'endorsed', 'status'], widths));
   for (const e of a.entries) {
@@ -80,11 +96,15 @@ async function coordinatorChain(o: { db?: string; coordinator?: string; token?: 
 
 /** Exit 0 when the replica and the coordinator agree (one may be behind), 1 when they part ways. */
 export async function diffLedger(o: { replica: string; db?: string; coordinator?: string; token?: string; tlsCa?: string }): Promise<number> {
-  const { entries: replica } = await readReplicaDir(o.replica);
+  const { entries: replica, meta } = await readReplicaDir(o.replica);
   const theirs = await coordinatorChain(o);
   const d = diffChains(replica, theirs.entries);
   console.log(`replica ${o.replica}: ${d.leftLength} entries; coordinator ${theirs.name}: ${d.rightLength} entries; identical for the first ${d.commonPrefix}`);
+  // The coordinator signed this head to the site: fewer entries now, or another one there, is a cut or a rewrite.
+  const cut = meta.coordinatorHead === undefined ? null : headProblem(meta.coordinatorHead, { length: theirs.entries.length, hashAt: (i) => theirs.entries[i]?.entryHash ?? null }, 'the coordinator head kept in replica.json');
+  if (cut !== null) console.log(`COORDINATOR CONTRADICTS ITS SIGNED HEAD at entry ${cut.index}: ${cut.reason}`);
   if (d.firstDifference === null) {
+    if (cut !== null) return 1;
     const behind = d.leftLength < d.rightLength ? 'the replica is behind' : d.leftLength > d.rightLength ? 'the coordinator holds fewer entries than the replica' : 'same chain';
     console.log(`no disagreement: ${behind}`);
     return d.leftLength > d.rightLength ? 1 : 0;

@@ -49,7 +49,7 @@ export async function fedrxCommand(args: string[]): Promise<{ code: number | nul
   return { code, lines: p.lines };
 }
 
-export async function startLocalFederation(dir: string, sites: SiteSpec[], opts: { connectTimeoutMs?: number; tls?: FederationTls } = {}): Promise<LocalFederation> {
+export async function startLocalFederation(dir: string, sites: SiteSpec[], opts: { connectTimeoutMs?: number; tls?: FederationTls; coordinatorArgs?: string[] } = {}): Promise<LocalFederation> {
   const logs = join(dir, 'logs');
   mkdirSync(logs, { recursive: true });
   const db = join(dir, 'coordinator.sqlite');
@@ -71,7 +71,7 @@ export async function startLocalFederation(dir: string, sites: SiteSpec[], opts:
   const tls = opts.tls;
   const coordinatorTls = tls === undefined ? [] : ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile];
   const agentTls = tls === undefined ? [] : ['--tls-ca', tls.certFile, '--tls-pin', tls.fingerprint];
-  const coordinator = spawnFedrx('coordinator', ['coordinator', '--db', db, '--port', '0', ...coordinatorTls], { logFile: join(logs, 'coordinator.log') });
+  const coordinator = spawnFedrx('coordinator', ['coordinator', '--db', db, '--port', '0', ...coordinatorTls, ...(opts.coordinatorArgs ?? [])], { logFile: join(logs, 'coordinator.log') });
   const agents = new Map<string, FedrxProcess>();
   const replicaDir = (siteId: string): string => join(dir, 'replicas', siteId);
   const stop = async (): Promise<void> => {

@@ -1,14 +1,13 @@
 // `fedrx study init`: drafts a study from one site's CSV (shared/study-draft.ts), writes it as
 // commented YAML for a person to read and edit, and prints what it decided and why.
 
-import type { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { stringify } from 'yaml';
 import { readCsv } from '../shared/csv.js';
 import { FedrxError } from '../shared/errors.js';
 import { checkStudy } from '../shared/load-study.js';
-import { draftStudy, MAX_DRAFT_LEVELS, MIN_GROUP_COLUMNS, type DraftSummary } from '../shared/study-draft.js';
+import { draftStudy, type DraftSummary } from '../shared/study-draft.js';
 import type { Study } from '../shared/study.js';
 
 export interface StudyInitOptions {
@@ -98,6 +97,9 @@ export function summaryLines(study: Study, s: DraftSummary, out: string): string
 }
 
 export function studyInit(o: StudyInitOptions): void {
+  if (o.task !== undefined && o.task !== 'regression' && o.task !== 'classification') {
+    throw new FedrxError('E_BAD_REQUEST', '--task must be regression or classification');
+  }
   if (existsSync(o.out) && o.force !== true) throw new FedrxError('E_BAD_REQUEST', `${o.out} exists; pass --force to overwrite it`);
   const file = basename(o.data);
   const csv = readCsv(readFileSync(o.data, 'utf8'), file);
@@ -115,30 +117,4 @@ export function studyInit(o: StudyInitOptions): void {
   checkStudy(study, 'drafted study'); // what is written must load
   writeFileSync(o.out, studyYaml(study, summary));
   for (const line of summaryLines(study, summary, o.out)) console.log(line);
-}
-
-export function registerStudyCommands(program: Command, wrap: <A extends unknown[]>(fn: (...args: A) => Promise<void>) => (...args: A) => Promise<void>): void {
-  const study = program.command('study').description('studies: what the sites\' CSVs hold and what the model learns');
-  study
-    .command('init')
-    .description(
-      `draft a study (commented YAML) from one site's CSV: infers each column's kind, groups columns sharing a prefix (${MIN_GROUP_COLUMNS} or more, e.g. expr_*) into patterns, leaves out identifiers, constants and text with over ${MAX_DRAFT_LEVELS} levels, and proposes a model for the data's shape`,
-    )
-    .requiredOption('--data <file.csv>', 'one site\'s CSV (read here; nothing is sent anywhere)')
-    .requiredOption('--target <column>', 'the column to predict')
-    .requiredOption('--out <study.yaml>', 'where to write the study')
-    .option('--id <column>', 'column naming rows (default: the first text column with a different value in every row)')
-    .option('--ignore <col,col…>', 'columns to leave out')
-    .option('--task <task>', 'regression or classification (default: regression for a numeric target with more than two values)')
-    .option('--name <name>', 'study name (default: from the file name)')
-    .option('--seed <n>', 'seed of the sites\' hold-out split', '1')
-    .option('--force', 'overwrite --out if it exists')
-    .action(
-      wrap(async (o: StudyInitOptions) => {
-        if (o.task !== undefined && o.task !== 'regression' && o.task !== 'classification') {
-          throw new FedrxError('E_BAD_REQUEST', '--task must be regression or classification');
-        }
-        studyInit(o);
-      }),
-    );
 }

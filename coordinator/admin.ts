@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { FedrxError } from '../shared/errors.js';
 import { readPublicKeyFile } from '../shared/key-files.js';
-import { openDb } from './db.js';
+import { asDbCorrupt, openDb } from './db.js';
 import type { Role } from './roles.js';
 import { Store } from './store.js';
 import { TokenStore, type CreatedToken } from './token-store.js';
@@ -13,6 +13,8 @@ function withStore<T>(dbFile: string, fn: (store: Store) => T, opts: { readonly?
   const db = openDb(dbFile, opts);
   try {
     return fn(new Store(db));
+  } catch (e) {
+    throw asDbCorrupt(e, dbFile);
   } finally {
     db.close();
   }

@@ -5,6 +5,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { dirname, join } from 'node:path';
 import { FedrxError } from '../shared/errors.js';
+import type { ChainCheck } from '../shared/ledger.js';
+import { headProblem } from '../shared/ledger-head.js';
 import { loadOrCreateKeyPair } from '../shared/key-files.js';
 import { generateKeyPair, type KeyPair } from '../shared/signing.js';
 import { AuditLog } from './audit-log.js';
@@ -13,6 +15,7 @@ import { installAuth } from './auth.js';
 import { openDb } from './db.js';
 import { Endorsements } from './endorsements.js';
 import { Gateway } from './gateway.js';
+import { headFileOf, readHeadFile } from './head-file.js';
 import { installErrorHandler, readOnlyError } from './http-errors.js';
 import { Predictor } from './predictor.js';
 import { RoundRunner, type RoundSummary } from './round-runner.js';
@@ -38,6 +41,8 @@ export interface CoordinatorOptions {
   maxFrameBytes?: number;
   /** How long a handshake nonce may be answered (default 30 s). */
   nonceTtlMs?: number;
+  /** Heartbeat interval to the agents (default 15 s): a site silent for two is disconnected. */
+  heartbeatMs?: number;
   onRound?: (s: RoundSummary) => void;
   httpLogger?: boolean;
   /** 32-byte key of the prediction audit log's input HMACs; default: `audit.key` beside the db file. */
@@ -69,18 +74,29 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   }
   const signer = readOnly ? null : (opts.signer ?? coordinatorKey(opts, log));
   const db = openDb(opts.db, { readonly: readOnly });
-  const store = new Store(db, signer);
+  const headFile = headFileOf(opts.db);
+  const store = new Store(db, signer, headFile);
   const endorsements = new Endorsements(store);
   const tokens = new TokenStore(db);
 
-  // The chain is checked before anything else may touch it.
-  const check = store.ledger.verify();
+  // The chain, and its length against the head recorded beside it, are checked before anything else may touch it.
+  let check: ChainCheck;
+  try {
+    check = checkLedgerAtStart(store, headFile);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   if (!check.ok && !readOnly) {
     db.close();
     throw new FedrxError('E_LEDGER_BROKEN', `ledger entry ${check.badIndex} does not verify: ${check.reason}`, { badIndex: check.badIndex });
   }
   if (certInfo !== undefined) log(describeServerCert(certInfo));
   log(check.ok ? `ledger verified: ${check.length} entries, head ${check.headHash}` : `READ-ONLY: ledger entry ${check.badIndex} does not verify (${check.reason})`);
+  if (!readOnly && headFile !== null) {
+    if (check.ok && check.length > 0 && readHeadFile(headFile) === null) log(`no head file at ${headFile} yet: recording the current head there`);
+    store.recordHead();
+  }
   if (!readOnly) {
     const interrupted = store.failInterruptedRuns();
     if (interrupted > 0) log(`${interrupted} run(s) interrupted by the last shutdown were marked failed`);
@@ -115,6 +131,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
       log,
       maxFrameBytes: opts.maxFrameBytes ?? 256 * 1024 * 1024,
       ...(opts.nonceTtlMs === undefined ? {} : { nonceTtlMs: opts.nonceTtlMs }),
+      ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
     });
     runner = new RoundRunner(store, gateway, log, opts.onRound);
   }
@@ -123,7 +140,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     const head = store.ledger.head();
     return { ok: true, version: VERSION, readOnly, ledger: { length: head.length, headHash: head.headHash }, sitesConnected: gateway?.connectedSites().length ?? 0 };
   });
-  ledgerRoutes(app, store, endorsements);
+  ledgerRoutes(app, store, endorsements, headFile);
   auditRoutes(app, audit);
   tokenRoutes(app, tokens, { readOnly });
   runRoutes(app, store, runner);
@@ -155,6 +172,21 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
       db.close();
     },
   };
+}
+
+/** The chain check, failed also when the ledger is shorter than, or differs from, its recorded head. */
+function checkLedgerAtStart(store: Store, headFile: string | null): ChainCheck {
+  const check = store.ledger.verify();
+  if (!check.ok || headFile === null) return check;
+  let recorded;
+  try {
+    recorded = readHeadFile(headFile);
+  } catch (e) {
+    return { ok: false, length: check.length, badIndex: check.length, reason: (e as Error).message };
+  }
+  if (recorded === null) return check;
+  const problem = headProblem(recorded, { length: check.length, hashAt: (i) => store.ledger.get(i)?.entryHash ?? null }, `head file ${headFile}`);
+  return problem === null ? check : { ok: false, length: check.length, badIndex: problem.index, reason: problem.reason };
 }
 
 /** The ledger-signing key: read from its folder, or made there on first start. */

@@ -69,6 +69,7 @@ export async function startRunCommand(o: Record<string, string | boolean | undef
       waitForSitesSec: num(o.waitForSites),
       endorsementQuorum: num(o.quorum),
       serveEndorsedOnly: o.serveEndorsedOnly === true ? true : undefined,
+      patience: num(o.patience),
     }).filter(([, v]) => v !== undefined),
   );
   const run = await client.startRun(body);
@@ -82,8 +83,11 @@ export function printRunEnd(run: RunView): number {
   const points = run.rounds.filter((r) => r.round > 0 && r.metrics.evalMetric !== undefined).map((r) => ({ round: r.round, value: r.metrics.evalMetric! }));
   if (points.length > 1) console.log(metricChart(run.metric, points));
   if (run.status === 'completed') {
-    const last = run.rounds[run.rounds.length - 1];
-    console.log(`run ${run.id} completed: final model ${last?.modelHash ?? '–'} (ledger #${last?.ledgerIndex ?? '–'})`);
+    const committed = run.rounds.filter((r) => r.status === 'committed');
+    const kept = committed.find((r) => r.round === run.bestRound) ?? committed[committed.length - 1];
+    if (run.stopReason !== null) console.log(`run ${run.id} ${run.stopReason}`);
+    const why = kept?.metrics.valLoss === undefined ? 'the last round' : 'best by validation loss';
+    console.log(`run ${run.id} completed: serves round ${kept?.round ?? '–'} (${why}), model ${kept?.modelHash ?? '–'} (ledger #${kept?.ledgerIndex ?? '–'})`);
     return 0;
   }
   console.log(`run ${run.id} ${run.status}: ${run.error ?? ''}`);
@@ -92,7 +96,8 @@ export function printRunEnd(run: RunView): number {
 
 export async function runStatusCommand(url: string, id: string, o: { token?: string | undefined; tlsCa?: string | undefined } = {}): Promise<number> {
   const run = await apiClient(url, o).run(id);
-  console.log(`run ${run.id}: ${run.status}${run.error ? ` (${run.error})` : ''}, study ${run.study}`);
+  const kept = run.bestRound === null ? '' : `, serves round ${run.bestRound}`;
+  console.log(`run ${run.id}: ${run.status}${run.error ? ` (${run.error})` : ''}${run.stopReason ? ` (${run.stopReason})` : ''}${kept}, study ${run.study}`);
   for (const r of run.rounds) console.log(roundLine(r, run));
   return run.status === 'failed' ? 1 : 0;
 }

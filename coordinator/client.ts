@@ -17,6 +17,10 @@ export interface RunView {
   id: string;
   status: 'queued' | 'running' | 'completed' | 'failed';
   error: string | null;
+  /** The round the run keeps and serves: best by validation, else the last. */
+  bestRound: number | null;
+  /** Set when the run stopped before its last round, and why. */
+  stopReason: string | null;
   study: string;
   metric: string;
   config: { rounds: number; minSites: number; [k: string]: unknown };
@@ -86,7 +90,7 @@ export class CoordinatorClient {
   run(id: string): Promise<RunView> {
     return this.call('GET', `/v1/runs/${encodeURIComponent(id)}`);
   }
-  sites(): Promise<{ sites: { id: string; connected: boolean; backend: string | null }[] }> {
+  sites(): Promise<{ sites: { id: string; connected: boolean; backend: string | null; pingMs: number | null }[] }> {
     return this.call('GET', '/v1/sites');
   }
   ledger(from = 0, limit = 1000): Promise<{ length: number; headHash: string; entries: LedgerEntry[] }> {

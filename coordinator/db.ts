@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { FedrxError } from '../shared/errors.js';
 import { ROLES } from './roles.js';
 
 export type Db = Database.Database;
@@ -30,6 +31,8 @@ CREATE TABLE IF NOT EXISTS runs (
   status TEXT NOT NULL CHECK (status IN ('queued','running','completed','failed')),
   error TEXT,
   preprocessing_json TEXT,
+  best_round INTEGER,
+  stop_reason TEXT,
   created_at TEXT NOT NULL,
   started_at TEXT,
   ended_at TEXT
@@ -144,6 +147,28 @@ CREATE TRIGGER IF NOT EXISTS prediction_audit_no_delete BEFORE DELETE ON predict
 export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
   if (file !== ':memory:' && !opts.readonly) mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  try {
+    applySchema(db, opts);
+  } catch (e) {
+    db.close();
+    throw asDbCorrupt(e, file);
+  }
+  return db;
+}
+
+/**
+ * SQLite's own words for a file that is not (or no longer) a database, as a plain coded error;
+ * any other error is returned as it is. SQLite only finds out when it first reads a page, so
+ * callers that read later wrap their reads too.
+ */
+export function asDbCorrupt(e: unknown, file: string): unknown {
+  const code = (e as { code?: unknown }).code;
+  if (code !== 'SQLITE_NOTADB' && !(typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'))) return e;
+  const what = code === 'SQLITE_NOTADB' ? 'is not a SQLite database' : 'is truncated or corrupt (the database disk image is malformed)';
+  return new FedrxError('E_DB_CORRUPT', `${file} ${what}`);
+}
+
+function applySchema(db: Db, opts: { readonly?: boolean }): void {
   // First, so that even the schema statements wait for a CLI command writing at the same moment.
   db.pragma('busy_timeout = 5000');
   if (!opts.readonly) {
@@ -151,9 +176,17 @@ export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
+    addMissingColumns(db, 'runs', { best_round: 'INTEGER', stop_reason: 'TEXT' });
     db.exec(TRUST_SCHEMA);
   }
-  return db;
+}
+
+/** Columns added after a table was first made: a database from an older version gains them, empty. */
+function addMissingColumns(db: Db, table: string, columns: Record<string, string>): void {
+  const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+  for (const [name, type] of Object.entries(columns)) {
+    if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+  }
 }
 
 /**

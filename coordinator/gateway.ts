@@ -11,6 +11,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { FedrxError, isFedrxError, type ErrorCode } from '../shared/errors.js';
 import { hashStats } from '../shared/feature-stats.js';
 import type { LedgerEntry } from '../shared/ledger.js';
+import { signHead } from '../shared/ledger-head.js';
 import { helloBody, statsBody, updateBody, verify, type KeyPair, type SignatureDomain } from '../shared/signing.js';
 import {
   AGENT_PATH,
@@ -26,8 +27,10 @@ import {
   type StatsReport,
   type TaskError,
   type UpdateHeader,
+  type Welcome,
 } from '../shared/wire.js';
 import type { Weights } from '../shared/tensors.js';
+import { endorsementRequest } from './endorsement-sync.js';
 import type { Endorsements } from './endorsements.js';
 import type { Store } from './store.js';
 
@@ -41,6 +44,7 @@ export interface GatewayOptions {
   helloTimeoutMs?: number;
   /** How long a challenge nonce may be answered; a used nonce is remembered twice as long. */
   nonceTtlMs?: number;
+  /** Heartbeat: a ping this often; a site that has not answered the previous one is disconnected. */
   heartbeatMs?: number;
 }
 
@@ -50,7 +54,8 @@ export interface GatewayEvents {
   'task-error': [siteId: string, msg: TaskError];
   stats: [siteId: string, msg: StatsReport];
   connected: [siteId: string];
-  disconnected: [siteId: string];
+  /** `why`: e.g. that the site did not answer a heartbeat. */
+  disconnected: [siteId: string, why: string];
 }
 
 const LEDGER_SYNC_CHUNK = 256;
@@ -76,6 +81,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly wss: WebSocketServer;
   private readonly peers = new Map<string, Peer>();
   private readonly heartbeat: NodeJS.Timeout;
+  /** When the last ping went out, and its round trip once answered (ms). */
+  private readonly pingSentAt = new WeakMap<WebSocket, number>();
+  private readonly pingMs = new WeakMap<WebSocket, number>();
+  /** Why the gateway itself closed a socket, for the disconnect event. */
+  private readonly closedBecause = new WeakMap<WebSocket, string>();
   /** Challenge nonces: good once, for the socket they were issued to, until they expire. */
   private readonly nonces = new Map<string, { ws: WebSocket; expiresAt: number; used: boolean }>();
 
@@ -84,25 +94,49 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.wss = new WebSocketServer({ server, path: AGENT_PATH, maxPayload: opts.maxFrameBytes });
     this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
     const alive = new WeakSet<WebSocket>();
+    const heartbeatMs = opts.heartbeatMs ?? 15_000;
+    let lastTick = performance.now();
     this.heartbeat = setInterval(() => {
+      // A tick that comes late means this process was busy: pongs may be waiting unread, so
+      // nobody is judged on it, everyone is pinged again.
+      const now = performance.now();
+      const late = now - lastTick > 1.5 * heartbeatMs;
+      lastTick = now;
+      const suspects: WebSocket[] = [];
       for (const ws of this.wss.clients) {
-        if (!alive.has(ws)) {
-          ws.terminate();
+        if (!alive.has(ws) && !late) {
+          suspects.push(ws);
           continue;
         }
         alive.delete(ws);
+        this.pingSentAt.set(ws, now);
         ws.ping();
       }
-    }, opts.heartbeatMs ?? 15_000);
+      // Judged after this turn's I/O, so a pong already received but not yet read still counts.
+      if (suspects.length > 0) {
+        setImmediate(() => {
+          for (const ws of suspects) {
+            if (alive.has(ws)) continue;
+            this.closedBecause.set(ws, `no answer to the heartbeat within ${heartbeatMs / 1000} s`);
+            ws.terminate();
+          }
+        });
+      }
+    }, heartbeatMs);
     this.heartbeat.unref();
     this.wss.on('connection', (ws) => {
       alive.add(ws);
-      ws.on('pong', () => alive.add(ws));
+      ws.on('pong', () => {
+        alive.add(ws);
+        const sent = this.pingSentAt.get(ws);
+        if (sent !== undefined) this.pingMs.set(ws, performance.now() - sent);
+      });
     });
   }
 
-  connectedSites(): { siteId: string; connectedAt: string; backend: string | undefined }[] {
-    return [...this.peers.values()].map((p) => ({ siteId: p.siteId, connectedAt: p.connectedAt, backend: p.backend }));
+  /** `pingMs`: round trip of the site's last answered heartbeat, null before the first. */
+  connectedSites(): { siteId: string; connectedAt: string; backend: string | undefined; pingMs: number | null }[] {
+    return [...this.peers.values()].map((p) => ({ siteId: p.siteId, connectedAt: p.connectedAt, backend: p.backend, pingMs: this.pingMs.get(p.ws) ?? null }));
   }
 
   isConnected(siteId: string): boolean {
@@ -225,15 +259,20 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.peers.set(hello.siteId, peer);
     this.opts.store.sites.touch(hello.siteId);
     const { length, headHash } = this.opts.store.ledger.head();
-    ws.send(JSON.stringify({ type: 'welcome', v: PROTOCOL_VERSION, siteId: hello.siteId, ledger: { length, headHash } }));
+    const welcome: Welcome = { type: 'welcome', v: PROTOCOL_VERSION, siteId: hello.siteId, ledger: { length, headHash }, head: signHead({ length, headHash }, this.opts.signer) };
+    ws.send(JSON.stringify(welcome));
     this.syncReplica(peer, hello.replica);
+    // After the entries the site lacks, so it holds every entry it is asked to endorse.
+    const lacking = endorsementRequest(this.opts.store, hello.siteId);
+    if (lacking !== null) void this.send(hello.siteId, JSON.stringify(lacking));
     this.opts.log(`site ${hello.siteId} connected from ${remote} (backend ${hello.backend ?? 'unknown'})`);
     ws.on('message', (data, isBinary) => this.onMessage(peer, data, isBinary));
-    ws.on('close', () => {
+    ws.on('close', (code) => {
       if (this.peers.get(peer.siteId) === peer) {
         this.peers.delete(peer.siteId);
-        this.opts.log(`site ${peer.siteId} disconnected`);
-        this.emit('disconnected', peer.siteId);
+        const why = this.closedBecause.get(ws) ?? `connection closed (code ${code})`;
+        this.opts.log(`site ${peer.siteId} disconnected: ${why}`);
+        this.emit('disconnected', peer.siteId, why);
       }
     });
     this.emit('connected', hello.siteId);

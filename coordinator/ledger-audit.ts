@@ -1,10 +1,14 @@
 // The whole check an auditor runs on the coordinator's database: the chain (hashes, links,
 // coordinator signatures), every participant's signature over its contribution, the recorded run
 // configuration, and every endorsement. A coordinator that rewrites an entry and re-signs it
-// passes the chain check; the sites' endorsements of the old hashes give it away.
+// passes the chain check; the sites' endorsements of the old hashes give it away. A deleted tail
+// passes it too: the tables that still point at the missing entries, and the signed head file
+// beside the database, give that away.
 
 import { participantSigned, type ChainCheck } from '../shared/ledger.js';
+import { headProblem, type SignedHead } from '../shared/ledger-head.js';
 import { Endorsements, type EntryEndorsements } from './endorsements.js';
+import { referenceProblems, type ReferenceProblem } from './ledger-references.js';
 import type { Store } from './store.js';
 
 export interface EntryAudit extends EntryEndorsements {
@@ -22,12 +26,21 @@ export interface LedgerAudit {
   /** Intact entries that have not (yet) reached their quorum. */
   unendorsed: number[];
   coordinatorKeys: string[];
+  /** Rows of other tables, and the recorded head, that point past the ledger or contradict it. */
+  missing: ReferenceProblem[];
   ok: boolean;
+}
+
+/** The head recorded outside the table (null: no record found at `where`). */
+export interface RecordedHead {
+  where: string;
+  head: SignedHead | null;
 }
 
 const PAGE = 500;
 
-export function auditLedger(store: Store): LedgerAudit {
+/** `recorded`: the coordinator's head file, when the caller knows where it is. */
+export function auditLedger(store: Store, recorded?: RecordedHead): LedgerAudit {
   const chain = store.ledger.verify();
   const endorsements = new Endorsements(store);
   const entries: EntryAudit[] = [];
@@ -56,8 +69,28 @@ export function auditLedger(store: Store): LedgerAudit {
       entries.push({ ...status, modelHash: entry.modelHash, problems });
     });
   }
+  const missing = [...referenceProblems(store.db), ...recordedHeadProblems(store, recorded, coordinatorKeys)].sort((a, b) => a.index - b.index);
+  if (firstBad === null && missing.length > 0) {
+    const at = missing[0]!.index;
+    firstBad = { index: at, reason: missing.filter((m) => m.index === at).map((m) => m.reason).join('; ') };
+  }
   const unendorsed = entries.filter((e) => e.problems.length === 0 && !e.endorsed).map((e) => e.index);
-  return { chain, entries, firstBad, unendorsed, coordinatorKeys: [...coordinatorKeys], ok: firstBad === null };
+  return { chain, entries, firstBad, unendorsed, coordinatorKeys: [...coordinatorKeys], missing, ok: firstBad === null };
+}
+
+function recordedHeadProblems(store: Store, recorded: RecordedHead | undefined, coordinatorKeys: ReadonlySet<string>): ReferenceProblem[] {
+  if (recorded === undefined) return [];
+  const { length } = store.ledger.head();
+  if (recorded.head === null) {
+    if (length === 0) return [];
+    return [{ index: length, reason: `no signed head file at ${recorded.where}: a deleted tail cannot be ruled out here; compare with a site's replica (fedrx ledger diff)` }];
+  }
+  // Else anyone could sign a shorter head with a key of their own.
+  if (length > 0 && !coordinatorKeys.has(recorded.head.coordinatorKey)) {
+    return [{ index: Math.max(0, recorded.head.length - 1), reason: `head file ${recorded.where} is signed by a key that signs no ledger entry` }];
+  }
+  const problem = headProblem(recorded.head, { length, hashAt: (i) => store.ledger.get(i)?.entryHash ?? null }, `head file ${recorded.where}`);
+  return problem === null ? [] : [problem];
 }
 
 export type AuditVerdict =

@@ -10,6 +10,7 @@ export async function runCoordinator(o: {
   readOnly: boolean;
   maxFrameBytes: number;
   keyDir?: string | undefined;
+  heartbeatMs?: number | undefined;
   tlsCert?: string | undefined;
   tlsKey?: string | undefined;
 }): Promise<void> {
@@ -21,6 +22,7 @@ export async function runCoordinator(o: {
     maxFrameBytes: o.maxFrameBytes,
     log,
     ...(o.keyDir === undefined ? {} : { keyDir: o.keyDir }),
+    ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
     ...(tls === undefined ? {} : { tls }),
   });
   const url = await c.listen(o.port, o.host);

@@ -1,5 +1,5 @@
-// Answers a clinician's query with the latest committed model of a run (or a given model hash),
-// naming the model hash and ledger entry the answer came from.
+// Answers a clinician's query with the model a run keeps (its best round by validation, else its
+// latest; or a given model hash), naming the model hash and ledger entry the answer came from.
 
 import { classProbabilities, mostProbable } from '../shared/class-probabilities.js';
 import { nameSome, runStudy } from '../shared/expand-study.js';
@@ -11,6 +11,7 @@ import { cellsExtractor, type ExtractedRow } from '../shared/extract.js';
 import { decodeRegression, EncodeProblem, encodeQuery, inputEncoder, queryError, type RawRecord, type RawValue } from '../shared/preprocess.js';
 import { inputColumns, inputDim, isRegression, outputDim, type ClassificationTarget, type Study } from '../shared/study.js';
 import type { Weights } from '../shared/tensors.js';
+import type { LedgerEntry } from '../shared/ledger.js';
 import type { Endorsements } from './endorsements.js';
 import type { Store } from './store.js';
 
@@ -174,14 +175,24 @@ export class Predictor {
     if (modelHash !== undefined) return { modelHash };
     if (runId !== undefined && this.store.getRun(runId) === null) throw new FedrxError('E_NOT_FOUND', `no run ${runId}`);
     let newest: string | null = null;
-    // The newest model clinicians may have: runs that serve endorsed models only skip entries below quorum.
+    // The model the newest entry keeps (its run's best round so far) if clinicians may have it; runs
+    // that serve endorsed models only fall back, entry by entry, to what earlier entries kept.
     for (const entry of this.store.ledger.newestFirst(runId)) {
-      newest ??= entry.modelHash;
-      if (this.endorsements.servable(entry)) return { modelHash: entry.modelHash };
+      const kept = this.keptBy(entry);
+      newest ??= kept.modelHash;
+      if (this.endorsements.servable(kept)) return { modelHash: kept.modelHash };
     }
     const which = runId === undefined ? 'no model' : `run ${runId} has no model that`;
     if (newest !== null) throw new FedrxError('E_NOT_ENDORSED', `${which} has been endorsed by its sites yet`);
     throw new FedrxError('E_NO_MODEL', runId === undefined ? 'no model has been committed yet' : `run ${runId} has no committed model yet`);
+  }
+
+  /** The entry of the round an entry names as its run's best so far (metrics.bestRound), else itself. */
+  private keptBy(entry: LedgerEntry): LedgerEntry {
+    const best = entry.metrics.bestRound;
+    if (best === undefined || best === entry.round) return entry;
+    const index = this.store.roundLedgerIndex(entry.runId, best);
+    return (index === null ? null : this.store.ledger.get(index)) ?? entry;
   }
 
   private load(modelHash: string): LoadedModel {

@@ -15,11 +15,14 @@ export function roundLine(r: RoundRow, run: RunView): string {
   const rejected = r.sites.filter((s) => s.status !== 'accepted').map((s) => `${s.siteId}:${s.code ?? s.status}`);
   return (
     `round ${r.round}/${total}  sites ${m.sites ?? 0}/${r.sites.length}  ` +
-    `train loss ${fmt(m.trainLoss, 4)}  eval loss ${fmt(m.evalLoss, 4)}  ${run.metric} ${fmt(m.evalMetric, 3)}  ` +
+    `train loss ${fmt(m.trainLoss, 4)}  ` +
+    (m.valLoss !== undefined ? `val loss ${fmt(m.valLoss, 4)}${m.bestRound === r.round ? ' (best)' : ''}  ` : '') +
+    `eval loss ${fmt(m.evalLoss, 4)}  ${run.metric} ${fmt(m.evalMetric, 3)}  ` +
     (m.pw20 !== undefined && !run.metric.startsWith('PW20') ? `PW20 ${fmt(m.pw20, 1)}%  ` : '') +
     (m.r2 !== undefined && !run.metric.startsWith('R²') ? `R² ${fmt(m.r2, 3)}  ` : '') +
     `model ${r.modelHash?.slice(0, 16) ?? '–'}` +
-    (rejected.length > 0 ? `  refused: ${rejected.join(', ')}` : '')
+    (rejected.length > 0 ? `  refused: ${rejected.join(', ')}` : '') +
+    (m.stoppedEarly === 1 ? `  STOPPED EARLY: no better validation loss since round ${m.bestRound ?? '–'}` : '')
   );
 }
 

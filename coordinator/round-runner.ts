@@ -1,7 +1,8 @@
 // The round loop, one run at a time: statistics fix the preprocessing (round 0), then each round:
 // select sites → send the global model → collect updates
 // until all reported or the deadline → aggregate → evaluate at the sites → commit model, round
-// and ledger entry in one transaction → broadcast the entry → next round.
+// and ledger entry in one transaction → broadcast the entry → next round, until the last round or
+// until the validation loss stops improving (best-round.ts).
 
 import { isFedrxError } from '../shared/errors.js';
 import { hashConfig, type LedgerEntry } from '../shared/ledger.js';
@@ -21,6 +22,8 @@ import type { RunRow, SiteOutcome, Store } from './store.js';
 import { createStrategy } from './strategies/index.js';
 import type { Aggregator, RoundContext, Strategy } from './strategies/types.js';
 import { evalMetrics, headlineMetric } from './eval-metrics.js';
+import { phaseFailure } from './round-failure.js';
+import { initialBestRound, observeRound } from './best-round.js';
 
 interface TrainReport {
   numExamples: number;
@@ -31,7 +34,7 @@ interface TrainReport {
 }
 /** `columns`: per feature group of the study, the columns it took at the site. */
 type StatsAnswer = { stats: FeatureStats; signature: string; columns: GroupColumns };
-type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums'>;
+type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums' | 'validation'>;
 
 export interface RoundSummary {
   runId: string;
@@ -60,8 +63,8 @@ export class RoundRunner {
     gateway.on('eval', (site, msg) => this.onEval(site, msg));
     gateway.on('task-error', (site, msg) => this.onTaskError(site, msg));
     gateway.on('stats', (site, msg) => this.onStats(site, msg));
-    gateway.on('disconnected', (site) => {
-      const missing: Answer<never> = { kind: 'refused', code: 'E_DISCONNECTED', reason: 'site disconnected during the round' };
+    gateway.on('disconnected', (site, why) => {
+      const missing: Answer<never> = { kind: 'refused', code: 'E_DISCONNECTED', reason: `site disconnected during the round: ${why}` };
       for (const c of this.collectors()) c.record(site, missing);
     });
   }
@@ -119,7 +122,7 @@ export class RoundRunner {
     }
     const gathered = await this.gatherStats(run);
     if (gathered.reports.length < config.minSites) {
-      return fail(0, startedAt, `statistics: ${gathered.reports.length} of the ${config.minSites} reports needed arrived (${describeRefusals(gathered.outcomes)})`, gathered.outcomes);
+      return fail(0, startedAt, `statistics: ${phaseFailure('statistics reports', gathered.reports.length, config.minSites, gathered.outcomes, config.roundTimeoutSec)}`, gathered.outcomes);
     }
     let fixed: ReturnType<typeof runPreprocessing>;
     try {
@@ -154,6 +157,7 @@ export class RoundRunner {
     this.log(`run ${run.id} round 0: statistics of ${prep.rows} rows from ${gathered.reports.length} sites${widthNote}, preprocessing ${genesis.preprocessingHash!.slice(0, 12)}`);
     const proximalMu = 'proximalMu' in strategy && typeof strategy.proximalMu === 'number' ? strategy.proximalMu : 0;
     const task: TaskConfig = { study, preprocessing: prep, training: config.training, proximalMu };
+    let best = initialBestRound();
 
     for (let round = 1; round <= config.rounds; round++) {
       if (this.stopping) throw new Error('coordinator is stopping');
@@ -163,18 +167,24 @@ export class RoundRunner {
       }
       const trained = await this.trainRound(run, strategy, round, weights, modelHash, task);
       if (trained.result === null) {
-        return fail(round, startedAt, `round ${round}: ${trained.accepted} of the ${config.minSites} updates needed arrived before the deadline (${describeRefusals(trained.outcomes)})`, trained.outcomes);
+        return fail(round, startedAt, `round ${round}: ${phaseFailure('updates', trained.accepted, config.minSites, trained.outcomes, config.roundTimeoutSec)}`, trained.outcomes);
       }
       const next = trained.result;
       const nextHash = hashWeights(next);
       const evals = await this.evaluateRound(run, round, next, nextHash, task, trained.outcomes);
+      const metrics = roundMetrics(inputs, trained.outcomes, evals);
+      // Decided before the commit, so the entry itself records the best round so far and an early stop.
+      const verdict = observeRound(best, round, metrics.valLoss, config.patience ?? 0);
+      best = verdict.state;
+      metrics.bestRound = best.bestRound!;
+      if (verdict.stop !== null) metrics.stoppedEarly = 1;
       const entry = this.store.commitRound({
         runId: run.id,
         round,
         startedAt,
         modelHash: nextHash,
         weights: next,
-        metrics: roundMetrics(inputs, trained.outcomes, evals),
+        metrics,
         sites: trained.outcomes,
         entry: {
           parentModelHash: modelHash,
@@ -186,12 +196,19 @@ export class RoundRunner {
       });
       this.gateway.broadcastLedger([entry]);
       this.onRound({ runId: run.id, round, rounds: config.rounds, entry, outcomes: trained.outcomes });
-      this.log(formatRoundLine(run.id, round, config.rounds, entry, trained.outcomes.length));
+      this.log(formatRoundLine(run.id, round, config.rounds, entry, trained.outcomes.length, verdict.stop));
+      this.store.setBestRound(run.id, best.bestRound!);
+      if (verdict.stop !== null) {
+        const reason = `stopped early after round ${round} of ${config.rounds}: ${verdict.stop}`;
+        this.store.endRun(run.id, 'completed', null, reason);
+        this.log(`run ${run.id} ${reason}; serving round ${best.bestRound}`);
+        return;
+      }
       weights = next;
       modelHash = nextHash;
     }
     this.store.endRun(run.id, 'completed');
-    this.log(`run ${run.id} completed`);
+    this.log(`run ${run.id} completed; serving round ${best.bestRound ?? 0}`);
   }
 
   private async waitForSites(min: number, timeoutMs: number): Promise<boolean> {
@@ -325,7 +342,7 @@ export class RoundRunner {
       this.gateway.sendError(siteId, 'E_STALE_ROUND', 'no evaluation of that model is open', { runId: msg.runId, round: msg.round });
       return;
     }
-    e.collector.record(siteId, { kind: 'ok', value: { numExamples: msg.numExamples, loss: msg.loss, sums: msg.sums } });
+    e.collector.record(siteId, { kind: 'ok', value: { numExamples: msg.numExamples, loss: msg.loss, sums: msg.sums, validation: msg.validation } });
   }
 
   private onTaskError(siteId: string, msg: TaskError): void {
@@ -391,17 +408,21 @@ export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<s
     Object.assign(m, named);
     m.evalMetric = named[studyMetrics(study)[0]!]!;
   }
+  // The validation parts: what chooses the best round (never the held-out figures above).
+  const val = [...evals.values()].flatMap((e) => (e.validation === undefined ? [] : [e.validation]));
+  const valN = val.reduce((n, v) => n + v.numExamples, 0);
+  if (valN > 0) {
+    m.valExamples = valN;
+    m.valLoss = val.reduce((s, v) => s + v.numExamples * v.loss, 0) / valN;
+    const metric = headlineMetric(study, val.map((v) => v.sums));
+    if (metric !== undefined) m.valMetric = metric;
+  }
   return m;
 }
 
-function describeRefusals(outcomes: SiteOutcome[]): string {
-  const bad = outcomes.filter((o) => o.status !== 'accepted');
-  if (bad.length === 0) return outcomes.length === 0 ? 'no site was selected' : 'all updates accepted';
-  return bad.map((o) => `${o.siteId}: ${o.code ?? o.status}`).join(', ');
-}
-
-function formatRoundLine(runId: string, round: number, rounds: number, entry: LedgerEntry, selected: number): string {
+function formatRoundLine(runId: string, round: number, rounds: number, entry: LedgerEntry, selected: number, stop: string | null): string {
   const m = entry.metrics;
   const f = (x: number | undefined, d = 4): string => (x === undefined ? '-' : x.toFixed(d));
-  return `run ${runId} round ${round}/${rounds}: ${m.sites}/${selected} sites, eval loss ${f(m.evalLoss)}, metric ${f(m.evalMetric)}, model ${entry.modelHash.slice(0, 12)}, ledger #${entry.index}`;
+  const val = m.valLoss === undefined ? '' : `, validation loss ${f(m.valLoss)} (best round ${m.bestRound})`;
+  return `run ${runId} round ${round}/${rounds}: ${m.sites}/${selected} sites, eval loss ${f(m.evalLoss)}, metric ${f(m.evalMetric)}${val}, model ${entry.modelHash.slice(0, 12)}, ledger #${entry.index}${stop === null ? '' : `; stopping early: ${stop}`}`;
 }

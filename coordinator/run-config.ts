@@ -44,6 +44,7 @@ export function buildRunConfig(body: CreateRunBody): RunConfig {
     waitForSitesSec: body.waitForSitesSec ?? d.waitForSitesSec,
     endorsementQuorum: body.endorsementQuorum ?? d.endorsementQuorum,
     serveEndorsedOnly: body.serveEndorsedOnly ?? d.serveEndorsedOnly,
+    patience: body.patience ?? d.patience,
   };
   return expectSchema(RunConfigSchema, config, 'E_BAD_REQUEST', 'run configuration');
 }

@@ -10,6 +10,7 @@ import { decodeFrame, encodeFrame } from '../shared/tensor-codec.js';
 import type { Weights } from '../shared/tensors.js';
 import type { Db } from './db.js';
 import { EndorsementStore } from './endorsement-store.js';
+import { writeHeadFile } from './head-file.js';
 import { LedgerStore } from './ledger-store.js';
 import { SiteRegistry } from './site-registry.js';
 import type { KeyPair } from '../shared/signing.js';
@@ -25,6 +26,10 @@ export interface RunRow {
   preprocessing: Preprocessing | null;
   status: RunStatus;
   error: string | null;
+  /** The round whose model the run keeps and serves: best by validation, else the last. */
+  bestRound: number | null;
+  /** Why a completed run ended before its last round (early stopping); null otherwise. */
+  stopReason: string | null;
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
@@ -67,6 +72,8 @@ interface RawRun {
   preprocessing_json: string | null;
   status: RunStatus;
   error: string | null;
+  best_round?: number | null;
+  stop_reason?: string | null;
   created_at: string;
   started_at: string | null;
   ended_at: string | null;
@@ -80,6 +87,9 @@ const toRun = (r: RawRun): RunRow => ({
   preprocessing: r.preprocessing_json === null ? null : (JSON.parse(r.preprocessing_json) as Preprocessing),
   status: r.status,
   error: r.error,
+  // A read-only coordinator does not migrate: an older file has neither column.
+  bestRound: r.best_round ?? null,
+  stopReason: r.stop_reason ?? null,
   createdAt: r.created_at,
   startedAt: r.started_at,
   endedAt: r.ended_at,
@@ -90,10 +100,14 @@ export class Store {
   readonly sites: SiteRegistry;
   readonly endorsements: EndorsementStore;
 
-  /** `signer`: the coordinator's key pair, needed to append ledger entries (not to read them). */
+  /**
+   * `signer`: the coordinator's key pair, needed to append ledger entries (not to read them).
+   * `headFile`: where the signed head is recorded after every commit (head-file.ts).
+   */
   constructor(
     readonly db: Db,
-    signer: KeyPair | null = null,
+    private readonly signer: KeyPair | null = null,
+    private readonly headFile: string | null = null,
   ) {
     this.ledger = new LedgerStore(db, signer);
     this.sites = new SiteRegistry(db);
@@ -133,8 +147,12 @@ export class Store {
     this.db.prepare(`UPDATE runs SET status = 'running', started_at = ? WHERE id = ?`).run(now(), id);
   }
 
-  endRun(id: string, status: 'completed' | 'failed', error: string | null = null): void {
-    this.db.prepare('UPDATE runs SET status = ?, error = ?, ended_at = ? WHERE id = ?').run(status, error, now(), id);
+  endRun(id: string, status: 'completed' | 'failed', error: string | null = null, stopReason: string | null = null): void {
+    this.db.prepare('UPDATE runs SET status = ?, error = ?, stop_reason = ?, ended_at = ? WHERE id = ?').run(status, error, stopReason, now(), id);
+  }
+
+  setBestRound(id: string, round: number): void {
+    this.db.prepare('UPDATE runs SET best_round = ? WHERE id = ?').run(round, id);
   }
 
   /** Runs left 'running' by a coordinator that stopped cannot resume their sockets: close them honestly. */
@@ -151,6 +169,14 @@ export class Store {
       | { run_id: string; round: number; frame: Buffer }
       | undefined;
     return r === undefined ? null : { runId: r.run_id, round: r.round, weights: decodeFrame(r.frame).weights };
+  }
+
+  /** Ledger index of a committed round, or null. */
+  roundLedgerIndex(runId: string, round: number): number | null {
+    const r = this.db.prepare(`SELECT ledger_index FROM rounds WHERE run_id = ? AND round = ? AND status = 'committed'`).get(runId, round) as
+      | { ledger_index: number | null }
+      | undefined;
+    return r?.ledger_index ?? null;
   }
 
   /** The newest committed model: of one run, or of any run. */
@@ -177,7 +203,7 @@ export class Store {
     sites: SiteOutcome[];
     entry: Omit<UnsignedEntry, 'index' | 'prevHash' | 'runId' | 'round' | 'modelHash' | 'metrics' | 'createdAt' | 'coordinatorKey'>;
   }): LedgerEntry {
-    return this.db.transaction(() => {
+    const entry = this.db.transaction(() => {
       const createdAt = now();
       this.db
         .prepare('INSERT OR IGNORE INTO models (hash, run_id, round, frame, created_at) VALUES (?, ?, ?, ?, ?)')
@@ -199,6 +225,16 @@ export class Store {
       this.insertSiteOutcomes(args.runId, args.round, args.sites);
       return entry;
     })();
+    // After the commit, never before: the file may lag the table after a crash, never lead it.
+    this.recordHead();
+    return entry;
+  }
+
+  /** Writes the signed head file for the ledger as it is now (no-op without a file or key). */
+  recordHead(): void {
+    if (this.headFile === null || this.signer === null) return;
+    const { length, headHash } = this.ledger.head();
+    writeHeadFile(this.headFile, { length, headHash }, this.signer);
   }
 
   failRound(runId: string, round: number, startedAt: string, error: string, sites: SiteOutcome[]): void {

@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   E_ENDORSEMENT_MISMATCH: 'the endorsement names another entry hash than the ledger holds',
   E_NOT_ENDORSED: 'the model\'s ledger entry has not reached its endorsement quorum',
   E_ENTRY_DISPUTED: 'a site refuses a ledger entry the coordinator sent',
+  E_DB_CORRUPT: 'the database file is truncated, corrupt or not a SQLite database',
   // transport security
   E_TLS_CONFIG: 'TLS settings are missing, unreadable or inconsistent',
   E_TLS_UNTRUSTED: "the coordinator's TLS certificate is not trusted",

@@ -92,22 +92,13 @@ export function matchGroups(study: Study, header: readonly string[]): GroupColum
   return out;
 }
 
-/** The feature a group makes of one of its columns: named after the column, with the group's settings. */
-function member(g: FeatureGroup, column: string): Feature {
-  switch (g.kind) {
-    case 'numeric':
-      return strip({ kind: 'numeric', name: column, unit: g.unit, min: g.min, max: g.max, missing: g.missing });
-    case 'binary':
-      return strip({ kind: 'binary', name: column, trueValues: g.trueValues, falseValues: g.falseValues, missing: g.missing });
-    case 'categorical':
-      return strip({ kind: 'categorical', name: column, levels: g.levels, aliases: g.aliases, missingLevel: g.missingLevel, otherLevel: g.otherLevel });
-  }
-}
-
-/** Drops undefined fields, so an expanded feature hashes and prints like one written by hand. */
-function strip<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
+/**
+ * The feature a group makes of one of its columns: named after the column, with the group's
+ * settings (a group's fields are those of the feature kind it makes, less the name).
+ */
+function memberOf(g: FeatureGroup): (column: string) => Feature {
+  const { match: _match, ...settings } = g;
+  return (column) => ({ ...settings, name: column }) as Feature;
 }
 
 /** The study with every group replaced by one feature per column, after the named features. */
@@ -121,10 +112,11 @@ export function expandStudy(study: Study, columns: GroupColumns): Study {
   const features = [...study.features];
   const names = new Set(features.map((f) => f.name));
   groups.forEach((g, i) => {
+    const member = memberOf(g);
     for (const column of columns[i]!) {
       if (names.has(column)) throw new FedrxError('E_GROUP_OVERLAP', `column "${column}" of ${groupLabel(g)} is also the name of another feature`);
       names.add(column);
-      features.push(member(g, column));
+      features.push(member(column));
     }
   });
   if (features.length > MAX_INPUT_FEATURES) {

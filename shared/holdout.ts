@@ -1,5 +1,6 @@
-// Which of a site's rows are held out for evaluation: a seeded shuffle of the site's usable rows.
-// Shared so a site agent and a benchmark harness that scores the same patients agree exactly.
+// Which of a site's rows are held out for evaluation, and which of the rest validate: seeded
+// shuffles of the site's usable rows. Shared so a site agent and a benchmark harness that scores
+// the same patients agree exactly.
 
 import { deriveSeed, Prng, type Seed } from './prng.js';
 
@@ -18,4 +19,25 @@ export function holdoutSplit(n: number, fraction: number, seed: Seed, siteId: st
   const order = holdoutOrder(n, seed, siteId);
   const k = holdoutSize(n, fraction);
   return { test: order.slice(0, k), train: order.slice(k) };
+}
+
+export interface SiteSplit {
+  /** Held out: scored every round, never trained on nor used to choose anything. */
+  test: number[];
+  /** A share of the training part that chooses the run's best round (empty without one). */
+  validation: number[];
+  /** The rows the model trains on and the statistics describe. */
+  train: number[];
+}
+
+/**
+ * The held-out part as holdoutSplit makes it (unchanged by validation), then a seeded share of the
+ * training part, under its own label, for validation.
+ */
+export function siteSplit(n: number, holdout: { fraction: number; seed: Seed }, validationFraction: number | undefined, siteId: string): SiteSplit {
+  const { test, train } = holdoutSplit(n, holdout.fraction, holdout.seed, siteId);
+  if (validationFraction === undefined || train.length < 2) return { test, validation: [], train };
+  const order = new Prng(deriveSeed('validation', holdout.seed, siteId)).shuffle([...train]);
+  const k = holdoutSize(train.length, validationFraction);
+  return { test, validation: order.slice(0, k), train: order.slice(k) };
 }

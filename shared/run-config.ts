@@ -58,6 +58,11 @@ export const RunConfigSchema = Type.Object(
     endorsementQuorum: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
     /** Clinicians get only models whose ledger entry is endorsed. */
     serveEndorsedOnly: Type.Boolean(),
+    /**
+     * With a validation part: stop once this many rounds in a row have not beaten the best
+     * validation loss (0: never stop early). Absent in runs made before it existed.
+     */
+    patience: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
   },
   { additionalProperties: false },
 );
@@ -73,6 +78,8 @@ export const RUN_DEFAULTS = {
   waitForSitesSec: 60,
   endorsementQuorum: 0.5,
   serveEndorsedOnly: false,
+  // FedAdam's server momentum can lift the validation loss for a dozen rounds before it falls further (IWPC).
+  patience: 20,
   training: { localEpochs: 2, lr: 0.01, lrDecay: 1, batchSize: 32, optimizer: 'adam', seed: 1 },
 } as const satisfies Omit<RunConfig, 'study'>;
 

@@ -17,6 +17,8 @@ export const SIGNATURE_DOMAINS = {
   entry: 'fedrx/ledger-entry-signature/v1',
   /** A participant's endorsement of a ledger entry: {siteId, index, entryHash}. */
   endorsement: 'fedrx/endorsement/v1',
+  /** The coordinator's statement of its ledger's head: {length, headHash, recordedAt}. */
+  head: 'fedrx/ledger-head/v1',
 } as const;
 export type SignatureDomain = keyof typeof SIGNATURE_DOMAINS;
 
@@ -78,5 +80,7 @@ export const statsBody = (s: { runId: string; siteId: string; statsHash: string;
 });
 
 export const entryBody = (entryHash: string) => ({ entryHash });
+
+export const headBody = (h: { length: number; headHash: string; recordedAt: string }) => ({ length: h.length, headHash: h.headHash, recordedAt: h.recordedAt });
 
 export const endorsementBody = (siteId: string, index: number, entryHash: string) => ({ siteId, index, entryHash });

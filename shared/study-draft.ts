@@ -36,7 +36,7 @@ interface ColumnProfile {
   max: number;
   /** Distinct numbers seen, up to 3 (enough to tell constant and 0/1 columns). */
   numbers: Set<number>;
-  /** Distinct non-missing cells, tracked only while the column has at most `TRACKED` of them. */
+  /** Text columns: distinct non-missing cells, while there are at most `TRACKED` of them (else null). */
   values: Map<string, number> | null;
 }
 
@@ -73,7 +73,7 @@ export function profileColumns(csv: CsvReader): { rows: number; profiles: Column
     min: Infinity,
     max: -Infinity,
     numbers: new Set(),
-    values: new Map(),
+    values: null,
   }));
   let rows = 0;
   csv.forEach((cells) => {
@@ -86,19 +86,31 @@ export function profileColumns(csv: CsvReader): { rows: number; profiles: Column
         continue;
       }
       const x = parseDecimal(cell);
-      if (Number.isFinite(x)) {
-        p.numeric++;
-        if (x < p.min) p.min = x;
-        if (x > p.max) p.max = x;
-        if (p.numbers.size < 3) p.numbers.add(x);
-      } else p.text++;
-      if (p.values !== null) {
+      if (Number.isNaN(x)) {
+        p.text++;
+        continue;
+      }
+      p.numeric++;
+      if (x < p.min) p.min = x;
+      if (x > p.max) p.max = x;
+      if (p.numbers.size < 3) p.numbers.add(x);
+    }
+  });
+  // Second pass, text columns only: their distinct cells (a wide numeric panel costs nothing here).
+  const textual = profiles.flatMap((p, i) => (p.text > 0 ? [i] : []));
+  for (const i of textual) profiles[i]!.values = new Map();
+  if (textual.length > 0) {
+    csv.forEach((cells) => {
+      for (const i of textual) {
+        const p = profiles[i]!;
+        const cell = cells[i]!;
+        if (p.values === null || isMissing(cell)) continue;
         const key = cell.trim();
         p.values.set(key, (p.values.get(key) ?? 0) + 1);
         if (p.values.size > TRACKED) p.values = null;
       }
-    }
-  });
+    });
+  }
   return { rows, profiles };
 }
 
@@ -267,7 +279,9 @@ function regressionTarget(p: ColumnProfile): Study['target'] {
 }
 
 function classificationTarget(p: ColumnProfile): Study['target'] {
-  const classes = p.values === null ? [] : [...p.values.keys()].sort();
+  // A numeric target is a class label only with two values (0/1 outcomes); text gives its levels.
+  if (p.text === 0 && p.numbers.size > 2) throw new FedrxError('E_BAD_REQUEST', `the target "${p.name}" is numeric with more than two values: use --task regression`);
+  const classes = p.text === 0 ? [...p.numbers].sort((a, b) => a - b).map(String) : p.values === null ? [] : [...p.values.keys()].sort();
   if (classes.length < 2 || classes.length > 256) throw new FedrxError('E_BAD_REQUEST', `the target "${p.name}" has ${p.values === null ? `over ${TRACKED}` : classes.length} distinct values: a classification target needs 2 to 256 classes (or use --task regression)`);
   return { name: p.name, classes };
 }

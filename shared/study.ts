@@ -199,7 +199,13 @@ export const StudySchema = Type.Object(
       { fraction: Type.Number({ minimum: 0.05, maximum: 0.5 }), seed: Type.Integer() },
       { additionalProperties: false },
     ),
-    /** Fewest usable rows a site needs to report statistics or train (small groups stay unexposed). */
+    /**
+     * Share of each site's training part (after the held-out part) kept aside to choose an iterative
+     * run's best round and stop it early; seeded from the holdout seed. Absent: every training row is
+     * trained on, and a run keeps its last round.
+     */
+    validation: Type.Optional(Type.Object({ fraction: Type.Number({ minimum: 0.05, maximum: 0.5 }) }, { additionalProperties: false })),
+    /** Fewest training rows a site needs to report statistics or train (small groups stay unexposed). */
     minRows: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },

@@ -7,6 +7,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { AUC_BINS, MAX_AUC_CLASSES } from './auc.js';
 import { FedrxError, type ErrorCode } from './errors.js';
 import { LedgerEntrySchema } from './ledger.js';
+import { SignedHeadSchema } from './ledger-head.js';
 import { FeatureStatsSchema } from './feature-stats.js';
 import { TaskConfigSchema } from './run-config.js';
 import { StudySchema } from './study.js';
@@ -77,6 +78,8 @@ export const EvalResultSchema = Type.Object(
     /** Mean loss of the model on the held-out rows (model space). */
     loss: Finite,
     sums: EvalSumsSchema,
+    /** The same over the site's validation part, when the study has one: what chooses the best round. */
+    validation: Type.Optional(Type.Object({ numExamples: Count, loss: Finite, sums: EvalSumsSchema }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );
@@ -147,6 +150,8 @@ export const WelcomeSchema = Type.Object({
   v: V,
   siteId: Id,
   ledger: Type.Object({ length: Type.Integer(), headHash: Hex64 }),
+  /** The same head, signed by the coordinator: the site keeps it, so a later, shorter ledger is provably cut. */
+  head: Type.Optional(SignedHeadSchema),
 });
 
 export const LedgerEntriesSchema = Type.Object({
@@ -172,7 +177,20 @@ export const StatsRequestSchema = Type.Object({
   study: StudySchema,
 });
 
-export const CoordinatorMessageSchema = Type.Union([ChallengeSchema, WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema, StatsRequestSchema]);
+/** Most ledger indexes one endorsement request names; older gaps are asked for on a later connection. */
+export const MAX_ENDORSEMENT_REQUEST = 1000;
+
+/**
+ * Coordinator → site, after the welcome: entries this site took part in whose endorsement by it the
+ * coordinator lacks (lost in a crash, say). The site re-sends what it kept, or checks and endorses.
+ */
+export const EndorsementRequestSchema = Type.Object({
+  type: Type.Literal('endorsement-request'),
+  v: V,
+  indexes: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: MAX_ENDORSEMENT_REQUEST }),
+});
+
+export const CoordinatorMessageSchema = Type.Union([ChallengeSchema, WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema, StatsRequestSchema, EndorsementRequestSchema]);
 
 export type Hello = Static<typeof HelloSchema>;
 export type EvalResult = Static<typeof EvalResultSchema>;
@@ -180,6 +198,7 @@ export type TaskError = Static<typeof TaskErrorSchema>;
 export type EvalSums = Static<typeof EvalSumsSchema>;
 export type StatsReport = Static<typeof StatsReportSchema>;
 export type StatsRequest = Static<typeof StatsRequestSchema>;
+export type EndorsementRequest = Static<typeof EndorsementRequestSchema>;
 export type Endorsement = Static<typeof EndorsementSchema>;
 export type Dispute = Static<typeof DisputeSchema>;
 export type Challenge = Static<typeof ChallengeSchema>;

@@ -1,19 +1,20 @@
 // A hospital's site agent: holds the connection, runs the coordinator's tasks one at a time on
 // the local CSV, and keeps the ledger replica. Only weights, counts and losses ever leave the
-// site; log lines carry rounds and numbers, never a patient value.
+// site; log lines carry rounds and numbers, never a patient value. The CSV, statistics, training
+// and evaluation live in a compute thread (compute-worker.ts), so this event loop stays free to
+// answer the coordinator's heartbeats however long a round trains.
 
-import { canonicalJson } from '../shared/canonical-json.js';
 import { FedrxError, isFedrxError, type ErrorCode } from '../shared/errors.js';
-import { hashStats, statsOf, type Preprocessing } from '../shared/feature-stats.js';
+import { hashStats } from '../shared/feature-stats.js';
 import { readKeyPair } from '../shared/key-files.js';
 import { helloBody, sign, statsBody, updateBody } from '../shared/signing.js';
 import { checkStudy } from '../shared/load-study.js';
 import { runStudy } from '../shared/expand-study.js';
 import { hashWeights } from '../shared/model-hash.js';
-import { denseLayers, weightSpecs } from '../shared/model-spec.js';
+import { weightSpecs } from '../shared/model-spec.js';
 import { inputDim, outputDim, type Study } from '../shared/study.js';
 import { decodeFrame, encodeFrame } from '../shared/tensor-codec.js';
-import { cloneWeights, specMismatch, specsOf, type Weights } from '../shared/tensors.js';
+import { specMismatch, specsOf, type Weights } from '../shared/tensors.js';
 import {
   decodeTaskFrame,
   EvalResultSchema,
@@ -33,13 +34,11 @@ import {
   type StatsRequest,
   type Welcome,
 } from '../shared/wire.js';
-import { loadTf } from './backend.js';
+import { ComputeWorker } from './compute-worker.js';
 import { Connection, type ConnectionTls } from './connection.js';
-import { encodePart, loadSiteRows, type DataPart, type SiteRows } from './local-data.js';
 import { deriveSeed, Prng } from '../shared/prng.js';
 import { Endorser } from './endorser.js';
 import { Replica } from './replica.js';
-import { evaluateLocal, trainLocal } from './trainer.js';
 
 export interface AgentOptions {
   coordinatorUrl: string;
@@ -57,11 +56,6 @@ export interface AgentOptions {
   log?: (line: string) => void;
   /** Trust anchors and certificate pin for an https coordinator. */
   tls?: ConnectionTls;
-  /**
-   * TEST-ONLY fault injection, never for real sites. 'nan-update' puts a NaN in the first weight
-   * of every update sent (hashed as sent), so tests can watch the coordinator reject it.
-   */
-  fault?: 'nan-update';
 }
 
 export interface RunningAgent {
@@ -78,45 +72,21 @@ type TaskRef = { runId: string; round: number };
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const log = opts.log ?? ((line: string) => console.log(`${new Date().toISOString()} [site ${opts.siteId}] ${line}`));
   if (!SITE_ID.test(opts.siteId)) throw new FedrxError('E_BAD_REQUEST', 'siteId must be 1-128 characters of A-Z a-z 0-9 . _ : -');
-  if (opts.fault !== undefined) log(`WARNING: fault injection "${opts.fault}" is on (test only)`);
 
   const keys = readKeyPair(opts.keyDir, 'site');
   log(`site key ${keys.publicKey}`);
-  const { tf, backend } = await loadTf(log);
   const replica = await Replica.open(opts.replicaDir, {
     site: { siteId: opts.siteId, publicKey: keys.publicKey },
     ...(opts.coordinatorKey === undefined ? {} : { coordinatorKey: opts.coordinatorKey }),
   });
   log(`replica: ${replica.head().length} ledger entries, head ${replica.head().headHash.slice(0, 12)}, coordinator key ${replica.coordinatorKey() ?? 'not pinned yet'}`);
 
-  // Rows per study, read once; encoded arrays per (study, preprocessing), only the latest kept.
-  const rowsCache = new Map<string, Promise<SiteRows>>();
-  const rowsFor = (study: Study): Promise<SiteRows> => {
-    const key = canonicalJson(study);
-    let p = rowsCache.get(key);
-    if (p === undefined) {
-      p = loadSiteRows(opts.dataFile, study, {
-        siteId: opts.siteId,
-        dropBadRows: opts.dropBadRows === true,
-        ...(opts.columnMap ? { columnMap: opts.columnMap } : {}),
-      });
-      p.then(
-        (d) => log(`site data for study ${study.name}: ${d.totalRows} rows, ${d.train.length} train, ${d.test.length} held out, dropped ${JSON.stringify(d.dropped)}`),
-        () => rowsCache.delete(key), // a fixed file is picked up by the next task
-      );
-      rowsCache.set(key, p);
-    }
-    return p;
-  };
-  let encoded: { key: string; train: DataPart; test: DataPart } | null = null;
-  const partsFor = async (study: Study, prep: Preprocessing): Promise<{ train: DataPart; test: DataPart }> => {
-    const key = canonicalJson([study, prep]);
-    if (encoded?.key !== key) {
-      const rows = await rowsFor(study);
-      encoded = { key, train: encodePart(study, prep, rows.train), test: encodePart(study, prep, rows.test) };
-    }
-    return encoded;
-  };
+  // tfjs starts inside the compute thread, once; its backend is logged from there.
+  const compute = await ComputeWorker.start(
+    { siteId: opts.siteId, dataFile: opts.dataFile, dropBadRows: opts.dropBadRows === true, ...(opts.columnMap ? { columnMap: opts.columnMap } : {}) },
+    log,
+  );
+  const backend = await compute.backend();
 
   let closing = false;
   let tasks: Promise<void> = Promise.resolve();
@@ -136,7 +106,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     send(messageText(expectSchema(TaskErrorSchema, msg, 'E_INTERNAL', 'outgoing task-error')));
   };
 
-  const train = async (header: TaskHeader, study: Study, global: Weights, data: DataPart): Promise<void> => {
+  const train = async (header: TaskHeader, study: Study, global: Weights): Promise<void> => {
     const started = performance.now();
     // Per-round, per-site shuffle: the same run replays identically, rounds do not repeat an order.
     const t = header.config.training;
@@ -145,13 +115,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       lr: t.lr * t.lrDecay ** Math.max(0, header.round - 1),
       seed: new Prng(deriveSeed(t.seed, header.runId, header.round, opts.siteId)).nextUint32(),
     };
-    const layers = denseLayers(study.model, inputDim(study), outputDim(study));
-    const result = await trainLocal(tf, study, layers, global, data, settings, header.config.proximalMu);
-    let weights = result.weights;
-    if (opts.fault === 'nan-update') {
-      weights = cloneWeights(weights);
-      weights[0]!.data[0] = Number.NaN;
-    }
+    const result = await compute.run('train', { study, prep: header.config.preprocessing, global, settings, proximalMu: header.config.proximalMu });
+    const weights = result.weights;
     const signed = {
       runId: header.runId,
       round: header.round,
@@ -173,13 +138,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log(`round ${header.round}: trained ${settings.localEpochs} epochs on ${result.numExamples} rows in ${ms(started)} ms, train loss ${result.trainLoss.toFixed(5)}`);
   };
 
-  const evaluate = (header: TaskHeader, study: Study, global: Weights, data: DataPart): void => {
+  const evaluate = async (header: TaskHeader, study: Study, global: Weights): Promise<void> => {
     const started = performance.now();
-    const layers = denseLayers(study.model, inputDim(study), outputDim(study));
-    const score = evaluateLocal(tf, study, header.config.preprocessing, layers, global, data);
-    if (!Number.isFinite(score.loss) || !Object.values(score.sums).every(Number.isFinite)) {
-      throw new FedrxError('E_NON_FINITE', 'the model gives a non-finite loss or metric on the held-out rows');
-    }
+    const { score, validation } = await compute.run('evaluate', { study, prep: header.config.preprocessing, global });
     const msg: EvalResult = {
       type: 'eval-result',
       v: PROTOCOL_VERSION,
@@ -189,9 +150,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       numExamples: score.numExamples,
       loss: score.loss,
       sums: score.sums,
+      ...(validation === null ? {} : { validation }),
     };
     send(messageText(expectSchema(EvalResultSchema, msg, 'E_INTERNAL', 'outgoing eval-result')));
-    log(`round ${header.round}: evaluated on ${score.numExamples} held-out rows in ${ms(started)} ms, loss ${score.loss.toFixed(5)}`);
+    log(
+      `round ${header.round}: evaluated on ${score.numExamples} held-out rows in ${ms(started)} ms, loss ${score.loss.toFixed(5)}` +
+        (validation === null ? '' : `; ${validation.numExamples} validation rows, loss ${validation.loss.toFixed(5)}`),
+    );
   };
 
   const runTask = async (buf: Buffer): Promise<void> => {
@@ -218,9 +183,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         throw new FedrxError('E_HASH_MISMATCH', 'the global model bytes do not match the declared modelHash');
       }
       endorser.noteModel(header.modelHash);
-      const parts = await partsFor(study, header.config.preprocessing);
-      if (header.kind === 'train') await train(header, study, global, parts.train);
-      else evaluate(header, study, global, parts.test);
+      if (header.kind === 'train') await train(header, study, global);
+      else await evaluate(header, study, global);
     } catch (e) {
       const err = asFedrxError(e, header.kind === 'train' ? 'E_TRAINING_FAILED' : 'E_INTERNAL');
       log(`round ${header.round}: ${header.kind} failed: ${err.code} ${err.message}`);
@@ -233,15 +197,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const ref = { runId: req.runId, round: 0 };
     try {
       const study = checkStudy(req.study, 'statistics study');
-      const rows = await rowsFor(study);
-      // Keyed by this site's own matches of any feature groups: the coordinator fixes the run's list from them.
-      const stats = statsOf(rows.study, rows.train);
+      const { stats, trainRows } = await compute.run('stats', { study });
       const statsHash = hashStats(stats);
       const signature = sign('stats', statsBody({ runId: req.runId, siteId: opts.siteId, statsHash, rows: stats.rows }), keys.secretKey);
       const msg: StatsReport = { type: 'stats-report', v: PROTOCOL_VERSION, runId: req.runId, stats, signature };
       endorser.noteContribution(req.runId, 0, statsHash, stats.rows);
       send(messageText(expectSchema(StatsReportSchema, msg, 'E_INTERNAL', 'outgoing stats-report')));
-      log(`run ${req.runId}: reported statistics of ${rows.train.length} training rows`);
+      log(`run ${req.runId}: reported statistics of ${trainRows} training rows`);
     } catch (e) {
       const err = asFedrxError(e, 'E_INTERNAL');
       log(`run ${req.runId}: statistics refused: ${err.code} ${err.message}`);
@@ -259,7 +221,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     void conn.close();
   };
 
-  const endorser = new Endorser({
+  const endorser = await Endorser.open({
     siteId: opts.siteId,
     keys,
     replica,
@@ -271,10 +233,19 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const onWelcome = (msg: Welcome): void => {
     const mine = replica.head();
     log(`welcomed by coordinator: ledger ${msg.ledger.length} entries, replica ${mine.length}`);
+    const signed = replica.coordinatorHead();
     if (msg.ledger.length < mine.length) {
       refuse(msg.ledger.length, 'E_REPLICA_DIVERGED', `coordinator ledger has ${msg.ledger.length} entries, this replica holds ${mine.length}`);
+    } else if (signed !== null && msg.ledger.length < signed.length) {
+      refuse(msg.ledger.length, 'E_REPLICA_DIVERGED', `coordinator ledger has ${msg.ledger.length} entries, but it signed a head of ${signed.length} entries on ${signed.recordedAt}`);
     } else if (msg.ledger.length === mine.length && msg.ledger.headHash !== mine.headHash) {
       refuse(mine.length - 1, 'E_REPLICA_DIVERGED', `coordinator ledger head differs from the replica's at length ${mine.length}: an earlier entry was rewritten`);
+    } else if (msg.head !== undefined) {
+      // Kept in replica.json: a coordinator that later shows fewer entries is refused, and `ledger diff` shows it.
+      replica.recordCoordinatorHead(msg.head).catch((e: unknown) => {
+        if (isFedrxError(e, 'E_REPLICA_DIVERGED')) refuse(Number(e.details?.index ?? 0), 'E_REPLICA_DIVERGED', e.message);
+        else log(`coordinator head not kept: ${asFedrxError(e, 'E_INTERNAL').message}`);
+      });
     }
   };
 
@@ -317,6 +288,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           else log(`ledger entries rejected: ${asFedrxError(e, 'E_INTERNAL').message}`);
         }
         return;
+      case 'endorsement-request':
+        // Behind the appends already queued (the ledger sync comes just before), so the entries are held.
+        void replica.append([]).then(() => endorser.resend(msg.indexes));
+        return;
       case 'stats-request':
         tasks = tasks.then(() => reportStats(msg)).catch((e: unknown) => log(`statistics crashed: ${(e as Error).message}`));
         return;
@@ -328,17 +303,23 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     }
   };
 
-  const conn = new Connection({
-    coordinatorUrl: opts.coordinatorUrl,
-    hello,
-    onMessage,
-    // One task at a time, in arrival order: training is CPU-bound and rounds are sequential.
-    onBinary: (buf) => {
-      tasks = tasks.then(() => runTask(buf)).catch((e: unknown) => log(`task crashed: ${(e as Error).message}`));
-    },
-    log,
-    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
-  });
+  let conn: Connection;
+  try {
+    conn = new Connection({
+      coordinatorUrl: opts.coordinatorUrl,
+      hello,
+      onMessage,
+      // One task at a time, in arrival order: training is CPU-bound and rounds are sequential.
+      onBinary: (buf) => {
+        tasks = tasks.then(() => runTask(buf)).catch((e: unknown) => log(`task crashed: ${(e as Error).message}`));
+      },
+      log,
+      ...(opts.tls === undefined ? {} : { tls: opts.tls }),
+    });
+  } catch (e) {
+    await compute.close(); // a thread left running would keep the process alive
+    throw e;
+  }
 
   return {
     replica,
@@ -346,7 +327,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     async close() {
       closing = true;
       await conn.close();
+      await compute.close();
       await tasks;
+      await endorser.flushed();
     },
   };
 }

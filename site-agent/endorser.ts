@@ -3,10 +3,14 @@
 // count, for that run, round and base model), that the chain extends its replica (the replica
 // checked that before handing the entry over), and that the entry's model hash is the hash of model
 // bytes this site actually received from the coordinator. Anything else is disputed, not endorsed.
+// The models it received and the entries waiting for theirs are kept on disk (endorser-state.ts),
+// so a restarted agent still endorses; what it endorsed is kept in the replica, so it can answer a
+// coordinator that lost endorsements in a crash (resend).
 
 import { participantSigned, type LedgerEntry } from '../shared/ledger.js';
 import { endorsementBody, sign, type KeyPair } from '../shared/signing.js';
 import { PROTOCOL_VERSION, type Dispute, type Endorsement } from '../shared/wire.js';
+import { readEndorserState, writeEndorserState } from './endorser-state.js';
 import type { Replica } from './replica.js';
 
 export interface EndorserOptions {
@@ -28,8 +32,46 @@ export class Endorser {
   private readonly waiting = new Map<string, LedgerEntry[]>();
   /** What this process sent, by run and round: compared with what the entry says. */
   private readonly sent = new Map<string, { updateHash: string; numExamples: number }>();
+  /** Entries being signed and recorded right now: not to be endorsed twice. */
+  private readonly signing = new Set<number>();
+  /** State writes, one after another, each of the state as it then is. */
+  private saving: Promise<void> = Promise.resolve();
 
-  constructor(private readonly opts: EndorserOptions) {}
+  private constructor(private readonly opts: EndorserOptions) {}
+
+  /** An endorser with what it had noted before the agent last stopped; endorses what became ready meanwhile. */
+  static async open(opts: EndorserOptions): Promise<Endorser> {
+    const e = new Endorser(opts);
+    const state = await readEndorserState(opts.replica.dir);
+    e.seenModels.push(...state.seenModels.slice(-MODELS_REMEMBERED));
+    const held = opts.replica.entries();
+    const restored = state.waiting.map((i) => held[i]).filter((x): x is LedgerEntry => x !== undefined);
+    if (restored.length > 0) opts.log(`${restored.length} ledger entr${restored.length === 1 ? 'y waits' : 'ies wait'} for their model before this site endorses them`);
+    for (const entry of restored) e.wait(entry);
+    return e;
+  }
+
+  /** The state to keep on disk: written in the background, in order; a failure is logged, not fatal. */
+  private save(): void {
+    const state = { seenModels: [...this.seenModels], waiting: [...this.waiting.values()].flat().map((e) => e.index) };
+    this.saving = this.saving
+      .then(() => writeEndorserState(this.opts.replica.dir, state))
+      .catch((err: unknown) => this.opts.log(`could not keep the endorser's state: ${(err as Error).message}`));
+  }
+
+  /** Resolves once every state change so far is on disk. */
+  flushed(): Promise<void> {
+    return this.saving;
+  }
+
+  private wait(entry: LedgerEntry): void {
+    if (this.seenModels.includes(entry.modelHash)) {
+      void this.endorse(entry);
+      return;
+    }
+    const list = this.waiting.get(entry.modelHash) ?? [];
+    if (!list.some((e) => e.index === entry.index)) this.waiting.set(entry.modelHash, [...list, entry]);
+  }
 
   /** Remembers a contribution (update or statistics) this site signed and sent. */
   noteContribution(runId: string, round: number, updateHash: string, numExamples: number): void {
@@ -39,14 +81,13 @@ export class Endorser {
 
   /** A model whose bytes this site received and hashed itself. */
   noteModel(modelHash: string): void {
-    if (!this.seenModels.includes(modelHash)) {
-      this.seenModels.push(modelHash);
-      if (this.seenModels.length > MODELS_REMEMBERED) this.seenModels.shift();
-    }
+    if (this.seenModels.includes(modelHash)) return;
+    this.seenModels.push(modelHash);
+    if (this.seenModels.length > MODELS_REMEMBERED) this.seenModels.shift();
     const ready = this.waiting.get(modelHash);
-    if (ready === undefined) return;
     this.waiting.delete(modelHash);
-    for (const entry of ready) void this.endorse(entry);
+    this.save();
+    for (const entry of ready ?? []) void this.endorse(entry);
   }
 
   /** Reviews entries just appended to the replica (so already known to extend the chain). */
@@ -59,9 +100,32 @@ export class Endorser {
         this.dispute(entry.index, problem);
         continue;
       }
-      if (this.seenModels.includes(entry.modelHash)) void this.endorse(entry);
-      else this.waiting.set(entry.modelHash, [...(this.waiting.get(entry.modelHash) ?? []), entry]);
+      this.wait(entry);
     }
+    if (this.waiting.size > 0) this.save();
+  }
+
+  /**
+   * The coordinator lacks this site's endorsement of these entries: re-sends the one kept for an
+   * entry the replica holds with the same hash, and reviews afresh one never endorsed. Indexes the
+   * replica does not hold (yet) are left to the ledger sync that delivers them.
+   */
+  resend(indexes: readonly number[]): void {
+    const held = this.opts.replica.entries();
+    const kept = new Map(this.opts.replica.ownEndorsements().map((e) => [e.index, e]));
+    const review: LedgerEntry[] = [];
+    let resent = 0;
+    for (const index of indexes) {
+      const entry = held[index];
+      if (entry === undefined || this.signing.has(index)) continue;
+      const mine = kept.get(index);
+      if (mine !== undefined && mine.entryHash === entry.entryHash) {
+        this.opts.send({ type: 'endorsement', v: PROTOCOL_VERSION, index, entryHash: mine.entryHash, signature: mine.signature });
+        resent++;
+      } else if (mine === undefined && ![...this.waiting.values()].some((list) => list.some((e) => e.index === index))) review.push(entry);
+    }
+    if (resent > 0) this.opts.log(`re-sent ${resent} endorsement(s) the coordinator lacked`);
+    this.review(review);
   }
 
   private contributionProblem(entry: LedgerEntry, mine: LedgerEntry['participants'][number]): string | null {
@@ -76,12 +140,16 @@ export class Endorser {
   }
 
   private async endorse(entry: LedgerEntry): Promise<void> {
+    if (this.signing.has(entry.index) || this.opts.replica.ownEndorsements().some((e) => e.index === entry.index)) return;
+    this.signing.add(entry.index);
     const signature = sign('endorsement', endorsementBody(this.opts.siteId, entry.index, entry.entryHash), this.opts.keys.secretKey);
     try {
       await this.opts.replica.recordEndorsement({ index: entry.index, entryHash: entry.entryHash, signature });
     } catch (e) {
       this.opts.log(`could not keep endorsement of entry ${entry.index}: ${(e as Error).message}`);
       return;
+    } finally {
+      this.signing.delete(entry.index);
     }
     this.opts.send({ type: 'endorsement', v: PROTOCOL_VERSION, index: entry.index, entryHash: entry.entryHash, signature });
     this.opts.log(`endorsed ledger entry #${entry.index} (run ${entry.runId} round ${entry.round}, model ${entry.modelHash.slice(0, 12)})`);

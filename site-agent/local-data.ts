@@ -1,5 +1,6 @@
-// The site's own rows: read the CSV (shared/csv.ts), read every row into the study's raw values, split them into
-// a training part and a held-out part, and encode them once the run's preprocessing is known.
+// The site's own rows: read the CSV (shared/csv.ts), read every row into the study's raw values,
+// split them into a training part, a validation part (when the study asks) and a held-out part,
+// and encode them once the run's preprocessing is known.
 // Patient values never leave this module: errors and counts name columns and problem kinds only.
 
 import { readFile } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import { cellsExtractor, EncodeProblem, inverseTransform, type ExtractedRow } fr
 import type { Preprocessing } from '../shared/feature-stats.js';
 import { encodeTarget, inputEncoder } from '../shared/preprocess.js';
 import { DEFAULT_MIN_ROWS, inputDim, isRegression, requiredColumns, type Study } from '../shared/study.js';
-import { holdoutSplit } from '../shared/holdout.js';
+import { siteSplit } from '../shared/holdout.js';
 
 export interface DataPart {
   /** Row-major inputs, n × width. */
@@ -27,7 +28,10 @@ export interface DataPart {
 export interface SiteRows {
   /** The study the rows were read with: feature groups expanded to this CSV's matching columns. */
   study: Study;
+  /** The rows trained on (the training part minus validation). */
   train: ExtractedRow[];
+  /** Chooses the run's best round; empty when the study has no validation. */
+  validation: ExtractedRow[];
   test: ExtractedRow[];
   /** Rows left out, per "column:problem" (e.g. "weekly_dose_mg:out-of-range"). */
   dropped: Record<string, number>;
@@ -68,8 +72,10 @@ function misfitMessage(lines: ReadonlyMap<string, number[]>): string {
 export async function loadSiteRows(file: string, study: Study, opts: LoadOptions): Promise<SiteRows> {
   const csv = readCsv(await readFile(file, 'utf8'), path.basename(file));
   const sourceOf = (col: string): string => opts.columnMap?.[col] ?? col;
-  // Feature groups (statistics of round 0) match the header; a run's tasks arrive expanded.
-  const used = (study.groups ?? []).length > 0 ? expandStudy(study, matchGroups(study, csv.header)) : study;
+  // Feature groups (statistics of round 0) match the header, seen under the study's names where a
+  // column is mapped; a run's tasks arrive expanded.
+  const studyNameOf = new Map(Object.entries(opts.columnMap ?? {}).map(([studyCol, csvCol]) => [csvCol, studyCol]));
+  const used = (study.groups ?? []).length > 0 ? expandStudy(study, matchGroups(study, csv.header.map((h) => studyNameOf.get(h) ?? h))) : study;
   const at = new Map(csv.header.map((c, i) => [c, i]));
   const required = requiredColumns(used);
 
@@ -115,20 +121,23 @@ export async function loadSiteRows(file: string, study: Study, opts: LoadOptions
     );
   }
 
-  // Both parts need a row: one to train on, one to evaluate on; and the training part, which the
-  // statistics describe, needs the study's minimum, so small groups are never exposed.
+  // Both parts need a row: one to train on, one to evaluate on; and the rows trained on, which the
+  // statistics describe, need the study's minimum, so small groups are never exposed.
   const minRows = Math.max(1, study.minRows ?? DEFAULT_MIN_ROWS);
-  const split = holdoutSplit(rows.length, study.holdout.fraction, study.holdout.seed, opts.siteId);
+  const split = siteSplit(rows.length, study.holdout, study.validation?.fraction, opts.siteId);
   if (rows.length < 2 || split.train.length < minRows) {
     const why = Object.entries(dropped).map(([k, n]) => `${k} ×${n}`);
     throw new FedrxError(
       'E_CSV_TOO_FEW_ROWS',
-      `site CSV ${path.basename(file)} has ${rows.length} usable rows of ${totalRows}, ${split.train.length} of them for training; the study needs ${minRows} training rows` +
+      `site CSV ${path.basename(file)} has ${rows.length} usable rows of ${totalRows}, ${split.train.length} of them for training` +
+        (split.validation.length > 0 ? ` (${split.validation.length} more for validation)` : '') +
+        `; the study needs ${minRows} training rows` +
         (why.length > 0 ? `; dropped: ${why.join(', ')}` : ''),
       { usable: rows.length, train: split.train.length, rows: totalRows, minRows, dropped },
     );
   }
-  return { study: used, test: split.test.map((i) => rows[i]!), train: split.train.map((i) => rows[i]!), dropped, totalRows };
+  const pick = (idx: number[]): ExtractedRow[] => idx.map((i) => rows[i]!);
+  return { study: used, test: pick(split.test), validation: pick(split.validation), train: pick(split.train), dropped, totalRows };
 }
 
 /** Model-ready arrays of `rows` under the run's preprocessing. */

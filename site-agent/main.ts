@@ -12,7 +12,6 @@ export async function runAgent(o: {
   replicaDir: string;
   columnMap: Record<string, string> | undefined;
   dropBadRows?: boolean | undefined;
-  fault: 'nan-update' | undefined;
   tlsCa?: string | undefined;
   tlsPin?: string | undefined;
 }): Promise<void> {
@@ -28,7 +27,6 @@ export async function runAgent(o: {
     ...(o.coordinatorKey === undefined ? {} : { coordinatorKey: o.coordinatorKey }),
     ...(o.columnMap === undefined ? {} : { columnMap: o.columnMap }),
     dropBadRows: o.dropBadRows === true,
-    ...(o.fault === undefined ? {} : { fault: o.fault }),
     ...(tls === undefined ? {} : { tls }),
   });
   const shutdown = (signal: string): void => {

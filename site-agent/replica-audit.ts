@@ -3,6 +3,7 @@
 // signatures on its contributions, and the endorsements it sent.
 
 import { participantSigned, verifyChain, type ChainCheck, type LedgerEntry } from '../shared/ledger.js';
+import { headProblem } from '../shared/ledger-head.js';
 import { endorsementBody, verify } from '../shared/signing.js';
 import { readReplicaDir, type ReplicaMeta } from './replica.js';
 
@@ -62,6 +63,11 @@ export async function auditReplica(dir: string): Promise<ReplicaAudit> {
   });
   for (const e of endorsements) {
     if (e.index >= entries.length && firstBad === null) firstBad = { index: e.index, reason: 'endorsement of an entry the replica does not hold' };
+  }
+  // The head the coordinator signed at a welcome: the replica may be behind it, never at odds with it.
+  const signed = meta.coordinatorHead;
+  if (signed !== undefined && signed.length <= chain.length && firstBad === null) {
+    firstBad = headProblem(signed, { length: chain.length, hashAt: (i) => entries[i]?.entryHash ?? null }, 'the coordinator head kept in replica.json');
   }
   return { meta, chain, entries: audited, firstBad, ok: firstBad === null };
 }

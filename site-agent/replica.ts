@@ -8,6 +8,8 @@ import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { computeEntryHash, entryProblem, LedgerEntrySchema, verifyChain, type LedgerEntry } from '../shared/ledger.js';
+import { headSigned, SignedHeadSchema, type SignedHead } from '../shared/ledger-head.js';
+import { parseJsonFile } from '../shared/json-file.js';
 import { expectSchema } from '../shared/wire.js';
 import { Type } from '@sinclair/typebox';
 
@@ -20,6 +22,8 @@ export interface ReplicaMeta {
   coordinatorKey: string | null;
   /** Whose replica this is, so `fedrx ledger verify --replica` can check the site's own signatures. */
   site?: { siteId: string; publicKey: string };
+  /** The longest head the coordinator has signed to this site (at its welcome): it may not shrink later. */
+  coordinatorHead?: SignedHead;
 }
 
 /** This site's endorsement of an entry, as it sent it. */
@@ -108,6 +112,29 @@ export class Replica {
     await writeFile(`${file}.tmp`, JSON.stringify(meta, null, 2) + '\n');
     await rename(`${file}.tmp`, file);
     this.meta = meta;
+  }
+
+  /** The longest head the coordinator signed to this site, if any. */
+  coordinatorHead(): SignedHead | null {
+    return this.meta.coordinatorHead ?? null;
+  }
+
+  /**
+   * Keeps a head the coordinator signed with the pinned key, if it is longer than the one kept.
+   * Throws E_REPLICA_DIVERGED, keeping nothing, for one shorter than a head it signed before.
+   */
+  async recordCoordinatorHead(head: SignedHead): Promise<void> {
+    if (head.coordinatorKey !== this.meta.coordinatorKey || !headSigned(head)) {
+      throw new FedrxError('E_COORDINATOR_KEY', 'the ledger head is not signed by the pinned coordinator key');
+    }
+    const kept = this.meta.coordinatorHead;
+    if (kept !== undefined && head.length < kept.length) {
+      throw diverged('rewrite', head.length, `the coordinator's ledger has ${head.length} entries, but it signed a head of ${kept.length} entries on ${kept.recordedAt}`);
+    }
+    if (kept !== undefined && head.length === kept.length && head.headHash !== kept.headHash) {
+      throw diverged('rewrite', head.length - 1, `the coordinator's head at ${head.length} entries differs from the one it signed on ${kept.recordedAt}`);
+    }
+    if (kept === undefined || head.length > kept.length) await this.writeMeta({ ...this.meta, coordinatorHead: head });
   }
 
   ownEndorsements(): readonly OwnEndorsement[] {
@@ -227,19 +254,12 @@ const ReplicaMetaSchema = Type.Object(
   {
     coordinatorKey: Type.Union([Key, Type.Null()]),
     site: Type.Optional(Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 128 }), publicKey: Key }, { additionalProperties: false })),
+    coordinatorHead: Type.Optional(SignedHeadSchema),
   },
   { additionalProperties: false },
 );
 
-function parseMeta(file: string, text: string): ReplicaMeta {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new FedrxError('E_LEDGER_BROKEN', `${file} is not valid JSON`);
-  }
-  return expectSchema(ReplicaMetaSchema, value, 'E_LEDGER_BROKEN', file);
-}
+const parseMeta = (file: string, text: string): ReplicaMeta => parseJsonFile(ReplicaMetaSchema, text, 'E_LEDGER_BROKEN', file);
 
 function parseLine(file: string, line: string, index: number): LedgerEntry {
   let value: unknown;

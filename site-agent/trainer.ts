@@ -40,7 +40,8 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 /**
  * Trains from `globalWeights` on `train` and returns the new weights.
  * `proximalMu` > 0 adds FedProx's mu/2·‖w − w_global‖², pulling sites with odd data back toward
- * the global model; 0 is plain FedAvg local training.
+ * the global model; 0 is plain FedAvg local training. The study's `model.l2` λ adds λ/2·Σ kernel²
+ * (weight decay; biases are not penalised).
  */
 export async function trainLocal(
   tf: Tf,
@@ -53,6 +54,7 @@ export async function trainLocal(
 ): Promise<TrainResult> {
   if (train.n < 1) throw new FedrxError('E_CSV_TOO_FEW_ROWS', 'no training rows');
   if (!(proximalMu >= 0) || !Number.isFinite(proximalMu)) throw new FedrxError('E_BAD_REQUEST', 'proximalMu must be a finite number ≥ 0');
+  const l2 = localL2(study);
   const model = buildModel(tf, layers);
   const anchors: Tensor[] = [];
   const optimizer = settings.optimizer === 'adam' ? tf.train.adam(settings.lr) : tf.train.sgd(settings.lr);
@@ -81,7 +83,8 @@ export async function trainLocal(
           optimizer.minimize(
             () => {
               const out = model.net.apply(xs, { training: true }) as Tensor2D;
-              const loss = dataLoss(tf, study, out, ys);
+              let loss = dataLoss(tf, study, out, ys);
+              if (l2 > 0) loss = loss.add(kernelPenalty(tf, model, l2));
               return proximalMu > 0 ? loss.add(proximalTerm(tf, model, anchors, proximalMu)) : loss;
             },
             false,
@@ -133,6 +136,24 @@ function dataLoss(tf: Tf, study: Study, out: Tensor2D, y: Tensor1D): Scalar {
   const k = outputDim(study);
   if (k === 1) return tf.losses.sigmoidCrossEntropy(y.reshape([-1, 1]), out) as Scalar;
   return tf.losses.softmaxCrossEntropy(tf.oneHot(y.toInt(), k), out) as Scalar;
+}
+
+/** The λ of local training: one number; a grid or 'auto' is chosen by a run, never by a site. */
+function localL2(study: Study): number {
+  const l2 = study.model.l2 ?? 0;
+  if (typeof l2 !== 'number') {
+    throw new FedrxError('E_BAD_REQUEST', `model.l2 of study ${study.name} is a grid or 'auto': local training needs one penalty`);
+  }
+  return l2;
+}
+
+/** λ/2·Σ kernel²: the same penalty as the exact fit's, on the kernels only. */
+function kernelPenalty(tf: Tf, model: TfModel, l2: number): Scalar {
+  let sum: Scalar = tf.scalar(0);
+  model.variables.forEach((v, i) => {
+    if (model.specs[i]!.name.endsWith('/kernel')) sum = sum.add(tf.sum(tf.square(v)));
+  });
+  return sum.mul(l2 / 2);
 }
 
 function proximalTerm(tf: Tf, model: TfModel, anchors: readonly Tensor[], mu: number): Scalar {

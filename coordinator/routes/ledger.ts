@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Endorsements } from '../endorsements.js';
+import { readHeadFile } from '../head-file.js';
 import { auditLedger, auditVerdict } from '../ledger-audit.js';
 import { LedgerQuery } from '../schemas/ledger.js';
 import type { Store } from '../store.js';
 
-export function ledgerRoutes(app: FastifyInstance, store: Store, endorsements: Endorsements): void {
+/** `headFile`: the signed head recorded beside the database, checked by the full audit. */
+export function ledgerRoutes(app: FastifyInstance, store: Store, endorsements: Endorsements, headFile: string | null = null): void {
   const readers = { roles: ['auditor', 'data-scientist'] as const };
   app.get('/v1/ledger', { schema: { querystring: LedgerQuery }, config: readers }, async (req) => {
     const q = req.query as LedgerQuery;
@@ -14,7 +16,7 @@ export function ledgerRoutes(app: FastifyInstance, store: Store, endorsements: E
 
   /** Hashes, links, coordinator and participant signatures, endorsements: verdict plus per-entry detail. */
   app.get('/v1/ledger/verify', { config: readers }, async () => {
-    const audit = auditLedger(store);
+    const audit = auditLedger(store, headFile === null ? undefined : { where: headFile, head: readHeadFile(headFile) });
     return { ...auditVerdict(audit), entries: audit.entries };
   });
 

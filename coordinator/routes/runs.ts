@@ -21,6 +21,8 @@ export function runView(store: Store, run: RunRow): Record<string, unknown> {
     id: run.id,
     status: run.status,
     error: run.error,
+    bestRound: run.bestRound,
+    stopReason: run.stopReason,
     study: study.name,
     metric: headlineLabel(study),
     config: settings,
@@ -44,7 +46,9 @@ export function runRoutes(app: FastifyInstance, store: Store, runner: RoundRunne
     return reply.status(201).send(runView(store, run));
   });
 
-  app.get('/v1/runs', { config: { roles: ['data-scientist', 'auditor'] } }, async () => ({ runs: store.listRuns().map((r) => ({ id: r.id, status: r.status, createdAt: r.createdAt, error: r.error })) }));
+  app.get('/v1/runs', { config: { roles: ['data-scientist', 'auditor'] } }, async () => ({
+    runs: store.listRuns().map((r) => ({ id: r.id, status: r.status, createdAt: r.createdAt, error: r.error, bestRound: r.bestRound, stopReason: r.stopReason })),
+  }));
 
   app.get('/v1/runs/:id', { schema: { params: RunIdParams }, config: { roles: ['data-scientist', 'auditor'] } }, async (req) => {
     const { id } = req.params as RunIdParams;

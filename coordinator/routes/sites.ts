@@ -18,6 +18,8 @@ export function siteRoutes(app: FastifyInstance, store: Store, gateway: Gateway 
     connected: live.has(s.id),
     connectedAt: live.get(s.id)?.connectedAt ?? null,
     backend: live.get(s.id)?.backend ?? null,
+    // Round trip of the last heartbeat: a site busy training still answers within milliseconds.
+    pingMs: live.get(s.id)?.pingMs ?? null,
     lastSeenAt: s.lastSeenAt,
   });
 

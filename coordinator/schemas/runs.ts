@@ -25,6 +25,8 @@ export const CreateRunBody = Type.Object(
     waitForSitesSec: Type.Optional(Type.Number({ minimum: 0, maximum: 86400 })),
     endorsementQuorum: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
     serveEndorsedOnly: Type.Optional(Type.Boolean()),
+    /** Rounds without a better validation loss before the run stops early; 0 never stops. */
+    patience: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
   },
   { additionalProperties: false },
 );

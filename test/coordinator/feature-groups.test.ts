@@ -36,13 +36,13 @@ const study: Study = {
 const geneNames = Array.from({ length: GENES }, (_, j) => `g_${String(j).padStart(2, '0')}`);
 
 /** 30 rows: age, GENES genes (site-specific shift), g_const = 5, m_0..m_3, y = 2·g_00 − g_01 + noise; `extra` columns only here. */
-function siteCsv(seed: number, opts: { extra?: string[]; without?: string[] } = {}): string {
+function siteCsv(seed: number, opts: { extra?: string[]; without?: string[]; text?: string } = {}): string {
   const genes = geneNames.filter((g) => !(opts.without ?? []).includes(g));
   const header = ['id', 'age', 'y', ...genes, 'g_const', ...(opts.extra ?? []), 'm_0', 'm_1', 'm_2', 'm_3'];
   const lines = Array.from({ length: 30 }, (_, i) => {
     const v = (j: number): number => Math.sin(seed * 100 + i * 7.3 + j * 1.7) + seed / 10;
     const cells: Record<string, string> = { id: `S${seed}-${i}`, age: String(30 + ((i * 7) % 50)), g_const: '5' };
-    geneNames.forEach((g, j) => (cells[g] = v(j).toFixed(4)));
+    geneNames.forEach((g, j) => (cells[g] = g === opts.text ? `high-${i}` : v(j).toFixed(4)));
     for (const e of opts.extra ?? []) cells[e] = v(99).toFixed(3);
     for (let k = 0; k < 4; k++) cells[`m_${k}`] = (i + k + seed) % 3 === 0 ? '1' : '0';
     cells.y = (2 * v(0) - v(1) + Math.cos(i * 3.1) * 0.1).toFixed(4);
@@ -56,7 +56,7 @@ let url: string;
 let headers: { authorization: string };
 const agents: RunningAgent[] = [];
 const dir = tempDir('groups');
-const siteLogs: Record<string, string[]> = { 'site-a': [], 'site-b': [], 'site-c': [] };
+const siteLogs: Record<string, string[]> = { 'site-a': [], 'site-b': [], 'site-c': [], 'site-d': [] };
 const cFile = join(dir, 'site-c.csv');
 
 async function startSite(siteId: string, csv: string, onLog?: (line: string) => void): Promise<void> {
@@ -99,6 +99,8 @@ beforeAll(async () => {
   await startSite('site-c', siteCsv(3), (line) => {
     if (line.includes('reported statistics')) writeFileSync(cFile, siteCsv(3, { without: ['g_03', 'g_17'] }));
   });
+  // At site D, gene g_05 holds text where the other sites hold numbers.
+  await startSite('site-d', siteCsv(4, { text: 'g_05' }));
 }, 60_000);
 
 afterAll(async () => {
@@ -110,7 +112,7 @@ describe('a study with feature groups', () => {
   let run: RunView;
 
   beforeAll(async () => {
-    while (coordinator.gateway!.connectedSites().length < 3) await new Promise((r) => setTimeout(r, 50));
+    while (coordinator.gateway!.connectedSites().length < 4) await new Promise((r) => setTimeout(r, 50));
     const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study, rounds: 2, minSites: 2, roundTimeoutSec: 30, batchSize: 64 } });
     expect(res.statusCode).toBe(201);
     run = await finished(res.json().id as string);
@@ -129,6 +131,14 @@ describe('a study with feature groups', () => {
     expect(coordinator.store.getRun(run.id)!.config.study).toEqual(study);
   });
 
+  it('a site where a gene column holds text is refused at round 0, naming the column and lines, never a cell', () => {
+    const d = run.rounds[0]!.sites.find((s) => s.siteId === 'site-d')!;
+    expect(d).toMatchObject({ status: 'failed', code: 'E_CSV_BAD_VALUE' });
+    expect(d.reason).toMatch(/^site CSV site-d\.csv does not fit study genes: column "g_05": 30 rows not a number \(lines 2, 3, 4, 5, 6, …\)/);
+    expect(d.reason).not.toContain('high-');
+    expect(run.rounds[0]!.sites.filter((s) => s.status === 'accepted').map((s) => s.siteId)).toEqual(['site-a', 'site-b', 'site-c']);
+  });
+
   it('ledger entry 0 carries the hash of the preprocessing that holds the list; the model has one weight per input', async () => {
     const entries = (await coordinator.app.inject({ headers, method: 'GET', url: '/v1/ledger' })).json().entries as LedgerEntry[];
     const genesis = entries.find((e) => e.runId === run.id && e.round === 0)!;
@@ -143,6 +153,7 @@ describe('a study with feature groups', () => {
       expect(c).toMatchObject({ status: 'failed', code: 'E_CSV_MISSING_COLUMN' });
       expect(c.reason).toBe('site CSV site-c.csv (30 rows) lacks 2 required columns "g_03", "g_17"');
       expect(round.sites.filter((s) => s.status === 'accepted').map((s) => s.siteId)).toEqual(['site-a', 'site-b']);
+      expect(round.sites.find((s) => s.siteId === 'site-d')).toMatchObject({ status: 'failed', code: 'E_CSV_BAD_VALUE' });
     }
   });
 

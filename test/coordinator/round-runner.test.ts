@@ -23,13 +23,15 @@ const logs: string[] = [];
 // The data scientist's token: runs and the ledger.
 let headers: { authorization: string };
 
-beforeEach(async () => {
+async function start(opts: { heartbeatMs?: number } = {}): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fedrx-runner-'));
-  coordinator = await buildCoordinator({ db: join(dir, 'c.sqlite'), log: (l) => logs.push(l) });
+  coordinator = await buildCoordinator({ db: join(dir, 'c.sqlite'), log: (l) => logs.push(l), ...opts });
   sites = registerTestSites(coordinator.store, ['site-a', 'site-b', 'site-c', 'site-d']);
   headers = { authorization: `Bearer ${coordinator.tokens.create('data-scientist').token}` };
   url = await coordinator.listen(0);
-});
+}
+
+beforeEach(() => start());
 
 afterEach(async () => {
   await coordinator.close();
@@ -151,8 +153,8 @@ describe('round runner with real sockets', () => {
     p.b!.send(JSON.stringify({ type: 'task-error', v: 1, runId, round: 1, code: 'E_CSV_MISSING_COLUMN', message: 'column "x1" is missing' }));
     const run = await waitForRun(runId);
     expect(run.status).toBe('failed');
-    expect(run.error).toMatch(/round 1: 1 of the 3 updates needed/);
-    expect(run.error).toMatch(/site-b: E_CSV_MISSING_COLUMN/);
+    // c and d are connected but silent: the deadline, not a disconnection, closed the round.
+    expect(run.error).toBe('round 1: 1 of the 3 updates needed: 1 refused or failed (site-b: E_CSV_MISSING_COLUMN); the 1 s deadline passed with 1 of 4 updates in (no answer from site-c, site-d)');
     const r1 = run.rounds.find((r) => r.round === 1)!;
     expect(r1.status).toBe('failed');
     // Only round 0 (the initial model) is on the ledger.
@@ -240,6 +242,84 @@ describe('signed updates and endorsements', () => {
   });
 });
 
+describe('best round and early stopping', () => {
+  /** Every site: an update shifted by 1 (a new model each round), and the given validation loss. */
+  async function playRound(p: Record<string, TestPeer>, round: number, valLoss: number): Promise<void> {
+    for (const s of ['a', 'b', 'c', 'd']) {
+      const t = await p[s]!.task('train', round);
+      p[s]!.send(updateFrame(`site-${s}`, t.header, shifted(t.weights, 1)));
+      void p[s]!.task('evaluate', round).then((e) => {
+        const sums = { n: 5, absErr: 5, within20: 1, sqErr: 5, sumY: 10, sumY2: 30 };
+        // Validation sums give MAE = valLoss, so valMetric follows the loss.
+        const validation = { numExamples: 4, loss: valLoss, sums: { ...sums, n: 4, absErr: 4 * valLoss } };
+        p[s]!.send(JSON.stringify({ type: 'eval-result', v: 1, runId: e.header.runId, round, modelHash: e.header.modelHash, numExamples: 5, loss: 1, sums, validation }));
+      });
+    }
+  }
+
+  it('keeps the round of the lowest validation loss, stops when it rises for `patience` rounds, and serves that round (endorsed only when asked)', async () => {
+    const p = await connectAll();
+    const payload = { study: TINY_STUDY, rounds: 8, minSites: 4, roundTimeoutSec: 5, patience: 2, serveEndorsedOnly: true, endorsementQuorum: 0.25 };
+    const runId = (await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload })).json().id as string;
+    const losses = [0.9, 0.5, 0.6, 0.7];
+    for (const [i, loss] of losses.entries()) await playRound(p, i + 1, loss);
+    const run = await waitForRun(runId);
+    expect(run.status, run.error ?? '').toBe('completed');
+    expect(run.rounds.map((r) => r.round)).toEqual([0, 1, 2, 3, 4]);
+    expect(run.bestRound).toBe(2);
+    expect(run.stopReason).toBe('stopped early after round 4 of 8: validation loss has not improved for 2 rounds (best round 2, validation loss 0.5000)');
+    expect(run.rounds.map((r) => r.metrics.bestRound)).toEqual([undefined, 1, 2, 2, 2]);
+    expect(run.rounds[4]!.metrics).toMatchObject({ valExamples: 16, valLoss: 0.7, stoppedEarly: 1, evalLoss: 1 });
+    expect(run.rounds[4]!.metrics.valMetric).toBeCloseTo(0.7, 10);
+    expect(run.rounds[3]!.metrics.stoppedEarly).toBeUndefined();
+    expect(logs.some((l) => l.includes('round 4/8') && l.includes('stopping early: validation loss has not improved for 2 rounds'))).toBe(true);
+
+    // The ledger carries the choice inside the signed entries and still verifies.
+    const ledger = (await coordinator.app.inject({ headers, url: '/v1/ledger' })).json<{ entries: LedgerEntry[] }>().entries;
+    expect(ledger.map((e) => e.metrics.bestRound)).toEqual([undefined, 1, 2, 2, 2]);
+    expect(ledger[4]!.metrics.stoppedEarly).toBe(1);
+    expect((await coordinator.app.inject({ headers, url: '/v1/ledger/verify' })).json()).toMatchObject({ ok: true, length: 5 });
+
+    // Served only once endorsed: entry 4 endorsed is not enough (it keeps round 2); entry 1 is
+    // what entry 1 kept; once entry 2 is endorsed, clinicians get round 2, the best.
+    const clinician = { authorization: `Bearer ${coordinator.tokens.create('clinician').token}` };
+    const predict = async () => (await coordinator.app.inject({ headers: clinician, method: 'POST', url: '/v1/predict', payload: { runId, features: { x1: 1, g: 'a' } } })).json();
+    const endorse = async (e: LedgerEntry) => {
+      p.a!.send(JSON.stringify({ type: 'endorsement', v: 1, index: e.index, entryHash: e.entryHash, signature: sign('endorsement', endorsementBody('site-a', e.index, e.entryHash), sites['site-a']!.keys.secretKey) }));
+      await vi.waitFor(async () => {
+        const all = (await coordinator.app.inject({ headers, url: '/v1/ledger/endorsements' })).json<{ entries: { index: number; endorsed: boolean }[] }>().entries;
+        expect(all[e.index]!.endorsed).toBe(true);
+      });
+    };
+    await endorse(ledger[4]!);
+    expect((await predict()).error.code).toBe('E_NOT_ENDORSED');
+    await endorse(ledger[1]!);
+    expect(await predict()).toMatchObject({ round: 1, modelHash: ledger[1]!.modelHash, ledgerIndex: 1 });
+    await endorse(ledger[2]!);
+    expect(await predict()).toMatchObject({ round: 2, modelHash: ledger[2]!.modelHash, ledgerIndex: 2, entryHash: ledger[2]!.entryHash });
+    for (const x of Object.values(p)) x.close();
+  });
+
+  it('without validation figures keeps the last round and runs every round', async () => {
+    const p = await connectAll();
+    const runId = (await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 3, minSites: 4, roundTimeoutSec: 5, patience: 1 } })).json().id as string;
+    for (let round = 1; round <= 3; round++) {
+      for (const s of ['a', 'b', 'c', 'd']) {
+        const t = await p[s]!.task('train', round);
+        p[s]!.send(updateFrame(`site-${s}`, t.header, shifted(t.weights, 1)));
+        answerEval(p[s]!, round);
+      }
+    }
+    const run = await waitForRun(runId);
+    expect([run.status, run.bestRound, run.stopReason]).toEqual(['completed', 3, null]);
+    expect(run.rounds[3]!.metrics.valLoss).toBeUndefined();
+    const clinician = { authorization: `Bearer ${coordinator.tokens.create('clinician').token}` };
+    const answer = (await coordinator.app.inject({ headers: clinician, method: 'POST', url: '/v1/predict', payload: { runId, features: { x1: 1, g: 'a' } } })).json();
+    expect(answer).toMatchObject({ round: 3, modelHash: run.rounds[3]!.modelHash });
+    for (const x of Object.values(p)) x.close();
+  });
+});
+
 describe('statistics phase', () => {
   it('fails the run at round 0 when too few sites report statistics, and says which refused', async () => {
     const peers: TestPeer[] = [];
@@ -251,7 +331,7 @@ describe('statistics phase', () => {
     const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 2, minSites: 2, roundTimeoutSec: 5 } });
     const run = await waitForRun(res.json().id as string);
     expect(run.status).toBe('failed');
-    expect(run.error).toMatch(/statistics: 1 of the 2 reports needed arrived \(site-b: E_CSV_TOO_FEW_ROWS\)/);
+    expect(run.error).toBe('statistics: 1 of the 2 statistics reports needed: 1 refused or failed (site-b: E_CSV_TOO_FEW_ROWS)');
     expect(run.preprocessing).toBeNull();
     expect((await coordinator.app.inject({ headers, url: '/v1/ledger' })).json().length).toBe(0);
     for (const p of peers) p.close();
@@ -283,3 +363,47 @@ async function waitForRun(id: string): Promise<RunView> {
   }
   throw new Error('run did not end');
 }
+
+describe('heartbeats and round deadlines', () => {
+  it('a round outlasting many heartbeats closes with the late updates; each site\'s ping round trip is shown', async () => {
+    await coordinator.close();
+    await start({ heartbeatMs: 100 });
+    const logsFrom = logs.length;
+    const p = await connectAll();
+    for (const s of ['a', 'b', 'c', 'd']) answerEval(p[s]!, 1);
+    const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 1, minSites: 4, roundTimeoutSec: 20 } });
+    const runId = res.json().id as string;
+    const tasks = await Promise.all(['a', 'b', 'c', 'd'].map((s) => p[s]!.task('train', 1)));
+    // Answer after 15 heartbeat intervals: sites that answer pings are waited for, up to the round's timeout.
+    await new Promise((r) => setTimeout(r, 1500));
+    ['a', 'b', 'c', 'd'].forEach((s, i) => p[s]!.send(updateFrame(`site-${s}`, tasks[i]!.header, tasks[i]!.weights)));
+    const run = await waitForRun(runId);
+    expect(run.status, run.error ?? '').toBe('completed');
+    expect(run.rounds.find((r) => r.round === 1)!.sites.map((x) => x.status)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
+    const sitesView = (await coordinator.app.inject({ headers, url: '/v1/sites' })).json<{ sites: { id: string; pingMs: number | null }[] }>();
+    for (const x of sitesView.sites) {
+      expect(x.pingMs).not.toBeNull();
+      expect(x.pingMs!).toBeGreaterThanOrEqual(0);
+      expect(x.pingMs!).toBeLessThan(1000);
+    }
+    expect(logs.slice(logsFrom).filter((l) => l.includes('disconnected'))).toEqual([]);
+    for (const x of Object.values(p)) x.close();
+  });
+
+  it('a site that stops answering pings is disconnected, and the failed round says which and why', async () => {
+    await coordinator.close();
+    await start({ heartbeatMs: 100 });
+    const p = await connectAll();
+    const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 1, minSites: 4, roundTimeoutSec: 20 } });
+    const tasks = await Promise.all(['a', 'b', 'c', 'd'].map((s) => p[s]!.task('train', 1)));
+    p.d!.freeze();
+    ['a', 'b', 'c'].forEach((s, i) => p[s]!.send(updateFrame(`site-${s}`, tasks[i]!.header, tasks[i]!.weights)));
+    const run = await waitForRun(res.json().id as string);
+    expect(run.status).toBe('failed');
+    expect(run.error).toBe('round 1: 3 of the 4 updates needed: 1 site disconnected (site-d)');
+    const r1 = run.rounds.find((r) => r.round === 1)!;
+    expect(r1.sites.find((x) => x.siteId === 'site-d')).toMatchObject({ status: 'failed', code: 'E_DISCONNECTED', reason: 'site disconnected during the round: no answer to the heartbeat within 0.1 s' });
+    expect(logs).toContain('site site-d disconnected: no answer to the heartbeat within 0.1 s');
+    for (const x of Object.values(p)) x.close();
+  });
+});

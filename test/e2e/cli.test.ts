@@ -132,7 +132,8 @@ describe('a federation driven by the CLI', () => {
     expect(roundLines.map((l) => l.split(' ')[1])).toEqual(['0/2', '1/2', '2/2']);
     expect(roundLines[0]).toMatch(/statistics of \d+ rows from 2 sites/);
     for (const l of roundLines.slice(1)) expect(l).toMatch(/ sites 2\/2 /);
-    const end = start.lines.at(-1)!.match(new RegExp(`^run ${runId} completed: final model ([0-9a-f]{64}) \\(ledger #2\\)$`));
+    // No validation part in this study: the run keeps and serves its last round.
+    const end = start.lines.at(-1)!.match(new RegExp(`^run ${runId} completed: serves round 2 \\(the last round\\), model ([0-9a-f]{64}) \\(ledger #2\\)$`));
     expect(end, start.lines.join('\n')).not.toBeNull();
     const lastModelHash = end![1]!;
 
@@ -151,7 +152,7 @@ describe('a federation driven by the CLI', () => {
     // `fedrx run status`, this time with --token.
     const status = await fedrxCommand(['run', 'status', runId!, '--coordinator', fed.url, '--token', fed.tokens['data-scientist']]);
     expect(status.code, status.lines.join('\n')).toBe(0);
-    expect(status.lines[0]).toBe(`run ${runId}: completed, study synthetic-warfarin-yaml`);
+    expect(status.lines[0]).toBe(`run ${runId}: completed, serves round 2, study synthetic-warfarin-yaml`);
     expect(status.lines.slice(1).map((l) => l.split(' ')[1])).toEqual(['0/2', '1/2', '2/2']);
 
     // The auditor's ledger: three entries of this run, each with both sites as participants.
@@ -267,7 +268,7 @@ describe('an agent whose CSV holds an out-of-range value', () => {
     expect(await start.exited, start.lines.join('\n')).toBe(1);
     const runId = start.lines.map((l) => l.match(/^run (\S+) failed: /)?.[1]).find((x) => x !== undefined);
     expect(runId, start.lines.join('\n')).toBeDefined();
-    expect(start.lines.at(-1)).toBe(`run ${runId} failed: statistics: 1 of the 2 reports needed arrived (site-1: E_CSV_BAD_VALUE)`);
+    expect(start.lines.at(-1)).toBe(`run ${runId} failed: statistics: 1 of the 2 statistics reports needed: 1 refused or failed (site-1: E_CSV_BAD_VALUE)`);
 
     const run = await fed.clients['data-scientist'].run(runId!);
     expect(run.status).toBe('failed');

@@ -21,6 +21,8 @@ export async function startFederation(
     dataFiles?: (sites: GeneratedSite[]) => Record<string, string>;
     /** Serve over HTTPS/WSS with this certificate; every agent trusts and pins it. */
     tls?: FederationTls;
+    /** Extra `fedrx coordinator` arguments, e.g. a short `--heartbeat-sec`. */
+    coordinatorArgs?: string[];
   },
 ): Promise<Federation> {
   const sites = await generateSiteCsvs({
@@ -33,7 +35,7 @@ export async function startFederation(
   const fed = await startLocalFederation(
     dir,
     sites.map((s) => ({ siteId: s.siteId, file: overrides[s.siteId] ?? s.file, agentArgs: opts.extraAgentArgs?.[s.siteId] ?? [] })),
-    opts.tls === undefined ? {} : { tls: opts.tls },
+    { ...(opts.tls === undefined ? {} : { tls: opts.tls }), ...(opts.coordinatorArgs === undefined ? {} : { coordinatorArgs: opts.coordinatorArgs }) },
   );
   return { ...fed, sites };
 }

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LISTENING, spawnFedrx, type FedrxProcess } from '../../bin/spawn.js';
+import { headFileOf, writeHeadFile } from '../../coordinator/head-file.js';
 import { readKeyPair } from '../../shared/key-files.js';
 import { computeEntryHash, type LedgerEntry } from '../../shared/ledger.js';
 import { entryBody, sign } from '../../shared/signing.js';
@@ -20,7 +21,10 @@ afterAll(async () => {
   await fed?.stop();
 });
 
-/** What a dishonest coordinator can do with its own database and key: rewrite entry `from` and re-seal everything after it. */
+/**
+ * What a dishonest coordinator can do with its own database and key: rewrite entry `from`, re-seal
+ * everything after it, and sign the new head into the head file beside the database.
+ */
 function rewriteFrom(dbFile: string, keyDir: string, from: number, edit: (e: LedgerEntry) => void): void {
   const key = readKeyPair(keyDir, 'coordinator');
   const db = new Database(dbFile);
@@ -40,6 +44,7 @@ function rewriteFrom(dbFile: string, keyDir: string, from: number, edit: (e: Led
     prev = entryHash;
   }
   db.close();
+  writeHeadFile(headFileOf(dbFile)!, { length: rows.length, headHash: prev }, key);
 }
 
 async function until(cond: () => Promise<boolean> | boolean, what: string, timeoutMs = 30_000): Promise<void> {

@@ -80,7 +80,7 @@ describe('federation over TLS', () => {
     expect(answer.prediction).toBeGreaterThan(5);
     const status = spawnFedrx('status', ['run', 'status', run.id, '--coordinator', fed.url, '--tls-ca', cert.certFile], { env: { FEDRX_TLS_CA: '', FEDRX_TOKEN: fed.tokens.auditor } });
     expect(await status.exited, status.lines.join('\n')).toBe(0);
-    expect(status.lines[0]).toBe(`run ${run.id}: completed, study synthetic-warfarin`);
+    expect(status.lines[0]).toBe(`run ${run.id}: completed, serves round ${run.config.rounds}, study synthetic-warfarin`);
     const untrusted = spawnFedrx('predict', ['predict', '--coordinator', fed.url, '--input', patient], { env: { FEDRX_TLS_CA: '', FEDRX_TOKEN: fed.tokens.clinician } });
     expect(await untrusted.exited).toBe(1);
     expect(untrusted.lines.join('\n')).toMatch(/^error E_TLS_UNTRUSTED: cannot reach the coordinator at https:.*--tls-ca/m);

@@ -132,6 +132,11 @@ export class TestPeer {
     this.ws.send(data);
   }
 
+  /** Stops reading the socket, as a blocked event loop would: no messages, and no pong to a ping. */
+  freeze(): void {
+    this.ws.pause();
+  }
+
   close(): void {
     this.ws.close();
   }

@@ -8,6 +8,7 @@ import {
   forwardTransform,
   inverseTransform,
   isMissing,
+  parseDecimal,
   type RawRecord,
 } from '../../shared/extract.js';
 import type {
@@ -387,5 +388,13 @@ describe('cellsExtractor', () => {
     const extract = cellsExtractor(study, (c) => inputs.indexOf(c), false);
     for (const r of records) expect(extract(inputs.map((h) => r[h]))).toEqual(extractRow(study, r, false));
     expect(extract(inputs.map((h) => records[5]![h]))).toEqual({ values: Float64Array.from([40, 150, 0, 3, 0, 0]), target: Number.NaN });
+  });
+});
+
+describe('parseDecimal', () => {
+  it('reads plain decimals exactly as Number does, and nothing else', () => {
+    const ok = ['1', ' 1 ', '-1.5', '+.5', '1.', '1e5', '1E-5', '1.5e+3', '\t3\r', '00012', '-0', '0.1', '0.3', '4.35', '1e22', '1e23', '123456789012345678', '1.23456789012345678', '9007199254740993', '1e400', '1e-400', '0.1e-21'];
+    for (const s of ok) expect(Object.is(parseDecimal(s), Number(s.trim()))).toBe(true);
+    for (const s of ['', '  ', '.', '1e', 'e5', '0x10', '0b1', 'Infinity', 'NaN', '1 2', '--1', '+', '.e1', '1,5', '3.14abc', '1e5.5', '.5.']) expect(parseDecimal(s)).toBeNaN();
   });
 });

@@ -74,6 +74,8 @@ describe('draftStudy', () => {
     expect(() => draftStudy(csv(), 'site.csv', { target: 'dose', name: 'd' })).toThrow(expect.objectContaining({ code: 'E_BAD_REQUEST', message: 'site.csv has no column "dose" (the --target)' }));
     expect(() => draftStudy(csv(), 'site.csv', { target: 'ic50_a', ignore: ['nope'], name: 'd' })).toThrow('site.csv has no column "nope" (in --ignore)');
     expect(() => draftStudy(csv(), 'site.csv', { target: 'name', task: 'regression', name: 'd' })).toThrow(/holds text: use --task classification/);
+    expect(() => draftStudy(csv(), 'site.csv', { target: 'age', task: 'classification', name: 'd' })).toThrow(/numeric with more than two values: use --task regression/);
+    expect(draftStudy(csv(), 'site.csv', { target: 'mut_G0', name: 'd' }).study.target).toEqual({ name: 'mut_G0', classes: ['0', '1'] });
   });
 
   it('writes YAML that loads as the same study', () => {

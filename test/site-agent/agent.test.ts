@@ -224,6 +224,32 @@ describe('site agent against a scripted coordinator', () => {
     expect(lines.some((l) => /round 0: trained 2 epochs on 48 rows/.test(l))).toBe(true);
   });
 
+  it('answers heartbeats while it trains: training runs off the connection\'s event loop', async () => {
+    const wide = { ...study, model: { type: 'mlp' as const, hidden: [512, 512] } };
+    const w = globalWeights(wide);
+    const sent: number[] = [];
+    const latencies: number[] = [];
+    const onPong = (): void => void latencies.push(performance.now() - sent.shift()!);
+    sock.ws.on('pong', onPong);
+    const started = performance.now();
+    sock.sendRaw(task('train', 3, w, { study: wide }));
+    const pinger = setInterval(() => {
+      sent.push(performance.now());
+      sock.ws.ping();
+    }, 50);
+    try {
+      expect(decodeUpdateFrame(await sock.nextBinary(60_000)).header.round).toBe(3);
+    } finally {
+      clearInterval(pinger);
+      sock.ws.off('pong', onPong);
+    }
+    const trainedMs = performance.now() - started;
+    expect(trainedMs).toBeGreaterThan(500); // the premise: training lasts at least 10 pings
+    expect(latencies.length).toBeGreaterThan(trainedMs / 50 / 3);
+    // Training in the event loop would hold pongs for a whole epoch, half of this task or more.
+    expect(Math.max(...latencies)).toBeLessThan(Math.min(1000, trainedMs / 4));
+  });
+
   it('evaluates on the held-out rows, tasks answered in order', async () => {
     const w = globalWeights(study, 2);
     sock.sendRaw(task('evaluate', 1, w));
@@ -254,6 +280,28 @@ describe('site agent against a scripted coordinator', () => {
     }
     expect(Math.abs(got.mae - absErr / held.n)).toBeLessThan(1e-4 * got.mae);
     expect(first.sums.sumY).toBeCloseTo(sumY, 9);
+  });
+
+  it('scores its validation part beside the held-out rows when the study has one, and trains without it', async () => {
+    const validated: Study = { ...study, validation: { fraction: 0.25 } };
+    const w = globalWeights(validated, 2);
+    sock.sendRaw(task('evaluate', 1, w, { study: validated }));
+    const msg = parseAgentMessage(JSON.stringify(await sock.nextJson()));
+    if (msg.type !== 'eval-result') throw new Error(`expected an eval-result, got ${msg.type}`);
+    const rows = await loadSiteRows(dataFile, validated, { siteId: 'site-a' });
+    // Held-out part unchanged (12 rows); the validation part is its own share of the training rows.
+    expect(msg.numExamples).toBe(12);
+    expect(msg.validation?.numExamples).toBe(rows.validation.length);
+    expect(rows.validation.length).toBeGreaterThan(0);
+    const layers = denseLayers(validated.model, inputDim(validated), outputDim(validated));
+    const part = encodePart(validated, runPrep, rows.validation);
+    let sq = 0;
+    for (let i = 0; i < part.n; i++) sq += (forward(layers, w, part.x.subarray(i * inputDim(validated), (i + 1) * inputDim(validated)))[0]! - part.y[i]!) ** 2;
+    expect(msg.validation!.loss).toBeCloseTo(sq / part.n, 4);
+    // A train task trains on the rows left: validation rows are not among them.
+    sock.sendRaw(task('train', 2, w, { study: validated }));
+    const { header } = decodeUpdateFrame(await sock.nextBinary());
+    expect(header.numExamples).toBe(rows.train.length);
   });
 
   it('answers a model whose bytes do not match modelHash with E_HASH_MISMATCH', async () => {
@@ -356,33 +404,7 @@ describe('site agent against a scripted coordinator', () => {
   });
 });
 
-describe('fault injection (test only)', () => {
-  it("'nan-update' sends a NaN in the first weight, hashed as sent", async () => {
-    const coord = await FakeCoordinator.start();
-    const tmp = tempDir('fedrx-agent-');
-    const agent = await startAgent({
-      coordinatorUrl: coord.url,
-      siteId: 'site-b',
-      keyDir: siteKey(tmp).dir,
-      dataFile: tmp.file('b.csv', csvText(warfarinRows(30, 4))),
-      replicaDir: `${tmp.dir}/replica`,
-      log: () => {},
-      fault: 'nan-update',
-    });
-    try {
-      const { sock } = await challenged(coord);
-      sock.sendRaw(task('train', 0, globalWeights(study)));
-      const { header, weights } = decodeUpdateFrame(await sock.nextBinary());
-      expect(Number.isNaN(weights[0]!.data[0])).toBe(true);
-      expect(firstNonFinite(weights)).toEqual(['dense0/kernel', 0]);
-      expect(header.updateHash).toBe(hashWeights(weights));
-    } finally {
-      await agent.close();
-      await coord.stop();
-      tmp.cleanup();
-    }
-  });
-
+describe('coordinators the agent refuses', () => {
   it('a welcome showing a shorter coordinator ledger than the replica is refused', async () => {
     const coord = await FakeCoordinator.start();
     const tmp = tempDir('fedrx-agent-');

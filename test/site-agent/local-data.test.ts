@@ -63,6 +63,24 @@ describe('loadSiteRows', () => {
     expect([...targets(b.train), ...targets(b.test)].sort()).toEqual([...targets(a1.train), ...targets(a1.test)].sort());
   });
 
+  it('sets a validation share of the training part aside; minRows counts the rows trained on', async () => {
+    const validated: Study = { ...study, validation: { fraction: 0.25 } };
+    const file = dir().file('site.csv', csvText(warfarinRows(50)));
+    const plain = await loadSiteRows(file, study, { siteId: 'site-a' });
+    const data = await loadSiteRows(file, validated, { siteId: 'site-a' });
+    expect([data.test.length, data.validation.length, data.train.length]).toEqual([10, 10, 30]);
+    expect(plain.validation).toEqual([]);
+    // The held-out part is the same with or without validation; validation comes out of training.
+    expect(data.test).toEqual(plain.test);
+    expect([...targets(data.validation), ...targets(data.train)].sort()).toEqual(targets(plain.train).sort());
+    // 16 usable rows: 3 held out, 13 training of which 3 validate, 10 left: just enough.
+    const sixteen = dir().file('sixteen.csv', csvText(warfarinRows(16)));
+    expect((await loadSiteRows(sixteen, validated, { siteId: 's' })).train).toHaveLength(10);
+    const err = await failure(loadSiteRows(sixteen, { ...validated, validation: { fraction: 0.3 } }, { siteId: 's' }));
+    expect(err.code).toBe('E_CSV_TOO_FEW_ROWS');
+    expect(err.message).toContain('16 usable rows of 16, 9 of them for training (4 more for validation); the study needs 10 training rows');
+  });
+
   it('keeps at least one row in each part', async () => {
     const small: Study = { ...study, minRows: 1 };
     const file = dir().file('site.csv', csvText(warfarinRows(2)));
@@ -258,5 +276,24 @@ describe('loadSiteRows with feature groups', () => {
     expect(err.code).toBe('E_CSV_MISSING_COLUMN');
     expect(err.message).toBe('site CSV short.csv (12 rows) lacks 2 required columns "g_17", "g_250"');
     expect(err.details).toEqual({ missing: ['g_17', 'g_250'], rows: 12 });
+  });
+});
+
+describe('loadSiteRows with feature groups and a column mapping', () => {
+  it('a named feature mapped to a column that looks like a group member is not claimed by the group', async () => {
+    const study: Study = {
+      name: 'mapped',
+      task: 'regression',
+      features: [{ kind: 'numeric', name: 'age', min: 0, max: 120 }],
+      groups: [{ kind: 'numeric', match: '^g_' }],
+      target: { name: 'y', transform: 'identity', min: -100, max: 100 },
+      model: { type: 'linear' },
+      holdout: { fraction: 0.2, seed: 1 },
+    };
+    const lines = Array.from({ length: 12 }, (_, i) => `${40 + i},${i},${i % 3},${i % 5}`);
+    const file = dir().file('mapped.csv', `g_age,y,g_1,g_2\n${lines.join('\n')}\n`);
+    const data = await loadSiteRows(file, study, { siteId: 's', columnMap: { age: 'g_age' } });
+    expect(data.study.features.map((f) => f.name)).toEqual(['age', 'g_1', 'g_2']);
+    expect(data.train[0]!.values[0]).toBeGreaterThanOrEqual(40);
   });
 });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GENESIS_PREV_HASH, sealEntry, type LedgerEntry } from '../../shared/ledger.js';
 import { Replica, REPLICA_FILE } from '../../site-agent/replica.js';
 import { generateKeyPair } from '../../shared/signing.js';
+import { signHead } from '../../shared/ledger-head.js';
 import { auditReplica } from '../../site-agent/replica-audit.js';
 import { tempDir, type TempDir } from './helpers.js';
 
@@ -172,3 +173,22 @@ describe('Replica', () => {
     expect(audit.firstBad!.reason).toMatch(/entryHash does not match/);
   });
 });
+
+describe('Replica: the coordinator head it signed', () => {
+  it('keeps the longest head signed with the pinned key, and refuses a shorter or rewritten one', async () => {
+    const d = path.join(dir().dir, 'r');
+    const r = await Replica.open(d, { coordinatorKey: COORD.publicKey });
+    const c = chain(3);
+    await r.recordCoordinatorHead(signHead({ length: 3, headHash: c[2]!.entryHash }, COORD));
+    await r.recordCoordinatorHead(signHead({ length: 2, headHash: c[1]!.entryHash }, COORD)).then(
+      () => expect.unreachable('a shorter head was kept'),
+      (e: unknown) => expect(e).toMatchObject({ code: 'E_REPLICA_DIVERGED', message: expect.stringMatching(/has 2 entries, but it signed a head of 3 entries/) }),
+    );
+    await expect(r.recordCoordinatorHead(signHead({ length: 3, headHash: hex('9') }, COORD))).rejects.toMatchObject({ code: 'E_REPLICA_DIVERGED' });
+    await expect(r.recordCoordinatorHead(signHead({ length: 9, headHash: hex('9') }, generateKeyPair()))).rejects.toMatchObject({ code: 'E_COORDINATOR_KEY' });
+    // Kept on disk, across a reopen.
+    const again = await Replica.open(d);
+    expect(again.coordinatorHead()).toMatchObject({ length: 3, headHash: c[2]!.entryHash });
+  });
+});
+

@@ -11,6 +11,7 @@ import type { EvalSums } from '../../shared/wire.js';
 import { loadTf, type Tf } from '../../site-agent/backend.js';
 import type { DataPart } from '../../site-agent/local-data.js';
 import { evaluateLocal, trainLocal } from '../../site-agent/trainer.js';
+import { WeightedMeanAggregator } from '../../coordinator/strategies/fedavg.js';
 import { gaussian } from './helpers.js';
 
 let tf: Tf;
@@ -171,6 +172,74 @@ describe('trainLocal / evaluateLocal', () => {
     flat(plain.weights).forEach((v, i) => expect(v).toBeCloseTo([0.32, 0, 0, 0.32][i]!, 6));
     // The reported loss is the data loss alone: (0.3 + 0.3 − 1)² = 0.16.
     expect(prox.trainLoss).toBeCloseTo(0.16, 6);
+  });
+
+  it('adds the L2 penalty λ·w to the kernels\' gradient, never the bias\'s: one SGD step worked by hand', async () => {
+    // Global kernel (2, 1, 0), bias 0; one row x = (1, 0, 0), y = 1 → ŷ = 2, data gradient
+    // 2(ŷ − y)·x = (2, 0, 0) and 2 for the bias; λ = 0.5 adds λ·w = (1, 0.5, 0) to the kernel's.
+    // lr 0.1: kernel (2 − 0.3, 1 − 0.05, 0) = (1.7, 0.95, 0), bias −0.2; without λ (1.8, 1, 0), −0.2.
+    const one: DataPart = { x: new Float32Array([1, 0, 0]), y: new Float32Array([1]), actual: new Float64Array([12]), n: 1 };
+    const s = settings({ optimizer: 'sgd', lr: 0.1, batchSize: 1, localEpochs: 1 });
+    const global = zeros(linearStudy);
+    global[0]!.data.set([2, 1, 0]);
+    const flat = (w: Weights): number[] => w.flatMap((t) => [...t.data]);
+    const decayed = await trainLocal(tf, { ...linearStudy, model: { type: 'linear', l2: 0.5 } }, layers, global, one, s);
+    const plain = await trainLocal(tf, linearStudy, layers, global, one, s);
+    flat(decayed.weights).forEach((v, i) => expect(v).toBeCloseTo([1.7, 0.95, 0, -0.2][i]!, 6));
+    flat(plain.weights).forEach((v, i) => expect(v).toBeCloseTo([1.8, 1, 0, -0.2][i]!, 6));
+    // The reported loss is the data loss alone: (1.7 − 0.2 − 1)² = 0.25.
+    expect(decayed.trainLoss).toBeCloseTo(0.25, 6);
+  });
+
+  it('decays every kernel of an MLP and no bias (a fit row: the data gradient is zero)', async () => {
+    const mlp: Study = { ...linearStudy, model: { type: 'mlp', hidden: [2], activation: 'relu', l2: 0.5 } };
+    // hidden = relu(x·W1 + b1) = (1, 0.3); ŷ = 0.5·1 + 0·0.3 + 0.5 = 1 = y.
+    const global = zeros(mlp);
+    global[0]!.data.set([1, 0, 0, 0, 0, 0]);
+    global[1]!.data.set([0, 0.3]);
+    global[2]!.data.set([0.5, 0]);
+    global[3]!.data.set([0.5]);
+    const one: DataPart = { x: new Float32Array([1, 0, 0]), y: new Float32Array([1]), actual: new Float64Array([12]), n: 1 };
+    const r = await trainLocal(tf, mlp, layersOf(mlp), global, one, settings({ optimizer: 'sgd', lr: 0.1, batchSize: 1, localEpochs: 1 }));
+    // Kernels shrink by lr·λ = 5%; biases keep their values.
+    expect([...r.weights[0]!.data]).toEqual([0.95, 0, 0, 0, 0, 0].map((v) => expect.closeTo(v, 6)));
+    expect([...r.weights[1]!.data]).toEqual([0, 0.3].map((v) => expect.closeTo(v, 6)));
+    expect([...r.weights[2]!.data]).toEqual([0.475, 0].map((v) => expect.closeTo(v, 6)));
+    expect(r.weights[3]!.data[0]).toBeCloseTo(0.5, 6);
+  });
+
+  it('FedAvg of full-batch steps with λ reaches the pooled ridge solution worked in closed form', async () => {
+    // One input: minimise (1/n)·Σ(y − w·x − b)² + λ/2·w² over both sites' rows pooled.
+    // Centred: w = (2/n)·Σ x̃ỹ / ((2/n)·Σ x̃² + λ), b = ȳ − w·x̄.
+    const ridge: Study = { ...linearStudy, features: [num('x1')], model: { type: 'linear', l2: 0.8 } };
+    const site = (xs: number[], ys: number[]): DataPart => ({ x: Float32Array.from(xs), y: Float32Array.from(ys), actual: Float64Array.from(ys), n: xs.length });
+    const sites = [site([0, 1, 2], [1, 2, 4]), site([3, 4], [4, 7])];
+    const xs = [0, 1, 2, 3, 4];
+    const ys = [1, 2, 4, 4, 7];
+    const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+    const sxy = xs.reduce((a, x, i) => a + (x - mean(xs)) * (ys[i]! - mean(ys)), 0); // 14
+    const sxx = xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0); // 10
+    const w = ((2 / 5) * sxy) / ((2 / 5) * sxx + 0.8); // 5.6 / 4.8
+    const b = mean(ys) - w * mean(xs);
+    const ls = layersOf(ridge);
+    let global = zeros(ridge);
+    for (let round = 1; round <= 400; round++) {
+      const agg = new WeightedMeanAggregator({ runId: 'r', round, globalWeights: global, globalHash: 'h', selected: new Set(['a', 'b']) });
+      for (const [i, part] of sites.entries()) {
+        const r = await trainLocal(tf, ridge, ls, global, part, settings({ optimizer: 'sgd', lr: 0.1, batchSize: 65536, localEpochs: 1 }));
+        expect(agg.accept({ siteId: 'ab'[i]!, runId: 'r', round, baseModelHash: 'h', numExamples: r.numExamples, updateHash: 'u', weights: r.weights })).toEqual({ accepted: true });
+      }
+      global = agg.finalize()!.weights;
+    }
+    expect(global[0]!.data[0]).toBeCloseTo(w, 4);
+    expect(global[1]!.data[0]).toBeCloseTo(b, 4);
+    // Without the penalty the slope would be the least-squares 1.4: the penalty visibly shrinks it.
+    expect(w).toBeCloseTo(7 / 6, 10);
+  });
+
+  it('refuses a penalty grid or auto: local training needs one λ', async () => {
+    const grid: Study = { ...linearStudy, model: { type: 'linear', l2: [0.1, 1] } };
+    await expect(trainLocal(tf, grid, layers, zeros(grid), train, settings())).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
   });
 
   it('a huge proximal mu keeps the weights near the global model', async () => {

@@ -1,0 +1,49 @@
+// What the agent asks of its compute thread, and what comes back. One entry per task kind in
+// ComputeTasks and ComputeResults, and one handler in compute-thread.ts: a new kind of local
+// computation (sufficient statistics, scoring candidates, …) is one more case in each.
+
+import type { ErrorCode } from '../shared/errors.js';
+import type { FeatureStats, Preprocessing } from '../shared/feature-stats.js';
+import type { TrainingSettings } from '../shared/run-config.js';
+import type { Study } from '../shared/study.js';
+import type { Weights } from '../shared/tensors.js';
+import type { EvalScore, TrainResult } from './trainer.js';
+
+export interface ComputeTasks {
+  /** Counts, sums and level counts of the site's training rows. */
+  stats: { study: Study };
+  /** Local training from the global model on the training rows. */
+  train: { study: Study; prep: Preprocessing; global: Weights; settings: TrainingSettings; proximalMu: number };
+  /** Loss and metric sums of the global model on the held-out rows, and on the validation rows if any. */
+  evaluate: { study: Study; prep: Preprocessing; global: Weights };
+}
+
+export interface ComputeResults {
+  stats: { stats: FeatureStats; trainRows: number };
+  train: TrainResult;
+  evaluate: { score: EvalScore; validation: EvalScore | null };
+}
+
+export type ComputeKind = keyof ComputeTasks;
+
+/** Given to the thread at start: where the site's rows are and how to read them. */
+export interface ComputeThreadData {
+  siteId: string;
+  dataFile: string;
+  dropBadRows: boolean;
+  columnMap?: Record<string, string>;
+}
+
+export type ToThread = { [K in ComputeKind]: { id: number; kind: K; input: ComputeTasks[K] } }[ComputeKind];
+
+export type FromThread =
+  | { type: 'ready'; backend: string }
+  | { type: 'start-failed'; code: ErrorCode; message: string }
+  | { type: 'log'; line: string }
+  | { type: 'done'; id: number; result: ComputeResults[ComputeKind] }
+  | { type: 'failed'; id: number; code: ErrorCode; message: string };
+
+/** The weights' buffers, to move them between threads instead of copying them. */
+export function buffersOf(weights: Weights): ArrayBuffer[] {
+  return weights.map((w) => w.data.buffer as ArrayBuffer);
+}
