@@ -224,7 +224,7 @@ program
   .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
   .action(
     action(async (o: { coordinator: string; input: string; out?: string; run?: string; model?: string; token?: string; tlsCa?: string }) => {
-      const { predictCommand } = await import('../coordinator/cli-client.js');
+      const { predictCommand } = await import('../coordinator/predict-command.js');
       await predictCommand(o);
     }),
   );

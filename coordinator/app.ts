@@ -122,7 +122,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     keepAliveTimeout: timeouts.keepAliveTimeout,
     http: timeouts,
     bodyLimit: 16 * 1024 * 1024, // a clinic's batch of up to 10,000 rows
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' as const, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' as const, allErrors: false, allowUnionTypes: true } },
   };
   // Fastify's types key the instance on the raw server class; the routes only use requests and
   // replies, which are the same over HTTPS, so both are handled as the plain-HTTP instance type.

@@ -1,6 +1,5 @@
 // CLI commands that talk to a running coordinator over its REST API.
 
-import * as aq from 'arquero';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { toCsv } from '../datasets/write-csv.js';
 import { FedrxError } from '../shared/errors.js';
@@ -105,64 +104,4 @@ export async function runStatusCommand(url: string, id: string, o: { token?: str
   console.log(`run ${run.id}: ${run.status}${run.error ? ` (${run.error})` : ''}${run.stopReason ? ` (${run.stopReason})` : ''}${kept}, study ${run.study}`);
   for (const r of run.rounds) console.log(roundLine(r, run));
   return run.status === 'failed' ? 1 : 0;
-}
-
-const BATCH_ROWS = 5000;
-
-type PredictArgs = { coordinator: string; tlsCa?: string; input: string; out?: string; run?: string; model?: string };
-
-/** A clinic's list: one prediction per row beside its id; rows that cannot be scored say why. */
-interface PredictOptions {
-  coordinator: string;
-  input: string;
-  out?: string;
-  run?: string;
-  model?: string;
-  token?: string;
-  tlsCa?: string;
-}
-
-async function predictCsv(o: PredictOptions): Promise<void> {
-  const table = aq.fromCSV(readFileSync(o.input, 'utf8').replace(/^\uFEFF/, ''), { autoType: false });
-  const rows = table.objects() as Record<string, string>[];
-  if (rows.length === 0) throw new FedrxError('E_BAD_REQUEST', `${o.input} has no rows`);
-  const client = apiClient(o.coordinator, o);
-  const ref = { ...(o.run === undefined ? {} : { runId: o.run }), ...(o.model === undefined ? {} : { modelHash: o.model }) };
-  const columns = ['id', 'prediction', 'unit', 'error_code', 'error', 'model_hash'] as const;
-  const out: Record<(typeof columns)[number], string | number>[] = [];
-  let modelHash = o.model;
-  for (let start = 0; start < rows.length; start += BATCH_ROWS) {
-    // Every chunk names the same model, so one file is never scored by two models.
-    const res = await client.predictBatch({ ...ref, ...(modelHash === undefined ? {} : { modelHash }), rows: rows.slice(start, start + BATCH_ROWS) });
-    modelHash = res.modelHash;
-    for (const p of res.predictions) {
-      out.push({
-        id: p.id ?? String(start + p.index + 1),
-        prediction: p.prediction ?? '',
-        unit: p.unit ?? '',
-        error_code: p.error?.code ?? '',
-        error: p.error?.message ?? '',
-        model_hash: res.modelHash,
-      });
-    }
-  }
-  const csv = toCsv(out, columns);
-  if (o.out === undefined) process.stdout.write(csv);
-  else writeFileSync(o.out, csv);
-  const failed = out.filter((r) => r.error_code !== '').length;
-  console.error(`${out.length - failed} of ${out.length} rows scored with model ${modelHash}${failed > 0 ? `; ${failed} could not be scored (see the error column)` : ''}${o.out ? `; written to ${o.out}` : ''}`);
-}
-
-export async function predictCommand(o: PredictOptions): Promise<void> {
-  if (/\.csv$/i.test(o.input)) return predictCsv(o);
-  const features = readJson(o.input);
-  if (typeof features !== 'object' || features === null || Array.isArray(features)) {
-    throw new FedrxError('E_BAD_REQUEST', `${o.input} must hold one JSON object of feature columns`);
-  }
-  const res = await apiClient(o.coordinator, o).predict({
-    features: features as Record<string, unknown>,
-    ...(o.run === undefined ? {} : { runId: o.run }),
-    ...(o.model === undefined ? {} : { modelHash: o.model }),
-  });
-  console.log(JSON.stringify(res, null, 2));
 }

@@ -4,6 +4,7 @@ import { FedrxError, type ErrorCode, ERROR_CODES } from '../shared/errors.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
 import type { LedgerEntry } from '../shared/ledger.js';
 import type { DisputeRow } from './endorsement-store.js';
+import type { ModelInputs } from './predictor.js';
 import type { EntryEndorsements } from './endorsements.js';
 import type { AuditVerdict, EntryAudit } from './ledger-audit.js';
 import type { AuditEntry } from './audit-log.js';
@@ -45,9 +46,13 @@ export type BatchPredictResponse = Omit<PredictResponse, 'prediction' | 'unit' |
     id?: string;
     prediction?: number | string;
     unit?: string;
+    probabilities?: Record<string, number>;
     error?: { code: string; message: string };
   }[];
 };
+
+export type { ModelInputs } from './predictor.js';
+type ModelRef = { runId?: string; modelHash?: string };
 
 export interface ClientOptions {
   /** An API token, sent as `Authorization: Bearer`. */
@@ -109,6 +114,15 @@ export class CoordinatorClient {
   }
   predictBatch(body: { runId?: string; modelHash?: string; rows: Record<string, unknown>[] }): Promise<BatchPredictResponse> {
     return this.call('POST', '/v1/predict/batch', body);
+  }
+  /** A table: column names once, rows as arrays in that order (compact at genomic width). */
+  predictTable(body: ModelRef & { columns: string[]; rows: (string | number | boolean | null)[][] }): Promise<BatchPredictResponse> {
+    return this.call('POST', '/v1/predict/table', body);
+  }
+  /** The columns the model that would answer reads, with its provenance. */
+  modelInputs(ref: ModelRef = {}): Promise<ModelInputs> {
+    const q = new URLSearchParams(Object.entries(ref).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+    return this.call('GET', `/v1/model/inputs${q === '' ? '' : `?${q}`}`);
   }
   createToken(role: Role, label?: string): Promise<CreatedToken> {
     return this.call('POST', '/v1/tokens', label === undefined ? { role } : { role, label });

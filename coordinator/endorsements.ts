@@ -18,6 +18,8 @@ export type EntryEndorsements = EndorsementStatus & {
 };
 
 export class Endorsements {
+  private readonly endorsedOnly = new Map<string, boolean>();
+
   constructor(private readonly store: Store) {}
 
   /**
@@ -70,7 +72,14 @@ export class Endorsements {
 
   /** May clinicians be served the model of this entry? */
   servable(entry: LedgerEntry): boolean {
-    const run = this.store.getRun(entry.runId);
-    return run === null || !run.config.serveEndorsedOnly || this.status(entry).endorsed;
+    let endorsedOnly = this.endorsedOnly.get(entry.runId);
+    if (endorsedOnly === undefined) {
+      // A run's config never changes; reading it (a 50,000-feature study) for every prediction would.
+      const run = this.store.getRun(entry.runId);
+      if (run === null) return true;
+      endorsedOnly = run.config.serveEndorsedOnly === true;
+      this.endorsedOnly.set(entry.runId, endorsedOnly);
+    }
+    return !endorsedOnly || this.status(entry).endorsed;
   }
 }

@@ -1,13 +1,15 @@
 // Answers a clinician's query with the model a run keeps (its best round by validation, else its
 // latest; or a given model hash), naming the model hash and ledger entry the answer came from.
 
-import { runStudy } from '../shared/expand-study.js';
+import { classProbabilities, mostProbable } from '../shared/class-probabilities.js';
+import { nameSome, runStudy } from '../shared/expand-study.js';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { forward } from '../shared/forward.js';
 import { denseLayers } from '../shared/model-spec.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
-import { decodeRegression, encodeQuery, type RawRecord } from '../shared/preprocess.js';
-import { inputDim, isRegression, outputDim, type ClassificationTarget, type Study } from '../shared/study.js';
+import { cellsExtractor, type ExtractedRow } from '../shared/extract.js';
+import { decodeRegression, EncodeProblem, encodeQuery, inputEncoder, queryError, type RawRecord, type RawValue } from '../shared/preprocess.js';
+import { inputColumns, inputDim, isRegression, outputDim, type ClassificationTarget, type Study } from '../shared/study.js';
 import type { Weights } from '../shared/tensors.js';
 import type { LedgerEntry } from '../shared/ledger.js';
 import type { Endorsements } from './endorsements.js';
@@ -30,20 +32,41 @@ interface Provenance {
 
 export type Prediction = Score & Provenance;
 
-export type BatchPrediction = Provenance & {
-  predictions: ({ index: number; id?: string } & (Score | { error: { code: string; message: string } }))[];
+type RowAnswer = { index: number; id?: string } & (Score | { error: { code: string; message: string } });
+
+export type BatchPrediction = Provenance & { predictions: RowAnswer[] };
+
+/** What a client needs to ask a model: the columns it reads (send those, no others) and what it answers. */
+export type ModelInputs = Provenance & {
+  columns: string[];
+  idColumn?: string;
+  task: Study['task'];
+  classes?: string[];
+  unit?: string;
 };
+
+/** Longest cell the model reads; longer is refused for its row (a longer cell elsewhere is never read). */
+export const MAX_CELL_CHARS = 256;
+
+type Encoder = (row: ExtractedRow, out: Float32Array) => void;
 
 interface ScoringModel {
   study: Study;
   provenance: Provenance;
+  columns: string[];
+  encode: Encoder;
+  /** A record keyed by column name. */
   score(features: RawRecord): Score;
+  /** Inputs already encoded. */
+  scoreInputs(x: Float32Array): Score;
 }
 
 interface LoadedModel {
   weights: Weights;
   study: Study;
   prep: Preprocessing;
+  columns: string[];
+  encode: Encoder;
 }
 
 export class Predictor {
@@ -65,14 +88,60 @@ export class Predictor {
     const idColumn = model.study.idColumn;
     const predictions = query.rows.map((row, index) => {
       const id = idColumn === undefined || row[idColumn] === undefined || row[idColumn] === null ? {} : { id: String(row[idColumn]) };
-      try {
-        return { index, ...id, ...model.score(row) };
-      } catch (e) {
-        if (!isFedrxError(e)) throw e;
-        return { index, ...id, error: { code: e.code, message: e.message } };
-      }
+      return answerRow(index, id, () => model.score(row));
     });
     return { ...model.provenance, predictions };
+  }
+
+  /**
+   * A table (column names once, rows as arrays): every input column must be listed, since a
+   * missing column is not a missing cell and no row is scored with a guess for it. A row of the
+   * wrong length fails alone. Rows carry no ids: the client keeps them.
+   */
+  predictTable(query: { runId?: string; modelHash?: string; columns: string[]; rows: RawValue[][] }): BatchPrediction {
+    const model = this.model(query.runId, query.modelHash);
+    const at = new Map(query.columns.map((c, i) => [c, i]));
+    if (at.size !== query.columns.length) {
+      const twice = query.columns.find((c, i) => at.get(c) !== i);
+      throw new FedrxError('E_BAD_REQUEST', `the column list names "${twice}" twice`);
+    }
+    const missing = model.columns.filter((c) => !at.has(c));
+    if (missing.length > 0) {
+      throw new FedrxError('E_MISSING_FEATURE', `the column list lacks ${missing.length} input column(s) of the model: ${nameSome(missing)}`, {
+        missing: missing.slice(0, 100),
+      });
+    }
+    const picks = model.columns.map((c) => at.get(c)!);
+    const width = query.columns.length;
+    // Cells by position: at 50,000 columns, looking each one up by name would cost more than scoring.
+    const extract = cellsExtractor(model.study, (c) => at.get(c)!, false);
+    const dim = inputDim(model.study);
+    const predictions = query.rows.map((row, index) =>
+      answerRow(index, {}, () => {
+        if (row.length !== width) throw new FedrxError('E_MALFORMED_ROW', `row ${index + 1} has ${row.length} cells for ${width} columns`);
+        for (let j = 0; j < picks.length; j++) refuseLongCell(model.columns[j]!, row[picks[j]!]);
+        const values = extract(row);
+        if (values instanceof EncodeProblem) throw queryError(values);
+        const x = new Float32Array(dim);
+        model.encode(values, x);
+        return model.scoreInputs(x);
+      }),
+    );
+    return { ...model.provenance, predictions };
+  }
+
+  /** The columns the model that would answer reads, and what it answers with. */
+  inputs(query: { runId?: string; modelHash?: string }): ModelInputs {
+    const { study, provenance, columns } = this.model(query.runId, query.modelHash);
+    const unit = isRegression(study) ? study.target.unit : undefined;
+    return {
+      ...provenance,
+      columns,
+      ...(study.idColumn === undefined ? {} : { idColumn: study.idColumn }),
+      task: study.task,
+      ...(isRegression(study) ? {} : { classes: (study.target as ClassificationTarget).classes }),
+      ...(unit === undefined ? {} : { unit }),
+    };
   }
 
   private model(runId: string | undefined, modelHash: string | undefined): ScoringModel {
@@ -82,21 +151,24 @@ export class Predictor {
     if (!this.endorsements.servable(entry)) {
       throw new FedrxError('E_NOT_ENDORSED', `model ${entry.modelHash} (ledger #${entry.index}) is not endorsed by its sites yet, and run ${entry.runId} serves endorsed models only`);
     }
-    const { weights, study, prep } = this.load(target.modelHash);
+    const { weights, study, prep, columns, encode } = this.load(target.modelHash);
     const layers = denseLayers(study.model, inputDim(study), outputDim(study));
     const provenance = { runId: entry.runId, round: entry.round, modelHash: entry.modelHash, ledgerIndex: entry.index, entryHash: entry.entryHash };
-    const score = (features: RawRecord): Score => {
-      const out = forward(layers, weights, encodeQuery(study, prep, features));
+    const scoreInputs = (x: Float32Array): Score => {
+      const out = forward(layers, weights, x);
       if (isRegression(study)) {
         const value = decodeRegression(study.target, prep, out[0]!);
         return { prediction: value, ...(study.target.unit === undefined ? {} : { unit: study.target.unit }) };
       }
       const classes = (study.target as ClassificationTarget).classes;
-      const probs = classes.length === 2 ? [1 - sigmoid(out[0]!), sigmoid(out[0]!)] : softmax(out);
-      const best = probs.indexOf(Math.max(...probs));
-      return { prediction: classes[best]!, probabilities: Object.fromEntries(classes.map((c, i) => [c, probs[i]!])) };
+      const probs = classProbabilities(out, classes.length);
+      return { prediction: classes[mostProbable(probs)]!, probabilities: Object.fromEntries(classes.map((c, i) => [c, probs[i]!])) };
     };
-    return { study, provenance, score };
+    const score = (features: RawRecord): Score => {
+      for (const c of columns) refuseLongCell(c, features[c]);
+      return scoreInputs(encodeQuery(study, prep, features));
+    };
+    return { study, provenance, columns, encode, score, scoreInputs };
   }
 
   private resolve(runId: string | undefined, modelHash: string | undefined): { modelHash: string } {
@@ -131,18 +203,27 @@ export class Predictor {
     const run = this.store.getRun(model.runId);
     if (run === null || run.preprocessing === null) throw new FedrxError('E_NO_MODEL', `model ${modelHash} has no run preprocessing`);
     // The run's study with its feature groups expanded: the same input vector the sites trained on.
-    const loaded = { weights: model.weights, study: runStudy(run.config.study, run.preprocessing), prep: run.preprocessing };
+    const study = runStudy(run.config.study, run.preprocessing);
+    const loaded = { weights: model.weights, study, prep: run.preprocessing, columns: inputColumns(study), encode: inputEncoder(study, run.preprocessing) };
     if (this.cache.size >= 32) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(modelHash, loaded);
     return loaded;
   }
 }
 
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+/** A cell the model reads, longer than any valid value: refused for its row before it is parsed. */
+function refuseLongCell(column: string, v: RawValue): void {
+  if (typeof v === 'string' && v.length > MAX_CELL_CHARS) {
+    throw new FedrxError('E_BAD_FEATURE', `column "${column}": longer than ${MAX_CELL_CHARS} characters`, { feature: column, problem: 'too-long' });
+  }
+}
 
-function softmax(z: Float64Array): number[] {
-  const m = Math.max(...z);
-  const e = [...z].map((v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
+/** One row's answer: its score, or the coded reason it could not be scored. */
+function answerRow(index: number, id: { id?: string }, score: () => Score): RowAnswer {
+  try {
+    return { index, ...id, ...score() };
+  } catch (e) {
+    if (!isFedrxError(e)) throw e;
+    return { index, ...id, error: { code: e.code, message: e.message } };
+  }
 }

@@ -36,7 +36,7 @@ export const ERROR_CODES = {
   E_DISCONNECTED: 'the site disconnected before answering',
   E_DEADLINE: 'the site did not answer before the deadline',
   // site-side failures reported to the coordinator
-  E_CSV_MISSING_COLUMN: 'the site CSV lacks a required column',
+  E_CSV_MISSING_COLUMN: 'a site CSV, or a CSV sent for prediction, lacks a required column',
   E_CSV_BAD_VALUE: 'the site CSV holds a value of the wrong type or range',
   E_CSV_TOO_FEW_ROWS: 'the site CSV has too few usable rows',
   E_CSV_TOO_WIDE: 'the site CSV has more columns than fedrx reads',
@@ -57,6 +57,7 @@ export const ERROR_CODES = {
   // exact fits
   E_BAD_PENALTY: 'an L2 penalty or penalty grid is invalid, or does not fit the run\'s strategy',
   E_SINGULAR: 'a linear system has no unique solution (matrix not positive definite)',
+  E_MALFORMED_ROW: 'a row has another number of cells than its header or column list',
   // ledger
   E_LEDGER_BROKEN: 'the ledger chain does not verify',
   E_LEDGER_APPEND_ONLY: 'ledger rows cannot be changed or deleted',

@@ -246,7 +246,11 @@ export function extractTarget(study: Study, record: RawRecord): number | EncodeP
  * index, so a row of 50,000 cells costs no per-cell name lookups. `positionOf` gives a column's
  * index in `cells` (every required column must have one). Same results as `extractRow`.
  */
-export function cellsExtractor(study: Study, positionOf: (column: string) => number): (cells: readonly RawValue[]) => ExtractedRow | EncodeProblem {
+export function cellsExtractor(
+  study: Study,
+  positionOf: (column: string) => number,
+  withTarget = true,
+): (cells: readonly RawValue[]) => ExtractedRow | EncodeProblem {
   const n = study.features.length;
   // A feature with a single column and no linked variants reads its cell directly (at ≥ 0); the
   // others get a small record of their columns (at = −1).
@@ -261,7 +265,8 @@ export function cellsExtractor(study: Study, positionOf: (column: string) => num
     }
     return columns.map((c) => [c, positionOf(c)] as const);
   });
-  const targetAt = positionOf(targetColumn(study));
+  // A clinician's query has no target column (withTarget false).
+  const targetAt = withTarget ? positionOf(targetColumn(study)) : -1;
   const record: RawRecord = {};
   return (cells) => {
     const values = new Float64Array(n);
@@ -279,6 +284,7 @@ export function cellsExtractor(study: Study, positionOf: (column: string) => num
       if (v instanceof EncodeProblem) return v;
       values[i] = v;
     }
+    if (!withTarget) return { values, target: Number.NaN };
     const target = extractTarget(study, { [targetColumn(study)]: cells[targetAt] });
     return target instanceof EncodeProblem ? target : { values, target };
   };

@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { FedrxError } from './errors.js';
+import { MAX_AUC_CLASSES } from './auc.js';
 import { groupLabel, groupRegExp } from './expand-study.js';
-import { featureColumns, isLevelFeature, isRegression, StudySchema, targetColumn, type Study } from './study.js';
+import { featureColumns, isLevelFeature, isRegression, StudySchema, targetColumn, type ClassificationTarget, type MetricName, type Study } from './study.js';
 import { expectSchema } from './wire.js';
 
 /**
@@ -19,6 +20,8 @@ function withGroupsApart(value: unknown): unknown {
   const written = Array.isArray(v.groups) ? v.groups : [];
   return { ...v, features: v.features.filter((f) => !isGroup(f)), groups: [...v.features.filter(isGroup), ...written] };
 }
+
+const CLASSIFICATION_METRICS: readonly MetricName[] = ['accuracy', 'auc'];
 
 export function checkStudy(value: unknown, what = 'study'): Study {
   const study = expectSchema(StudySchema, withGroupsApart(value), 'E_BAD_REQUEST', what);
@@ -58,9 +61,11 @@ export function checkStudy(value: unknown, what = 'study'): Study {
     if (!(t.min < t.max)) bad('target needs min < max');
     if (t.transform === 'sqrt' && t.min < 0) bad('a sqrt target needs min ≥ 0');
     if (t.transform === 'log' && t.min <= 0) bad('a log target needs min > 0');
-    if (study.metrics?.includes('accuracy')) bad('accuracy is a classification metric');
-  } else if (study.metrics?.some((m) => m !== 'accuracy')) {
-    bad('a classification study reports accuracy');
+    for (const m of CLASSIFICATION_METRICS) if (study.metrics?.includes(m)) bad(`${m} is a classification metric`);
+  } else {
+    if (study.metrics?.some((m) => !CLASSIFICATION_METRICS.includes(m))) bad('a classification study reports accuracy and auc');
+    const classes = (study.target as ClassificationTarget).classes.length;
+    if (study.metrics?.includes('auc') && classes > MAX_AUC_CLASSES) bad(`auc is reported for at most ${MAX_AUC_CLASSES} classes, not ${classes}`);
   }
   return study;
 }

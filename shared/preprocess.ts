@@ -63,13 +63,13 @@ export function decodeRegression(t: RegressionTarget, prep: Preprocessing, z: nu
 /** For a clinician's query: inputs, or a coded error naming the feature's column. */
 export function encodeQuery(study: Study, prep: Preprocessing, record: RawRecord): Float32Array {
   const row = extractRow(study, record, false);
-  if (row instanceof EncodeProblem) {
-    throw new FedrxError(row.kind === 'missing' ? 'E_MISSING_FEATURE' : 'E_BAD_FEATURE', row.describe(), {
-      feature: row.column,
-      problem: row.kind,
-    });
-  }
+  if (row instanceof EncodeProblem) throw queryError(row);
   const out = new Float32Array(inputDim(study));
   encodeInputs(study, prep, row, out);
   return out;
+}
+
+/** Why a query's row cannot be scored, as the coded error a clinician sees: it names the column, never the value. */
+export function queryError(p: EncodeProblem): FedrxError {
+  return new FedrxError(p.kind === 'missing' ? 'E_MISSING_FEATURE' : 'E_BAD_FEATURE', p.describe(), { feature: p.column, problem: p.kind });
 }

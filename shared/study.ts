@@ -177,7 +177,7 @@ export const ClassificationTargetSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const METRIC_NAMES = ['mae', 'pw20', 'r2', 'rmse', 'accuracy'] as const;
+export const METRIC_NAMES = ['mae', 'pw20', 'r2', 'rmse', 'accuracy', 'auc'] as const;
 
 export const StudySchema = Type.Object(
   {

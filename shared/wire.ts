@@ -4,6 +4,7 @@
 
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { AUC_BINS, MAX_AUC_CLASSES } from './auc.js';
 import { FedrxError, type ErrorCode } from './errors.js';
 import { LedgerEntrySchema } from './ledger.js';
 import { SignedHeadSchema } from './ledger-head.js';
@@ -43,13 +44,28 @@ export const HelloSchema = Type.Object(
 
 const Count = Type.Integer({ minimum: 0 });
 
+const AucCountTable = Type.Array(Type.Array(Count, { maxItems: AUC_BINS }), { maxItems: MAX_AUC_CLASSES });
+
 /** Sums over a site's held-out rows, so global metrics are exact: never per-patient values. */
 export const EvalSumsSchema = Type.Union([
   Type.Object(
     { n: Count, absErr: Type.Number({ minimum: 0 }), within20: Count, sqErr: Type.Number({ minimum: 0 }), sumY: Finite, sumY2: Type.Number({ minimum: 0 }) },
     { additionalProperties: false },
   ),
-  Type.Object({ n: Count, correct: Count }, { additionalProperties: false }),
+  Type.Object(
+    {
+      n: Count,
+      correct: Count,
+      /** Only when the study reports AUC: per class, held-out rows counted by bin of predicted probability (shared/auc.ts). */
+      auc: Type.Optional(
+        Type.Object(
+          { pos: AucCountTable, neg: AucCountTable },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  ),
 ]);
 
 export const EvalResultSchema = Type.Object(

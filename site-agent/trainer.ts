@@ -3,6 +3,8 @@
 // lifetime explicit so memory stays flat across hundreds of rounds.
 
 import type { Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
+import { countInto, emptyAucCounts } from '../shared/auc.js';
+import { classProbabilities } from '../shared/class-probabilities.js';
 import { FedrxError } from '../shared/errors.js';
 import type { DenseLayer } from '../shared/model-spec.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
@@ -10,7 +12,7 @@ import { addPrediction, emptySums } from '../shared/metrics.js';
 import { decodeRegression } from '../shared/preprocess.js';
 import type { EvalSums } from '../shared/wire.js';
 import type { TrainingSettings } from '../shared/run-config.js';
-import { isRegression, outputDim, type Study } from '../shared/study.js';
+import { isRegression, outputDim, studyMetrics, type ClassificationTarget, type Study } from '../shared/study.js';
 import { firstNonFinite, type Weights } from '../shared/tensors.js';
 import type { Tf } from './backend.js';
 import type { DataPart } from './local-data.js';
@@ -173,6 +175,8 @@ function scorePart(model: TfModel, study: Study, prep: Preprocessing | null, par
   let lossSum = 0;
   let reg = emptySums();
   let correct = 0;
+  const classes = isRegression(study) ? 0 : (study.target as ClassificationTarget).classes.length;
+  const auc = prep !== null && studyMetrics(study).includes('auc') ? emptyAucCounts(classes) : undefined;
   for (let start = 0; start < part.n; start += batch) {
     const rows = Math.min(batch, part.n - start);
     const y = part.y.subarray(start, start + rows);
@@ -189,10 +193,13 @@ function scorePart(model: TfModel, study: Study, prep: Preprocessing | null, par
     if (prep === null) continue;
     for (let i = 0; i < rows; i++) {
       if (isRegression(study)) reg = addPrediction(reg, decodeRegression(study.target, prep, o[i]!), part.actual[start + i]!);
-      else if (predictedClass(o, i, k) === y[i]) correct++;
+      else {
+        if (predictedClass(o, i, k) === y[i]) correct++;
+        if (auc !== undefined) countInto(auc, classProbabilities(o, classes, i), y[i]!);
+      }
     }
   }
-  const sums = prep === null ? null : isRegression(study) ? reg : { n: part.n, correct };
+  const sums = prep === null ? null : isRegression(study) ? reg : { n: part.n, correct, ...(auc === undefined ? {} : { auc }) };
   return { loss: lossSum / part.n, sums };
 }
 

@@ -27,6 +27,8 @@ const EXPECTED: Record<string, 'public' | Role[]> = {
   'GET /v1/ledger/endorsements': ['auditor', 'data-scientist'],
   'POST /v1/predict': ['clinician'],
   'POST /v1/predict/batch': ['clinician'],
+  'POST /v1/predict/table': ['clinician'],
+  'GET /v1/model/inputs': ['clinician'],
   'POST /v1/tokens': ['admin'],
   'GET /v1/tokens': ['admin'],
   'DELETE /v1/tokens/:id': ['admin'],

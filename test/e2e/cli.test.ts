@@ -1,16 +1,19 @@
 // End to end through the command line, as a hospital would type it: `fedrx datasets generate`
 // writes the cohorts and the study; `fedrx run start --wait` trains FedAdam from a YAML study on a
 // coordinator and two agents, one of which reads a CSV with a renamed column through
-// `--column-map`; `fedrx predict` scores a clinic's CSV with one unscorable row; an agent whose CSV
+// `--column-map`; `fedrx predict` scores a clinic's CSV with one unscorable row, sending only the
+// model's input columns (proven by the audit row's keyed hash) and failing a malformed row alone; an agent whose CSV
 // holds an out-of-range value refuses it (E_CSV_BAD_VALUE) unless started with --drop-bad-rows.
 
 import * as aq from 'arquero';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { spawnFedrx, type FedrxProcess } from '../../bin/spawn.js';
+import { inputHmac } from '../../coordinator/audit-log.js';
+import { tableCell } from '../../coordinator/predict-upload.js';
 import { toCsv } from '../../datasets/write-csv.js';
 import { loadStudyFile } from '../../shared/load-study.js';
 import { inputColumns } from '../../shared/study.js';
@@ -195,6 +198,48 @@ describe('a federation driven by the CLI', () => {
       expect(one.modelHash).toBe(trained!.lastModelHash);
       expect(Math.abs(Number(scored![1]) - Number(one.prediction))).toBeLessThanOrEqual(0.0051);
     }
+  });
+
+  it('sends the coordinator only the model\'s input columns: names, record numbers and notes never leave; a malformed row fails alone', async () => {
+    expect(trained, 'needs the run of the previous test').toBeDefined();
+    const study = loadStudyFile(STUDY_JSON);
+    const inputs = inputColumns(study);
+    const cohort = aq.fromCSV(readFileSync(fed.sites[0]!.file, 'utf8'), { autoType: false }).objects() as Record<string, string>[];
+    // The clinic's export: its own columns around the model's, in another order; notes with commas, quotes, a line break and 400 characters.
+    const header = ['name', 'mrn', ...[...inputs].reverse(), 'notes', study.idColumn!];
+    const cells = (p: Record<string, string>, i: number): string[] => [
+      `Patient ${i}`, `MRN-${9000 + i}`, ...[...inputs].reverse().map((c) => p[c]!), `"on ""warfarin"", stable,\n${'x'.repeat(400)}"`, `clinic-${i}`,
+    ];
+    const lines = cohort.slice(0, 4).map((p, i) => cells(p, i + 1).join(','));
+    lines[2] = lines[2]!.split(',').slice(0, -1).join(','); // patient 3: one cell short
+    const input = join(dir, 'clinic-export.csv');
+    writeFileSync(input, [header.join(','), ...lines].join('\n') + '\n');
+    const before = (await fed.clients.auditor.auditLog()).entries.length;
+
+    const r = await fedrxCommand(['predict', '--coordinator', fed.url, '--input', input, '--token', fed.tokens.clinician]);
+    expect(r.code, r.lines.join('\n')).toBe(0);
+    expect(r.lines).toContain(`3 of 4 rows scored with model ${trained!.lastModelHash}; 1 could not be scored (see the error column)`);
+    const out = r.lines.filter((l) => l.startsWith('clinic-') || /^\d+,/.test(l));
+    expect(out.map((l) => l.split(',')[0])).toEqual(['clinic-1', 'clinic-2', '3', 'clinic-4']);
+    expect(out[2]).toBe(`3,,,E_MALFORMED_ROW,"line 6: ${header.length - 1} cells, the header has ${header.length}",${trained!.lastModelHash}`);
+
+    // What the coordinator received, proven by its audit row: the keyed hash of exactly the input
+    // columns of the three well-formed rows, in the model's order, and nothing else.
+    const entries = (await fed.clients.auditor.auditLog()).entries;
+    expect(entries).toHaveLength(before + 1);
+    expect(entries.at(-1)).toMatchObject({ route: '/v1/predict/table', rows: 3, modelHash: trained!.lastModelHash });
+    const key = readFileSync(join(dirname(fed.db), 'audit.key'));
+    const sent = [0, 1, 3].map((i) => inputs.map((c) => tableCell(cohort[i]![c]!)));
+    expect(entries.at(-1)!.inputHash).toBe(inputHmac(key, { columns: inputs, rows: sent }));
+
+    // A file without one of the model's columns is refused before anything is sent.
+    const lacking = join(dir, 'no-weight.csv');
+    writeFileSync(lacking, [header.filter((h) => h !== 'weight_kg').join(','), 'Patient 1,MRN-1'].join('\n'));
+    const refused = await fedrxCommand(['predict', '--coordinator', fed.url, '--input', lacking, '--token', fed.tokens.clinician]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.lines.join('\n')).toContain(`E_CSV_MISSING_COLUMN`);
+    expect(refused.lines.join('\n')).toContain(`lacks 1 input column(s) of model ${trained!.lastModelHash}: "weight_kg"; no row was sent`);
+    expect((await fed.clients.auditor.auditLog()).entries).toHaveLength(before + 1);
   });
 });
 

@@ -1,18 +1,27 @@
 import type { Store } from '../../coordinator/store.js';
+import type { Preprocessing } from '../../shared/feature-stats.js';
 import { hashConfig } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import { RUN_DEFAULTS, type RunConfig } from '../../shared/run-config.js';
+import type { Study } from '../../shared/study.js';
 import type { Weights } from '../../shared/tensors.js';
 import { TINY_PREP, TINY_STUDY } from './tiny-study.js';
 
+type Committed = { runId: string; modelHash: string; ledgerIndex: number };
+
 /** Commits y = 2·x1 + 3·[g = b] + 1 for TINY_STUDY straight through the store, as round 1 of a new run. */
-export function commitTinyModel(store: Store): { runId: string; modelHash: string; ledgerIndex: number } {
-  const config: RunConfig = { ...RUN_DEFAULTS, study: TINY_STUDY };
+export function commitTinyModel(store: Store): Committed {
+  return commitLinearModel(store, TINY_STUDY, TINY_PREP, [2, 3], [1]);
+}
+
+/** Commits a linear model (kernel row-major, inputs × outputs) for any study, as round 1 of a new run. */
+export function commitLinearModel(store: Store, study: Study, prep: Preprocessing, kernel: number[], bias: number[]): Committed {
+  const config: RunConfig = { ...RUN_DEFAULTS, study };
   const run = store.createRun(config, hashConfig(config));
-  store.setPreprocessing(run.id, TINY_PREP);
+  store.setPreprocessing(run.id, prep);
   const weights: Weights = [
-    { name: 'dense0/kernel', shape: [2, 1], data: new Float32Array([2, 3]) },
-    { name: 'dense0/bias', shape: [1], data: new Float32Array([1]) },
+    { name: 'dense0/kernel', shape: [kernel.length / bias.length, bias.length], data: new Float32Array(kernel) },
+    { name: 'dense0/bias', shape: [bias.length], data: new Float32Array(bias) },
   ];
   const modelHash = hashWeights(weights);
   const entry = store.commitRound({

@@ -21,6 +21,8 @@ describe('canonicalJson', () => {
     expect(canonicalJson(false)).toBe('false');
     expect(canonicalJson(1e21)).toBe('1e+21');
     expect(canonicalJson(-0)).toBe('0');
+    // A flat row of cells (written in one call) reads the same as element by element.
+    expect(canonicalJson([1, 'a"', null, true, -0, 1e21, 0.1])).toBe('[1,"a\\"",null,true,0,1e+21,0.1]');
   });
 
   it('rejects NaN and ±Infinity anywhere', () => {

@@ -382,6 +382,13 @@ describe('cellsExtractor', () => {
     for (const r of records) expect(extract(header.map((h) => r[h]))).toEqual(extractRow(study, r));
     expect(extract(header.map((h) => records[0]![h]))).toEqual({ values: Float64Array.from([95, 170, 1, 2, 1, 0]), target: 7 });
   });
+
+  it('for a query, reads no target: a row without one is still read, as extractRow(…, false) does', () => {
+    const inputs = header.filter((h) => h !== 'y');
+    const extract = cellsExtractor(study, (c) => inputs.indexOf(c), false);
+    for (const r of records) expect(extract(inputs.map((h) => r[h]))).toEqual(extractRow(study, r, false));
+    expect(extract(inputs.map((h) => records[5]![h]))).toEqual({ values: Float64Array.from([40, 150, 0, 3, 0, 0]), target: Number.NaN });
+  });
 });
 
 describe('parseDecimal', () => {

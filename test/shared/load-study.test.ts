@@ -173,6 +173,13 @@ describe('loadStudyFile', () => {
     expect(loadError(c).message).toContain('a classification study reports accuracy');
     c.metrics = ['accuracy'];
     expect(loadStudyFile(writeStudy(c)).task).toBe('classification'); // control
+    c.metrics = ['auc', 'accuracy'];
+    expect(loadStudyFile(writeStudy(c)).metrics).toEqual(['auc', 'accuracy']);
+    s.metrics = ['mae', 'auc'];
+    expect(loadError(s).message).toContain('auc is a classification metric');
+    // One-vs-rest counts for 17 classes would outgrow an evaluation message.
+    c.target = { name: 'weekly_dose_mg', classes: Array.from({ length: 17 }, (_, i) => `c${i}`) };
+    expect(loadError(c).message).toContain('auc is reported for at most 16 classes, not 17');
   });
 
   it('a YAML study file parses the same as its JSON twin', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AUC_BINS } from '../../shared/auc.js';
 import { FedrxError } from '../../shared/errors.js';
 import { encodeFrame } from '../../shared/tensor-codec.js';
 import { decodeUpdateFrame, parseAgentMessage, PROTOCOL_VERSION } from '../../shared/wire.js';
@@ -59,6 +60,20 @@ describe('parseAgentMessage', () => {
     expect(codeOf(() => parseAgentMessage(hello({ replica: { length: 0, headHash: 'F'.repeat(64) } })))).toBe('E_BAD_MESSAGE');
     expect(codeOf(() => parseAgentMessage(hello({ type: 'helo' })))).toBe('E_BAD_MESSAGE');
     expect(codeOf(() => parseAgentMessage('"hello"'))).toBe('E_BAD_MESSAGE');
+  });
+});
+
+describe('eval-result with AUC counts', () => {
+  const evalResult = (auc: unknown): string =>
+    JSON.stringify({ type: 'eval-result', v: PROTOCOL_VERSION, runId: 'run-1', round: 1, modelHash: HEAD, numExamples: 3, loss: 0.4, sums: { n: 3, correct: 2, auc } });
+  const bins = (n: number): number[] => new Array<number>(n).fill(0);
+
+  it('takes per-class counts over 1,000 bins, and refuses more bins, negative or fractional counts', () => {
+    expect(codeOf(() => parseAgentMessage(evalResult({ pos: [bins(AUC_BINS)], neg: [bins(AUC_BINS)] })))).toBe('no error');
+    expect(codeOf(() => parseAgentMessage(evalResult({ pos: [bins(AUC_BINS + 1)], neg: [bins(AUC_BINS)] })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(evalResult({ pos: [[-1]], neg: [[0]] })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(evalResult({ pos: [[0.5]], neg: [[0]] })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(evalResult({ pos: [[1]], neg: [[0]], scores: [0.9] })))).toBe('E_BAD_MESSAGE');
   });
 });
 

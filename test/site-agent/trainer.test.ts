@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { aucFromCounts } from '../../shared/auc.js';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import { metricsFromSums, type RegressionSums } from '../../shared/metrics.js';
 import { hashWeights } from '../../shared/model-hash.js';
@@ -77,6 +78,16 @@ function classData(n: number, k: number, seed: number): DataPart {
   }
   return { x, y, actual: Float64Array.from(y), n };
 }
+
+/** Classes of blobs in the (u, v) plane. */
+const blobStudy = (classes: string[], model: Study['model']): Study => ({
+  name: 'blobs',
+  task: 'classification',
+  features: [num('u'), num('v')],
+  target: { name: 'label', classes },
+  model,
+  holdout: { fraction: 0.2, seed: 1 },
+});
 
 function zeros(study: Study): Weights {
   return weightSpecs(study.model, inputDim(study), outputDim(study)).map((s) => ({
@@ -244,14 +255,7 @@ describe('trainLocal / evaluateLocal', () => {
 
   it('reports accuracy for binary and multi-class classification', async () => {
     for (const classes of [['no', 'yes'], ['a', 'b', 'c']]) {
-      const study: Study = {
-        name: 'blobs',
-        task: 'classification',
-        features: [num('u'), num('v')],
-        target: { name: 'label', classes },
-        model: { type: 'mlp', hidden: [8], activation: 'tanh' },
-        holdout: { fraction: 0.2, seed: 1 },
-      };
+      const study = blobStudy(classes, { type: 'mlp', hidden: [8], activation: 'tanh' });
       const ls = layersOf(study);
       // Small random start: an all-zero MLP has no gradient through its hidden layer.
       const g = gaussian(9);
@@ -263,6 +267,27 @@ describe('trainLocal / evaluateLocal', () => {
       expect(after.sums.n).toBe(90);
       expect(accuracy(after.sums)).toBeGreaterThan(0.95);
       expect(accuracy(after.sums)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('sends AUC counts only when the study reports AUC: one curve per class beyond two, every held-out row counted', async () => {
+    for (const classes of [['no', 'yes'], ['a', 'b', 'c']]) {
+      const study = blobStudy(classes, { type: 'linear' });
+      const ls = layersOf(study);
+      const result = await trainLocal(tf, study, ls, zeros(study), classData(300, classes.length, 7), settings({ localEpochs: 15 }));
+      const plain = evaluateLocal(tf, study, blobPrep, ls, result.weights, classData(90, classes.length, 8)).sums;
+      expect(plain).not.toHaveProperty('auc');
+      const sums = evaluateLocal(tf, { ...study, metrics: ['accuracy', 'auc'] }, blobPrep, ls, result.weights, classData(90, classes.length, 8)).sums;
+      if (!('auc' in sums) || sums.auc === undefined) throw new Error('expected AUC counts');
+      const curves = classes.length === 2 ? 1 : classes.length;
+      expect(sums.auc.pos).toHaveLength(curves);
+      for (let c = 0; c < curves; c++) {
+        const total = (m: number[][]) => m[c]!.reduce((a, b) => a + b, 0);
+        expect(total(sums.auc.pos) + total(sums.auc.neg)).toBe(90);
+        expect(total(sums.auc.pos)).toBe(classes.length === 2 ? 45 : 30);
+      }
+      // Well separated blobs: near-perfect ranking.
+      expect(aucFromCounts(sums.auc)).toBeGreaterThan(0.95);
     }
   });
 
