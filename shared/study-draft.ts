@@ -135,11 +135,14 @@ function outward(x: number, scale: number, up: boolean): number {
   return Number(r.toPrecision(12));
 }
 
-/** The observed range widened by itself on each side (never below 0 for non-negative data). */
+/**
+ * The observed range widened by itself on each side. Not clamped at 0: one site's range says
+ * little of another's (a log IC50 positive at one site is negative at the next), and a bound too
+ * tight refuses a whole hospital, while a loose one only misses gross errors.
+ */
 export function widenedRange(min: number, max: number): { min: number; max: number } {
   const span = max - min || Math.abs(max) || 1;
-  const lo = min >= 0 ? Math.max(0, min - span) : min - span;
-  return { min: outward(lo, span, false), max: outward(max + span, span, true) };
+  return { min: outward(min - span, span, false), max: outward(max + span, span, true) };
 }
 
 export function draftStudy(csv: CsvReader, file: string, opts: DraftOptions): { study: Study; summary: DraftSummary } {

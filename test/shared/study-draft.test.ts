@@ -85,10 +85,12 @@ describe('draftStudy', () => {
     expect(text).toContain('# Left out (4 columns):');
   });
 
-  it('helpers: prefixes end at the first separator; ranges widen by their span, not below 0 for non-negative data', () => {
+  it('helpers: prefixes end at the first separator; ranges widen by their span on both sides, below 0 too', () => {
     expect(['expr_TP53', 'ln_ic50_x', 'cnv.MYC', 'age', '_x', 'expr_'].map(namePrefix)).toEqual(['expr_', 'ln_', 'cnv.', null, null, null]);
     expect(widenedRange(30, 49)).toEqual({ min: 10, max: 70 });
-    expect(widenedRange(3, 49)).toEqual({ min: 0, max: 100 });
+    expect(widenedRange(3, 49)).toEqual({ min: -50, max: 100 });
+    // A log IC50 all positive at the drafting site is negative at others: the bound must allow it.
+    expect(widenedRange(0.5, 7.5).min).toBeLessThan(-6);
     expect(widenedRange(-2, 2.5)).toEqual({ min: -7, max: 7 });
     expect(widenedRange(5, 5)).toEqual({ min: 0, max: 10 });
   });
