@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fedrxCommand } from '../bin/local-federation.js';
+import { fedrxCommand } from '../cli/local-federation.js';
 import { loadStudyFile } from '../shared/load-study.js';
 import type { Study } from '../shared/study.js';
 

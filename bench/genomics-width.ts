@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { startLocalFederation } from '../bin/local-federation.js';
+import { startLocalFederation } from '../cli/local-federation.js';
 import { exactMode } from '../shared/exact/crossover.js';
 import { runStudy } from '../shared/expand-study.js';
 import { Prng } from '../shared/prng.js';

@@ -10,7 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startLocalFederation, type LocalFederation } from '../bin/local-federation.js';
+import { startLocalFederation, type LocalFederation } from '../cli/local-federation.js';
 import { generateSiteCsvs } from '../datasets/generate.js';
 import { generateKeyPair, type KeyPair } from '../shared/signing.js';
 import { OPCODE_BINARY, OPCODE_TEXT, RawWs } from '../test/helpers/raw-ws.js';

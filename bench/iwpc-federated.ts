@@ -2,8 +2,8 @@
 // IWPC site on loopback, several runs in a row, each scored on the sites' own held-out patients.
 
 import { join } from 'node:path';
-import { startLocalFederation, type LocalFederation } from '../bin/local-federation.js';
-import type { RunView } from '../coordinator/client.js';
+import { startLocalFederation, type LocalFederation } from '../cli/local-federation.js';
+import type { RunView } from '../cli/client/client.js';
 import { IWPC_COL, writeIwpcSiteCsvs, type IwpcRecord } from '../datasets/iwpc.js';
 import { inputColumns, type Study } from '../shared/study.js';
 

@@ -6,7 +6,7 @@
 // and with one (best round kept, early stopping), and is scored on the same 1,200 test patients.
 
 import { parseArgs } from 'node:util';
-import { initialBestRound, observeRound } from '../coordinator/best-round.js';
+import { initialBestRound, observeRound } from '../coordinator/rounds/best-round.js';
 import { createStrategy } from '../coordinator/strategies/index.js';
 import { IWPC_CSV, iwpcAvailable, iwpcTestSplit, loadIwpc, type IwpcRecord } from '../datasets/iwpc.js';
 import { preprocessingOfRows } from '../shared/feature-stats.js';

@@ -4,4 +4,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./fedrx.ts');
+await import('../cli/fedrx.ts');

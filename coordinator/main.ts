@@ -1,8 +1,8 @@
 // The coordinator process: build, listen, say where, and shut down cleanly on a signal.
 
 import { buildCoordinator } from './app.js';
-import type { NetLimits } from './connection-limits.js';
-import { loadServerTls } from './tls.js';
+import type { NetLimits } from './gateway/connection-limits.js';
+import { loadServerTls } from './http/tls.js';
 
 export async function runCoordinator(o: {
   db: string;

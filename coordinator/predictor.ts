@@ -12,8 +12,8 @@ import { decodeRegression, EncodeProblem, encodeQuery, inputEncoder, queryError,
 import { inputColumns, inputDim, isRegression, outputDim, type ClassificationTarget, type Study } from '../shared/study.js';
 import type { Weights } from '../shared/tensors.js';
 import type { LedgerEntry } from '../shared/ledger.js';
-import type { Endorsements } from './endorsements.js';
-import type { Store } from './store.js';
+import type { Endorsements } from './trust/endorsements.js';
+import type { Store } from './store/store.js';
 
 interface Score {
   prediction: number | string;

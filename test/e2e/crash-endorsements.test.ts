@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LISTENING, spawnFedrx, type FedrxProcess } from '../../bin/spawn.js';
+import { LISTENING, spawnFedrx, type FedrxProcess } from '../../cli/spawn.js';
 import { tempDir } from '../helpers/temp.js';
 import { fedrxCommand, startFederation, type Federation } from './harness.js';
 

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnFedrx } from '../../bin/spawn.js';
+import { spawnFedrx } from '../../cli/spawn.js';
 import type { Study } from '../../shared/study.js';
 import { tempDir } from '../helpers/temp.js';
 import { startFederation, type Federation } from './harness.js';

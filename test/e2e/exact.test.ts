@@ -6,8 +6,8 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../shared/tensor-codec.js';
-import { penaltyFromMetrics } from '../../coordinator/exact/exact-result.js';
-import { resolveStudy } from '../../coordinator/run-config.js';
+import { penaltyFromMetrics } from '../../coordinator/rounds/exact/exact-result.js';
+import { resolveStudy } from '../../coordinator/http/run-config.js';
 import { readReplicaDir } from '../../site-agent/replica.js';
 import { tempDir } from '../helpers/temp.js';
 import { startFederation, type Federation } from './harness.js';

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readReplicaDir } from '../../site-agent/replica.js';
-import { LISTENING, spawnFedrx } from '../../bin/spawn.js';
+import { LISTENING, spawnFedrx } from '../../cli/spawn.js';
 import { tempDir } from '../helpers/temp.js';
 import { fedrxCommand, startFederation, type Federation } from './harness.js';
 

@@ -1,10 +1,10 @@
 // End-to-end federations: synthetic cohorts, then the same local federation the demo runs.
 
 import { join } from 'node:path';
-import { startLocalFederation, type FederationTls, type LocalFederation } from '../../bin/local-federation.js';
+import { startLocalFederation, type FederationTls, type LocalFederation } from '../../cli/local-federation.js';
 import { generateSiteCsvs, type GeneratedSite } from '../../datasets/generate.js';
 
-export { fedrxCommand } from '../../bin/local-federation.js';
+export { fedrxCommand } from '../../cli/local-federation.js';
 
 export interface Federation extends LocalFederation {
   sites: GeneratedSite[];

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runFederated, startIwpcFederation } from '../../bench/iwpc-federated.js';
 import { scoreMethod, smallestSites } from '../../bench/iwpc-scoring.js';
-import type { LocalFederation } from '../../bin/local-federation.js';
+import type { LocalFederation } from '../../cli/local-federation.js';
 import { IWPC_COL, IWPC_CSV, iwpcAvailable, iwpcTestSplit, loadIwpc } from '../../datasets/iwpc.js';
 import { loadStudyFile } from '../../shared/load-study.js';
 import { tempDir } from '../helpers/temp.js';

@@ -6,8 +6,8 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LISTENING, spawnFedrx, type FedrxProcess } from '../../bin/spawn.js';
-import { headFileOf, writeHeadFile } from '../../coordinator/head-file.js';
+import { LISTENING, spawnFedrx, type FedrxProcess } from '../../cli/spawn.js';
+import { headFileOf, writeHeadFile } from '../../coordinator/store/head-file.js';
 import { readKeyPair } from '../../shared/key-files.js';
 import { computeEntryHash, type LedgerEntry } from '../../shared/ledger.js';
 import { entryBody, sign } from '../../shared/signing.js';

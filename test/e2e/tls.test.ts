@@ -5,8 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnFedrx, type FedrxProcess } from '../../bin/spawn.js';
-import { CoordinatorClient } from '../../coordinator/client.js';
+import { spawnFedrx, type FedrxProcess } from '../../cli/spawn.js';
+import { CoordinatorClient } from '../../cli/client/client.js';
 import { tempDir } from '../helpers/temp.js';
 import { makeTestCert } from '../helpers/tls-cert.js';
 import { fedrxCommand, startFederation, type Federation } from './harness.js';

@@ -1,9 +1,9 @@
 // A coordinator database whose ledger verifies in full: registered sites sign their statistics
 // and updates, and (unless told otherwise) endorse every entry, as real agents would.
 
-import { openDb } from '../../coordinator/db.js';
-import { headFileOf } from '../../coordinator/head-file.js';
-import { Store } from '../../coordinator/store.js';
+import { openDb } from '../../coordinator/store/db.js';
+import { headFileOf } from '../../coordinator/store/head-file.js';
+import { Store } from '../../coordinator/store/store.js';
 import { hashConfig, type LedgerEntry } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import { RUN_DEFAULTS, type RunConfig } from '../../shared/run-config.js';

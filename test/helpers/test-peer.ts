@@ -9,7 +9,7 @@ import { generateKeyPair, helloBody, sign, statsBody, updateBody, type KeyPair }
 import { hashStats, type FeatureStats } from '../../shared/feature-stats.js';
 import { encodeFrame } from '../../shared/tensor-codec.js';
 import type { Weights } from '../../shared/tensors.js';
-import type { Store } from '../../coordinator/store.js';
+import type { Store } from '../../coordinator/store/store.js';
 
 export interface Received {
   json: Record<string, unknown>[];

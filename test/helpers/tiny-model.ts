@@ -1,4 +1,4 @@
-import type { Store } from '../../coordinator/store.js';
+import type { Store } from '../../coordinator/store/store.js';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import { hashConfig } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';

@@ -1,7 +1,7 @@
 // Certificates for TLS tests, made the way an admin makes them: `fedrx tls cert` as a child process.
 
-import { fedrxCommand } from '../../bin/local-federation.js';
-import type { FederationTls } from '../../bin/local-federation.js';
+import { fedrxCommand } from '../../cli/local-federation.js';
+import type { FederationTls } from '../../cli/local-federation.js';
 
 /** Runs `fedrx tls cert --out DIR [--host H]...` and reads the paths and fingerprint it prints. */
 export async function makeTestCert(outDir: string, hosts: string[] = []): Promise<FederationTls> {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { studyYaml } from '../../bin/study-init.js';
+import { studyYaml } from '../../cli/study-init.js';
 import { readCsv } from '../../shared/csv.js';
 import { matchGroups } from '../../shared/expand-study.js';
 import { checkStudy } from '../../shared/load-study.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import type { FederationTls } from '../../bin/local-federation.js';
+import type { FederationTls } from '../../cli/local-federation.js';
 import { isFedrxError } from '../../shared/errors.js';
 import { AGENT_PATH, PROTOCOL_VERSION, type Hello } from '../../shared/wire.js';
 import { Connection, type ConnectionTls } from '../../site-agent/connection.js';

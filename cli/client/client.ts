@@ -1,0 +1,167 @@
+// A small typed client of the coordinator's REST API, for the CLI, the demo and the tests.
+
+import { FedrxError, type ErrorCode, ERROR_CODES } from '../../shared/errors.js';
+import type { Preprocessing } from '../../shared/feature-stats.js';
+import type { LedgerEntry } from '../../shared/ledger.js';
+import type { DisputeRow } from '../../coordinator/store/endorsement-store.js';
+import type { ModelInputs } from '../../coordinator/predictor.js';
+import type { EntryEndorsements } from '../../coordinator/trust/endorsements.js';
+import type { AuditVerdict, EntryAudit } from '../../coordinator/trust/ledger-audit.js';
+import type { AuditEntry } from '../../coordinator/trust/audit-log.js';
+import type { Role } from '../../coordinator/trust/roles.js';
+import { sendRequest } from './http-request.js';
+import type { RoundRow } from '../../coordinator/store/store.js';
+import type { CreatedToken, TokenInfo } from '../../coordinator/trust/token-store.js';
+
+export interface RunView {
+  id: string;
+  status: 'queued' | 'running' | 'completed' | 'failed';
+  error: string | null;
+  /** The round the run keeps and serves: best by validation, else the last. */
+  bestRound: number | null;
+  /** Set when the run stopped before its last round, and why. */
+  stopReason: string | null;
+  study: string;
+  metric: string;
+  config: { rounds: number; minSites: number; [k: string]: unknown };
+  configHash: string;
+  preprocessing: Preprocessing | null;
+  rounds: RoundRow[];
+}
+
+export interface PredictResponse {
+  prediction: number | string;
+  unit?: string;
+  probabilities?: Record<string, number>;
+  runId: string;
+  round: number;
+  modelHash: string;
+  ledgerIndex: number;
+  entryHash: string;
+}
+
+export type BatchPredictResponse = Omit<PredictResponse, 'prediction' | 'unit' | 'probabilities'> & {
+  predictions: {
+    index: number;
+    id?: string;
+    prediction?: number | string;
+    unit?: string;
+    probabilities?: Record<string, number>;
+    error?: { code: string; message: string };
+  }[];
+};
+
+export type { ModelInputs } from '../../coordinator/predictor.js';
+type ModelRef = { runId?: string; modelHash?: string };
+
+export interface ClientOptions {
+  /** An API token, sent as `Authorization: Bearer`. */
+  token?: string;
+  /** Extra trust anchors (PEM) for an https coordinator: its self-signed certificate or the hospital's CA. */
+  ca?: Buffer | string;
+}
+
+export class CoordinatorClient {
+  readonly base: string;
+  private readonly token: string | undefined;
+
+  /** `token`: an API token whose role the routes called accept (`fedrx token create`); `ca`: see ClientOptions. */
+  constructor(
+    url: string,
+    private readonly opts: ClientOptions = {},
+  ) {
+    this.base = url.replace(/\/+$/, '');
+    this.token = opts.token;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    const res = await sendRequest(this.base + path, { method, headers, body, ca: this.opts.ca });
+    return parseAnswer<T>(res.status, res.text);
+  }
+
+  health(): Promise<{ ok: boolean; ledger: { length: number; headHash: string }; sitesConnected: number }> {
+    return this.call('GET', '/healthz');
+  }
+  startRun(body: Record<string, unknown>): Promise<RunView> {
+    return this.call('POST', '/v1/runs', body);
+  }
+  run(id: string): Promise<RunView> {
+    return this.call('GET', `/v1/runs/${encodeURIComponent(id)}`);
+  }
+  sites(): Promise<{ sites: { id: string; connected: boolean; backend: string | null; pingMs: number | null }[] }> {
+    return this.call('GET', '/v1/sites');
+  }
+  ledger(from = 0, limit = 1000): Promise<{ length: number; headHash: string; entries: LedgerEntry[] }> {
+    return this.call('GET', `/v1/ledger?from=${from}&limit=${limit}`);
+  }
+  /** The full audit: hashes, links, signatures and endorsements, with per-entry detail. */
+  verifyLedger(): Promise<AuditVerdict & { entries: EntryAudit[] }> {
+    return this.call('GET', '/v1/ledger/verify');
+  }
+  endorsements(from = 0, limit = 1000): Promise<{ entries: EntryEndorsements[]; disputes: DisputeRow[] }> {
+    return this.call('GET', `/v1/ledger/endorsements?from=${from}&limit=${limit}`);
+  }
+  registerSite(siteId: string, publicKey: string): Promise<{ change: string; site: { id: string; publicKey: string; revoked: boolean } }> {
+    return this.call('POST', '/v1/sites', { siteId, publicKey });
+  }
+  revokeSite(siteId: string): Promise<{ site: { id: string; revoked: boolean } }> {
+    return this.call('DELETE', `/v1/sites/${encodeURIComponent(siteId)}`);
+  }
+  predict(body: { runId?: string; modelHash?: string; features: Record<string, unknown> }): Promise<PredictResponse> {
+    return this.call('POST', '/v1/predict', body);
+  }
+  predictBatch(body: { runId?: string; modelHash?: string; rows: Record<string, unknown>[] }): Promise<BatchPredictResponse> {
+    return this.call('POST', '/v1/predict/batch', body);
+  }
+  /** A table: column names once, rows as arrays in that order (compact at genomic width). */
+  predictTable(body: ModelRef & { columns: string[]; rows: (string | number | boolean | null)[][] }): Promise<BatchPredictResponse> {
+    return this.call('POST', '/v1/predict/table', body);
+  }
+  /** The columns the model that would answer reads, with its provenance. */
+  modelInputs(ref: ModelRef = {}): Promise<ModelInputs> {
+    const q = new URLSearchParams(Object.entries(ref).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+    return this.call('GET', `/v1/model/inputs${q === '' ? '' : `?${q}`}`);
+  }
+  createToken(role: Role, label?: string): Promise<CreatedToken> {
+    return this.call('POST', '/v1/tokens', label === undefined ? { role } : { role, label });
+  }
+  tokens(): Promise<{ tokens: TokenInfo[] }> {
+    return this.call('GET', '/v1/tokens');
+  }
+  revokeToken(id: string): Promise<{ id: string; revoked: true }> {
+    return this.call('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  }
+  auditLog(from = 0, limit = 1000): Promise<{ entries: AuditEntry[] }> {
+    return this.call('GET', `/v1/audit/predictions?from=${from}&limit=${limit}`);
+  }
+
+  /** Polls a run, calling `onRound` once per new round, until it ends. */
+  async follow(id: string, onRound: (r: RoundRow, run: RunView) => void, pollMs = 300): Promise<RunView> {
+    let seen = 0;
+    for (;;) {
+      const run = await this.run(id);
+      for (const r of run.rounds.slice(seen)) onRound(r, run);
+      seen = run.rounds.length;
+      if (run.status === 'completed' || run.status === 'failed') return run;
+      await new Promise((res) => setTimeout(res, pollMs));
+    }
+  }
+}
+
+/** The coordinator's JSON answer, or its coded error. */
+function parseAnswer<T>(status: number, text: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new FedrxError('E_INTERNAL', `coordinator answered ${status} with non-JSON`);
+  }
+  if (status < 200 || status > 299) {
+    const err = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }).error;
+    const code = err?.code !== undefined && err.code in ERROR_CODES ? (err.code as ErrorCode) : 'E_INTERNAL';
+    throw new FedrxError(code, err?.message ?? `HTTP ${status}`, err?.details);
+  }
+  return json as T;
+}

@@ -1,0 +1,50 @@
+// One error handler: coded JSON errors with the right status; 5xx details stay in the log.
+
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { FedrxError, isFedrxError, type ErrorCode } from '../../shared/errors.js';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  E_BAD_REQUEST: 400,
+  E_MISSING_FEATURE: 400,
+  E_BAD_FEATURE: 400,
+  E_UNAUTHENTICATED: 401,
+  E_FORBIDDEN: 403,
+  E_NOT_FOUND: 404,
+  E_NOT_ENDORSED: 409,
+  E_NO_MODEL: 404,
+  E_LEDGER_BROKEN: 409,
+  E_READ_ONLY: 503,
+};
+
+/** What a read-only coordinator (`--read-only`, for investigating a ledger) answers to a write. */
+export const readOnlyError = (what: string): FedrxError => new FedrxError('E_READ_ONLY', `coordinator is read-only (--read-only, for investigation): ${what}`);
+
+/** A preValidation hook for a write route: refuses before the body is read when `readOnly`. */
+export const refuseWhenReadOnly =
+  (readOnly: boolean, what: string) =>
+  async (): Promise<void> => {
+    if (readOnly) throw readOnlyError(what);
+  };
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isFedrxError(err)) {
+      const status = STATUS[err.code];
+      if (status !== undefined) return reply.status(status).send({ error: err.toJSON() });
+      // A coded error with no public status is a server fault: its details stay in the log.
+      req.log.error(err);
+      return reply.status(500).send({ error: { code: 'E_INTERNAL', message: 'internal error' } });
+    }
+    if (err.validation !== undefined) {
+      return reply.status(400).send({ error: { code: 'E_BAD_REQUEST', message: `${err.validationContext ?? 'request'} ${err.message.replace(/^(body|params|querystring)\s*/, '')}` } });
+    }
+    if (typeof err.statusCode === 'number' && err.statusCode < 500) {
+      return reply.status(err.statusCode).send({ error: { code: 'E_BAD_REQUEST', message: err.message } });
+    }
+    req.log.error(err);
+    return reply.status(500).send({ error: { code: 'E_INTERNAL', message: 'internal error' } });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+  );
+}

@@ -1,0 +1,75 @@
+// Turns a POST /v1/runs body into a complete, checked run configuration.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { FedrxError } from '../../shared/errors.js';
+import { checkStudy, loadStudyFile } from '../../shared/load-study.js';
+import { isSearch, penaltyGrid } from '../../shared/exact/penalty.js';
+import { RUN_DEFAULTS, RunConfigSchema, type RunConfig, type StrategyName } from '../../shared/run-config.js';
+import { isRegression, outputDim, type Study } from '../../shared/study.js';
+import { expectSchema } from '../../shared/wire.js';
+import type { CreateRunBody } from './schemas/runs.js';
+
+export const STUDIES_DIR = fileURLToPath(new URL('../../datasets/studies/', import.meta.url));
+export const DEFAULT_STUDY = 'synthetic-warfarin';
+
+export function resolveStudy(study: CreateRunBody['study']): Study {
+  if (typeof study === 'object') return checkStudy(study);
+  // The schema limits names to [a-z0-9-], so a name cannot leave the studies folder.
+  const name = study ?? DEFAULT_STUDY;
+  const file = ['.json', '.yaml', '.yml'].map((ext) => `${STUDIES_DIR}${name}${ext}`).find((f) => existsSync(f));
+  if (file === undefined) throw new FedrxError('E_BAD_REQUEST', `no study named ${name} in datasets/studies (NAME.json, .yaml or .yml)`);
+  return loadStudyFile(file);
+}
+
+/**
+ * The study with `l2` (from --l2) in its model spec, and the strategy: a grid or 'auto' with no
+ * strategy named means an exact fit; an iterative strategy cannot search penalties.
+ */
+export function penaltyAndStrategy(study: Study, l2: CreateRunBody['l2'], strategy: StrategyName | undefined): { study: Study; strategy: StrategyName } {
+  if (Array.isArray(l2) && l2.length === 0) throw new FedrxError('E_BAD_PENALTY', 'the penalty grid is empty');
+  if (l2 !== undefined) penaltyGrid(l2 === 'auto' ? undefined : l2); // checks every value
+  const withL2 = l2 === undefined ? study : { ...study, model: { ...study.model, l2 } };
+  const search = isSearch(withL2.model.l2);
+  const chosen = strategy ?? (search ? 'exact' : RUN_DEFAULTS.strategy);
+  if (search && chosen !== 'exact') {
+    throw new FedrxError('E_BAD_PENALTY', `strategy ${chosen} trains one model per round and cannot choose among penalties: give one l2 value, or use --strategy exact`);
+  }
+  if (chosen === 'exact') {
+    if (withL2.model.type !== 'linear') throw new FedrxError('E_BAD_REQUEST', `an exact fit needs a linear model, the study has ${withL2.model.type}`);
+    if (!isRegression(withL2) && outputDim(withL2) !== 1) throw new FedrxError('E_BAD_REQUEST', 'exact fits are for regression and binary classification studies, not multi-class ones');
+  }
+  return { study: withL2, strategy: chosen };
+}
+
+export function buildRunConfig(body: CreateRunBody): RunConfig {
+  const d = RUN_DEFAULTS;
+  const { study, strategy } = penaltyAndStrategy(resolveStudy(body.study), body.l2, body.strategy);
+  const config: RunConfig = {
+    study,
+    strategy,
+    strategyOptions: {
+      ...(body.mu === undefined ? {} : { mu: body.mu }),
+      ...(body.serverLr === undefined ? {} : { serverLr: body.serverLr }),
+      ...(body.folds === undefined ? {} : { folds: body.folds }),
+      ...(body.exactAlgorithm === undefined ? {} : { exactAlgorithm: body.exactAlgorithm }),
+    },
+    // An exact fit is one solve: round 1.
+    rounds: strategy === 'exact' ? 1 : (body.rounds ?? d.rounds),
+    minSites: body.minSites ?? d.minSites,
+    training: {
+      localEpochs: body.localEpochs ?? d.training.localEpochs,
+      lr: body.lr ?? d.training.lr,
+      lrDecay: body.lrDecay ?? d.training.lrDecay,
+      batchSize: body.batchSize ?? d.training.batchSize,
+      optimizer: body.optimizer ?? d.training.optimizer,
+      seed: body.seed ?? d.training.seed,
+    },
+    roundTimeoutSec: body.roundTimeoutSec ?? d.roundTimeoutSec,
+    waitForSitesSec: body.waitForSitesSec ?? d.waitForSitesSec,
+    endorsementQuorum: body.endorsementQuorum ?? d.endorsementQuorum,
+    serveEndorsedOnly: body.serveEndorsedOnly ?? d.serveEndorsedOnly,
+    patience: body.patience ?? d.patience,
+  };
+  return expectSchema(RunConfigSchema, config, 'E_BAD_REQUEST', 'run configuration');
+}

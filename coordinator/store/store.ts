@@ -1,0 +1,303 @@
+// Everything the coordinator keeps, except the ledger's own rules (ledger-store.ts): sites, runs,
+// rounds with per-site outcomes, and models by hash. A committed round (model, round row, site
+// rows, ledger entry) is written in one transaction.
+
+import { randomUUID } from 'node:crypto';
+import type { Preprocessing } from '../../shared/feature-stats.js';
+import type { LedgerEntry, UnsignedEntry } from '../../shared/ledger.js';
+import type { RunConfig } from '../../shared/run-config.js';
+import { decodeFrame, encodeFrame } from '../../shared/tensor-codec.js';
+import type { Weights } from '../../shared/tensors.js';
+import type { Db } from './db.js';
+import { EndorsementStore } from './endorsement-store.js';
+import { writeHeadFile } from './head-file.js';
+import { LedgerStore } from './ledger-store.js';
+import { SiteRegistry } from './site-registry.js';
+import type { KeyPair } from '../../shared/signing.js';
+
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed';
+
+export interface RunRow {
+  id: string;
+  seq: number;
+  config: RunConfig;
+  configHash: string;
+  /** Fixed from the sites' statistics at the start of the run; null before that. */
+  preprocessing: Preprocessing | null;
+  status: RunStatus;
+  error: string | null;
+  /** The round whose model the run keeps and serves: best by validation, else the last. */
+  bestRound: number | null;
+  /** Why a completed run ended before its last round (early stopping); null otherwise. */
+  stopReason: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+
+export interface SiteOutcome {
+  siteId: string;
+  status: 'accepted' | 'rejected' | 'missing' | 'failed';
+  code?: string;
+  reason?: string;
+  numExamples?: number;
+  updateHash?: string;
+  /** The site's signature over its update: carried into the ledger entry, not the round_sites table. */
+  signature?: string;
+  trainLoss?: number;
+  evalExamples?: number;
+  evalLoss?: number;
+  evalMetric?: number;
+}
+
+export interface RoundRow {
+  round: number;
+  status: 'committed' | 'failed';
+  modelHash: string | null;
+  metrics: Record<string, number>;
+  error: string | null;
+  ledgerIndex: number | null;
+  startedAt: string;
+  endedAt: string;
+  sites: SiteOutcome[];
+}
+
+const now = (): string => new Date().toISOString();
+
+interface RawRun {
+  id: string;
+  seq: number;
+  config_json: string;
+  config_hash: string;
+  preprocessing_json: string | null;
+  status: RunStatus;
+  error: string | null;
+  best_round?: number | null;
+  stop_reason?: string | null;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
+const toRun = (r: RawRun): RunRow => ({
+  id: r.id,
+  seq: r.seq,
+  config: JSON.parse(r.config_json) as RunConfig,
+  configHash: r.config_hash,
+  preprocessing: r.preprocessing_json === null ? null : (JSON.parse(r.preprocessing_json) as Preprocessing),
+  status: r.status,
+  error: r.error,
+  // A read-only coordinator does not migrate: an older file has neither column.
+  bestRound: r.best_round ?? null,
+  stopReason: r.stop_reason ?? null,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+});
+
+export class Store {
+  readonly ledger: LedgerStore;
+  readonly sites: SiteRegistry;
+  readonly endorsements: EndorsementStore;
+
+  /**
+   * `signer`: the coordinator's key pair, needed to append ledger entries (not to read them).
+   * `headFile`: where the signed head is recorded after every commit (head-file.ts).
+   */
+  constructor(
+    readonly db: Db,
+    private readonly signer: KeyPair | null = null,
+    private readonly headFile: string | null = null,
+  ) {
+    this.ledger = new LedgerStore(db, signer);
+    this.sites = new SiteRegistry(db);
+    this.endorsements = new EndorsementStore(db);
+  }
+
+  // ---- runs ----
+
+  createRun(config: RunConfig, configHash: string): RunRow {
+    const id = `run-${randomUUID().slice(0, 8)}`;
+    const seq = ((this.db.prepare('SELECT MAX(seq) AS m FROM runs').get() as { m: number | null }).m ?? 0) + 1;
+    this.db
+      .prepare(`INSERT INTO runs (id, seq, config_json, config_hash, status, created_at) VALUES (?, ?, ?, ?, 'queued', ?)`)
+      .run(id, seq, JSON.stringify(config), configHash, now());
+    return this.getRun(id)!;
+  }
+
+  getRun(id: string): RunRow | null {
+    const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RawRun | undefined;
+    return r === undefined ? null : toRun(r);
+  }
+
+  listRuns(limit = 100): RunRow[] {
+    return (this.db.prepare('SELECT * FROM runs ORDER BY seq DESC LIMIT ?').all(limit) as RawRun[]).map(toRun);
+  }
+
+  nextQueuedRun(): RunRow | null {
+    const r = this.db.prepare(`SELECT * FROM runs WHERE status = 'queued' ORDER BY seq LIMIT 1`).get() as RawRun | undefined;
+    return r === undefined ? null : toRun(r);
+  }
+
+  setPreprocessing(id: string, prep: Preprocessing): void {
+    this.db.prepare('UPDATE runs SET preprocessing_json = ? WHERE id = ?').run(JSON.stringify(prep), id);
+  }
+
+  markRunning(id: string): void {
+    this.db.prepare(`UPDATE runs SET status = 'running', started_at = ? WHERE id = ?`).run(now(), id);
+  }
+
+  endRun(id: string, status: 'completed' | 'failed', error: string | null = null, stopReason: string | null = null): void {
+    this.db.prepare('UPDATE runs SET status = ?, error = ?, stop_reason = ?, ended_at = ? WHERE id = ?').run(status, error, stopReason, now(), id);
+  }
+
+  setBestRound(id: string, round: number): void {
+    this.db.prepare('UPDATE runs SET best_round = ? WHERE id = ?').run(round, id);
+  }
+
+  /** Runs left 'running' by a coordinator that stopped cannot resume their sockets: close them honestly. */
+  failInterruptedRuns(): number {
+    return this.db
+      .prepare(`UPDATE runs SET status = 'failed', error = 'coordinator stopped during the run', ended_at = ? WHERE status = 'running'`)
+      .run(now()).changes;
+  }
+
+  // ---- models and rounds ----
+
+  getModel(hash: string): { runId: string; round: number; weights: Weights } | null {
+    const r = this.db.prepare('SELECT run_id, round, frame FROM models WHERE hash = ?').get(hash) as
+      | { run_id: string; round: number; frame: Buffer }
+      | undefined;
+    return r === undefined ? null : { runId: r.run_id, round: r.round, weights: decodeFrame(r.frame).weights };
+  }
+
+  /** Ledger index of a committed round, or null. */
+  roundLedgerIndex(runId: string, round: number): number | null {
+    const r = this.db.prepare(`SELECT ledger_index FROM rounds WHERE run_id = ? AND round = ? AND status = 'committed'`).get(runId, round) as
+      | { ledger_index: number | null }
+      | undefined;
+    return r?.ledger_index ?? null;
+  }
+
+  /** The newest committed model: of one run, or of any run. */
+  latestModelHash(runId?: string): { runId: string; round: number; modelHash: string } | null {
+    const r = (
+      runId === undefined
+        ? this.db.prepare(`SELECT run_id, round, model_hash FROM ledger ORDER BY idx DESC LIMIT 1`).get()
+        : this.db.prepare(`SELECT run_id, round, model_hash FROM ledger WHERE run_id = ? ORDER BY idx DESC LIMIT 1`).get(runId)
+    ) as { run_id: string; round: number; model_hash: string } | undefined;
+    return r === undefined ? null : { runId: r.run_id, round: r.round, modelHash: r.model_hash };
+  }
+
+  /**
+   * One transaction: the model, the round row, each site's outcome and the ledger entry. Either
+   * all of it is there after a crash, or none of it.
+   */
+  commitRound(args: {
+    runId: string;
+    round: number;
+    startedAt: string;
+    modelHash: string;
+    weights: Weights;
+    metrics: Record<string, number>;
+    sites: SiteOutcome[];
+    entry: Omit<UnsignedEntry, 'index' | 'prevHash' | 'runId' | 'round' | 'modelHash' | 'metrics' | 'createdAt' | 'coordinatorKey'>;
+  }): LedgerEntry {
+    const entry = this.db.transaction(() => {
+      const createdAt = now();
+      this.db
+        .prepare('INSERT OR IGNORE INTO models (hash, run_id, round, frame, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(args.modelHash, args.runId, args.round, encodeFrame({ kind: 'model' }, args.weights), createdAt);
+      const entry = this.ledger.append({
+        ...args.entry,
+        runId: args.runId,
+        round: args.round,
+        modelHash: args.modelHash,
+        metrics: args.metrics,
+        createdAt,
+      });
+      this.db
+        .prepare(
+          `INSERT INTO rounds (run_id, round, status, model_hash, metrics_json, ledger_index, started_at, ended_at)
+           VALUES (?, ?, 'committed', ?, ?, ?, ?, ?)`,
+        )
+        .run(args.runId, args.round, args.modelHash, JSON.stringify(args.metrics), entry.index, args.startedAt, createdAt);
+      this.insertSiteOutcomes(args.runId, args.round, args.sites);
+      return entry;
+    })();
+    // After the commit, never before: the file may lag the table after a crash, never lead it.
+    this.recordHead();
+    return entry;
+  }
+
+  /** Writes the signed head file for the ledger as it is now (no-op without a file or key). */
+  recordHead(): void {
+    if (this.headFile === null || this.signer === null) return;
+    const { length, headHash } = this.ledger.head();
+    writeHeadFile(this.headFile, { length, headHash }, this.signer);
+  }
+
+  failRound(runId: string, round: number, startedAt: string, error: string, sites: SiteOutcome[]): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(`INSERT INTO rounds (run_id, round, status, metrics_json, error, started_at, ended_at) VALUES (?, ?, 'failed', '{}', ?, ?, ?)`)
+        .run(runId, round, error, startedAt, now());
+      this.insertSiteOutcomes(runId, round, sites);
+    })();
+  }
+
+  private insertSiteOutcomes(runId: string, round: number, sites: SiteOutcome[]): void {
+    const stmt = this.db.prepare(
+      `INSERT INTO round_sites (run_id, round, site_id, status, code, reason, num_examples, update_hash, train_loss,
+         eval_examples, eval_loss, eval_metric) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+    );
+    for (const s of sites) {
+      stmt.run(runId, round, s.siteId, s.status, s.code ?? null, s.reason ?? null, s.numExamples ?? null, s.updateHash ?? null,
+        s.trainLoss ?? null, s.evalExamples ?? null, s.evalLoss ?? null, s.evalMetric ?? null);
+    }
+  }
+
+  rounds(runId: string): RoundRow[] {
+    const rows = this.db.prepare('SELECT * FROM rounds WHERE run_id = ? ORDER BY round').all(runId) as {
+      round: number;
+      status: 'committed' | 'failed';
+      model_hash: string | null;
+      metrics_json: string;
+      error: string | null;
+      ledger_index: number | null;
+      started_at: string;
+      ended_at: string;
+    }[];
+    const siteRows = this.db.prepare('SELECT * FROM round_sites WHERE run_id = ? ORDER BY round, site_id').all(runId) as Record<
+      string,
+      string | number | null
+    >[];
+    return rows.map((r) => ({
+      round: r.round,
+      status: r.status,
+      modelHash: r.model_hash,
+      metrics: JSON.parse(r.metrics_json) as Record<string, number>,
+      error: r.error,
+      ledgerIndex: r.ledger_index,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      sites: siteRows.filter((s) => s.round === r.round).map(toOutcome),
+    }));
+  }
+}
+
+function toOutcome(s: Record<string, string | number | null>): SiteOutcome {
+  const out: SiteOutcome = { siteId: String(s.site_id), status: s.status as SiteOutcome['status'] };
+  const put = <K extends keyof SiteOutcome>(k: K, v: string | number | null | undefined): void => {
+    if (v !== null && v !== undefined) out[k] = v as SiteOutcome[K];
+  };
+  put('code', s.code);
+  put('reason', s.reason);
+  put('numExamples', s.num_examples);
+  put('updateHash', s.update_hash);
+  put('trainLoss', s.train_loss);
+  put('evalExamples', s.eval_examples);
+  put('evalLoss', s.eval_loss);
+  put('evalMetric', s.eval_metric);
+  return out;
+}
