@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import type { LedgerEntry, UnsignedEntry } from '../../shared/ledger.js';
-import type { RunConfig } from '../../shared/run-config.js';
+import type { RunConfig } from '../run-config-schema.js';
 import { decodeFrame, encodeFrame } from '../../shared/tensor-codec.js';
 import type { Weights } from '../../shared/tensors.js';
 import type { Db } from './db.js';
