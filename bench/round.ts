@@ -279,12 +279,13 @@ function naiveFold(acc: Float64Array, w: number, x: Float32Array): void {
 }
 
 /**
- * FedAvg's accept() on its own (the checks, the fold and the finiteness check; the aggregator is
- * made before the clock starts) against naiveFold over the same updates' bytes.
+ * FedAvg's accept() on its own (the checks, the fold and the finiteness check) against naiveFold
+ * over the same updates' bytes. Each repetition starts both from new zeroed sums made before the
+ * clock starts (the aggregator, a fresh accumulator), as a round does: the first writes into new
+ * memory cost page faults on both sides.
  */
 async function foldThroughput(n: number): Promise<FoldFigure> {
   const { global, updates, ctx } = benchRound(n);
-  const acc = global.map((t) => new Float64Array(t.data.length));
   let sink = 0;
   const { fed, naive } = await timedTogether({
     fed: () => {
@@ -299,6 +300,7 @@ async function foldThroughput(n: number): Promise<FoldFigure> {
       return s;
     },
     naive: () => {
+      const acc = global.map((t) => new Float64Array(t.data.length));
       const t0 = performance.now();
       for (const u of updates) u.weights.forEach((t, k) => naiveFold(acc[k]!, u.numExamples, t.data));
       const s = secondsSince(t0);
