@@ -1,8 +1,8 @@
 // FedAdam (Reddi et al. 2021, "Adaptive Federated Optimization", Algorithm 2). The weighted mean of
 // the sites' weights minus the global weights is a pseudo-gradient Δ; the server runs Adam on it
 // (aggregate.ts adamStep). m and v are the run's state: one Float64Array per tensor each, zero at
-// the start of the run, updated only by a finalize that returns a model, and saved with each
-// committed round (snapshot) so a resumed run takes exactly the steps it would have taken.
+// the start of the run, updated only by a finalize that returns a model; snapshot() copies them
+// out losslessly so that a run resumed from a committed round takes exactly the steps it would have.
 //
 // Defaults, chosen for sites that send full weights after a few local epochs (so Δ is a whole
 // local trajectory, not one gradient step):

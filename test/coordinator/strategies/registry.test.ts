@@ -42,6 +42,7 @@ const withoutDefault = (schema: TSchema): unknown => {
   const { default: _default, ...rest } = schema;
   return rest;
 };
+const descriptorOf = (name: StrategyName) => STRATEGIES.find((d) => d.name === name)!;
 const choices = (schema: TSchema): string[] | null => (KindGuard.IsUnion(schema) ? schema.anyOf.map((s) => String(s.const)) : null);
 
 /** Values just outside and just inside each bound of a numeric option, from its schema. */
@@ -74,9 +75,9 @@ describe('the registry', () => {
 
   it('every option is optional and described; an iterative strategy\'s have defaults (its factory gets them all)', () => {
     for (const { strategy, option, schema } of OPTIONS) {
-      expect(s(strategy).options.required ?? [], option).not.toContain(option);
+      expect(descriptorOf(strategy).options.required ?? [], option).not.toContain(option);
       expect(String(schema.description ?? '').length, option).toBeGreaterThan(5);
-      if (s(strategy).kind === 'iterative') expect(schema.default, option).toBeDefined();
+      if (descriptorOf(strategy).kind === 'iterative') expect(schema.default, option).toBeDefined();
       if (schema.default !== undefined) expect(Value.Check(schema, schema.default), option).toBe(true);
     }
     expect(DEFAULT_FOLDS).toBe(5);
@@ -124,8 +125,6 @@ describe('the registry', () => {
     expect(thrownCode(() => strategyOptionsFor('fedprox', { folds: 3 }))).toBe('E_BAD_REQUEST');
   });
 });
-
-const s = (name: StrategyName) => STRATEGIES.find((d) => d.name === name)!;
 
 describe('POST /v1/runs derives its strategy fields from the registry', () => {
   let c: Coordinator;
