@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FedrxError } from '../../shared/errors.js';
-import { ROLES } from '../trust/roles.js';
+import { ROLES } from '../../shared/roles.js';
 
 export type Db = Database.Database;
 
@@ -55,6 +55,14 @@ CREATE TABLE IF NOT EXISTS rounds (
   started_at TEXT NOT NULL,
   ended_at TEXT NOT NULL,
   PRIMARY KEY (run_id, round)
+);
+-- What a run needs to continue after its last committed round, written in that round's transaction:
+-- the loop's own progress (JSON) and the strategy's state (a tensor frame, e.g. FedAdam's moments).
+CREATE TABLE IF NOT EXISTS run_state (
+  run_id TEXT PRIMARY KEY REFERENCES runs(id),
+  round INTEGER NOT NULL,
+  progress_json TEXT NOT NULL,
+  strategy_frame BLOB
 );
 CREATE TABLE IF NOT EXISTS round_sites (
   run_id TEXT NOT NULL,

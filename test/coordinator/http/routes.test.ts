@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../../coordinator/app.js';
-import type { Role } from '../../../coordinator/trust/roles.js';
+import type { Role } from '../../../shared/roles.js';
 import { hashConfig } from '../../../shared/ledger.js';
 import { hashWeights } from '../../../shared/model-hash.js';
 import { RUN_DEFAULTS, type RunConfig } from '../../../coordinator/run-config-schema.js';
@@ -31,7 +31,7 @@ beforeAll(async () => {
   ];
   modelHash = hashWeights(weights);
   c.store.commitRound({
-    runId, round: 1, startedAt: new Date().toISOString(), modelHash, weights, metrics: { sites: 1 }, sites: [],
+    runId, round: 1, startedAt: new Date().toISOString(), modelHash, weights, metrics: { sites: 1 }, sites: [], state: { progress: '{}', strategy: null }, bestRound: 1,
     entry: { parentModelHash: null, participants: [], configHash: run.configHash },
   });
 });
@@ -124,7 +124,7 @@ describe('predictions in the target unit, one by one and in batches', () => {
       { name: 'dense0/bias', shape: [1], data: new Float32Array([1.5]) },
     ];
     c.store.commitRound({
-      runId: sqrtRun, round: 1, startedAt: new Date().toISOString(), modelHash: hashWeights(weights), weights, metrics: {}, sites: [],
+      runId: sqrtRun, round: 1, startedAt: new Date().toISOString(), modelHash: hashWeights(weights), weights, metrics: {}, sites: [], state: { progress: '{}', strategy: null }, bestRound: 1,
       entry: { parentModelHash: null, participants: [], configHash: run.configHash },
     });
   });
