@@ -12,6 +12,7 @@ import {
   STRATEGIES,
   STRATEGY_NAMES,
   STRATEGY_OPTION_NAMES,
+  STRATEGY_OPTION_PROPERTIES,
   optionOwners,
   type StrategyOptionName,
 } from '../coordinator/strategies/registry.js';
@@ -21,10 +22,19 @@ export function flagOf(option: string): string {
   return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/** The option's schema as its strategy states it, default included (the registry's merged view drops defaults). */
+/** The option's schema (bounds, description) as the strategies that take it state it. */
 function stated(option: StrategyOptionName): TSchema {
-  const owner = STRATEGIES.find((s) => Object.hasOwn(s.options.properties, option))!;
-  return (owner.options.properties as Record<string, TSchema>)[option]!;
+  return STRATEGY_OPTION_PROPERTIES[option];
+}
+
+/** "0.1", or "0.1 for fedadam, 0.01 for fedyogi" when strategies sharing the option differ; null for none. */
+function defaultText(option: StrategyOptionName): string | null {
+  const defaults = STRATEGIES.filter((s) => Object.hasOwn(s.options.properties, option))
+    .map((s) => [s.name, (s.options.properties as Record<string, TSchema>)[option]!.default] as const)
+    .filter(([, d]) => d !== undefined);
+  if (defaults.length === 0) return null;
+  if (defaults.every(([, d]) => d === defaults[0]![1])) return String(defaults[0]![1]);
+  return defaults.map(([name, d]) => `${String(d)} for ${name}`).join(', ');
 }
 
 /** The literal values of an option that is a choice, or null for a number. */
@@ -45,7 +55,7 @@ export function boundsText(schema: TSchema): string {
 export function optionHelp(option: StrategyOptionName): string {
   const schema = stated(option);
   const bounds = choicesOf(schema) === null ? `; ${boundsText(schema)}` : '';
-  const byDefault = schema.default === undefined ? '' : ` (default ${String(schema.default)})`;
+  const byDefault = defaultText(option) === null ? '' : ` (default ${defaultText(option)})`;
   return `${optionOwners(option).join(', ')}: ${String(schema.description ?? option)}${bounds}${byDefault}`;
 }
 

@@ -34,7 +34,7 @@ export type StrategyOptionProperties = UnionToIntersection<PropertiesOf<Register
  * RunConfig, the REST body) must never fill one in, or every run would store every strategy's
  * defaults. An option two strategies share must be stated the same way in both.
  */
-function mergedOptions(descriptors: readonly StrategyDescriptor[]): OptionProperties {
+export function mergedOptions(descriptors: readonly StrategyDescriptor[]): OptionProperties {
   const merged: OptionProperties = {};
   for (const d of descriptors) {
     for (const [key, schema] of Object.entries(d.options.properties)) {

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command, CommanderError, type Option } from 'commander';
-import { KindGuard, type TSchema } from '@sinclair/typebox';
+import { KindGuard, Type, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addRunStartCommand } from '../../../cli/run-start-command.js';
@@ -16,6 +16,7 @@ import { buildCoordinator, type Coordinator } from '../../../coordinator/app.js'
 import { CreateRunBody } from '../../../coordinator/http/schemas/runs.js';
 import { RunConfigSchema } from '../../../coordinator/run-config-schema.js';
 import { DEFAULT_FOLDS } from '../../../coordinator/strategies/exact.js';
+import type { ExactStrategyDescriptor } from '../../../coordinator/strategies/descriptor.js';
 import type { FedAdamStrategy } from '../../../coordinator/strategies/fedadam.js';
 import {
   STRATEGIES,
@@ -23,6 +24,7 @@ import {
   STRATEGY_OPTION_NAMES,
   StrategyOptionsSchema,
   createStrategy,
+  mergedOptions,
   optionOwners,
   strategyOptionsFor,
   type IterativeStrategyName,
@@ -81,6 +83,15 @@ describe('the registry', () => {
       if (schema.default !== undefined) expect(Value.Check(schema, schema.default), option).toBe(true);
     }
     expect(DEFAULT_FOLDS).toBe(5);
+  });
+
+  it('two strategies may share an option stated the same way (its default aside), not one stated differently', () => {
+    const lr = (maximum: number, value: number) => Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum, default: value, description: 'server learning rate η' }));
+    const yogi = (maximum: number): ExactStrategyDescriptor => ({ name: 'yogi', kind: 'exact', summary: 'a test strategy', options: Type.Object({ serverLr: lr(maximum, 0.01) }) });
+    const merged = mergedOptions([...STRATEGIES, yogi(10)]);
+    expect(Object.keys(merged)).toEqual(STRATEGY_OPTION_NAMES);
+    expect(merged.serverLr).toEqual(withoutDefault(lr(10, 0.5)));
+    expect(thrownCode(() => mergedOptions([...STRATEGIES, yogi(1)]))).toBe('E_INTERNAL');
   });
 
   it('createStrategy builds each iterative strategy, a fresh instance per call; fedadam runs do not share moments', () => {
