@@ -7,7 +7,7 @@
 
 import { parseArgs } from 'node:util';
 import { initialBestRound, observeRound } from '../coordinator/rounds/best-round.js';
-import { createStrategy } from '../coordinator/strategies/index.js';
+import { createStrategy } from '../coordinator/strategies/registry.js';
 import { IWPC_CSV, iwpcAvailable, iwpcTestSplit, loadIwpc, type IwpcRecord } from '../datasets/iwpc.js';
 import { preprocessingOfRows } from '../shared/feature-stats.js';
 import { siteSplit } from '../shared/holdout.js';
@@ -15,7 +15,8 @@ import { loadStudyFile } from '../shared/load-study.js';
 import { initialWeights } from '../shared/model-init.js';
 import { denseLayers } from '../shared/model-spec.js';
 import { deriveSeed, Prng } from '../shared/prng.js';
-import { MAX_BATCH_SIZE, RUN_DEFAULTS, type TrainingSettings } from '../shared/run-config.js';
+import { RUN_DEFAULTS } from '../coordinator/run-config-schema.js';
+import { MAX_BATCH_SIZE, type TrainingSettings } from '../shared/run-config.js';
 import { DEFAULT_MIN_ROWS, inputDim, outputDim } from '../shared/study.js';
 import type { Weights } from '../shared/tensors.js';
 import { loadTf } from '../site-agent/backend.js';

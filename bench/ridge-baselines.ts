@@ -6,7 +6,7 @@ import { augmentedRows } from '../shared/exact/gram-factor.js';
 import type { L2Spec } from '../shared/exact/penalty.js';
 import type { RidgeFit } from '../shared/exact/ridge-path.js';
 import { exactRidge, type PenaltySelection } from '../shared/exact/ridge-select.js';
-import { DEFAULT_FOLDS } from '../shared/run-config.js';
+import { DEFAULT_FOLDS } from '../coordinator/strategies/exact.js';
 import type { DataPart } from '../site-agent/local-data.js';
 
 /** Rows of several parts as one part. */

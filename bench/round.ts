@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { fedAvg } from '../coordinator/strategies/fedavg.js';
+import { createStrategy } from '../coordinator/strategies/registry.js';
 import type { RoundContext, SiteUpdate } from '../coordinator/strategies/types.js';
 import { hashWeights } from '../shared/model-hash.js';
 import { encodeFrame } from '../shared/tensor-codec.js';
@@ -41,6 +41,7 @@ const K_FRAMES = 20;
 const MB = 1e6;
 const HASH_A = 'a'.repeat(64);
 const RUN_ID = 'bench-run';
+const fedAvg = createStrategy('fedavg', {});
 
 v8.setFlagsFromString('--expose-gc');
 const gcFn: unknown = vm.runInNewContext('typeof gc === "function" ? gc : undefined');
@@ -212,14 +213,20 @@ function aggregationMemoryInChild(n: number, gcMode: MemFigure['gcMode']): MemFi
   return JSON.parse(last) as MemFigure;
 }
 
-async function aggregationThroughput(n: number): Promise<AggFigure> {
+/**
+ * A round of `n` sites, pre-generated: a pool of 4 distinct models shared by the n site updates,
+ * so generation is outside the timing and the pool stays small; FedAvg still validates and folds
+ * every update.
+ */
+function benchRound(n: number): { global: Weights; updates: SiteUpdate[]; ctx: RoundContext } {
   const global = makeModel(1).weights;
-  // Pre-generated: a pool of 4 distinct models shared by the n site updates, so generation is
-  // outside the timing and the pool stays small; FedAvg still validates and folds every update.
   const pool = [2, 3, 4, 5].map((s) => makeModel(s).weights);
   const sites = siteIds(n);
-  const updates = sites.map((id, i) => siteUpdate(id, i, pool[i % pool.length]!));
-  const ctx = roundContext(global, sites);
+  return { global, updates: sites.map((id, i) => siteUpdate(id, i, pool[i % pool.length]!)), ctx: roundContext(global, sites) };
+}
+
+async function aggregationThroughput(n: number): Promise<AggFigure> {
+  const { global, updates, ctx } = benchRound(n);
   let sink = 0;
 
   const dst = global.map((t) => new Float32Array(t.data.length));
@@ -255,6 +262,55 @@ async function aggregationThroughput(n: number): Promise<AggFigure> {
     fedavgSeconds: fed.samples,
     setSeconds: set.samples,
   };
+}
+
+interface FoldFigure {
+  sites: number;
+  fedavgMparamPerS: number;
+  naiveMparamPerS: number;
+  ratio: number;
+  fedavgSeconds: number[];
+  naiveSeconds: number[];
+}
+
+/** The baseline of the fold: acc[i] += w·x[i] into a float64 sum, no check, nothing else. */
+function naiveFold(acc: Float64Array, w: number, x: Float32Array): void {
+  for (let i = 0; i < x.length; i++) acc[i]! += w * x[i]!;
+}
+
+/**
+ * FedAvg's accept() on its own (the checks, the fold and the finiteness check) against naiveFold
+ * over the same updates' bytes. Each repetition starts both from new zeroed sums made before the
+ * clock starts (the aggregator, a fresh accumulator), as a round does: the first writes into new
+ * memory cost page faults on both sides.
+ */
+async function foldThroughput(n: number): Promise<FoldFigure> {
+  const { global, updates, ctx } = benchRound(n);
+  let sink = 0;
+  const { fed, naive } = await timedTogether({
+    fed: () => {
+      const agg = fedAvg.beginRound(ctx);
+      const t0 = performance.now();
+      for (const u of updates) {
+        const v = agg.accept(u);
+        if (!v.accepted) throw new Error(`bench update refused: ${v.reason}`);
+      }
+      const s = secondsSince(t0);
+      sink += agg.accepted;
+      return s;
+    },
+    naive: () => {
+      const acc = global.map((t) => new Float64Array(t.data.length));
+      const t0 = performance.now();
+      for (const u of updates) u.weights.forEach((t, k) => naiveFold(acc[k]!, u.numExamples, t.data));
+      const s = secondsSince(t0);
+      sink += acc[0]![0]!;
+      return s;
+    },
+  });
+  if (Number.isNaN(sink)) console.log('(sink)');
+  const mps = (sec: number): number => (PARAMS * n) / sec / 1e6;
+  return { sites: n, fedavgMparamPerS: mps(fed.median), naiveMparamPerS: mps(naive.median), ratio: naive.median / fed.median, fedavgSeconds: fed.samples, naiveSeconds: naive.samples };
 }
 
 // ---- 2. transfer -------------------------------------------------------------------------------
@@ -573,6 +629,8 @@ async function main(): Promise<void> {
   for (const mode of ['natural', 'forced-gc'] as const) for (const n of SITE_COUNTS) memory.push(aggregationMemoryInChild(n, mode));
   const aggregation: AggFigure[] = [];
   for (const n of SITE_COUNTS) aggregation.push(await aggregationThroughput(n));
+  const fold: FoldFigure[] = [];
+  for (const n of SITE_COUNTS) fold.push(await foldThroughput(n));
   gc();
   const hash = await hashing();
   gc();
@@ -582,6 +640,11 @@ async function main(): Promise<void> {
     '1. Aggregation (FedAvg beginRound → accept×N → finalize, validation included) vs Float32Array.set copying the same bytes',
     ['sites', 'fedavg Mparam/s', 'set() Mparam/s', 'ratio', 'fedavg median s'],
     aggregation.map((a) => [String(a.sites), f1(a.fedavgMparamPerS), f1(a.setBaselineMparamPerS), f3(a.ratio), f3(median(a.fedavgSeconds))]),
+  );
+  table(
+    '   Fold: FedAvg accept() (checks, fold and finiteness check in one pass) vs a naive acc[i] += w·x[i] loop over the same updates (issue 11 goal: ratio ≥ 0.8)',
+    ['sites', 'fedavg Mparam/s', 'naive Mparam/s', 'ratio', 'fedavg median s'],
+    fold.map((f) => [String(f.sites), f1(f.fedavgMparamPerS), f1(f.naiveMparamPerS), f3(f.ratio), f3(median(f.fedavgSeconds))]),
   );
   table(
     `   Peak memory growth while aggregating, each update generated in the loop (one model = ${mib(MODEL_BYTES)} MB; fresh process per row)`,
@@ -630,6 +693,7 @@ async function main(): Promise<void> {
       totalSeconds,
     },
     aggregation,
+    fold,
     memory,
     transfer: xfer,
     hash,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROLES, type Role } from '../shared/roles.js';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
+import { addRunStartCommand, TOKEN_HELP } from './run-start-command.js';
 import { registerStudyCommands } from './study-command.js';
 
 const program = new Command('fedrx')
@@ -162,43 +163,8 @@ token
     }),
   );
 
-// A token given on the command line is visible to other users in `ps`: FEDRX_TOKEN is safer.
-const TOKEN_HELP = 'API token (default: the FEDRX_TOKEN environment variable, which other users cannot see in `ps`)';
-
 const run = program.command('run').description('launch and follow training runs');
-run
-  .command('start')
-  .description('launch a training run')
-  .requiredOption('--coordinator <url>', 'coordinator URL')
-  .option('--study <name|file>', 'a study name from datasets/studies, or a study file (JSON or YAML)', 'synthetic-warfarin')
-  .addOption(new Option('--strategy <name>', 'server strategy (default fedavg; exact when the penalty is a grid or auto)').choices(['fedavg', 'fedprox', 'fedadam', 'exact']))
-  .option('--l2 <value|v1,v2,…|auto>', "L2 penalty on the linear model's weights, overriding the study's model.l2; a grid or 'auto' is chosen by federated validation (exact fits)")
-  .option('--folds <k>', 'exact fits: validation folds within each site\'s training rows (default 5)')
-  .addOption(new Option('--exact-algorithm <name>', 'exact ridge: factored statistics or conjugate-gradient products (default: chosen by width)').choices(['factors', 'products']))
-  .option('--mu <x>', 'FedProx: weight of the proximal term in each site\'s local loss (default 0.01)')
-  .option('--server-lr <x>', 'FedAdam: server learning rate (default 0.1)')
-  .option('--rounds <r>', 'number of rounds', '5')
-  .option('--min-sites <k>', 'fewest updates a round may close with', '2')
-  .option('--local-epochs <e>', 'epochs each site trains per round')
-  .option('--lr <x>', 'local learning rate')
-  .option('--lr-decay <x>', 'round r trains with lr × decay^(r−1) (default 1: constant)')
-  .option('--batch-size <b>', 'local minibatch size')
-  .option('--optimizer <name>', 'local optimiser: sgd or adam')
-  .option('--seed <n>', 'seed of the initial model and local shuffles')
-  .option('--round-timeout <sec>', 'deadline of each round')
-  .option('--wait-for-sites <sec>', 'how long to wait for enough sites to connect')
-  .option('--quorum <x>', 'fraction of an entry\'s participants whose endorsement makes it endorsed (default 0.5)')
-  .option('--serve-endorsed-only', 'serve clinicians only models whose ledger entry is endorsed')
-  .option('--patience <n>', 'with a study validation part: stop after n rounds without a better validation loss; 0 never stops (default 20)')
-  .option('--wait', 'follow the run round by round and exit when it ends')
-  .option('--token <t>', TOKEN_HELP)
-  .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
-  .action(
-    action(async (o: Record<string, string | boolean | undefined>) => {
-      const { startRunCommand } = await import('./remote-commands.js');
-      process.exitCode = await startRunCommand(o);
-    }),
-  );
+addRunStartCommand(run, action);
 run
   .command('status <id>')
   .description('show a run and its rounds')

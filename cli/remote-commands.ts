@@ -8,6 +8,7 @@ import { parseL2 } from '../shared/exact/penalty.js';
 import { readCaFile } from '../shared/tls.js';
 import { CoordinatorClient, type RunView } from './client/client.js';
 import { metricChart, roundLine } from './round-format.js';
+import { strategyOptionFields } from './strategy-flags.js';
 
 
 const num = (v: unknown): number | undefined => (v === undefined ? undefined : Number(v));
@@ -48,7 +49,7 @@ export function apiClient(url: string, o: { token?: string | undefined; tlsCa?: 
 
 const optString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-export async function startRunCommand(o: Record<string, string | boolean | undefined>): Promise<number> {
+export async function startRunCommand(o: Record<string, unknown>): Promise<number> {
   const client = apiClient(String(o.coordinator), { token: optString(o.token), tlsCa: optString(o.tlsCa) });
   const studyArg = String(o.study);
   const study = existsSync(studyArg) ? readStudyFile(studyArg) : studyArg;
@@ -57,10 +58,8 @@ export async function startRunCommand(o: Record<string, string | boolean | undef
       study,
       strategy: o.strategy,
       l2: typeof o.l2 === 'string' ? parseL2(o.l2) : undefined,
-      folds: num(o.folds),
-      exactAlgorithm: o.exactAlgorithm,
-      mu: num(o.mu),
-      serverLr: num(o.serverLr),
+      // Already checked against their schemas by the flags' parsers.
+      ...strategyOptionFields(o),
       rounds: num(o.rounds),
       minSites: num(o.minSites),
       localEpochs: num(o.localEpochs),

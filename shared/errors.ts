@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   E_NO_MODEL: 'no committed model to serve',
   E_MISSING_FEATURE: 'a feature needed by the model is missing',
   E_BAD_FEATURE: 'a feature value has the wrong type or level',
+  E_STRATEGY_STATE: "a strategy's saved state does not fit its strategy or the run's model",
   // exact fits
   E_BAD_PENALTY: 'an L2 penalty or penalty grid is invalid, or does not fit the run\'s strategy',
   E_SINGULAR: 'a linear system has no unique solution (matrix not positive definite)',

@@ -1,4 +1,5 @@
-// What a data scientist chooses when launching a run, and the part of it each site needs.
+// What a run asks of each site: how to train, and the task sent with every request. The run's own
+// configuration, which only the coordinator reads, is coordinator/run-config-schema.ts.
 
 import { Type, type Static } from '@sinclair/typebox';
 import { InputListSchema } from './expand-study.js';
@@ -21,76 +22,8 @@ export const TrainingSettingsSchema = Type.Object(
 );
 export type TrainingSettings = Static<typeof TrainingSettingsSchema>;
 
-/** 'exact' is not iterative: one request for sufficient statistics and a solve (shared/exact/). */
-export const STRATEGY_NAMES = ['fedavg', 'fedprox', 'fedadam', 'exact'] as const;
-export type StrategyName = (typeof STRATEGY_NAMES)[number];
-export type IterativeStrategyName = Exclude<StrategyName, 'exact'>;
-export const StrategyNameSchema = Type.Union(STRATEGY_NAMES.map((n) => Type.Literal(n)));
-
+/** Most validation folds of an exact fit's penalty search (the wire bounds fold lists by it). */
 export const MAX_FOLDS = 20;
-export const DEFAULT_FOLDS = 5;
-
-/** Options of the server strategies; each reads the ones it knows (coordinator/strategies/). */
-export const StrategyOptionsSchema = Type.Object(
-  {
-    /** FedProx proximal coefficient μ (sent to the sites, used in their local loss). */
-    mu: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
-    /** FedAdam server learning rate η. */
-    serverLr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
-    /** FedAdam first- and second-moment decays. */
-    beta1: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
-    beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
-    /** FedAdam adaptivity τ (added to √v). */
-    tau: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
-    /** Exact fits: validation folds within each site's training rows when a penalty grid is searched. */
-    folds: Type.Optional(Type.Integer({ minimum: 2, maximum: MAX_FOLDS })),
-    /** Exact ridge: force factored statistics or conjugate-gradient products instead of choosing by width. */
-    exactAlgorithm: Type.Optional(Type.Union([Type.Literal('factors'), Type.Literal('products')])),
-  },
-  { additionalProperties: false },
-);
-export type StrategyOptions = Static<typeof StrategyOptionsSchema>;
-
-export const RunConfigSchema = Type.Object(
-  {
-    study: StudySchema,
-    strategy: StrategyNameSchema,
-    strategyOptions: StrategyOptionsSchema,
-    rounds: Type.Integer({ minimum: 1, maximum: 10000 }),
-    minSites: Type.Integer({ minimum: 1, maximum: 10000 }),
-    training: TrainingSettingsSchema,
-    /** How long a round waits for updates before closing with what it has (if ≥ minSites). */
-    roundTimeoutSec: Type.Number({ exclusiveMinimum: 0, maximum: 86400 }),
-    /** How long the run waits at start (and between rounds) for minSites sites to be connected. */
-    waitForSitesSec: Type.Number({ minimum: 0, maximum: 86400 }),
-    /** An entry is endorsed once ceil(quorum × participants) of its participants have signed it. */
-    endorsementQuorum: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
-    /** Clinicians get only models whose ledger entry is endorsed. */
-    serveEndorsedOnly: Type.Boolean(),
-    /**
-     * With a validation part: stop once this many rounds in a row have not beaten the best
-     * validation loss (0: never stop early). Absent in runs made before it existed.
-     */
-    patience: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
-  },
-  { additionalProperties: false },
-);
-export type RunConfig = Static<typeof RunConfigSchema>;
-
-/** Fields of POST /v1/runs that may be left out, with their defaults. */
-export const RUN_DEFAULTS = {
-  strategy: 'fedavg',
-  strategyOptions: {},
-  rounds: 5,
-  minSites: 2,
-  roundTimeoutSec: 120,
-  waitForSitesSec: 60,
-  endorsementQuorum: 0.5,
-  serveEndorsedOnly: false,
-  // FedAdam's server momentum can lift the validation loss for a dozen rounds before it falls further (IWPC).
-  patience: 20,
-  training: { localEpochs: 2, lr: 0.01, lrDecay: 1, batchSize: 32, optimizer: 'adam', seed: 1 },
-} as const satisfies Omit<RunConfig, 'study'>;
 
 const Standardiser = Type.Object({ mean: Type.Number(), sd: Type.Number({ exclusiveMinimum: 0 }) }, { additionalProperties: false });
 

@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { FedrxError } from '../../shared/errors.js';
 import { checkStudy, loadStudyFile } from '../../shared/load-study.js';
 import { isSearch, penaltyGrid } from '../../shared/exact/penalty.js';
-import { RUN_DEFAULTS, RunConfigSchema, type RunConfig, type StrategyName } from '../../shared/run-config.js';
 import { isRegression, outputDim, type Study } from '../../shared/study.js';
 import { expectSchema } from '../../shared/wire.js';
+import { RUN_DEFAULTS, RunConfigSchema, type RunConfig } from '../run-config-schema.js';
+import { strategyOptionsFor, type StrategyName } from '../strategies/registry.js';
 import type { CreateRunBody } from './schemas/runs.js';
 
 export const STUDIES_DIR = fileURLToPath(new URL('../../datasets/studies/', import.meta.url));
@@ -48,12 +49,8 @@ export function buildRunConfig(body: CreateRunBody): RunConfig {
   const config: RunConfig = {
     study,
     strategy,
-    strategyOptions: {
-      ...(body.mu === undefined ? {} : { mu: body.mu }),
-      ...(body.serverLr === undefined ? {} : { serverLr: body.serverLr }),
-      ...(body.folds === undefined ? {} : { folds: body.folds }),
-      ...(body.exactAlgorithm === undefined ? {} : { exactAlgorithm: body.exactAlgorithm }),
-    },
+    // The options given, flat beside the other fields; another strategy's option is refused.
+    strategyOptions: strategyOptionsFor(strategy, body),
     // An exact fit is one solve: round 1.
     rounds: strategy === 'exact' ? 1 : (body.rounds ?? d.rounds),
     minSites: body.minSites ?? d.minSites,

@@ -2,7 +2,7 @@
 // link to the sites, the desk where their answers arrive, and the observers of its progress.
 
 import type { LedgerEntry } from '../../shared/ledger.js';
-import type { RunConfig } from '../../shared/run-config.js';
+import type { RunConfig } from '../run-config-schema.js';
 import type { LedgerEntry as Entry } from '../../shared/ledger.js';
 import type { RunFrameLimits } from '../gateway/frame-caps.js';
 import type { SiteOutcome, Store } from '../store/store.js';

@@ -4,7 +4,8 @@
 import { isSearch } from '../../shared/exact/penalty.js';
 import { exactMode } from '../../shared/exact/crossover.js';
 import { hashWeights } from '../../shared/model-hash.js';
-import { DEFAULT_FOLDS, type TaskConfig } from '../../shared/run-config.js';
+import type { TaskConfig } from '../../shared/run-config.js';
+import { DEFAULT_FOLDS } from '../strategies/exact.js';
 import { inputDim, isRegression } from '../../shared/study.js';
 import { maxExactFrameBytes, statsReportBytes } from '../gateway/frame-caps.js';
 import type { RunRow, SiteOutcome } from '../store/store.js';

@@ -10,7 +10,7 @@ import { hashWeights } from '../../shared/model-hash.js';
 import type { TaskConfig } from '../../shared/run-config.js';
 import { statsReportBytes, updateFrameBytes } from '../gateway/frame-caps.js';
 import type { RunRow } from '../store/store.js';
-import { createStrategy } from '../strategies/index.js';
+import { createStrategy, siteTaskOptions } from '../strategies/registry.js';
 import type { Strategy } from '../strategies/types.js';
 import { observeRound } from './best-round.js';
 import { connectedSet, runPhase, waitForSites, type Engine } from './engine.js';
@@ -36,9 +36,8 @@ export async function executeRun(engine: Engine, run: RunRow): Promise<void> {
   }
   const state = resumed ?? (await statisticsRound(engine, run, configHash));
   if (typeof state === 'string') return failed(engine, run, state);
-  const strategy = config.strategy === 'exact' ? null : createStrategy(config.strategy, config.strategyOptions /* MERGE: , state.strategy */);
-  const proximalMu = strategy !== null && 'proximalMu' in strategy && typeof strategy.proximalMu === 'number' ? strategy.proximalMu : 0;
-  const task: TaskConfig = { study: config.study, preprocessing: state.prep, training: config.training, proximalMu };
+  const strategy = config.strategy === 'exact' ? null : createStrategy(config.strategy, config.strategyOptions, state.strategy);
+  const task: TaskConfig = { study: config.study, preprocessing: state.prep, training: config.training, ...siteTaskOptions(config.strategy, config.strategyOptions) };
   if (strategy === null) {
     const reason = state.round === 0 ? await exactRound(engine, run, state, task, configHash) : null;
     return reason === null ? completed(engine, run, null, 1) : failed(engine, run, reason);
@@ -84,7 +83,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   const progress = { ...from.progress, best: verdict.state };
   metrics.bestRound = verdict.state.bestRound!;
   if (verdict.stop !== null) metrics.stoppedEarly = 1;
-  const snapshot = 'snapshot' in strategy && typeof strategy.snapshot === 'function' ? (strategy.snapshot as () => RunState['strategy']).call(strategy) : null; // MERGE
+  const snapshot = strategy.snapshot();
   const entry = engine.store.commitRound({
     runId: run.id,
     round,

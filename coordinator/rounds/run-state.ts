@@ -7,10 +7,11 @@ import { Value } from '@sinclair/typebox/value';
 import { FedrxError } from '../../shared/errors.js';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import { runStudy } from '../../shared/expand-study.js';
-import { RunConfigSchema } from '../../shared/run-config.js';
+import { RunConfigSchema } from '../run-config-schema.js';
 import type { Study } from '../../shared/study.js';
 import type { Weights } from '../../shared/tensors.js';
 import type { RunRow, Store } from '../store/store.js';
+import type { StrategyState } from '../strategies/types.js';
 import { initialBestRound, type BestRoundState } from './best-round.js';
 
 /** The loop's own progress, saved as JSON beside the strategy's state. */
@@ -31,7 +32,7 @@ export interface RunState {
   inputs: Study;
   progress: RunProgress;
   /** The strategy's saved state, for its factory; null when it keeps none. */
-  strategy: Weights | null;
+  strategy: StrategyState | null;
 }
 
 /**

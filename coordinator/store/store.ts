@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import type { LedgerEntry, UnsignedEntry } from '../../shared/ledger.js';
-import type { RunConfig } from '../../shared/run-config.js';
-import { decodeFrame, encodeFrame } from '../../shared/tensor-codec.js';
-import type { Weights } from '../../shared/tensors.js';
+import type { RunConfig } from '../run-config-schema.js';
+import { decodeFrame, decodeFrame64, encodeFrame, encodeFrame64 } from '../../shared/tensor-codec.js';
+import type { NamedTensor64, Weights } from '../../shared/tensors.js';
 import type { Db } from './db.js';
 import { EndorsementStore } from './endorsement-store.js';
 import { writeHeadFile } from './head-file.js';
@@ -55,8 +55,8 @@ export interface SavedRunState {
   round: number;
   /** The run loop's own progress (best round so far, …), as JSON. */
   progress: string;
-  /** The strategy's state (coordinator/strategies/), null when it keeps none. */
-  strategy: Weights | null;
+  /** The strategy's state (coordinator/strategies/ snapshot()), float64 so it comes back bit for bit; null when it keeps none. */
+  strategy: NamedTensor64[] | null;
 }
 
 export interface RoundRow {
@@ -177,7 +177,7 @@ export class Store {
       | { round: number; progress_json: string; strategy_frame: Buffer | null }
       | undefined;
     if (r === undefined) return null;
-    return { round: r.round, progress: r.progress_json, strategy: r.strategy_frame === null ? null : decodeFrame(r.strategy_frame).weights };
+    return { round: r.round, progress: r.progress_json, strategy: r.strategy_frame === null ? null : decodeFrame64(r.strategy_frame).tensors };
   }
 
   // ---- models and rounds ----
@@ -233,7 +233,7 @@ export class Store {
       if (args.bestRound !== null) this.db.prepare('UPDATE runs SET best_round = ? WHERE id = ?').run(args.bestRound, args.runId);
       this.db
         .prepare('INSERT OR REPLACE INTO run_state (run_id, round, progress_json, strategy_frame) VALUES (?, ?, ?, ?)')
-        .run(args.runId, args.round, args.state.progress, args.state.strategy === null ? null : encodeFrame({ kind: 'strategy-state' }, args.state.strategy));
+        .run(args.runId, args.round, args.state.progress, args.state.strategy === null ? null : encodeFrame64({ kind: 'strategy-state' }, args.state.strategy));
       this.db
         .prepare('INSERT OR IGNORE INTO models (hash, run_id, round, frame, created_at) VALUES (?, ?, ?, ?, ?)')
         .run(args.modelHash, args.runId, args.round, encodeFrame({ kind: 'model' }, args.weights), createdAt);

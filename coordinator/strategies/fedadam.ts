@@ -1,10 +1,8 @@
 // FedAdam (Reddi et al. 2021, "Adaptive Federated Optimization", Algorithm 2). The weighted mean of
-// the sites' weights minus the global weights is a pseudo-gradient Δ; the server runs Adam on it:
-//   m ← β1·m + (1−β1)·Δ        v ← β2·v + (1−β2)·Δ²        w ← w + η·m / (√v + τ)
-// (no bias correction, as in the paper). m and v are the run's state: one Float64Array per tensor
-// each, zero at the start of the run, held by the Strategy instance and updated only by a finalize
-// that returns a model. Memory is O(model size): the mean is read from the aggregator's float64
-// sums, never rounded to float32 before Δ is taken.
+// the sites' weights minus the global weights is a pseudo-gradient Δ; the server runs Adam on it
+// (aggregate.ts adamStep). m and v are the run's state: one Float64Array per tensor each, zero at
+// the start of the run, updated only by a finalize that returns a model; snapshot() copies them
+// out losslessly so that a run resumed from a committed round takes exactly the steps it would have.
 //
 // Defaults, chosen for sites that send full weights after a few local epochs (so Δ is a whole
 // local trajectory, not one gradient step):
@@ -17,28 +15,34 @@
 //   tau τ = 1e-3       the paper's most often best value; coordinates whose |Δ| stays well
 //                      under τ/√(1−β2) = 0.01 get smaller, SGD-like steps instead of sign steps.
 
-import type { Weights } from '../../shared/tensors.js';
-import { WeightedMeanAggregator } from './fedavg.js';
-import type { AcceptResult, AggregateResult, RoundContext, SiteUpdate, Strategy, StrategyOptions } from './types.js';
+import { Type } from '@sinclair/typebox';
+import { FedrxError } from '../../shared/errors.js';
+import { sizeOf, specMismatch, specsOf, type TensorSpec, type Weights } from '../../shared/tensors.js';
+import { adamStep, type AdamHyperparameters } from './aggregate.js';
+import type { IterativeStrategyDescriptor } from './descriptor.js';
+import { WeightedMeanAggregator } from './weighted-mean.js';
+import type { AcceptResult, AggregateResult, RoundContext, SiteUpdate, Strategy, StrategyState } from './types.js';
 
-export const FEDADAM_DEFAULTS = { serverLr: 0.1, beta1: 0.9, beta2: 0.99, tau: 1e-3 } as const;
+const options = Type.Object(
+  {
+    serverLr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.1, description: 'server learning rate η' })),
+    beta1: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.9, description: 'first-moment decay β1' })),
+    beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.99, description: 'second-moment decay β2' })),
+    tau: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 1e-3, description: 'adaptivity τ, added to √v' })),
+  },
+  { additionalProperties: false },
+);
 
-export interface FedAdamHyperparameters {
-  readonly serverLr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly tau: number;
-}
-
-/** The run's moments: one Float64Array per tensor of the global model, in its order. */
+/** The run's moments: one Float64Array per tensor of the global model (`specs`), in its order. */
 export interface FedAdamMoments {
+  readonly specs: readonly TensorSpec[];
   readonly m: readonly Float64Array[];
   readonly v: readonly Float64Array[];
 }
 
 export interface FedAdamStrategy extends Strategy {
   readonly name: 'fedadam';
-  readonly hyperparameters: FedAdamHyperparameters;
+  readonly hyperparameters: AdamHyperparameters;
   /**
    * The live moments (not copies), or null before the first round that produced a model.
    * For inspection only: writing into them changes the run.
@@ -46,19 +50,41 @@ export interface FedAdamStrategy extends Strategy {
   readonly moments: FedAdamMoments | null;
 }
 
-type Moments = { m: Float64Array[]; v: Float64Array[] };
+export const fedAdam: IterativeStrategyDescriptor<'fedadam', typeof options.properties> = {
+  name: 'fedadam',
+  kind: 'iterative',
+  summary: "Adam on the server over the change of the sites' mean, moments kept across rounds (Reddi et al. 2021)",
+  options,
+  create: (h, saved) => fedAdamStrategy(h, saved === null ? null : momentsFromState(saved)),
+};
 
-function hyper(options: StrategyOptions): FedAdamHyperparameters {
-  const pick = (key: keyof FedAdamHyperparameters, ok: (x: number) => boolean, range: string): number => {
-    const x = options[key] ?? FEDADAM_DEFAULTS[key];
-    if (!Number.isFinite(x) || !ok(x)) throw new RangeError(`fedadam: ${key} must be in ${range}, got ${x}`);
-    return x;
-  };
+function fedAdamStrategy(h: AdamHyperparameters, restored: FedAdamMoments | null): FedAdamStrategy {
+  let state = restored;
+  // Allocated by the first finalize that produces a model, so a run whose rounds all fail costs nothing.
+  const moments = (globalWeights: Weights) => (): FedAdamMoments =>
+    (state ??= {
+      specs: specsOf(globalWeights),
+      m: globalWeights.map((t) => new Float64Array(t.data.length)),
+      v: globalWeights.map((t) => new Float64Array(t.data.length)),
+    });
   return {
-    serverLr: pick('serverLr', (x) => x > 0 && x <= 10, '(0, 10]'),
-    beta1: pick('beta1', (x) => x >= 0 && x < 1, '[0, 1)'),
-    beta2: pick('beta2', (x) => x >= 0 && x < 1, '[0, 1)'),
-    tau: pick('tau', (x) => x > 0 && x <= 1, '(0, 1]'),
+    name: 'fedadam',
+    hyperparameters: Object.freeze({ ...h }),
+    get moments(): FedAdamMoments | null {
+      return state;
+    },
+    beginRound(ctx: RoundContext) {
+      const mismatch = state === null ? null : specMismatch(ctx.globalWeights, state.specs);
+      if (mismatch !== null) throw new FedrxError('E_STRATEGY_STATE', `fedadam: the moments of run ${ctx.runId} do not fit round ${ctx.round}'s model: ${mismatch}`);
+      return new FedAdamAggregator(ctx, h, moments(ctx.globalWeights));
+    },
+    snapshot(): StrategyState | null {
+      if (state === null) return null;
+      const { specs, m, v } = state;
+      const named = (prefix: string, arrays: readonly Float64Array[]) =>
+        specs.map((s, k) => ({ name: `${prefix}/${s.name}`, shape: [...s.shape], data: new Float64Array(arrays[k]!) }));
+      return [...named('m', m), ...named('v', v)];
+    },
   };
 }
 
@@ -67,8 +93,8 @@ class FedAdamAggregator extends WeightedMeanAggregator {
 
   constructor(
     ctx: RoundContext,
-    private readonly h: FedAdamHyperparameters,
-    private readonly moments: () => Moments,
+    private readonly h: AdamHyperparameters,
+    private readonly moments: () => FedAdamMoments,
   ) {
     super(ctx);
   }
@@ -83,56 +109,42 @@ class FedAdamAggregator extends WeightedMeanAggregator {
   override finalize(): AggregateResult | null {
     if (this.result !== null) return this.result;
     if (this.total === 0) return null;
-    const { serverLr, beta1, beta2, tau } = this.h;
     const { m, v } = this.moments();
-    const inv = 1 / this.total;
-    const weights: Weights = this.ctx.globalWeights.map((t, k) => {
-      const sum = this.sums[k]!;
-      const mk = m[k]!;
-      const vk = v[k]!;
-      const w = t.data;
-      const data = new Float32Array(w.length);
-      for (let i = 0; i < w.length; i++) {
-        const d = sum[i]! * inv - w[i]!;
-        const mi = beta1 * mk[i]! + (1 - beta1) * d;
-        const vi = beta2 * vk[i]! + (1 - beta2) * d * d;
-        mk[i] = mi;
-        vk[i] = vi;
-        data[i] = w[i]! + (serverLr * mi) / (Math.sqrt(vi) + tau);
-      }
-      return { name: t.name, shape: [...t.shape], data };
-    });
+    const weights: Weights = this.ctx.globalWeights.map((t, k) => ({
+      name: t.name,
+      shape: [...t.shape],
+      data: adamStep(t.data, this.sums[k]!, this.total, m[k]!, v[k]!, this.h),
+    }));
     this.result = { weights, totalExamples: this.total, contributors: this.seen.size };
     return this.result;
   }
 }
 
-/** Throws RangeError when an option is out of the API schema's bounds. */
-export function fedAdam(options: StrategyOptions = {}): FedAdamStrategy {
-  const h = hyper(options);
-  let state: Moments | null = null;
-  // Allocated by the first finalize that produces a model, so a run whose rounds all fail costs nothing.
-  const moments =
-    (globalWeights: Weights) =>
-    (): Moments =>
-      (state ??= {
-        m: globalWeights.map((t) => new Float64Array(t.data.length)),
-        v: globalWeights.map((t) => new Float64Array(t.data.length)),
-      });
-  return {
-    name: 'fedadam',
-    hyperparameters: Object.freeze(h),
-    get moments(): FedAdamMoments | null {
-      return state;
-    },
-    beginRound(ctx: RoundContext) {
-      if (state !== null) {
-        const sizes = ctx.globalWeights.map((t) => t.data.length);
-        if (sizes.length !== state.m.length || sizes.some((n, k) => n !== state?.m[k]?.length)) {
-          throw new Error(`fedadam: round ${ctx.round} has another model shape than earlier rounds of run ${ctx.runId}`);
-        }
-      }
-      return new FedAdamAggregator(ctx, h, moments(ctx.globalWeights));
-    },
-  };
+/**
+ * Moments from a snapshot: `m/NAME` for every tensor of the model, then `v/NAME` in the same order
+ * and shapes, all finite, v ≥ 0. Whether they fit the model is checked when a round begins.
+ */
+function momentsFromState(saved: StrategyState): FedAdamMoments {
+  const bad = (why: string): FedrxError => new FedrxError('E_STRATEGY_STATE', `fedadam: saved moments ${why}`);
+  const half = saved.length / 2;
+  if (!Number.isInteger(half) || half === 0) throw bad(`hold ${saved.length} tensors, not m and v for each tensor of the model`);
+  const specs: TensorSpec[] = [];
+  for (let k = 0; k < half; k++) {
+    const [m, v] = [saved[k]!, saved[half + k]!];
+    if (!m.name.startsWith('m/')) throw bad(`tensor ${k} is named ${m.name}, not m/…`);
+    const name = m.name.slice(2);
+    if (v.name !== `v/${name}`) throw bad(`tensor ${half + k} is named ${v.name}, not v/${name}`);
+    if (specMismatch([{ name, shape: v.shape }], [{ name, shape: m.shape }]) !== null) throw bad(`m and v of ${name} differ in shape`);
+    specs.push({ name, shape: [...m.shape] });
+  }
+  for (const [k, t] of saved.entries()) {
+    if (t.data.length !== sizeOf(t.shape)) throw bad(`tensor ${t.name} holds ${t.data.length} values for shape [${t.shape.join(',')}]`);
+    for (let i = 0; i < t.data.length; i++) {
+      const x = t.data[i]!;
+      if (!Number.isFinite(x) || (k >= half && x < 0)) throw bad(`tensor ${t.name} holds ${Number.isFinite(x) ? 'a negative' : 'a non-finite'} value at ${i}`);
+    }
+  }
+  // Copies: the run updates its moments in place, and `saved` may be handed to another instance too.
+  const copy = (tensors: StrategyState) => tensors.map((t) => new Float64Array(t.data));
+  return { specs, m: copy(saved.slice(0, half)), v: copy(saved.slice(half)) };
 }

@@ -1,13 +1,21 @@
 // FedProx (Li et al. 2020, "Federated Optimization in Heterogeneous Networks"). Each site adds the
 // proximal term μ/2·‖w − w_global‖² to its local loss, which keeps its weights near the global
 // model when data differ between sites. The server side is FedAvg's example-weighted mean, so the
-// strategy only carries μ for the round runner to put in the task sent to the sites.
+// strategy only carries μ for the sites' tasks.
 
-import { WeightedMeanAggregator } from './fedavg.js';
-import type { Strategy, StrategyOptions } from './types.js';
+import { Type } from '@sinclair/typebox';
+import type { IterativeStrategyDescriptor } from './descriptor.js';
+import { expectNoState } from './strategy-state.js';
+import type { Strategy } from './types.js';
+import { WeightedMeanAggregator } from './weighted-mean.js';
 
-/** Default proximal coefficient μ: the middle of the range Li et al. report as useful (0.001–1). */
-export const FEDPROX_DEFAULT_MU = 0.01;
+const options = Type.Object(
+  {
+    // The default is the middle of the range Li et al. report as useful (0.001–1).
+    mu: Type.Optional(Type.Number({ minimum: 0, maximum: 100, default: 0.01, description: "weight μ of the proximal term in each site's local loss" })),
+  },
+  { additionalProperties: false },
+);
 
 export interface FedProxStrategy extends Strategy {
   readonly name: 'fedprox';
@@ -15,13 +23,14 @@ export interface FedProxStrategy extends Strategy {
   readonly proximalMu: number;
 }
 
-/** Throws RangeError when mu is not a finite number in [0, 100] (the API schema's bounds). */
-export function fedProx(options: StrategyOptions = {}): FedProxStrategy {
-  const mu = options.mu ?? FEDPROX_DEFAULT_MU;
-  if (!Number.isFinite(mu) || mu < 0 || mu > 100) throw new RangeError(`fedprox: mu must be in [0, 100], got ${mu}`);
-  return {
-    name: 'fedprox',
-    proximalMu: mu,
-    beginRound: (ctx) => new WeightedMeanAggregator(ctx),
-  };
-}
+export const fedProx: IterativeStrategyDescriptor<'fedprox', typeof options.properties> = {
+  name: 'fedprox',
+  kind: 'iterative',
+  summary: "FedAvg's mean; each site adds μ/2·‖w − w_global‖² to its local loss (Li et al. 2020)",
+  options,
+  create({ mu }, saved): FedProxStrategy {
+    expectNoState('fedprox', saved);
+    return { name: 'fedprox', proximalMu: mu, beginRound: (ctx) => new WeightedMeanAggregator(ctx), snapshot: () => null };
+  },
+  siteOptions: ({ mu }) => ({ proximalMu: mu }),
+};

@@ -3,8 +3,7 @@
 // end produces the next global model. Memory is O(model size) whatever the number of sites.
 
 import type { ErrorCode } from '../../shared/errors.js';
-import type { Weights } from '../../shared/tensors.js';
-import type { StrategyOptions } from '../../shared/run-config.js';
+import type { NamedTensor64, Weights } from '../../shared/tensors.js';
 
 export interface SiteUpdate {
   siteId: string;
@@ -41,17 +40,23 @@ export interface Aggregator {
 }
 
 /**
+ * What a strategy keeps across a run's rounds, as named tensors: float64, so state held in
+ * float64 (FedAdam's moments) survives a coordinator restart bit for bit (shared/tensor-codec.ts
+ * encodeFrame64 stores it; state-codec.ts).
+ */
+export type StrategyState = NamedTensor64[];
+
+/**
  * One strategy instance lives for one run: it may keep state across that run's rounds (FedAdam's
- * moments), so a run gets a fresh instance from a factory and never shares it with another run.
+ * moments), so a run gets a fresh instance from its descriptor and never shares it with another run.
  * Rounds are sequential: each round's aggregator is finalized before the next round begins.
  */
 export interface Strategy {
   readonly name: string;
   beginRound(ctx: RoundContext): Aggregator;
+  /**
+   * A copy of everything the strategy must keep across a coordinator restart, to be saved with the
+   * round just committed and handed back to its factory on resume; null when it keeps nothing.
+   */
+  snapshot(): StrategyState | null;
 }
-
-/** Per-run strategy options (schema in shared/run-config.ts); each strategy reads the ones it knows. */
-export type { StrategyOptions };
-
-/** Makes the strategy instance for one run. */
-export type StrategyFactory = (options: StrategyOptions) => Strategy;

@@ -1,7 +1,8 @@
 // The checks every update passes before any strategy folds it in. Pure; order matters only for
-// which reason is reported first (cheapest and most telling first).
+// which reason is reported first (cheapest and most telling first). Whether every value is finite
+// is checked while folding (aggregate.ts foldWeighted), in the same pass over the weights.
 
-import { firstNonFinite, sizeOf, specMismatch } from '../../shared/tensors.js';
+import { sizeOf, specMismatch } from '../../shared/tensors.js';
 import type { AcceptResult, RoundContext, SiteUpdate } from './types.js';
 
 export function checkUpdate(ctx: RoundContext, alreadyIn: ReadonlySet<string>, u: SiteUpdate): AcceptResult {
@@ -20,7 +21,5 @@ export function checkUpdate(ctx: RoundContext, alreadyIn: ReadonlySet<string>, u
   if (ragged !== undefined) {
     return { accepted: false, code: 'E_SHAPE_MISMATCH', reason: `tensor ${ragged.name}: ${ragged.data.length} values for shape [${ragged.shape.join(',')}]` };
   }
-  const bad = firstNonFinite(u.weights);
-  if (bad !== null) return { accepted: false, code: 'E_NON_FINITE', reason: `tensor ${bad[0]} holds a non-finite value at ${bad[1]}` };
   return { accepted: true };
 }

@@ -4,7 +4,7 @@
 import { endorsementStatus, type EndorsementStatus } from '../../shared/endorsement.js';
 import { FedrxError } from '../../shared/errors.js';
 import type { LedgerEntry } from '../../shared/ledger.js';
-import { RUN_DEFAULTS } from '../../shared/run-config.js';
+import { RUN_DEFAULTS } from '../run-config-schema.js';
 import { endorsementBody, verify } from '../../shared/signing.js';
 import type { Endorsement } from '../../shared/wire.js';
 import type { EndorsementRow } from '../store/endorsement-store.js';

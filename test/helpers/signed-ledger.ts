@@ -6,7 +6,7 @@ import { headFileOf } from '../../coordinator/store/head-file.js';
 import { Store } from '../../coordinator/store/store.js';
 import { hashConfig, type LedgerEntry } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
-import { RUN_DEFAULTS, type RunConfig } from '../../shared/run-config.js';
+import { RUN_DEFAULTS, type RunConfig } from '../../coordinator/run-config-schema.js';
 import { endorsementBody, generateKeyPair, sign, statsBody, updateBody, type KeyPair } from '../../shared/signing.js';
 import { registerTestSites, type TestSite } from './test-peer.js';
 import { TINY_STUDY } from './tiny-study.js';

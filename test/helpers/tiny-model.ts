@@ -2,7 +2,7 @@ import type { Store } from '../../coordinator/store/store.js';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import { hashConfig } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
-import { RUN_DEFAULTS, type RunConfig } from '../../shared/run-config.js';
+import { RUN_DEFAULTS, type RunConfig } from '../../coordinator/run-config-schema.js';
 import type { Study } from '../../shared/study.js';
 import type { Weights } from '../../shared/tensors.js';
 import { TINY_PREP, TINY_STUDY } from './tiny-study.js';

@@ -11,7 +11,7 @@ import type { EvalSums } from '../../shared/wire.js';
 import { loadTf, type Tf } from '../../site-agent/backend.js';
 import type { DataPart } from '../../site-agent/local-data.js';
 import { evaluateLocal, trainLocal } from '../../site-agent/trainer.js';
-import { WeightedMeanAggregator } from '../../coordinator/strategies/fedavg.js';
+import { WeightedMeanAggregator } from '../../coordinator/strategies/weighted-mean.js';
 import { gaussian } from './helpers.js';
 
 let tf: Tf;

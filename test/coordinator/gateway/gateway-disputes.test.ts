@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../../coordinator/app.js';
 import { hashConfig } from '../../../shared/ledger.js';
 import { hashWeights } from '../../../shared/model-hash.js';
-import { RUN_DEFAULTS, type RunConfig } from '../../../shared/run-config.js';
+import { RUN_DEFAULTS, type RunConfig } from '../../../coordinator/run-config-schema.js';
 import type { Weights } from '../../../shared/tensors.js';
 import { PROTOCOL_VERSION } from '../../../shared/wire.js';
 import { tempDir } from '../../helpers/temp.js';

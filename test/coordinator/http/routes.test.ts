@@ -7,7 +7,7 @@ import { buildCoordinator, type Coordinator } from '../../../coordinator/app.js'
 import type { Role } from '../../../shared/roles.js';
 import { hashConfig } from '../../../shared/ledger.js';
 import { hashWeights } from '../../../shared/model-hash.js';
-import { RUN_DEFAULTS, type RunConfig } from '../../../shared/run-config.js';
+import { RUN_DEFAULTS, type RunConfig } from '../../../coordinator/run-config-schema.js';
 import type { Weights } from '../../../shared/tensors.js';
 import { tempDir } from '../../helpers/temp.js';
 import { TINY_PREP, TINY_STUDY } from '../../helpers/tiny-study.js';

@@ -6,9 +6,9 @@ import { Store } from '../../../coordinator/store/store.js';
 import { resumeState } from '../../../coordinator/rounds/run-state.js';
 import { hashConfig } from '../../../shared/ledger.js';
 import { hashWeights } from '../../../shared/model-hash.js';
-import { RUN_DEFAULTS, type RunConfig } from '../../../shared/run-config.js';
+import { RUN_DEFAULTS, type RunConfig } from '../../../coordinator/run-config-schema.js';
 import { generateKeyPair } from '../../../shared/signing.js';
-import type { Weights } from '../../../shared/tensors.js';
+import type { NamedTensor64, Weights } from '../../../shared/tensors.js';
 import { thrownCode } from '../../helpers/error-code.js';
 import { tempDir } from '../../helpers/temp.js';
 import { TINY_PREP, TINY_STUDY } from '../../helpers/tiny-study.js';
@@ -17,7 +17,8 @@ const weights: Weights = [
   { name: 'dense0/kernel', shape: [2, 1], data: new Float32Array([2, 3]) },
   { name: 'dense0/bias', shape: [1], data: new Float32Array([1]) },
 ];
-const moments: Weights = [{ name: 'm/dense0/bias', shape: [1], data: new Float32Array([0.25]) }];
+// Float64, as FedAdam keeps them: 0.1 has no float32 form, so a float32 frame would not give it back.
+const moments: NamedTensor64[] = [{ name: 'm/dense0/bias', shape: [1], data: new Float64Array([0.1]) }];
 
 /** A run with rounds 0 and 1 committed (state saved with each), left running as by a killed coordinator. */
 function interruptedRun(store: Store): string {
@@ -49,7 +50,7 @@ describe('resumeState', () => {
     expect(state.modelHash).toBe(hashWeights(state.weights));
     expect(state.progress.best).toEqual({ bestRound: 1, bestLoss: 0.5, sinceBest: 0 });
     expect(state.prep).toEqual(TINY_PREP);
-    expect(state.strategy!.map((t) => [t.name, [...t.data]])).toEqual([['m/dense0/bias', [0.25]]]);
+    expect(state.strategy!.map((t) => [t.name, [...t.data]])).toEqual([['m/dense0/bias', [0.1]]]);
     expect(store.interruptedRuns().map((r) => r.id)).toEqual([runId]);
     expect(store.nextRun()?.id).toBe(runId);
   });

@@ -10,7 +10,7 @@ import { Store } from '../../../coordinator/store/store.js';
 import { TokenStore } from '../../../coordinator/trust/token-store.js';
 import { hashConfig } from '../../../shared/ledger.js';
 import { hashWeights } from '../../../shared/model-hash.js';
-import { RUN_DEFAULTS, type RunConfig } from '../../../shared/run-config.js';
+import { RUN_DEFAULTS, type RunConfig } from '../../../coordinator/run-config-schema.js';
 import { isFedrxError } from '../../../shared/errors.js';
 import { tempDir } from '../../helpers/temp.js';
 import { generateKeyPair } from '../../../shared/signing.js';

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { fedAvg } from '../../../coordinator/strategies/fedavg.js';
+import { createStrategy } from '../../../coordinator/strategies/registry.js';
 import type { SiteUpdate } from '../../../coordinator/strategies/types.js';
 import type { ErrorCode } from '../../../shared/errors.js';
 import type { Weights } from '../../../shared/tensors.js';
 import { ctx, update, values, weights } from './fixtures.js';
 
+const fedAvg = createStrategy('fedavg', {});
 const A = (): SiteUpdate => update('A', 1, [1, 2, 3], [10]);
 const B = (): SiteUpdate => update('B', 3, [5, 6, 7], [20]);
 
@@ -127,6 +128,27 @@ describe('FedAvg rejections leave the running sum untouched', () => {
       expect(r?.contributors).toBe(2);
     });
   }
+
+  it('a NaN in the last tensor, after the first was folded, leaves the sum bit for bit as it was', () => {
+    // Sums whose float64 additions round: undoing a fold by subtracting it again would not give
+    // them back (0.1·3 + 1e17 − 1e17 = 0), so a refused update must never have touched them.
+    const agg = fedAvg.beginRound(ctx());
+    agg.accept(update('A', 3, [0.1, 1 / 3, 2 / 3], [0.7]));
+    const poisoned = update('C', 1e9, [1e8, -1e8, 1e8], [Number.NaN]);
+    const verdict = agg.accept(poisoned);
+    expect(verdict).toEqual({ accepted: false, code: 'E_NON_FINITE', reason: 'tensor b holds a non-finite value at 0' });
+    agg.accept(update('B', 1, [0.3, 0.3, 0.3], [0.1]));
+    const alone = fedAvg.beginRound(ctx());
+    alone.accept(update('A', 3, [0.1, 1 / 3, 2 / 3], [0.7]));
+    alone.accept(update('B', 1, [0.3, 0.3, 0.3], [0.1]));
+    expect(values(agg.finalize())).toEqual(values(alone.finalize()));
+  });
+
+  it('names the first non-finite value of the tensor that holds it', () => {
+    const agg = fedAvg.beginRound(ctx());
+    const verdict = agg.accept(update('A', 1, [1, Number.NEGATIVE_INFINITY, Number.NaN], [0]));
+    expect(verdict).toEqual({ accepted: false, code: 'E_NON_FINITE', reason: 'tensor w holds a non-finite value at 1' });
+  });
 
   it('a site rejected for a bad update may not be counted as a duplicate (it was never accepted)', () => {
     const agg = fedAvg.beginRound(ctx());
