@@ -1,6 +1,6 @@
 // A small typed client of the coordinator's REST API, for the CLI, the demo and the tests.
 
-import { FedrxError, type ErrorCode, ERROR_CODES } from '../../shared/errors.js';
+import { FedrxError, isErrorCode, type CodedMessage } from '../../shared/errors.js';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import type { LedgerEntry } from '../../shared/ledger.js';
 import type { DisputeRow } from '../../coordinator/store/endorsement-store.js';
@@ -47,7 +47,7 @@ export type BatchPredictResponse = Omit<PredictResponse, 'prediction' | 'unit' |
     prediction?: number | string;
     unit?: string;
     probabilities?: Record<string, number>;
-    error?: { code: string; message: string };
+    error?: CodedMessage;
   }[];
 };
 
@@ -151,7 +151,7 @@ export class CoordinatorClient {
 }
 
 /** The coordinator's JSON answer, or its coded error. */
-function parseAnswer<T>(status: number, text: string): T {
+export function parseAnswer<T>(status: number, text: string): T {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -159,9 +159,11 @@ function parseAnswer<T>(status: number, text: string): T {
     throw new FedrxError('E_INTERNAL', `coordinator answered ${status} with non-JSON`);
   }
   if (status < 200 || status > 299) {
-    const err = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }).error;
-    const code = err?.code !== undefined && err.code in ERROR_CODES ? (err.code as ErrorCode) : 'E_INTERNAL';
-    throw new FedrxError(code, err?.message ?? `HTTP ${status}`, err?.details);
+    const err = (json as { error?: { code?: unknown; message?: string; details?: Record<string, unknown> } }).error;
+    // A code we do not know (a newer coordinator, or not a coordinator) is not passed on as one.
+    if (isErrorCode(err?.code)) throw new FedrxError(err.code, err.message ?? `HTTP ${status}`, err.details);
+    const unknown = err?.code === undefined ? 'no error code' : `unknown error code ${JSON.stringify(err.code).slice(0, 64)}`;
+    throw new FedrxError('E_INTERNAL', `coordinator answered ${status} with ${unknown}${err?.message === undefined ? '' : `: ${err.message}`}`);
   }
   return json as T;
 }

@@ -192,7 +192,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return new Promise((resolve) => peer.ws.send(data, (err) => resolve(err === undefined || err === null)));
   }
 
-  sendError(siteId: string, code: ErrorCode | string, message: string, ref?: { runId: string; round: number }): void {
+  sendError(siteId: string, code: ErrorCode, message: string, ref?: { runId: string; round: number }): void {
     void this.send(siteId, JSON.stringify(errorMessage(code, message, ref)));
   }
 

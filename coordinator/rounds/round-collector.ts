@@ -1,7 +1,9 @@
 // One open phase of a round (training or evaluation): who was asked, who answered, and a promise
 // that settles when everyone has answered or the deadline passes.
 
-export type Answer<T> = { kind: 'ok'; value: T } | { kind: 'refused'; code: string; reason: string };
+import type { ErrorCode } from '../../shared/errors.js';
+
+export type Answer<T> = { kind: 'ok'; value: T } | { kind: 'refused'; code: ErrorCode; reason: string };
 
 export class RoundCollector<T> {
   private readonly answers = new Map<string, Answer<T>>();
@@ -50,7 +52,7 @@ export class RoundCollector<T> {
 }
 
 /** "site-2: E_DEADLINE, site-3: E_NON_FINITE": why sites' answers were not used. */
-export function describeRefusals(outcomes: readonly { siteId: string; status: string; code?: string }[]): string {
+export function describeRefusals(outcomes: readonly { siteId: string; status: string; code?: ErrorCode }[]): string {
   const bad = outcomes.filter((o) => o.status !== 'accepted');
   if (bad.length === 0) return outcomes.length === 0 ? 'no site was selected' : 'all updates accepted';
   return bad.map((o) => `${o.siteId}: ${o.code ?? o.status}`).join(', ');

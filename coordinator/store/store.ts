@@ -3,6 +3,7 @@
 // rows, ledger entry) is written in one transaction.
 
 import { randomUUID } from 'node:crypto';
+import { isErrorCode, type ErrorCode } from '../../shared/errors.js';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import type { LedgerEntry, UnsignedEntry } from '../../shared/ledger.js';
 import type { RunConfig } from '../../shared/run-config.js';
@@ -38,7 +39,7 @@ export interface RunRow {
 export interface SiteOutcome {
   siteId: string;
   status: 'accepted' | 'rejected' | 'missing' | 'failed';
-  code?: string;
+  code?: ErrorCode;
   reason?: string;
   numExamples?: number;
   updateHash?: string;
@@ -291,7 +292,8 @@ function toOutcome(s: Record<string, string | number | null>): SiteOutcome {
   const put = <K extends keyof SiteOutcome>(k: K, v: string | number | null | undefined): void => {
     if (v !== null && v !== undefined) out[k] = v as SiteOutcome[K];
   };
-  put('code', s.code);
+  // Older versions stored any E_… code a site sent: one that is not ours is left out, its reason kept.
+  if (isErrorCode(s.code)) out.code = s.code;
   put('reason', s.reason);
   put('numExamples', s.num_examples);
   put('updateHash', s.update_hash);

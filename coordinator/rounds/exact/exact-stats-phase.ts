@@ -3,7 +3,7 @@
 // the accepted statistics back as data. The runner owns the order; the solve is shared/exact/.
 
 import type { SiteFactors } from '../../../shared/exact/ridge-select.js';
-import { isFedrxError } from '../../../shared/errors.js';
+import { isFedrxError, type ErrorCode } from '../../../shared/errors.js';
 import type { TaskConfig } from '../../../shared/run-config.js';
 import type { NamedTensor64 } from '../../../shared/tensors.js';
 import { PROTOCOL_VERSION, type ExactRequest, type ExactStatsHeader } from '../../../shared/wire.js';
@@ -18,7 +18,7 @@ export interface ExactAnswer {
   signature: string;
 }
 
-export type Verdict = { accepted: true } | { accepted: false; code: string; reason: string };
+export type Verdict = { accepted: true } | { accepted: false; code: ErrorCode; reason: string };
 
 export class ExactStatsPhase {
   readonly collector: RoundCollector<ExactAnswer>;

@@ -151,12 +151,16 @@ describe('round runner with real sockets', () => {
     const t1 = await p.a!.task('train', 1);
     p.a!.send(updateFrame('site-a', t1.header, t1.weights));
     p.b!.send(JSON.stringify({ type: 'task-error', v: 1, runId, round: 1, code: 'E_CSV_MISSING_COLUMN', message: 'column "x1" is missing' }));
+    // A code that is not ours is refused at the socket: site-c stays silent as far as the round knows.
+    p.c!.send(JSON.stringify({ type: 'task-error', v: 1, runId, round: 1, code: 'E_NOT_A_CODE', message: 'made up' }));
+    await p.c!.errorWith('E_BAD_MESSAGE');
     const run = await waitForRun(runId);
     expect(run.status).toBe('failed');
     // c and d are connected but silent: the deadline, not a disconnection, closed the round.
     expect(run.error).toBe('round 1: 1 of the 3 updates needed: 1 refused or failed (site-b: E_CSV_MISSING_COLUMN); the 1 s deadline passed with 1 of 4 updates in (no answer from site-c, site-d)');
     const r1 = run.rounds.find((r) => r.round === 1)!;
     expect(r1.status).toBe('failed');
+    expect(r1.sites.filter((s) => s.code === 'E_DEADLINE').map((s) => s.siteId)).toEqual(['site-c', 'site-d']);
     // Only round 0 (the initial model) is on the ledger.
     expect((await coordinator.app.inject({ headers, url: '/v1/ledger' })).json().length).toBe(1);
     for (const s of Object.values(p)) s.close();
