@@ -11,16 +11,21 @@ import type { AuditEntry } from '../../coordinator/trust/audit-log.js';
 import type { Role } from '../../coordinator/trust/roles.js';
 import { sendRequest } from './http-request.js';
 import type { RoundRow } from '../../coordinator/store/store.js';
+import { isFinished, type RunStatus } from '../../coordinator/store/run-status.js';
+import type { RunSummary } from '../../coordinator/http/routes/runs.js';
 import type { CreatedToken, TokenInfo } from '../../coordinator/trust/token-store.js';
 
 export interface RunView {
   id: string;
-  status: 'queued' | 'running' | 'completed' | 'failed';
+  status: RunStatus;
   error: string | null;
   /** The round the run keeps and serves: best by validation, else the last. */
   bestRound: number | null;
   /** Set when the run stopped before its last round, and why. */
   stopReason: string | null;
+  /** When, and by whom, a running run was asked to stop; null if never. */
+  cancelRequestedAt: string | null;
+  cancelRequestedBy: string | null;
   study: string;
   metric: string;
   config: { rounds: number; minSites: number; [k: string]: unknown };
@@ -90,6 +95,14 @@ export class CoordinatorClient {
   run(id: string): Promise<RunView> {
     return this.call('GET', `/v1/runs/${encodeURIComponent(id)}`);
   }
+  /** The newest runs first. */
+  runs(limit?: number): Promise<{ runs: RunSummary[] }> {
+    return this.call('GET', `/v1/runs${limit === undefined ? '' : `?limit=${limit}`}`);
+  }
+  /** A queued run is cancelled at once; a running one is asked to stop (its status says when it has). */
+  cancelRun(id: string): Promise<RunView> {
+    return this.call('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`);
+  }
   sites(): Promise<{ sites: { id: string; connected: boolean; backend: string | null; pingMs: number | null }[] }> {
     return this.call('GET', '/v1/sites');
   }
@@ -144,7 +157,7 @@ export class CoordinatorClient {
       const run = await this.run(id);
       for (const r of run.rounds.slice(seen)) onRound(r, run);
       seen = run.rounds.length;
-      if (run.status === 'completed' || run.status === 'failed') return run;
+      if (isFinished(run.status)) return run;
       await new Promise((res) => setTimeout(res, pollMs));
     }
   }
