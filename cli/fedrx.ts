@@ -228,7 +228,7 @@ run
   );
 run
   .command('cancel <id>')
-  .description('cancel a run (data scientist or admin): a queued run at once; a running one stops at its next phase boundary, the round in flight not committed')
+  .description('cancel a run (data scientist or admin): a queued run at once; a running one is asked to stop and ends cancelled at the coordinator\'s next check')
   .requiredOption('--coordinator <url>', 'coordinator URL')
   .option('--token <t>', TOKEN_HELP)
   .option('--tls-ca <file>', TLS_CA_HELP)

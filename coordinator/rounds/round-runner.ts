@@ -195,6 +195,7 @@ export class RoundRunner {
 
     for (let round = 1; round <= config.rounds; round++) {
       if (this.stopping) throw new Error('coordinator is stopping');
+      if (this.store.isCancelRequested(run.id)) return this.store.endCancelledRun(run.id);
       const startedAt = new Date().toISOString();
       if (!(await this.waitForSites(config.minSites, config.waitForSitesSec * 1000))) {
         return fail(round, startedAt, `round ${round}: ${this.gateway.connectedSites().length} of the ${config.minSites} sites needed were connected after ${config.waitForSitesSec}s`, []);

@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS runs (
   preprocessing_json TEXT,
   best_round INTEGER,
   stop_reason TEXT,
-  -- Set when a running run is asked to stop (POST /v1/runs/:id/cancel); the runner ends it between phases.
+  -- Set when a running run is asked to stop (POST /v1/runs/:id/cancel); the runner then ends it.
   cancel_requested_at TEXT,
   cancel_requested_by TEXT,
   created_at TEXT NOT NULL,

@@ -1,5 +1,5 @@
 // A run's life: queued → running → completed | failed | cancelled. A queued run may be cancelled
-// at once; a running one is asked to stop (cancel_requested_at) and ends cancelled between phases.
+// at once; a running one is asked to stop (cancel_requested_at) and the runner ends it cancelled.
 
 export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 

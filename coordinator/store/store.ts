@@ -192,13 +192,13 @@ export class Store {
     })();
   }
 
-  /** Whether a running run was asked to stop: the runner asks between phases. */
+  /** Whether a running run was asked to stop: the runner asks before each round. */
   isCancelRequested(id: string): boolean {
     const r = this.db.prepare(`SELECT cancel_requested_at FROM runs WHERE id = ? AND status = 'running'`).get(id) as { cancel_requested_at?: string | null } | undefined;
     return (r?.cancel_requested_at ?? null) !== null;
   }
 
-  /** Ends a run that was asked to stop as cancelled, naming who asked; the round in flight is not committed by the caller. */
+  /** Ends a run that was asked to stop as cancelled, naming who asked. */
   endCancelledRun(id: string): void {
     const by = this.getRun(id)?.cancelRequestedBy ?? 'request';
     this.endRun(id, 'cancelled', null, `cancelled by ${by}`);

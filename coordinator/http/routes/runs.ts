@@ -63,7 +63,7 @@ export function runRoutes(app: FastifyInstance, store: Store, runner: RoundRunne
   });
 
   // A queued run is cancelled at once (200); a running one is asked to stop (202) and ends
-  // 'cancelled' at the runner's next phase boundary; a finished one is 409 E_RUN_FINISHED.
+  // 'cancelled' at the runner's next check (store.isCancelRequested); a finished one is 409 E_RUN_FINISHED.
   const cancellable = refuseWhenReadOnly(runner === null, 'runs cannot be cancelled');
   app.post('/v1/runs/:id/cancel', { schema: { params: RunIdParams }, preValidation: cancellable, config: { roles: ['data-scientist', 'admin'] } }, async (req, reply) => {
     const { id } = req.params as RunIdParams;
