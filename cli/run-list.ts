@@ -12,7 +12,7 @@ const MAX_REASON = 80;
 
 /** Why the run ended as it did, or that it was asked to stop. */
 function reason(r: RunSummary): string {
-  const text = r.error ?? r.stopReason ?? (r.cancelRequestedAt === null ? '' : `cancel requested by ${r.cancelRequestedBy ?? '?'} at ${when(r.cancelRequestedAt)}`);
+  const text = r.error ?? r.stopReason ?? (r.cancelRequestedAt === null ? '' : `cancel requested at ${when(r.cancelRequestedAt)} by ${r.cancelRequestedBy ?? '?'}`);
   return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON - 1)}…` : text;
 }
 

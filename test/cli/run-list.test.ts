@@ -51,7 +51,7 @@ describe('fedrx run list', () => {
     const cells = lines.slice(1).map((l) => l.split(/ {2,}/));
     expect(cells[0]).toEqual([ids.queued, 'queued', 'fedprox', '0/40', '–', expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/), '–']);
     expect(cells[1]!.slice(0, 5)).toEqual([ids.running, 'running', 'fedprox', '0/40', '–']);
-    expect(cells[1]![7]).toMatch(/^cancel requested by admin ops at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect(cells[1]![7]).toMatch(/^cancel requested at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d by admin ops$/);
     expect(cells[2]!.slice(0, 5)).toEqual([ids.failed, 'failed', 'fedavg', '1/5', '1']);
     expect(cells[2]![6]).toMatch(/^\d{4}-/);
     // A long reason is cut to 80 characters in the table.
