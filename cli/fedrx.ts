@@ -166,7 +166,7 @@ token
 const TOKEN_HELP = 'API token (default: the FEDRX_TOKEN environment variable, which other users cannot see in `ps`)';
 const TLS_CA_HELP = 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)';
 
-const run = program.command('run').description('launch and follow training runs');
+const run = program.command('run').description('launch, follow, list and cancel training runs');
 run
   .command('start')
   .description('launch a training run')
