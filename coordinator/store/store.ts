@@ -15,7 +15,6 @@ import { writeHeadFile } from './head-file.js';
 import { LedgerStore } from './ledger-store.js';
 import { SiteRegistry } from './site-registry.js';
 import type { KeyPair } from '../../shared/signing.js';
-
 import type { RunStatus } from './run-status.js';
 
 export type { RunStatus } from './run-status.js';
