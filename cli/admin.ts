@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { FedrxError } from '../shared/errors.js';
 import { readPublicKeyFile } from '../shared/key-files.js';
 import { asDbCorrupt, openDb } from '../coordinator/store/db.js';
-import type { Role } from '../coordinator/trust/roles.js';
+import type { Role } from '../shared/roles.js';
 import { Store } from '../coordinator/store/store.js';
 import { TokenStore, type CreatedToken } from '../coordinator/trust/token-store.js';
 

@@ -9,7 +9,7 @@ import { CoordinatorClient } from './client/client.js';
 import { diffChains } from '../shared/ledger-diff.js';
 import { readReplicaDir } from '../site-agent/replica.js';
 import { printRunEnd } from './remote-commands.js';
-import { ROLES } from '../coordinator/trust/roles.js';
+import { ROLES } from '../shared/roles.js';
 import { roundLine } from './round-format.js';
 import { generateSiteCsvs } from '../datasets/generate.js';
 import { iwpcWeeklyDose } from '../datasets/iwpc-formula.js';

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROLES, type Role } from '../coordinator/trust/roles.js';
+import { ROLES, type Role } from '../shared/roles.js';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { registerStudyCommands } from './study-command.js';
 

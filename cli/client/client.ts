@@ -8,7 +8,7 @@ import type { ModelInputs } from '../../coordinator/predictor.js';
 import type { EntryEndorsements } from '../../coordinator/trust/endorsements.js';
 import type { AuditVerdict, EntryAudit } from '../../coordinator/trust/ledger-audit.js';
 import type { AuditEntry } from '../../coordinator/trust/audit-log.js';
-import type { Role } from '../../coordinator/trust/roles.js';
+import type { Role } from '../../shared/roles.js';
 import { sendRequest } from './http-request.js';
 import type { RoundRow } from '../../coordinator/store/store.js';
 import { isFinished, type RunStatus } from '../../coordinator/store/run-status.js';

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { FedrxError } from '../../shared/errors.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter } from '../trust/rate-limit.js';
 
 export interface NetLimits {
   /** Time to receive a request's headers (Node closes the connection with 408). */

@@ -2,6 +2,7 @@
 // Pure sizes: the gateway applies them to each frame's declared length (frame-guard.ts), and the
 // round runner, which knows the open run's study and model, tells the gateway the run's limits.
 
+import { newtonAnswerLength } from '../../shared/exact/logistic.js';
 import { isLevelFeature, isRegression, MAX_INPUT_FEATURES, type ClassificationTarget, type Study } from '../../shared/study.js';
 import type { Weights } from '../../shared/tensors.js';
 
@@ -70,4 +71,14 @@ export function statsReportBytes(study: Study): number {
   chars += MAX_INPUT_FEATURES * groupEntry;
   chars += statsValueChars(isRegression(study) ? 'numeric' : 'target', isRegression(study) ? 0 : (study.target as ClassificationTarget).classes.length);
   return 2 * chars;
+}
+
+/**
+ * The largest exact-fit frame a site can honestly send in a run of this width, whose sites hold
+ * `runRows` training rows in all (factored statistics over `folds` folds, a Newton answer, or a CG
+ * product), with room for its header: the gateway's cap on binary frames during the fit.
+ */
+export function maxExactFrameBytes(width: number, runRows: number, folds: number): number {
+  const stats = Math.min(runRows, folds * (width + 2)) * (width + 2) * 8;
+  return Math.max(stats, newtonAnswerLength(width, runRows) * 8, (width + 2) * 8) + UPDATE_HEADER_ALLOWANCE;
 }

@@ -12,14 +12,14 @@ import type { LedgerEntry } from '../../shared/ledger.js';
 import { signHead } from '../../shared/ledger-head.js';
 import type { KeyPair } from '../../shared/signing.js';
 import { AGENT_PATH, errorMessage, parseAgentMessage, PROTOCOL_VERSION, type Hello, type Welcome } from '../../shared/wire.js';
-import type { AnswerSink } from '../rounds/phase-desk.js';
+import type { AnswerSink } from '../phases/phase-desk.js';
 import type { EndorsementDesk } from '../trust/endorsement-desk.js';
 import type { ConnectionLimiter, NetLimits } from './connection-limits.js';
 import { DEFAULT_CONTROL_FRAME_BYTES, DEFAULT_HELLO_FRAME_BYTES, frameCap, type FrameCapOptions, type RunFrameLimits } from './frame-caps.js';
 import { capIncomingFrames } from './frame-guard.js';
 import { Handshakes, type SiteDirectory } from './handshake.js';
 import { Heartbeat } from './heartbeat.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter } from '../trust/rate-limit.js';
 import { replicaSync, type LedgerReader } from './replica-sync.js';
 import { readSiteFrame } from './site-frames.js';
 

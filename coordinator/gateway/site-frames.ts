@@ -16,7 +16,7 @@ import {
   type Endorsement,
   type TaskError,
 } from '../../shared/wire.js';
-import type { SiteMessage } from '../rounds/phase.js';
+import type { SiteMessage } from '../phases/phase.js';
 import type { SiteDirectory } from './handshake.js';
 
 export type RoutedFrame =

@@ -3,10 +3,23 @@
 
 import type { LedgerEntry } from '../../shared/ledger.js';
 import type { RunConfig } from '../../shared/run-config.js';
+import type { LedgerEntry as Entry } from '../../shared/ledger.js';
+import type { RunFrameLimits } from '../gateway/frame-caps.js';
 import type { SiteOutcome, Store } from '../store/store.js';
-import type { PhaseDesk, SiteLink } from './phase-desk.js';
-import type { Phase } from './phase.js';
+import type { PhaseDesk } from '../phases/phase-desk.js';
+import type { Phase } from '../phases/phase.js';
 import type { StepObserver } from './run-steps.js';
+
+/** What the run engine needs of the gateway's sending side. */
+export interface SiteLink {
+  connectedSites(): readonly { siteId: string }[];
+  isConnected(siteId: string): boolean;
+  /** Resolves false when the site is gone or the send failed. */
+  send(siteId: string, data: Buffer | string): Promise<boolean>;
+  broadcastLedger(entries: LedgerEntry[]): void;
+  /** What frames sites may send for the open run; null when none is open. */
+  expectRun(limits: RunFrameLimits | null): void;
+}
 
 export interface RoundSummary {
   runId: string;
@@ -38,10 +51,25 @@ export function checkInterrupted(engine: Engine, runId: string): void {
   if (engine.interrupted(runId)) throw new RunInterrupted(runId);
 }
 
-/** Opens a phase with the sites and waits for it to close; stops the run if it was interrupted meanwhile. */
+/**
+ * Opens `phase` on the desk, sends its request to every site it asks, and waits until it closes
+ * (all answered, or the deadline); stops the run if it was interrupted meanwhile.
+ */
 export async function runPhase<T>(engine: Engine, phase: Phase<T>): Promise<void> {
-  await engine.desk.run(engine.link, phase);
-  checkInterrupted(engine, phase.collector.runId);
+  const { collector } = phase;
+  engine.desk.open(phase);
+  try {
+    await Promise.all(
+      [...collector.asked].map(async (site) => {
+        if (!(await engine.link.send(site, phase.request))) collector.record(site, { kind: 'refused', code: 'E_DISCONNECTED', reason: 'the request could not be sent' });
+      }),
+    );
+    engine.onStep({ step: 'phase-open', phase: phase.name, runId: collector.runId, round: collector.round });
+    await collector.done;
+  } finally {
+    engine.desk.close(phase);
+  }
+  checkInterrupted(engine, collector.runId);
 }
 
 /** Waits until `minSites` sites are connected; null when they are, else why the round cannot start. */

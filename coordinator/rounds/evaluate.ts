@@ -6,7 +6,7 @@ import type { Weights } from '../../shared/tensors.js';
 import type { RunRow, SiteOutcome } from '../store/store.js';
 import { runPhase, type Engine } from './engine.js';
 import { headlineMetric } from './eval-metrics.js';
-import { EvaluationPhase, type EvalReport } from './phases/evaluation-phase.js';
+import { EvaluationPhase, type EvalReport } from '../phases/evaluation-phase.js';
 
 export async function evaluate(engine: Engine, run: RunRow, round: number, model: { weights: Weights; modelHash: string }, task: TaskConfig, outcomes: SiteOutcome[]): Promise<Map<string, EvalReport>> {
   const asked = new Set(outcomes.map((o) => o.siteId).filter((s) => engine.link.isConnected(s)));

@@ -6,10 +6,10 @@ import { exactMode } from '../../shared/exact/crossover.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import { DEFAULT_FOLDS, type TaskConfig } from '../../shared/run-config.js';
 import { inputDim, isRegression } from '../../shared/study.js';
-import { statsReportBytes } from '../gateway/frame-caps.js';
+import { maxExactFrameBytes, statsReportBytes } from '../gateway/frame-caps.js';
 import type { RunRow, SiteOutcome } from '../store/store.js';
 import { connectedSet, runPhase, waitForSites, type Engine } from './engine.js';
-import { maxExactFrameBytes } from './exact/check-exact-stats.js';
+
 import { penaltyMetrics, ridgeWeights } from './exact/exact-result.js';
 import { solveExact, type ExactIo } from './exact/exact-solve.js';
 import { evaluate } from './evaluate.js';

@@ -4,7 +4,7 @@
 import { studyMetrics, type Study } from '../../shared/study.js';
 import type { SiteOutcome } from '../store/store.js';
 import { evalMetrics, headlineMetric } from './eval-metrics.js';
-import type { EvalReport } from './phases/evaluation-phase.js';
+import type { EvalReport } from '../phases/evaluation-phase.js';
 
 export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<string, EvalReport>): Record<string, number> {
   let trainN = 0;

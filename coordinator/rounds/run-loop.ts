@@ -16,7 +16,7 @@ import { observeRound } from './best-round.js';
 import { connectedSet, runPhase, waitForSites, type Engine } from './engine.js';
 import { evaluate } from './evaluate.js';
 import { exactRound } from './exact-round.js';
-import { TrainingPhase } from './phases/training-phase.js';
+import { TrainingPhase } from '../phases/training-phase.js';
 import { phaseFailure } from './round-failure.js';
 import { formatRoundLine } from './round-log.js';
 import { roundMetrics } from './round-metrics.js';

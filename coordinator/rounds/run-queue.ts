@@ -4,8 +4,9 @@
 
 import { isFedrxError } from '../../shared/errors.js';
 import type { Store } from '../store/store.js';
-import { RunInterrupted, type Engine, type RoundSummary } from './engine.js';
-import { PhaseDesk, type SiteLink } from './phase-desk.js';
+import { RunInterrupted, type Engine, type RoundSummary, type SiteLink } from './engine.js';
+import type { StepObserver } from './run-steps.js';
+import type { PhaseDesk } from '../phases/phase-desk.js';
 import { executeRun } from './run-loop.js';
 
 export class RunQueue {
@@ -15,8 +16,15 @@ export class RunQueue {
   private idle: Promise<void> = Promise.resolve();
 
   /** `desk`: where the gateway delivers the sites' answers. */
-  constructor(store: Store, link: SiteLink, private readonly desk: PhaseDesk, log: (line: string) => void, onRound: (s: RoundSummary) => void = () => {}) {
-    this.engine = { store, link, desk, log, onStep: (s) => desk.onStep(s), onRound, interrupted: () => this.stopping };
+  /** `desk`: where the gateway delivers the sites' answers (its answers are reported to `onStep` by the caller). */
+  constructor(
+    store: Store,
+    link: SiteLink,
+    private readonly desk: PhaseDesk,
+    log: (line: string) => void,
+    observers: { onRound?: (s: RoundSummary) => void; onStep?: StepObserver } = {},
+  ) {
+    this.engine = { store, link, desk, log, onStep: observers.onStep ?? (() => {}), onRound: observers.onRound ?? (() => {}), interrupted: () => this.stopping };
   }
 
   /** Starts working through the runs if it is not already. */
@@ -31,7 +39,7 @@ export class RunQueue {
   /** Closes the open phase and waits for the run loop to let go; the run stays running for the next start. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.desk.close();
+    this.desk.closeAll();
     await this.idle;
   }
 

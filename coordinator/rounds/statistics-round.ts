@@ -10,7 +10,7 @@ import { inputDim, outputDim } from '../../shared/study.js';
 import { statsReportBytes, updateFrameBytes } from '../gateway/frame-caps.js';
 import type { RunRow } from '../store/store.js';
 import { connectedSet, runPhase, waitForSites, type Engine } from './engine.js';
-import { StatisticsPhase } from './phases/statistics-phase.js';
+import { StatisticsPhase } from '../phases/statistics-phase.js';
 import { phaseFailure } from './round-failure.js';
 import { initialProgress, type RunState } from './run-state.js';
 

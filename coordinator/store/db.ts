@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FedrxError } from '../../shared/errors.js';
-import { ROLES } from '../trust/roles.js';
+import { ROLES } from '../../shared/roles.js';
 import { RUN_STATUSES } from './run-status.js';
 
 export type Db = Database.Database;

@@ -6,7 +6,7 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FedrxError } from '../../shared/errors.js';
-import { isRole, type Role } from './roles.js';
+import { isRole, type Role } from '../../shared/roles.js';
 import type { Principal, TokenStore } from './token-store.js';
 
 export type RouteAccess = 'public' | readonly Role[];

@@ -4,7 +4,7 @@
 
 import { FedrxError } from '../../shared/errors.js';
 import type { Dispute, Endorsement, EndorsementRequest } from '../../shared/wire.js';
-import { RateLimiter } from '../gateway/rate-limit.js';
+import { RateLimiter } from './rate-limit.js';
 import type { Store } from '../store/store.js';
 import { endorsementRequest } from './endorsement-sync.js';
 import type { Endorsements } from './endorsements.js';

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { FedrxError } from '../../shared/errors.js';
 import type { Db } from '../store/db.js';
-import { isRole, type Role } from './roles.js';
+import { isRole, type Role } from '../../shared/roles.js';
 
 /** Who is calling: attached to every authenticated request. */
 export interface Principal {

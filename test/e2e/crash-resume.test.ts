@@ -13,7 +13,15 @@ import { readReplicaDir } from '../../site-agent/replica.js';
 import { tempDir } from '../helpers/temp.js';
 import { fedrxCommand, startFederation, type Federation } from './harness.js';
 
-const DRILLS = ['answer:statistics@0', 'phase-open:training@1', 'answer:training@2', 'aggregated@3', 'committed@4', 'phase-open:evaluation@5'];
+/** Each drill, and the last round committed when it strikes (-1: none, the run starts over). */
+const DRILLS: [string, number][] = [
+  ['answer:statistics@0', -1],
+  ['phase-open:training@1', 0],
+  ['answer:training@2', 1],
+  ['aggregated@3', 2],
+  ['committed@4', 4],
+  ['phase-open:evaluation@5', 4],
+];
 const ROUNDS = 6;
 const SITES = ['site-1', 'site-2', 'site-3'];
 
@@ -37,7 +45,7 @@ async function eventually<T>(what: string, ms: number, check: () => Promise<T | 
 
 describe('a coordinator killed at any moment of a run', () => {
   it('resumes the run from its last committed round each time; the ledger has one entry per round and verifies', { timeout: 600_000 }, async () => {
-    const fed = await startFederation(tempDir('e2e-crash-resume'), { sites: 3, patients: 450, coordinatorEnv: { FEDRX_CRASH_AT: DRILLS[0] } });
+    const fed = await startFederation(tempDir('e2e-crash-resume'), { sites: 3, patients: 450, coordinatorEnv: { FEDRX_CRASH_AT: DRILLS[0]![0] } });
     feds.push(fed);
     const port = new URL(fed.url).port;
     const client = fed.clients['data-scientist'];
@@ -46,15 +54,15 @@ describe('a coordinator killed at any moment of a run', () => {
     for (let i = 0; i < DRILLS.length; i++) {
       await coordinator.waitFor(/crash drill: killed at/, 240_000);
       expect(await coordinator.exited).toBeNull(); // killed by a signal, not an exit
-      const next = DRILLS[i + 1];
+      const next = DRILLS[i + 1]?.[0];
       coordinator = spawnFedrx(`coordinator-${i + 1}`, ['coordinator', '--db', fed.db, '--port', port], {
         logFile: join(fed.dir, 'logs', `coordinator-${i + 1}.log`),
         env: { FEDRX_CRASH_AT: next ?? '' },
       });
       coordinators.push(coordinator);
       await coordinator.waitFor(LISTENING, 30_000);
-      // Round 0 was not committed when the first drill struck: the run starts again; later it resumes.
-      if (i > 0) await coordinator.waitFor(new RegExp(`run ${started.id} resumed after round ${i - 1} of ${ROUNDS}`), 30_000);
+      const committed = DRILLS[i]![1];
+      await coordinator.waitFor(new RegExp(committed < 0 ? `run ${started.id} started` : `run ${started.id} resumed after round ${committed} of ${ROUNDS}`), 30_000);
     }
     await coordinator.waitFor(new RegExp(`run ${started.id} completed`), 240_000);
 
@@ -92,13 +100,14 @@ describe('an agent killed mid-round', () => {
     const fed = await startFederation(tempDir('e2e-agent-killed'), { sites: 3, patients: 450 });
     feds.push(fed);
     const client = fed.clients['data-scientist'];
-    const started = await client.startRun({ rounds: 10, minSites: 2, roundTimeoutSec: 60 });
+    // Enough local work per round that the later rounds outlast the agent's restart.
+    const started = await client.startRun({ rounds: 12, minSites: 2, roundTimeoutSec: 60, localEpochs: 10, batchSize: 8 });
     const victim = fed.agents.get('site-3')!;
     await victim.waitFor(/round 2: train task for run/, 180_000);
     victim.child.kill('SIGKILL');
     await victim.exited;
-    await fed.coordinator.waitFor(/round 2\/10: 2\/3 sites/, 60_000);
     const restarted = fed.restartAgent('site-3');
+    await fed.coordinator.waitFor(/round 2\/12: 2\/3 sites/, 60_000);
     await restarted.waitFor(/welcomed by coordinator/, 60_000);
     await fed.coordinator.waitFor(new RegExp(`run ${started.id} completed`), 240_000);
 
@@ -108,6 +117,6 @@ describe('an agent killed mid-round', () => {
     expect(round2.sites.filter((s) => s.status === 'accepted').map((s) => s.siteId)).toEqual(['site-1', 'site-2']);
     const rejoined = run.rounds.filter((r) => r.round > 2 && r.sites.some((s) => s.siteId === 'site-3' && s.status === 'accepted'));
     expect(rejoined.length).toBeGreaterThan(0);
-    expect(run.rounds.filter((r) => r.status === 'committed')).toHaveLength(11);
+    expect(run.rounds.filter((r) => r.status === 'committed')).toHaveLength(13);
   });
 });

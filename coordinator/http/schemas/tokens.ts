@@ -1,7 +1,7 @@
 // REST schemas for API tokens. Bodies are attacker-controlled (even an admin's token can leak).
 
 import { Type, type Static } from '@sinclair/typebox';
-import { ROLES } from '../../trust/roles.js';
+import { ROLES } from '../../../shared/roles.js';
 import { LABEL_MAX, TOKEN_ID_PATTERN } from '../../trust/token-store.js';
 
 export const CreateTokenBody = Type.Object(

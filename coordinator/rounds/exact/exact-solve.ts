@@ -13,12 +13,12 @@ import { FedrxError, isFedrxError } from '../../../shared/errors.js';
 import { DEFAULT_FOLDS, type TaskConfig } from '../../../shared/run-config.js';
 import { DEFAULT_MIN_ROWS, isRegression, inputDim, type Study } from '../../../shared/study.js';
 import { PROTOCOL_VERSION, type ExactRequest } from '../../../shared/wire.js';
-import { describeRefusals } from '../round-collector.js';
-import type { Phase } from '../phase.js';
+import { describeRefusals } from '../../phases/round-collector.js';
+import type { Phase } from '../../phases/phase.js';
 import { phaseFailure } from '../round-failure.js';
 import type { RunRow, SiteOutcome } from '../../store/store.js';
-import { ExactProductPhase, stepRequest, sumVectors, type ProductSite } from './exact-product-phase.js';
-import { ExactStatsPhase } from './exact-stats-phase.js';
+import { ExactProductPhase, stepRequest, sumVectors, type ProductSite } from '../../phases/exact/exact-product-phase.js';
+import { ExactStatsPhase } from '../../phases/exact/exact-stats-phase.js';
 
 /** What a solve needs from the run loop: running a phase with the sites, logging. */
 export interface ExactIo {

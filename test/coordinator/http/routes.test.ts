@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../../coordinator/app.js';
-import type { Role } from '../../../coordinator/trust/roles.js';
+import type { Role } from '../../../shared/roles.js';
 import { hashConfig } from '../../../shared/ledger.js';
 import { hashWeights } from '../../../shared/model-hash.js';
 import { RUN_DEFAULTS, type RunConfig } from '../../../shared/run-config.js';

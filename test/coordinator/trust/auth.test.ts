@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../../coordinator/app.js';
 import { declaredRoutes, installAuth, type DeclaredRoute } from '../../../coordinator/trust/auth.js';
 import { openDb } from '../../../coordinator/store/db.js';
-import { ROLES, type Role } from '../../../coordinator/trust/roles.js';
+import { ROLES, type Role } from '../../../shared/roles.js';
 import { TokenStore } from '../../../coordinator/trust/token-store.js';
 import { tempDir } from '../../helpers/temp.js';
 import { commitTinyModel } from '../../helpers/tiny-model.js';

@@ -2,15 +2,15 @@
 // rows and send back signed updates. Each update is checked against its hash and folded into the
 // strategy's aggregator as it arrives (memory O(model), whatever the number of sites).
 
-import { hashWeights } from '../../../shared/model-hash.js';
-import type { TaskConfig } from '../../../shared/run-config.js';
-import { encodeFrame } from '../../../shared/tensor-codec.js';
-import type { Weights } from '../../../shared/tensors.js';
-import { PROTOCOL_VERSION } from '../../../shared/wire.js';
-import type { SiteOutcome } from '../../store/store.js';
-import type { Aggregator } from '../../strategies/types.js';
-import { admissionRefusal, phaseOutcomes, refuse, type Phase, type SiteMessage, type Verdict } from '../phase.js';
-import { RoundCollector } from '../round-collector.js';
+import { hashWeights } from '../../shared/model-hash.js';
+import type { TaskConfig } from '../../shared/run-config.js';
+import { encodeFrame } from '../../shared/tensor-codec.js';
+import type { Weights } from '../../shared/tensors.js';
+import { PROTOCOL_VERSION } from '../../shared/wire.js';
+import type { SiteOutcome } from '../store/store.js';
+import type { Aggregator } from '../strategies/types.js';
+import { admissionRefusal, phaseOutcomes, refuse, type Phase, type SiteMessage, type Verdict } from './phase.js';
+import { RoundCollector } from './round-collector.js';
 
 export interface TrainReport {
   numExamples: number;

@@ -1,12 +1,12 @@
 // A round's last phase: the sites that trained score the new model on their held-out (and
 // validation) rows and send back sums, never rows, so the round's metrics are exact, as if pooled.
 
-import type { TaskConfig } from '../../../shared/run-config.js';
-import { encodeFrame } from '../../../shared/tensor-codec.js';
-import type { Weights } from '../../../shared/tensors.js';
-import { PROTOCOL_VERSION, type EvalResult } from '../../../shared/wire.js';
-import { admissionRefusal, refuse, type Phase, type SiteMessage, type Verdict } from '../phase.js';
-import { RoundCollector } from '../round-collector.js';
+import type { TaskConfig } from '../../shared/run-config.js';
+import { encodeFrame } from '../../shared/tensor-codec.js';
+import type { Weights } from '../../shared/tensors.js';
+import { PROTOCOL_VERSION, type EvalResult } from '../../shared/wire.js';
+import { admissionRefusal, refuse, type Phase, type SiteMessage, type Verdict } from './phase.js';
+import { RoundCollector } from './round-collector.js';
 
 export type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums' | 'validation'>;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { thrownCode } from '../../../helpers/error-code.js';
-import { checkExactStats, exactStatsBytes } from '../../../../coordinator/rounds/exact/check-exact-stats.js';
-import { ExactStatsPhase } from '../../../../coordinator/rounds/exact/exact-stats-phase.js';
-import type { SiteMessage } from '../../../../coordinator/rounds/phase.js';
+import { checkExactStats, exactStatsBytes } from '../../../../coordinator/phases/exact/check-exact-stats.js';
+import { ExactStatsPhase } from '../../../../coordinator/phases/exact/exact-stats-phase.js';
+import type { SiteMessage } from '../../../../coordinator/phases/phase.js';
 import { hashStatistics64 } from '../../../../shared/model-hash.js';
 import { Prng } from '../../../../shared/prng.js';
 import type { NamedTensor64 } from '../../../../shared/tensors.js';

@@ -7,8 +7,6 @@ import type { SiteFactors } from '../../../shared/exact/ridge-select.js';
 import { hashStatistics64 } from '../../../shared/model-hash.js';
 import type { NamedTensor64 } from '../../../shared/tensors.js';
 import type { ExactStatsHeader } from '../../../shared/wire.js';
-import { newtonAnswerLength } from '../../../shared/exact/logistic.js';
-import { UPDATE_HEADER_ALLOWANCE } from '../../gateway/frame-caps.js';
 
 export interface ExactStatsExpectation {
   /** Input features of the study. */
@@ -20,16 +18,6 @@ export interface ExactStatsExpectation {
 /** Bytes of a site's exact-stats data for these fold sizes: what a frame-size cap must allow (plus the header). */
 export function exactStatsBytes(width: number, foldRows: readonly number[]): number {
   return foldRows.reduce((s, n) => s + Math.min(n, width + 2) * (width + 2) * 8, 0);
-}
-
-/**
- * The largest exact-fit frame a site can honestly send in a run of this width, whose sites hold
- * `runRows` training rows in all (factored statistics over `folds` folds, a Newton answer, or a CG
- * product), with room for its header: the gateway's cap on binary frames during the fit.
- */
-export function maxExactFrameBytes(width: number, runRows: number, folds: number): number {
-  const stats = Math.min(runRows, folds * (width + 2)) * (width + 2) * 8;
-  return Math.max(stats, newtonAnswerLength(width, runRows) * 8, (width + 2) * 8) + UPDATE_HEADER_ALLOWANCE;
 }
 
 export function checkExactStats(header: ExactStatsHeader, tensors: readonly NamedTensor64[], want: ExactStatsExpectation): SiteFactors {

@@ -1,15 +1,15 @@
 // Round 0's phase: every connected site sends the statistics of its training rows (counts, means,
 // variances, levels; never rows), from which the run fixes its preprocessing and input list.
 
-import { isFedrxError } from '../../../shared/errors.js';
-import type { GroupColumns } from '../../../shared/expand-study.js';
-import type { FeatureStats } from '../../../shared/feature-stats.js';
-import { checkSiteStats } from '../../../shared/input-list.js';
-import { DEFAULT_MIN_ROWS, type Study } from '../../../shared/study.js';
-import { PROTOCOL_VERSION } from '../../../shared/wire.js';
-import type { SiteOutcome } from '../../store/store.js';
-import { admissionRefusal, phaseOutcomes, refuse, type Phase, type SiteMessage, type Verdict } from '../phase.js';
-import { RoundCollector } from '../round-collector.js';
+import { isFedrxError } from '../../shared/errors.js';
+import type { GroupColumns } from '../../shared/expand-study.js';
+import type { FeatureStats } from '../../shared/feature-stats.js';
+import { checkSiteStats } from '../../shared/input-list.js';
+import { DEFAULT_MIN_ROWS, type Study } from '../../shared/study.js';
+import { PROTOCOL_VERSION } from '../../shared/wire.js';
+import type { SiteOutcome } from '../store/store.js';
+import { admissionRefusal, phaseOutcomes, refuse, type Phase, type SiteMessage, type Verdict } from './phase.js';
+import { RoundCollector } from './round-collector.js';
 
 /** `columns`: per feature group of the study, the columns it took at the site. */
 export interface StatsAnswer {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../../../coordinator/gateway/rate-limit.js';
+import { RateLimiter } from '../../../coordinator/trust/rate-limit.js';
 
 describe('RateLimiter', () => {
   it('allows `limit` events per key per window, then refuses until the window ends', () => {
