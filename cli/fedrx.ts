@@ -163,7 +163,9 @@ token
     }),
   );
 
-const run = program.command('run').description('launch and follow training runs');
+const TLS_CA_HELP = 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)';
+
+const run = program.command('run').description('launch, follow, list and cancel training runs');
 addRunStartCommand(run, action);
 run
   .command('status <id>')
@@ -175,6 +177,32 @@ run
     action(async (id: string, o: { coordinator: string; token?: string; tlsCa?: string }) => {
       const { runStatusCommand } = await import('./remote-commands.js');
       process.exitCode = await runStatusCommand(o.coordinator, id, o);
+    }),
+  );
+run
+  .command('list')
+  .description('list the runs, newest first: status, strategy, rounds done / planned, best round, times, and why each ended')
+  .requiredOption('--coordinator <url>', 'coordinator URL')
+  .option('--limit <n>', 'how many of the newest runs', '100')
+  .option('--json', 'print the runs as JSON instead of a table')
+  .option('--token <t>', TOKEN_HELP)
+  .option('--tls-ca <file>', TLS_CA_HELP)
+  .action(
+    action(async (o: { coordinator: string; limit: string; json?: boolean; token?: string; tlsCa?: string }) => {
+      const { runListCommand } = await import('./run-list.js');
+      process.exitCode = await runListCommand(o.coordinator, o);
+    }),
+  );
+run
+  .command('cancel <id>')
+  .description('cancel a run (data scientist or admin): a queued run at once; a running one is asked to stop and ends cancelled at the coordinator\'s next check')
+  .requiredOption('--coordinator <url>', 'coordinator URL')
+  .option('--token <t>', TOKEN_HELP)
+  .option('--tls-ca <file>', TLS_CA_HELP)
+  .action(
+    action(async (id: string, o: { coordinator: string; token?: string; tlsCa?: string }) => {
+      const { runCancelCommand } = await import('./remote-commands.js');
+      process.exitCode = await runCancelCommand(o.coordinator, id, o);
     }),
   );
 

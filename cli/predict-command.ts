@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { toCsv } from '../datasets/write-csv.js';
 import { csvRecords } from '../shared/csv-records.js';
-import { FedrxError } from '../shared/errors.js';
+import { FedrxError, type CodedMessage } from '../shared/errors.js';
 import { nameSome } from '../shared/expand-study.js';
 import { apiClient } from './remote-commands.js';
 import type { BatchPredictResponse, ModelInputs } from './client/client.js';
@@ -72,7 +72,7 @@ async function predictCsv(o: PredictOptions, inputs: ModelInputs, score: Score):
   const picks = inputs.columns.map((c) => at.get(c)!);
   const idAt = inputs.idColumn === undefined ? undefined : at.get(inputs.idColumn);
   /** Per data row: its id, and either its place among the rows sent or why it was not sent. */
-  const rows: { id: string; sent?: number; error?: { code: string; message: string } }[] = [];
+  const rows: { id: string; sent?: number; error?: CodedMessage }[] = [];
   let sent = 0;
   function* wellFormed(): Generator<Cell[]> {
     for (const r of records) {

@@ -93,14 +93,24 @@ export function printRunEnd(run: RunView): number {
     console.log(`run ${run.id} completed: serves round ${kept?.round ?? '–'} (${why}), model ${kept?.modelHash ?? '–'} (ledger #${kept?.ledgerIndex ?? '–'})`);
     return 0;
   }
-  console.log(`run ${run.id} ${run.status}: ${run.error ?? ''}`);
+  // "run run-… cancelled by data-scientist dr-lee (tok-…)", or "run run-… failed: why".
+  console.log(run.status === 'cancelled' ? `run ${run.id} ${run.stopReason ?? 'cancelled'}` : `run ${run.id} ${run.status}: ${run.error ?? ''}`);
   return 1;
 }
 
 export async function runStatusCommand(url: string, id: string, o: { token?: string | undefined; tlsCa?: string | undefined } = {}): Promise<number> {
   const run = await apiClient(url, o).run(id);
   const kept = run.bestRound === null ? '' : `, serves round ${run.bestRound}`;
-  console.log(`run ${run.id}: ${run.status}${run.error ? ` (${run.error})` : ''}${run.stopReason ? ` (${run.stopReason})` : ''}${kept}, study ${run.study}`);
+  const asked = run.status === 'running' && run.cancelRequestedAt !== null ? ` (cancel requested by ${run.cancelRequestedBy ?? '?'} at ${run.cancelRequestedAt})` : '';
+  console.log(`run ${run.id}: ${run.status}${asked}${run.error ? ` (${run.error})` : ''}${run.stopReason ? ` (${run.stopReason})` : ''}${kept}, study ${run.study}`);
   for (const r of run.rounds) console.log(roundLine(r, run));
   return run.status === 'failed' ? 1 : 0;
+}
+
+/** A queued run ends at once; a running one is asked to stop, and the coordinator ends it at its next check. */
+export async function runCancelCommand(url: string, id: string, o: { token?: string | undefined; tlsCa?: string | undefined } = {}): Promise<number> {
+  const run = await apiClient(url, o).cancelRun(id);
+  if (run.status === 'cancelled') console.log(`run ${run.id} ${run.stopReason ?? 'cancelled'}`);
+  else console.log(`run ${run.id} ${run.status}: asked to stop; it ends cancelled at the coordinator's next check (see fedrx run status ${run.id})`);
+  return 0;
 }

@@ -3,7 +3,7 @@
 
 import { classProbabilities, mostProbable } from '../shared/class-probabilities.js';
 import { nameSome, runStudy } from '../shared/expand-study.js';
-import { FedrxError, isFedrxError } from '../shared/errors.js';
+import { FedrxError, isFedrxError, type CodedMessage } from '../shared/errors.js';
 import { forward } from '../shared/forward.js';
 import { denseLayers } from '../shared/model-spec.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
@@ -32,7 +32,7 @@ interface Provenance {
 
 export type Prediction = Score & Provenance;
 
-type RowAnswer = { index: number; id?: string } & (Score | { error: { code: string; message: string } });
+type RowAnswer = { index: number; id?: string } & (Score | { error: CodedMessage });
 
 export type BatchPrediction = Provenance & { predictions: RowAnswer[] };
 

@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   E_BAD_REQUEST: 'the request body or parameters are invalid',
   E_NOT_FOUND: 'no such resource',
   E_ROUND_FAILED: 'a round could not close with enough updates',
+  E_RUN_FINISHED: 'the run has already ended (completed, failed or cancelled)',
   E_RUN_NOT_RESUMABLE: 'a run that a stopped coordinator left running cannot continue from its last committed round',
   E_NO_MODEL: 'no committed model to serve',
   E_MISSING_FEATURE: 'a feature needed by the model is missing',
@@ -83,8 +84,17 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** Whether a code received from a peer (attacker-controlled) is one of ours. */
-export const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CODES, code);
+/** Every code, in the order above. */
+export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
+
+/** Whether `v`, e.g. a code received from a peer (attacker-controlled), is one of the codes above (own keys only: 'toString' is not one). */
+export const isErrorCode = (v: unknown): v is ErrorCode => typeof v === 'string' && Object.hasOwn(ERROR_CODES, v);
+
+/** A coded error as it travels in JSON: REST answers, per-row prediction errors. */
+export interface CodedMessage {
+  code: ErrorCode;
+  message: string;
+}
 
 export class FedrxError extends Error {
   readonly code: ErrorCode;

@@ -2,10 +2,10 @@
 // weights travel as binary frames (shared/tensor-codec.ts) whose header is checked here too.
 // Everything parsed here is attacker-controlled until it has passed its schema.
 
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TSchema, type TUnion } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { AUC_BINS, MAX_AUC_CLASSES } from './auc.js';
-import { FedrxError, type ErrorCode } from './errors.js';
+import { ERROR_CODE_LIST, FedrxError, type ErrorCode } from './errors.js';
 import { LedgerEntrySchema } from './ledger.js';
 import { SignedHeadSchema } from './ledger-head.js';
 import { FeatureStatsSchema } from './feature-stats.js';
@@ -21,7 +21,9 @@ const V = Type.Literal(PROTOCOL_VERSION);
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Signature = Type.String({ pattern: '^[0-9a-f]{128}$' });
 const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' });
-const Code = Type.String({ pattern: '^E_[A-Z_]+$', maxLength: 64 });
+// A code from the peer is one of ours or the message is refused (E_BAD_MESSAGE): nothing unknown
+// reaches a round's outcomes, the disputes table or a log line as if it were a code.
+const Code = Type.Union(ERROR_CODE_LIST.map((c) => Type.Literal(c)));
 const Finite = Type.Number();
 const TensorTable = Type.Array(Type.Object({ name: Type.String(), shape: Type.Array(Type.Integer()) }));
 
@@ -348,6 +350,20 @@ export function expectSchema<T extends TSchema>(schema: T, value: unknown, code:
   throw new FedrxError(code, `${what} is invalid${where}`);
 }
 
+/**
+ * A message is checked against the union of its direction's messages; when it fails, the member
+ * its `type` names says which field is wrong ("task-error message is invalid at /code: …").
+ */
+function expectMessage<T extends TUnion<TObject[]>>(union: T, value: unknown): Static<T> {
+  if (checker(union).Check(value)) return value;
+  const type = (value as { type?: unknown } | null)?.type;
+  const member = union.anyOf.find((m) => m.properties.type?.const === type);
+  const named = typeof type === 'string' ? JSON.stringify(type.slice(0, 32)) : typeof type;
+  if (member === undefined) throw new FedrxError('E_BAD_MESSAGE', `message type ${named} is unknown`);
+  expectSchema(member, value, 'E_BAD_MESSAGE', `${named} message`);
+  return expectSchema(union, value, 'E_BAD_MESSAGE', 'message');
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -372,13 +388,13 @@ export function parseAgentMessage(text: string, maxChars?: (type: unknown) => nu
     const cap = maxChars(type);
     if (text.length > cap) throw new FedrxError('E_FRAME_OVERSIZED', `a ${typeof type === 'string' ? type.slice(0, 32) : 'untyped'} message of ${text.length} characters exceeds ${cap}`);
   }
-  return expectSchema(AgentMessageSchema, value, 'E_BAD_MESSAGE', 'message');
+  return expectMessage(AgentMessageSchema, value);
 }
 
 export function parseCoordinatorMessage(text: string): CoordinatorMessage {
   const value = parseJson(text);
   checkVersion(value);
-  return expectSchema(CoordinatorMessageSchema, value, 'E_BAD_MESSAGE', 'message');
+  return expectMessage(CoordinatorMessageSchema, value);
 }
 
 export function decodeUpdateFrame(buf: Uint8Array, maxParams?: number): DecodedFrame & { header: UpdateHeader } {
@@ -410,6 +426,6 @@ export function messageText(msg: AgentMessage | CoordinatorMessage): string {
   return JSON.stringify(msg);
 }
 
-export function errorMessage(code: ErrorCode | string, message: string, ref?: { runId: string; round: number }): ErrorMessage {
+export function errorMessage(code: ErrorCode, message: string, ref?: { runId: string; round: number }): ErrorMessage {
   return { type: 'error', v: PROTOCOL_VERSION, code, message, ...(ref ?? {}) };
 }

@@ -152,7 +152,7 @@ export class Connection {
     ws.on('open', () => this.opts.log(`connected to ${this.url}; waiting for the coordinator's challenge`));
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
     ws.on('error', (err) => {
-      if (isFedrxError(err, 'E_TLS_PIN')) this.opts.log(err.message);
+      if (isFedrxError(err, 'E_TLS_PIN')) this.opts.log(`${err.message} (${err.code})`);
       else if (isCertificateError(err)) this.opts.log(`connection error: ${err.message} (${this.untrustedHint()})`);
       else this.opts.log(`connection error: ${err.message}`);
     });

@@ -1,6 +1,6 @@
 // A small typed client of the coordinator's REST API, for the CLI, the demo and the tests.
 
-import { FedrxError, type ErrorCode, ERROR_CODES } from '../../shared/errors.js';
+import { FedrxError, isErrorCode, type CodedMessage } from '../../shared/errors.js';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import type { LedgerEntry } from '../../shared/ledger.js';
 import type { DisputeRow } from '../../coordinator/store/endorsement-store.js';
@@ -11,16 +11,21 @@ import type { AuditEntry } from '../../coordinator/trust/audit-log.js';
 import type { Role } from '../../shared/roles.js';
 import { sendRequest } from './http-request.js';
 import type { RoundRow } from '../../coordinator/store/store.js';
+import { isFinished, type RunStatus } from '../../coordinator/store/run-status.js';
+import type { RunSummary } from '../../coordinator/http/routes/runs.js';
 import type { CreatedToken, TokenInfo } from '../../coordinator/trust/token-store.js';
 
 export interface RunView {
   id: string;
-  status: 'queued' | 'running' | 'completed' | 'failed';
+  status: RunStatus;
   error: string | null;
   /** The round the run keeps and serves: best by validation, else the last. */
   bestRound: number | null;
   /** Set when the run stopped before its last round, and why. */
   stopReason: string | null;
+  /** When, and by whom, a running run was asked to stop; null if never. */
+  cancelRequestedAt: string | null;
+  cancelRequestedBy: string | null;
   study: string;
   metric: string;
   config: { rounds: number; minSites: number; [k: string]: unknown };
@@ -47,7 +52,7 @@ export type BatchPredictResponse = Omit<PredictResponse, 'prediction' | 'unit' |
     prediction?: number | string;
     unit?: string;
     probabilities?: Record<string, number>;
-    error?: { code: string; message: string };
+    error?: CodedMessage;
   }[];
 };
 
@@ -89,6 +94,14 @@ export class CoordinatorClient {
   }
   run(id: string): Promise<RunView> {
     return this.call('GET', `/v1/runs/${encodeURIComponent(id)}`);
+  }
+  /** The newest runs first. */
+  runs(limit?: number): Promise<{ runs: RunSummary[] }> {
+    return this.call('GET', `/v1/runs${limit === undefined ? '' : `?limit=${limit}`}`);
+  }
+  /** A queued run is cancelled at once; a running one is asked to stop (its status says when it has). */
+  cancelRun(id: string): Promise<RunView> {
+    return this.call('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`);
   }
   sites(): Promise<{ sites: { id: string; connected: boolean; backend: string | null; pingMs: number | null }[] }> {
     return this.call('GET', '/v1/sites');
@@ -144,14 +157,14 @@ export class CoordinatorClient {
       const run = await this.run(id);
       for (const r of run.rounds.slice(seen)) onRound(r, run);
       seen = run.rounds.length;
-      if (run.status === 'completed' || run.status === 'failed') return run;
+      if (isFinished(run.status)) return run;
       await new Promise((res) => setTimeout(res, pollMs));
     }
   }
 }
 
 /** The coordinator's JSON answer, or its coded error. */
-function parseAnswer<T>(status: number, text: string): T {
+export function parseAnswer<T>(status: number, text: string): T {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -159,9 +172,11 @@ function parseAnswer<T>(status: number, text: string): T {
     throw new FedrxError('E_INTERNAL', `coordinator answered ${status} with non-JSON`);
   }
   if (status < 200 || status > 299) {
-    const err = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } }).error;
-    const code = err?.code !== undefined && err.code in ERROR_CODES ? (err.code as ErrorCode) : 'E_INTERNAL';
-    throw new FedrxError(code, err?.message ?? `HTTP ${status}`, err?.details);
+    const err = (json as { error?: { code?: unknown; message?: string; details?: Record<string, unknown> } }).error;
+    // A code we do not know (a newer coordinator, or not a coordinator) is not passed on as one.
+    if (isErrorCode(err?.code)) throw new FedrxError(err.code, err.message ?? `HTTP ${status}`, err.details);
+    const unknown = err?.code === undefined ? 'no error code' : `unknown error code ${JSON.stringify(err.code).slice(0, 64)}`;
+    throw new FedrxError('E_INTERNAL', `coordinator answered ${status} with ${unknown}${err?.message === undefined ? '' : `: ${err.message}`}`);
   }
   return json as T;
 }

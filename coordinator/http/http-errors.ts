@@ -1,7 +1,7 @@
 // One error handler: coded JSON errors with the right status; 5xx details stay in the log.
 
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { FedrxError, isFedrxError, type ErrorCode } from '../../shared/errors.js';
+import { FedrxError, isFedrxError, type CodedMessage, type ErrorCode } from '../../shared/errors.js';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   E_BAD_REQUEST: 400,
@@ -11,6 +11,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_FORBIDDEN: 403,
   E_NOT_FOUND: 404,
   E_NOT_ENDORSED: 409,
+  E_RUN_FINISHED: 409,
   E_NO_MODEL: 404,
   E_LEDGER_BROKEN: 409,
   E_READ_ONLY: 503,
@@ -26,6 +27,8 @@ export const refuseWhenReadOnly =
     if (readOnly) throw readOnlyError(what);
   };
 
+const errorBody = (code: ErrorCode, message: string): { error: CodedMessage } => ({ error: { code, message } });
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isFedrxError(err)) {
@@ -33,18 +36,18 @@ export function installErrorHandler(app: FastifyInstance): void {
       if (status !== undefined) return reply.status(status).send({ error: err.toJSON() });
       // A coded error with no public status is a server fault: its details stay in the log.
       req.log.error(err);
-      return reply.status(500).send({ error: { code: 'E_INTERNAL', message: 'internal error' } });
+      return reply.status(500).send(errorBody('E_INTERNAL', 'internal error'));
     }
     if (err.validation !== undefined) {
-      return reply.status(400).send({ error: { code: 'E_BAD_REQUEST', message: `${err.validationContext ?? 'request'} ${err.message.replace(/^(body|params|querystring)\s*/, '')}` } });
+      return reply.status(400).send(errorBody('E_BAD_REQUEST', `${err.validationContext ?? 'request'} ${err.message.replace(/^(body|params|querystring)\s*/, '')}`));
     }
     if (typeof err.statusCode === 'number' && err.statusCode < 500) {
-      return reply.status(err.statusCode).send({ error: { code: 'E_BAD_REQUEST', message: err.message } });
+      return reply.status(err.statusCode).send(errorBody('E_BAD_REQUEST', err.message));
     }
     req.log.error(err);
-    return reply.status(500).send({ error: { code: 'E_INTERNAL', message: 'internal error' } });
+    return reply.status(500).send(errorBody('E_INTERNAL', 'internal error'));
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+    reply.status(404).send(errorBody('E_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)),
   );
 }

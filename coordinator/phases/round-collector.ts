@@ -52,7 +52,7 @@ export class RoundCollector<T> {
 }
 
 /** "site-2: E_DEADLINE, site-3: E_NON_FINITE": why sites' answers were not used. */
-export function describeRefusals(outcomes: readonly { siteId: string; status: string; code?: string }[]): string {
+export function describeRefusals(outcomes: readonly { siteId: string; status: string; code?: ErrorCode }[]): string {
   const bad = outcomes.filter((o) => o.status !== 'accepted');
   if (bad.length === 0) return outcomes.length === 0 ? 'no site was selected' : 'all updates accepted';
   return bad.map((o) => `${o.siteId}: ${o.code ?? o.status}`).join(', ');

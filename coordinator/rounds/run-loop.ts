@@ -45,6 +45,7 @@ export async function executeRun(engine: Engine, run: RunRow): Promise<void> {
   engine.link.expectRun({ statsReportBytes: statsReportBytes(config.study), updateFrameBytes: updateFrameBytes(state.weights) });
   let current: RunState = state;
   while (current.round < config.rounds) {
+    if (engine.store.isCancelRequested(run.id)) return cancelled(engine, run);
     const next = await trainingRound(engine, run, strategy, current, task, configHash);
     if (typeof next === 'string') return failed(engine, run, next);
     current = next.state;
@@ -112,6 +113,12 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
 function completed(engine: Engine, run: RunRow, stopReason: string | null, bestRound: number | null): void {
   engine.store.endRun(run.id, 'completed', null, stopReason);
   engine.log(`run ${run.id} ${stopReason ?? 'completed'}; serving round ${bestRound ?? 0}`);
+}
+
+/** Asked to stop (POST /v1/runs/:id/cancel): ends before the next round starts. */
+function cancelled(engine: Engine, run: RunRow): void {
+  engine.store.endCancelledRun(run.id);
+  engine.log(`run ${run.id} ${engine.store.getRun(run.id)?.stopReason ?? 'cancelled'}`);
 }
 
 function failed(engine: Engine, run: RunRow, reason: string): void {

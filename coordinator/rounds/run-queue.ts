@@ -24,7 +24,7 @@ export class RunQueue {
     log: (line: string) => void,
     observers: { onRound?: (s: RoundSummary) => void; onStep?: StepObserver } = {},
   ) {
-    this.engine = { store, link, desk, log, onStep: observers.onStep ?? (() => {}), onRound: observers.onRound ?? (() => {}), interrupted: () => this.stopping };
+    this.engine = { store, link, desk, log, onStep: observers.onStep ?? (() => {}), onRound: observers.onRound ?? (() => {}), interrupted: (runId) => this.stopping || store.isCancelRequested(runId) };
   }
 
   /** Starts working through the runs if it is not already. */
@@ -37,6 +37,11 @@ export class RunQueue {
   }
 
   /** Closes the open phase and waits for the run loop to let go; the run stays running for the next start. */
+  /** A cancel was requested for the running run `runId`: its open phase closes now, nothing of the round is kept. */
+  cancel(runId: string): void {
+    if (this.engine.store.isCancelRequested(runId)) this.desk.closeAll();
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     this.desk.closeAll();
@@ -49,6 +54,11 @@ export class RunQueue {
       try {
         await executeRun(this.engine, run);
       } catch (e) {
+        if (e instanceof RunInterrupted && !this.stopping && store.isCancelRequested(run.id)) {
+          store.endCancelledRun(run.id);
+          log(`run ${run.id} ${store.getRun(run.id)?.stopReason ?? 'cancelled'}; the round in flight was dropped`);
+          continue;
+        }
         if (e instanceof RunInterrupted) {
           log(`run ${run.id} interrupted; it resumes from its last committed round at the next start`);
           return;

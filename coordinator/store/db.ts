@@ -5,8 +5,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FedrxError } from '../../shared/errors.js';
 import { ROLES } from '../../shared/roles.js';
+import { RUN_STATUSES } from './run-status.js';
 
 export type Db = Database.Database;
+
+const RUN_STATUS_LIST = RUN_STATUSES.map((s) => `'${s}'`).join(',');
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sites (
@@ -28,11 +31,14 @@ CREATE TABLE IF NOT EXISTS runs (
   seq INTEGER NOT NULL UNIQUE,
   config_json TEXT NOT NULL,
   config_hash TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('queued','running','completed','failed')),
+  status TEXT NOT NULL CHECK (status IN (${RUN_STATUS_LIST})),
   error TEXT,
   preprocessing_json TEXT,
   best_round INTEGER,
   stop_reason TEXT,
+  -- Set when a running run is asked to stop (POST /v1/runs/:id/cancel); the runner then ends it.
+  cancel_requested_at TEXT,
+  cancel_requested_by TEXT,
   created_at TEXT NOT NULL,
   started_at TEXT,
   ended_at TEXT
@@ -184,7 +190,8 @@ function applySchema(db: Db, opts: { readonly?: boolean }): void {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
-    addMissingColumns(db, 'runs', { best_round: 'INTEGER', stop_reason: 'TEXT' });
+    addMissingColumns(db, 'runs', { best_round: 'INTEGER', stop_reason: 'TEXT', cancel_requested_at: 'TEXT', cancel_requested_by: 'TEXT' });
+    widenRunStatuses(db);
     db.exec(TRUST_SCHEMA);
   }
 }
@@ -194,6 +201,30 @@ function addMissingColumns(db: Db, table: string, columns: Record<string, string
   const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
   for (const [name, type] of Object.entries(columns)) {
     if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+  }
+}
+
+/**
+ * A runs table made before runs could be cancelled refuses the status in its CHECK, and SQLite
+ * cannot alter a CHECK: the table is copied into one made with today's list, in one transaction.
+ */
+function widenRunStatuses(db: Db): void {
+  const { sql } = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'`).get() as { sql: string };
+  const check = /CHECK \(status IN \(([^)]*)\)\)/.exec(sql);
+  if (check === null || RUN_STATUSES.every((s) => check[1]!.includes(`'${s}'`))) return;
+  const widened = sql
+    .replace(check[0], `CHECK (status IN (${RUN_STATUS_LIST}))`)
+    .replace(/^CREATE TABLE (IF NOT EXISTS )?"?runs"?/, 'CREATE TABLE runs_widened');
+  // Models and rounds name runs(id): the keys stay the same, so their references hold across the swap.
+  db.pragma('foreign_keys = OFF');
+  try {
+    db.transaction(() => {
+      db.exec(widened);
+      db.exec('INSERT INTO runs_widened SELECT * FROM runs; DROP TABLE runs; ALTER TABLE runs_widened RENAME TO runs;');
+      if ((db.pragma('foreign_key_check') as unknown[]).length > 0) throw new Error('runs migration broke a foreign key');
+    })();
+  } finally {
+    db.pragma('foreign_keys = ON');
   }
 }
 

@@ -1,6 +1,7 @@
 // Endorsements (a participant's signature over an entry hash) and disputes (a site's refusal of
 // an entry), kept beside the ledger. Rows are checked by the caller before they are added.
 
+import { isErrorCode, type ErrorCode } from '../../shared/errors.js';
 import type { Db } from './db.js';
 
 export interface EndorsementRow {
@@ -14,7 +15,7 @@ export interface EndorsementRow {
 export interface DisputeRow {
   siteId: string;
   entryIndex: number;
-  code: string;
+  code: ErrorCode;
   reason: string;
   receivedAt: string;
 }
@@ -58,6 +59,8 @@ export class EndorsementStore {
       reason: string;
       received_at: string;
     }[];
-    return rows.map((r) => ({ siteId: r.site_id, entryIndex: r.entry_index, code: r.code, reason: r.reason, receivedAt: r.received_at }));
+    // Older versions stored any E_… code a site sent; such a row reads as a plain dispute, its reason kept.
+    const code = (c: string): ErrorCode => (isErrorCode(c) ? c : 'E_ENTRY_DISPUTED');
+    return rows.map((r) => ({ siteId: r.site_id, entryIndex: r.entry_index, code: code(r.code), reason: r.reason, receivedAt: r.received_at }));
   }
 }

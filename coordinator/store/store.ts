@@ -3,6 +3,7 @@
 // rows, ledger entry) is written in one transaction.
 
 import { randomUUID } from 'node:crypto';
+import { isErrorCode, type ErrorCode } from '../../shared/errors.js';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import type { LedgerEntry, UnsignedEntry } from '../../shared/ledger.js';
 import type { RunConfig } from '../run-config-schema.js';
@@ -14,8 +15,9 @@ import { writeHeadFile } from './head-file.js';
 import { LedgerStore } from './ledger-store.js';
 import { SiteRegistry } from './site-registry.js';
 import type { KeyPair } from '../../shared/signing.js';
+import type { RunStatus } from './run-status.js';
 
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed';
+export type { RunStatus } from './run-status.js';
 
 export interface RunRow {
   id: string;
@@ -28,8 +30,11 @@ export interface RunRow {
   error: string | null;
   /** The round whose model the run keeps and serves: best by validation, else the last. */
   bestRound: number | null;
-  /** Why a completed run ended before its last round (early stopping); null otherwise. */
+  /** Why a run ended before its last round (early stopping, a cancel); null otherwise. */
   stopReason: string | null;
+  /** When, and by whom, the run was asked to stop (`fedrx run cancel`); null if never. */
+  cancelRequestedAt: string | null;
+  cancelRequestedBy: string | null;
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
@@ -38,7 +43,7 @@ export interface RunRow {
 export interface SiteOutcome {
   siteId: string;
   status: 'accepted' | 'rejected' | 'missing' | 'failed';
-  code?: string;
+  code?: ErrorCode;
   reason?: string;
   numExamples?: number;
   updateHash?: string;
@@ -83,6 +88,8 @@ interface RawRun {
   error: string | null;
   best_round?: number | null;
   stop_reason?: string | null;
+  cancel_requested_at?: string | null;
+  cancel_requested_by?: string | null;
   created_at: string;
   started_at: string | null;
   ended_at: string | null;
@@ -96,9 +103,11 @@ const toRun = (r: RawRun): RunRow => ({
   preprocessing: r.preprocessing_json === null ? null : (JSON.parse(r.preprocessing_json) as Preprocessing),
   status: r.status,
   error: r.error,
-  // A read-only coordinator does not migrate: an older file has neither column.
+  // A read-only coordinator does not migrate: an older file lacks these columns.
   bestRound: r.best_round ?? null,
   stopReason: r.stop_reason ?? null,
+  cancelRequestedAt: r.cancel_requested_at ?? null,
+  cancelRequestedBy: r.cancel_requested_by ?? null,
   createdAt: r.created_at,
   startedAt: r.started_at,
   endedAt: r.ended_at,
@@ -139,8 +148,15 @@ export class Store {
     return r === undefined ? null : toRun(r);
   }
 
-  listRuns(limit = 100): RunRow[] {
-    return (this.db.prepare('SELECT * FROM runs ORDER BY seq DESC LIMIT ?').all(limit) as RawRun[]).map(toRun);
+  /** The newest runs first, each with its committed training rounds (round 0, the statistics, not counted). */
+  listRuns(limit = 100): (RunRow & { roundsDone: number })[] {
+    const rows = this.db
+      .prepare(
+        `SELECT runs.*, (SELECT COUNT(*) FROM rounds WHERE rounds.run_id = runs.id AND rounds.status = 'committed' AND rounds.round > 0) AS rounds_done
+         FROM runs ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(limit) as (RawRun & { rounds_done: number })[];
+    return rows.map((r) => ({ ...toRun(r), roundsDone: r.rounds_done }));
   }
 
   setPreprocessing(id: string, prep: Preprocessing): void {
@@ -152,12 +168,44 @@ export class Store {
     this.db.prepare(`UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ?) WHERE id = ?`).run(now(), id);
   }
 
-  endRun(id: string, status: 'completed' | 'failed', error: string | null = null, stopReason: string | null = null): void {
+  endRun(id: string, status: 'completed' | 'failed' | 'cancelled', error: string | null = null, stopReason: string | null = null): void {
     this.db.prepare('UPDATE runs SET status = ?, error = ?, stop_reason = ?, ended_at = ? WHERE id = ?').run(status, error, stopReason, now(), id);
   }
 
   setBestRound(id: string, round: number): void {
     this.db.prepare('UPDATE runs SET best_round = ? WHERE id = ?').run(round, id);
+  }
+
+  /**
+   * A queued run is cancelled at once; a running one is asked to stop (the run loop ends it,
+   * endCancelledRun); a finished one is left as it is. `by` says who asked, for the record.
+   */
+  cancelRun(id: string, by: string): 'cancelled' | 'requested' | 'finished' | 'unknown' {
+    return this.db.transaction(() => {
+      const at = now();
+      const queued = this.db
+        .prepare(`UPDATE runs SET status = 'cancelled', stop_reason = ?, cancel_requested_at = ?, cancel_requested_by = ?, ended_at = ? WHERE id = ? AND status = 'queued'`)
+        .run(`cancelled by ${by} before it started`, at, by, at, id);
+      if (queued.changes === 1) return 'cancelled';
+      // The first request stands: asking again changes nothing.
+      const running = this.db
+        .prepare(`UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, ?), cancel_requested_by = COALESCE(cancel_requested_by, ?) WHERE id = ? AND status = 'running'`)
+        .run(at, by, id);
+      if (running.changes === 1) return 'requested';
+      return this.getRun(id) === null ? 'unknown' : 'finished';
+    })();
+  }
+
+  /** Whether a running run was asked to stop: the runner asks before each round. */
+  isCancelRequested(id: string): boolean {
+    const r = this.db.prepare(`SELECT cancel_requested_at FROM runs WHERE id = ? AND status = 'running'`).get(id) as { cancel_requested_at?: string | null } | undefined;
+    return (r?.cancel_requested_at ?? null) !== null;
+  }
+
+  /** Ends a run that was asked to stop as cancelled, naming who asked. */
+  endCancelledRun(id: string): void {
+    const by = this.getRun(id)?.cancelRequestedBy ?? 'request';
+    this.endRun(id, 'cancelled', null, `cancelled by ${by}`);
   }
 
   /** The run to work on next: one a stopped coordinator left running (it resumes), else the oldest queued. */
@@ -322,7 +370,8 @@ function toOutcome(s: Record<string, string | number | null>): SiteOutcome {
   const put = <K extends keyof SiteOutcome>(k: K, v: string | number | null | undefined): void => {
     if (v !== null && v !== undefined) out[k] = v as SiteOutcome[K];
   };
-  put('code', s.code);
+  // Older versions stored any E_… code a site sent: one that is not ours is left out, its reason kept.
+  if (isErrorCode(s.code)) out.code = s.code;
   put('reason', s.reason);
   put('numExamples', s.num_examples);
   put('updateHash', s.update_hash);

@@ -17,6 +17,7 @@ import { tableCell } from '../../cli/predict-upload.js';
 import { toCsv } from '../../datasets/write-csv.js';
 import { loadStudyFile } from '../../shared/load-study.js';
 import { inputColumns } from '../../shared/study.js';
+import { runFedrx } from '../helpers/fedrx-process.js';
 import { tempDir } from '../helpers/temp.js';
 import { fedrxCommand, startFederation, type Federation } from './harness.js';
 
@@ -240,6 +241,40 @@ describe('a federation driven by the CLI', () => {
     expect(refused.lines.join('\n')).toContain(`E_CSV_MISSING_COLUMN`);
     expect(refused.lines.join('\n')).toContain(`lacks 1 input column(s) of model ${trained!.lastModelHash}: "weight_kg"; no row was sent`);
     expect((await fed.clients.auditor.auditLog()).entries).toHaveLength(before + 1);
+  });
+
+  it('stops a running run with `fedrx run cancel` and lists both runs with `fedrx run list`', async () => {
+    expect(trained, 'needs the run of the previous test').toBeDefined();
+    const token = fed.tokens['data-scientist'];
+    const client = fed.clients['data-scientist'];
+    const long = await client.startRun({ rounds: 200, minSites: 2 });
+    // Asked to stop once its first training round is committed.
+    for (let run = long; !run.rounds.some((r) => r.round === 1); run = await client.run(long.id)) await new Promise((r) => setTimeout(r, 100));
+    const cancel = await runFedrx(['run', 'cancel', long.id, '--coordinator', fed.url, '--token', token]);
+    expect([cancel.code, cancel.stdout], cancel.stderr).toEqual([0, `run ${long.id} running: asked to stop; it ends cancelled at the coordinator's next check (see fedrx run status ${long.id})\n`]);
+    const ended = await client.follow(long.id, () => {}, 100);
+    expect(ended).toMatchObject({ status: 'cancelled', error: null, stopReason: expect.stringMatching(/^cancelled by data-scientist local federation data-scientist \(tok-[0-9a-f]{12}\)$/) });
+    const done = ended.rounds.filter((r) => r.round > 0);
+    expect(done.length).toBeGreaterThanOrEqual(1);
+    expect(done.length).toBeLessThan(200);
+    expect(done.every((r) => r.status === 'committed')).toBe(true);
+    // One ledger entry per committed round of the cancelled run, and the chain verifies.
+    expect((await fed.clients.auditor.ledger()).entries.filter((e) => e.runId === long.id)).toHaveLength(done.length + 1);
+    expect(await fed.clients.auditor.verifyLedger()).toMatchObject({ ok: true });
+
+    const list = await runFedrx(['run', 'list', '--coordinator', fed.url], { FEDRX_TOKEN: token });
+    expect(list.code, list.stderr).toBe(0);
+    const [header, ...rows] = list.stdout.trimEnd().split('\n').map((l) => l.split(/ {2,}/));
+    expect(header).toEqual(['id', 'status', 'strategy', 'rounds', 'best', 'created (UTC)', 'ended (UTC)', 'error / stop reason']);
+    const best = (b: number | null): string => (b === null ? '–' : String(b));
+    expect(rows.map((r) => [r[0], r[1], r[2], r[3], r[4]])).toEqual([
+      [long.id, 'cancelled', 'fedavg', `${done.length}/200`, best(ended.bestRound)],
+      [trained!.runId, 'completed', 'fedadam', '2/2', best((await client.run(trained!.runId)).bestRound)],
+    ]);
+    expect(rows[0]![7]).toBe(ended.stopReason);
+
+    const again = await runFedrx(['run', 'cancel', long.id, '--coordinator', fed.url, '--token', token]);
+    expect([again.code, again.stderr]).toEqual([1, `error E_RUN_FINISHED: run ${long.id} has already ended (cancelled): nothing to cancel\n`]);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AUC_BINS } from '../../shared/auc.js';
 import { FedrxError } from '../../shared/errors.js';
 import { encodeFrame } from '../../shared/tensor-codec.js';
-import { decodeUpdateFrame, parseAgentMessage, PROTOCOL_VERSION } from '../../shared/wire.js';
+import { decodeUpdateFrame, parseAgentMessage, parseCoordinatorMessage, PROTOCOL_VERSION } from '../../shared/wire.js';
 
 function codeOf(f: () => unknown): string {
   try {
@@ -60,6 +60,31 @@ describe('parseAgentMessage', () => {
     expect(codeOf(() => parseAgentMessage(hello({ replica: { length: 0, headHash: 'F'.repeat(64) } })))).toBe('E_BAD_MESSAGE');
     expect(codeOf(() => parseAgentMessage(hello({ type: 'helo' })))).toBe('E_BAD_MESSAGE');
     expect(codeOf(() => parseAgentMessage('"hello"'))).toBe('E_BAD_MESSAGE');
+  });
+});
+
+// A code from a peer is attacker-controlled: only the codes of shared/errors.ts pass.
+describe('error codes in messages', () => {
+  const taskError = (code: unknown): string => JSON.stringify({ type: 'task-error', v: 1, runId: 'run-1', round: 2, code, message: 'no' });
+  const dispute = (code: unknown): string => JSON.stringify({ type: 'dispute', v: 1, index: 0, code, reason: 'no' });
+  const error = (code: unknown): string => JSON.stringify({ type: 'error', v: 1, code, message: 'no' });
+
+  it('a known code passes, typed as an ErrorCode', () => {
+    const m = parseAgentMessage(taskError('E_CSV_MISSING_COLUMN'));
+    expect(m.type === 'task-error' && m.code).toBe('E_CSV_MISSING_COLUMN');
+    expect(codeOf(() => parseAgentMessage(dispute('E_ENTRY_DISPUTED')))).toBe('no error');
+    expect(codeOf(() => parseCoordinatorMessage(error('E_SITE_REVOKED')))).toBe('no error');
+  });
+
+  it.each(['E_MADE_UP', 'E_', 'e_bad_json', 'toString', '__proto__', 'E_BAD_JSON ', 'E_'.padEnd(5000, 'X'), 7, null])('refuses code %j in task-error, dispute and error with E_BAD_MESSAGE', (code) => {
+    expect(codeOf(() => parseAgentMessage(taskError(code)))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(dispute(code)))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseCoordinatorMessage(error(code)))).toBe('E_BAD_MESSAGE');
+  });
+
+  it('the refusal names the message type and the field', () => {
+    expect(() => parseAgentMessage(taskError('E_MADE_UP'))).toThrow(/^"task-error" message is invalid at \/code/);
+    expect(() => parseAgentMessage(JSON.stringify({ type: 'hi', v: 1 }))).toThrow(/^message type "hi" is unknown$/);
   });
 });
 

@@ -164,6 +164,7 @@ describe('agent connection over TLS', () => {
     const line = log.find((l) => l.includes('TLS PIN MISMATCH'))!;
     expect(line).toMatch(/^!!! TLS PIN MISMATCH/);
     expect(line).toContain(`presented certificate SHA-256 ${cert.fingerprint}, expected ${other.fingerprint}`);
+    expect(line).toMatch(/ \(E_TLS_PIN\)$/);
     expect(log.some((l) => l.startsWith('connected'))).toBe(false);
   });
 

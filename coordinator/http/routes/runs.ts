@@ -6,6 +6,7 @@ import { studyMetrics, type Study } from '../../../shared/study.js';
 import { buildRunConfig } from '../run-config.js';
 import type { RunQueue } from '../../rounds/run-queue.js';
 import { CreateRunBody, RunIdParams } from '../schemas/runs.js';
+import { RunListQuery } from '../schemas/run-list.js';
 import type { RunRow, Store } from '../../store/store.js';
 
 /** How the headline metric reads in a table, e.g. "MAE (mg/week)". */
@@ -23,6 +24,8 @@ export function runView(store: Store, run: RunRow): Record<string, unknown> {
     error: run.error,
     bestRound: run.bestRound,
     stopReason: run.stopReason,
+    cancelRequestedAt: run.cancelRequestedAt,
+    cancelRequestedBy: run.cancelRequestedBy,
     study: study.name,
     metric: headlineLabel(study),
     config: settings,
@@ -35,6 +38,8 @@ export function runView(store: Store, run: RunRow): Record<string, unknown> {
   };
 }
 
+export type RunSummary = ReturnType<typeof runSummary>;
+
 /** `runner` null: a read-only coordinator, which shows its runs but starts none. */
 export function runRoutes(app: FastifyInstance, store: Store, runner: RunQueue | null): void {
   // Checked before the body, so a read-only coordinator answers E_READ_ONLY whatever is sent.
@@ -46,14 +51,48 @@ export function runRoutes(app: FastifyInstance, store: Store, runner: RunQueue |
     return reply.status(201).send(runView(store, run));
   });
 
-  app.get('/v1/runs', { config: { roles: ['data-scientist', 'auditor'] } }, async () => ({
-    runs: store.listRuns().map((r) => ({ id: r.id, status: r.status, createdAt: r.createdAt, error: r.error, bestRound: r.bestRound, stopReason: r.stopReason })),
+  app.get('/v1/runs', { schema: { querystring: RunListQuery }, config: { roles: ['data-scientist', 'admin', 'auditor'] } }, async (req) => ({
+    runs: store.listRuns((req.query as RunListQuery).limit).map(runSummary),
   }));
 
-  app.get('/v1/runs/:id', { schema: { params: RunIdParams }, config: { roles: ['data-scientist', 'auditor'] } }, async (req) => {
+  app.get('/v1/runs/:id', { schema: { params: RunIdParams }, config: { roles: ['data-scientist', 'admin', 'auditor'] } }, async (req) => {
     const { id } = req.params as RunIdParams;
     const run = store.getRun(id);
     if (run === null) throw new FedrxError('E_NOT_FOUND', `no run ${id}`);
     return runView(store, run);
   });
+
+  // A queued run is cancelled at once (200); a running one is asked to stop (202): its open phase
+  // closes and it ends 'cancelled' without committing the round in flight; a finished one is 409 E_RUN_FINISHED.
+  const cancellable = refuseWhenReadOnly(runner === null, 'runs cannot be cancelled');
+  app.post('/v1/runs/:id/cancel', { schema: { params: RunIdParams }, preValidation: cancellable, config: { roles: ['data-scientist', 'admin'] } }, async (req, reply) => {
+    const { id } = req.params as RunIdParams;
+    const p = req.principal!;
+    const outcome = store.cancelRun(id, `${p.role} ${p.label === null ? p.tokenId : `${p.label} (${p.tokenId})`}`);
+    const run = store.getRun(id);
+    if (outcome === 'unknown' || run === null) throw new FedrxError('E_NOT_FOUND', `no run ${id}`);
+    if (outcome === 'finished') throw new FedrxError('E_RUN_FINISHED', `run ${id} has already ended (${run.status}): nothing to cancel`, { status: run.status });
+    if (outcome === 'requested') runner!.cancel(id);
+    return reply.status(outcome === 'cancelled' ? 200 : 202).send(runView(store, run));
+  });
+}
+
+/** One line of `fedrx run list`. */
+function runSummary(r: RunRow & { roundsDone: number }) {
+  return {
+    id: r.id,
+    status: r.status,
+    study: r.config.study.name,
+    strategy: r.config.strategy,
+    roundsDone: r.roundsDone,
+    roundsPlanned: r.config.rounds,
+    bestRound: r.bestRound,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    error: r.error,
+    stopReason: r.stopReason,
+    cancelRequestedAt: r.cancelRequestedAt,
+    cancelRequestedBy: r.cancelRequestedBy,
+  };
 }

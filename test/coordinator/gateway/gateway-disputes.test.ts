@@ -50,6 +50,15 @@ describe('disputes', () => {
     b.close();
   });
 
+  it('a dispute under a code that is not one of ours is refused (E_BAD_MESSAGE) and not recorded', async () => {
+    const a = await TestPeer.admit(url, sites['site-a']!);
+    const before = recorded('site-a');
+    a.send(dispute(0, 'E_WHATEVER_I_LIKE'));
+    expect((await a.errorWith('E_BAD_MESSAGE')).message).toMatch(/code/);
+    expect(recorded('site-a')).toBe(before);
+    a.close();
+  });
+
   it(`a participant files at most ${DISPUTES_PER_HOUR} per hour, across reconnections`, async () => {
     const sent = 3 * DISPUTES_PER_HOUR;
     let refused = 0;

@@ -151,14 +151,38 @@ describe('round runner with real sockets', () => {
     const t1 = await p.a!.task('train', 1);
     p.a!.send(updateFrame('site-a', t1.header, t1.weights));
     p.b!.send(JSON.stringify({ type: 'task-error', v: 1, runId, round: 1, code: 'E_CSV_MISSING_COLUMN', message: 'column "x1" is missing' }));
+    // A code that is not ours is refused at the socket: site-c stays silent as far as the round knows.
+    p.c!.send(JSON.stringify({ type: 'task-error', v: 1, runId, round: 1, code: 'E_NOT_A_CODE', message: 'made up' }));
+    await p.c!.errorWith('E_BAD_MESSAGE');
     const run = await waitForRun(runId);
     expect(run.status).toBe('failed');
     // c and d are connected but silent: the deadline, not a disconnection, closed the round.
     expect(run.error).toBe('round 1: 1 of the 3 updates needed: 1 refused or failed (site-b: E_CSV_MISSING_COLUMN); the 1 s deadline passed with 1 of 4 updates in (no answer from site-c, site-d)');
     const r1 = run.rounds.find((r) => r.round === 1)!;
     expect(r1.status).toBe('failed');
+    expect(r1.sites.filter((s) => s.code === 'E_DEADLINE').map((s) => s.siteId)).toEqual(['site-c', 'site-d']);
     // Only round 0 (the initial model) is on the ledger.
     expect((await coordinator.app.inject({ headers, url: '/v1/ledger' })).json().length).toBe(1);
+    for (const s of Object.values(p)) s.close();
+  });
+
+  it('a run asked to stop during a round commits that round and ends cancelled before the next', async () => {
+    const p = await connectAll();
+    const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 3, minSites: 2, roundTimeoutSec: 5 } });
+    const runId = res.json().id as string;
+    await p.a!.task('train', 1);
+    const cancel = await coordinator.app.inject({ headers, method: 'POST', url: `/v1/runs/${runId}/cancel` });
+    expect([cancel.statusCode, cancel.json().status]).toEqual([202, 'running']);
+    for (const s of ['a', 'b', 'c', 'd']) {
+      const t = await p[s]!.task('train', 1);
+      p[s]!.send(updateFrame(`site-${s}`, t.header, t.weights));
+      answerEval(p[s]!, 1);
+    }
+    const run = await waitForRun(runId);
+    expect(run).toMatchObject({ status: 'cancelled', error: null, stopReason: expect.stringMatching(/^cancelled by data-scientist tok-[0-9a-f]{12}$/) });
+    expect(run.rounds.map((r) => [r.round, r.status])).toEqual([[0, 'committed'], [1, 'committed']]);
+    expect((await coordinator.app.inject({ headers, url: '/v1/ledger' })).json().length).toBe(2);
+    expect(p.a!.received.tasks.some((t) => t.header.round === 2)).toBe(false);
     for (const s of Object.values(p)) s.close();
   });
 });
@@ -358,7 +382,7 @@ describe('statistics phase', () => {
 async function waitForRun(id: string): Promise<RunView> {
   for (let i = 0; i < 200; i++) {
     const run = (await coordinator.app.inject({ headers, url: `/v1/runs/${id}` })).json<RunView>();
-    if (run.status === 'completed' || run.status === 'failed') return run;
+    if (run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled') return run;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('run did not end');

@@ -86,4 +86,22 @@ describe('resumeState', () => {
       await c.close();
     }
   });
+
+  it('a run asked to stop before the coordinator was killed ends cancelled at the next start, no round redone', async () => {
+    const file = join(tempDir('resume'), 'c.sqlite');
+    const first = await buildCoordinator({ db: file, log: () => {} });
+    const runId = interruptedRun(first.store);
+    expect(first.store.cancelRun(runId, 'admin ops')).toBe('requested');
+    await first.close();
+    const c = await buildCoordinator({ db: file, log: () => {} });
+    try {
+      await c.listen(0);
+      for (let i = 0; i < 100 && c.store.getRun(runId)!.status === 'running'; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(c.store.getRun(runId)).toMatchObject({ status: 'cancelled', stopReason: 'cancelled by admin ops', error: null });
+      expect(c.store.rounds(runId).map((r) => [r.round, r.status])).toEqual([[0, 'committed'], [1, 'committed']]);
+      expect(c.store.ledger.head().length).toBe(2);
+    } finally {
+      await c.close();
+    }
+  });
 });

@@ -17,8 +17,9 @@ import { commitTinyModel } from '../../helpers/tiny-model.js';
 const EXPECTED: Record<string, 'public' | Role[]> = {
   'GET /healthz': 'public',
   'POST /v1/runs': ['data-scientist'],
-  'GET /v1/runs': ['auditor', 'data-scientist'],
-  'GET /v1/runs/:id': ['auditor', 'data-scientist'],
+  'GET /v1/runs': ['admin', 'auditor', 'data-scientist'],
+  'GET /v1/runs/:id': ['admin', 'auditor', 'data-scientist'],
+  'POST /v1/runs/:id/cancel': ['admin', 'data-scientist'],
   'GET /v1/sites': ['admin', 'auditor', 'data-scientist'],
   'POST /v1/sites': ['admin'],
   'DELETE /v1/sites/:id': ['admin'],
