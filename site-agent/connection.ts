@@ -47,8 +47,8 @@ export interface ConnectionOptions {
   tls?: ConnectionTls;
 }
 
-export const MIN_RETRY_MS = 500;
-export const MAX_RETRY_MS = 10_000;
+const MIN_RETRY_MS = 500;
+const MAX_RETRY_MS = 10_000;
 
 /** http(s)://host[/prefix] → ws(s)://host[/prefix]/v1/agents. */
 export function agentUrl(coordinatorUrl: string): string {
