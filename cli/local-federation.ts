@@ -39,6 +39,8 @@ export interface LocalFederation {
   agents: Map<string, FedrxProcess>;
   replicaDir(siteId: string): string;
   keyDir(siteId: string): string;
+  /** Starts a site's agent again with the same arguments (after it was stopped or killed). */
+  restartAgent(siteId: string): FedrxProcess;
   stop(): Promise<void>;
 }
 
@@ -49,7 +51,7 @@ export async function fedrxCommand(args: string[]): Promise<{ code: number | nul
   return { code, lines: p.lines };
 }
 
-export async function startLocalFederation(dir: string, sites: SiteSpec[], opts: { connectTimeoutMs?: number; tls?: FederationTls; coordinatorArgs?: string[] } = {}): Promise<LocalFederation> {
+export async function startLocalFederation(dir: string, sites: SiteSpec[], opts: { connectTimeoutMs?: number; tls?: FederationTls; coordinatorArgs?: string[]; coordinatorEnv?: NodeJS.ProcessEnv } = {}): Promise<LocalFederation> {
   const logs = join(dir, 'logs');
   mkdirSync(logs, { recursive: true });
   const db = join(dir, 'coordinator.sqlite');
@@ -71,7 +73,7 @@ export async function startLocalFederation(dir: string, sites: SiteSpec[], opts:
   const tls = opts.tls;
   const coordinatorTls = tls === undefined ? [] : ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile];
   const agentTls = tls === undefined ? [] : ['--tls-ca', tls.certFile, '--tls-pin', tls.fingerprint];
-  const coordinator = spawnFedrx('coordinator', ['coordinator', '--db', db, '--port', '0', ...coordinatorTls, ...(opts.coordinatorArgs ?? [])], { logFile: join(logs, 'coordinator.log') });
+  const coordinator = spawnFedrx('coordinator', ['coordinator', '--db', db, '--port', '0', ...coordinatorTls, ...(opts.coordinatorArgs ?? [])], { logFile: join(logs, 'coordinator.log'), ...(opts.coordinatorEnv === undefined ? {} : { env: opts.coordinatorEnv }) });
   const agents = new Map<string, FedrxProcess>();
   const replicaDir = (siteId: string): string => join(dir, 'replicas', siteId);
   const stop = async (): Promise<void> => {
@@ -80,13 +82,16 @@ export async function startLocalFederation(dir: string, sites: SiteSpec[], opts:
   };
   try {
     const url = (await coordinator.waitFor(LISTENING, 30_000))[1]!;
-    for (const s of sites) {
-      const args = ['agent', '--coordinator', url, '--site', s.siteId, '--data', s.file, '--key', keyDir(s.siteId), '--replica-dir', replicaDir(s.siteId)];
-      agents.set(s.siteId, spawnFedrx(s.siteId, [...args, ...agentTls, ...(s.agentArgs ?? [])], { logFile: join(logs, `${s.siteId}.log`) }));
-    }
+    const agentArgs = new Map(sites.map((s) => [s.siteId, ['agent', '--coordinator', url, '--site', s.siteId, '--data', s.file, '--key', keyDir(s.siteId), '--replica-dir', replicaDir(s.siteId), ...agentTls, ...(s.agentArgs ?? [])]]));
+    const startAgent = (siteId: string): FedrxProcess => {
+      const agent = spawnFedrx(siteId, agentArgs.get(siteId)!, { logFile: join(logs, `${siteId}.log`) });
+      agents.set(siteId, agent);
+      return agent;
+    };
+    for (const s of sites) startAgent(s.siteId);
     const clients = Object.fromEntries(ROLES.map((role) => [role, new CoordinatorClient(url, { token: api.tokens[role], ...(tls === undefined ? {} : { ca: readFileSync(tls.certFile) }) })])) as Record<Role, CoordinatorClient>;
     await waitForSites(clients.admin, sites.length, [...agents.values()], opts.connectTimeoutMs ?? 120_000);
-    return { dir, db, url, tokens: api.tokens, tokenIds: api.ids, clients, coordinator, agents, replicaDir, keyDir, stop };
+    return { dir, db, url, tokens: api.tokens, tokenIds: api.ids, clients, coordinator, agents, replicaDir, keyDir, restartAgent: startAgent, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -19,7 +19,11 @@ import { Gateway } from './gateway/gateway.js';
 import { headFileOf, readHeadFile } from './store/head-file.js';
 import { installErrorHandler, readOnlyError } from './http/http-errors.js';
 import { Predictor } from './predictor.js';
-import { RoundRunner, type RoundSummary } from './rounds/round-runner.js';
+import type { RoundSummary } from './rounds/engine.js';
+import { PhaseDesk } from './rounds/phase-desk.js';
+import { RunQueue } from './rounds/run-queue.js';
+import type { StepObserver } from './rounds/run-steps.js';
+import { EndorsementDesk } from './trust/endorsement-desk.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { ledgerRoutes } from './http/routes/ledger.js';
 import { predictRoutes } from './http/routes/predict.js';
@@ -45,6 +49,8 @@ export interface CoordinatorOptions {
   /** Heartbeat interval to the agents (default 15 s): a site silent for two is disconnected. */
   heartbeatMs?: number;
   onRound?: (s: RoundSummary) => void;
+  /** Told of each moment of a run: phases opened, answers accepted, models aggregated, rounds committed. */
+  onStep?: StepObserver;
   httpLogger?: boolean;
   /** 32-byte key of the prediction audit log's input HMACs; default: `audit.key` beside the db file. */
   auditKey?: Uint8Array;
@@ -60,7 +66,7 @@ export interface Coordinator {
   tokens: TokenStore;
   audit: AuditLog;
   gateway: Gateway | null;
-  runner: RoundRunner | null;
+  runner: RunQueue | null;
   connections: ConnectionLimiter;
   listen(port: number, host?: string): Promise<string>;
   close(): Promise<void>;
@@ -103,8 +109,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     store.recordHead();
   }
   if (!readOnly) {
-    const interrupted = store.failInterruptedRuns();
-    if (interrupted > 0) log(`${interrupted} run(s) interrupted by the last shutdown were marked failed`);
+    for (const run of store.interruptedRuns()) log(`run ${run.id} was interrupted by the last shutdown: it resumes from its last committed round`);
   }
   let audit: AuditLog;
   try {
@@ -133,12 +138,15 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   installAuth(app, tokens);
 
   let gateway: Gateway | null = null;
-  let runner: RoundRunner | null = null;
+  let runner: RunQueue | null = null;
   if (!readOnly) {
+    const desk = new PhaseDesk(opts.onStep);
     gateway = new Gateway(app.server, {
-      store,
+      sites: store.sites,
+      ledger: store.ledger,
       signer: signer!,
-      endorsements,
+      answers: desk,
+      trust: new EndorsementDesk(store, endorsements, log, limits.disputesPerHour),
       log,
       maxFrameBytes: opts.maxFrameBytes ?? 256 * 1024 * 1024,
       limits,
@@ -146,7 +154,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
       ...(opts.nonceTtlMs === undefined ? {} : { nonceTtlMs: opts.nonceTtlMs }),
       ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
     });
-    runner = new RoundRunner(store, gateway, log, opts.onRound);
+    runner = new RunQueue(store, gateway, desk, log, opts.onRound);
   }
 
   app.get('/healthz', { config: { roles: 'public' } }, async () => {

@@ -1,6 +1,7 @@
 // The coordinator process: build, listen, say where, and shut down cleanly on a signal.
 
 import { buildCoordinator } from './app.js';
+import { crashAt, parseCrashPoint } from './crash-drill.js';
 import type { NetLimits } from './gateway/connection-limits.js';
 import { loadServerTls } from './http/tls.js';
 
@@ -18,6 +19,9 @@ export async function runCoordinator(o: {
 }): Promise<void> {
   const log = (line: string): void => console.log(`[coordinator] ${line}`);
   const tls = loadServerTls(o.tlsCert, o.tlsKey);
+  const drill = process.env.FEDRX_CRASH_AT;
+  const onStep = drill === undefined || drill === '' ? undefined : crashAt(parseCrashPoint(drill), log);
+  if (onStep !== undefined) log(`crash drill armed: FEDRX_CRASH_AT=${drill}`);
   const c = await buildCoordinator({
     db: o.db,
     readOnly: o.readOnly,
@@ -27,6 +31,7 @@ export async function runCoordinator(o: {
     ...(o.keyDir === undefined ? {} : { keyDir: o.keyDir }),
     ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
     ...(tls === undefined ? {} : { tls }),
+    ...(onStep === undefined ? {} : { onStep }),
   });
   const url = await c.listen(o.port, o.host);
   // Parsed by the demo and the e2e tests to find a port chosen with --port 0.

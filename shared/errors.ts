@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   E_BAD_REQUEST: 'the request body or parameters are invalid',
   E_NOT_FOUND: 'no such resource',
   E_ROUND_FAILED: 'a round could not close with enough updates',
+  E_RUN_NOT_RESUMABLE: 'a run that a stopped coordinator left running cannot continue from its last committed round',
   E_NO_MODEL: 'no committed model to serve',
   E_MISSING_FEATURE: 'a feature needed by the model is missing',
   E_BAD_FEATURE: 'a feature value has the wrong type or level',
@@ -80,6 +81,9 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Whether a code received from a peer (attacker-controlled) is one of ours. */
+export const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_CODES, code);
 
 export class FedrxError extends Error {
   readonly code: ErrorCode;

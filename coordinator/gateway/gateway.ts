@@ -1,53 +1,37 @@
-// The agents' WebSocket endpoint: authenticates each socket as one site (a challenge-response
-// Ed25519 signature over a single-use nonce), validates every frame and every signature at the
-// boundary, and hands well-formed, signed messages to the round runner. It moves and checks
-// bytes; it never decides anything about rounds.
+// The agents' WebSocket endpoint. It moves and authenticates frames and decides nothing: a socket
+// proves which site it speaks for (handshake.ts), each frame is read and its signature checked
+// (site-frames.ts), and the message goes to whoever handles it: answers to the run engine's open
+// phase, endorsements and disputes to the trust desk. A refusal comes back as data and is sent to
+// the site as a coded error.
 
-import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { FedrxError, isFedrxError, type ErrorCode } from '../../shared/errors.js';
-import { hashStats } from '../../shared/feature-stats.js';
 import type { LedgerEntry } from '../../shared/ledger.js';
 import { signHead } from '../../shared/ledger-head.js';
-import { helloBody, statsBody, updateBody, verify, type KeyPair, type SignatureDomain } from '../../shared/signing.js';
-import {
-  AGENT_PATH,
-  decodeExactProductFrame,
-  decodeExactStatsFrame,
-  decodeUpdateFrame,
-  errorMessage,
-  parseAgentMessage,
-  PROTOCOL_VERSION,
-  type Challenge,
-  type Dispute,
-  type Endorsement,
-  type EvalResult,
-  type ExactProductHeader,
-  type ExactStatsHeader,
-  type Hello,
-  type StatsReport,
-  type TaskError,
-  type UpdateHeader,
-  type Welcome,
-} from '../../shared/wire.js';
-import type { NamedTensor64, Weights } from '../../shared/tensors.js';
-import { frameKind } from '../../shared/tensor-codec.js';
-import { endorsementRequest } from '../trust/endorsement-sync.js';
-import type { Endorsements } from '../trust/endorsements.js';
+import type { KeyPair } from '../../shared/signing.js';
+import { AGENT_PATH, errorMessage, parseAgentMessage, PROTOCOL_VERSION, type Hello, type Welcome } from '../../shared/wire.js';
+import type { AnswerSink } from '../rounds/phase-desk.js';
+import type { EndorsementDesk } from '../trust/endorsement-desk.js';
+import type { ConnectionLimiter, NetLimits } from './connection-limits.js';
 import { DEFAULT_CONTROL_FRAME_BYTES, DEFAULT_HELLO_FRAME_BYTES, frameCap, type FrameCapOptions, type RunFrameLimits } from './frame-caps.js';
 import { capIncomingFrames } from './frame-guard.js';
-import type { ConnectionLimiter, NetLimits } from './connection-limits.js';
+import { Handshakes, type SiteDirectory } from './handshake.js';
+import { Heartbeat } from './heartbeat.js';
 import { RateLimiter } from './rate-limit.js';
-import type { Store } from '../store/store.js';
+import { replicaSync, type LedgerReader } from './replica-sync.js';
+import { readSiteFrame } from './site-frames.js';
 
 export interface GatewayOptions {
-  store: Store;
+  sites: SiteDirectory;
+  ledger: LedgerReader;
   /** The coordinator's ledger key: its public half goes out in every challenge. */
   signer: KeyPair;
-  endorsements: Endorsements;
+  /** The run engine's door: the sites' answers, task errors and disconnections go there. */
+  answers: AnswerSink;
+  /** Endorsements, disputes, and the endorsements to ask a site for after its welcome. */
+  trust: EndorsementDesk;
   log: (line: string) => void;
   /** No frame is ever larger; the caps below and the open run's limits are lower. */
   maxFrameBytes: number;
@@ -55,8 +39,8 @@ export interface GatewayOptions {
   helloFrameBytes?: number;
   /** Control messages, and binary frames while no run is open (default 64 KB). */
   controlFrameBytes?: number;
-  /** Pending hellos, failed hellos per address, disputes per site, and the hello timeout. */
-  limits: Pick<NetLimits, 'maxPendingHellos' | 'failedHellosPerMinute' | 'disputesPerHour' | 'helloTimeoutMs'>;
+  /** Pending hellos, failed hellos per address, and the hello timeout. */
+  limits: Pick<NetLimits, 'maxPendingHellos' | 'failedHellosPerMinute' | 'helloTimeoutMs'>;
   /** Told when a connection's site is admitted, so that it stops counting against its address. */
   connections?: ConnectionLimiter;
   /** How long a challenge nonce may be answered; a used nonce is remembered twice as long. */
@@ -65,19 +49,6 @@ export interface GatewayOptions {
   heartbeatMs?: number;
 }
 
-export interface GatewayEvents {
-  update: [siteId: string, header: UpdateHeader, weights: Weights];
-  'exact-stats': [siteId: string, header: ExactStatsHeader, tensors: NamedTensor64[]];
-  'exact-product': [siteId: string, header: ExactProductHeader, tensors: NamedTensor64[]];
-  eval: [siteId: string, msg: EvalResult];
-  'task-error': [siteId: string, msg: TaskError];
-  stats: [siteId: string, msg: StatsReport];
-  connected: [siteId: string];
-  /** `why`: e.g. that the site did not answer a heartbeat. */
-  disconnected: [siteId: string, why: string];
-}
-
-const LEDGER_SYNC_CHUNK = 256;
 /** Close codes in the private range; the reason carries the error code. */
 const CLOSE_REFUSED = 4001;
 const CLOSE_REPLACED = 4002;
@@ -93,17 +64,13 @@ interface Peer {
   badFrames: number;
 }
 
-export class Gateway extends EventEmitter<GatewayEvents> {
+export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly peers = new Map<string, Peer>();
-  private readonly heartbeat: NodeJS.Timeout;
-  /** When the last ping went out, and its round trip once answered (ms). */
-  private readonly pingSentAt = new WeakMap<WebSocket, number>();
-  private readonly pingMs = new WeakMap<WebSocket, number>();
+  private readonly heartbeat: Heartbeat;
+  private readonly handshakes: Handshakes;
   /** Why the gateway itself closed a socket, for the disconnect event. */
   private readonly closedBecause = new WeakMap<WebSocket, string>();
-  /** Challenge nonces: good once, for the socket they were issued to, until they expire. */
-  private readonly nonces = new Map<string, { ws: WebSocket; expiresAt: number; used: boolean }>();
   /** Sockets whose hello proved their site. */
   private readonly admitted = new WeakSet<WebSocket>();
   private readonly caps: FrameCapOptions;
@@ -112,18 +79,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private pendingHellos = 0;
   /** Refused handshakes per client address: past the limit, its upgrades are refused outright. */
   private readonly failedHellos: RateLimiter;
-  /** Disputes per site, across reconnections: an honest agent sends one and leaves. */
-  private readonly disputes: RateLimiter;
 
   constructor(server: Server | HttpsServer, private readonly opts: GatewayOptions) {
-    super();
     this.caps = {
       helloBytes: opts.helloFrameBytes ?? DEFAULT_HELLO_FRAME_BYTES,
       controlBytes: opts.controlFrameBytes ?? DEFAULT_CONTROL_FRAME_BYTES,
       maxBytes: opts.maxFrameBytes,
     };
     this.failedHellos = new RateLimiter({ limit: opts.limits.failedHellosPerMinute, windowMs: 60_000 });
-    this.disputes = new RateLimiter({ limit: opts.limits.disputesPerHour, windowMs: 3_600_000 });
+    this.handshakes = new Handshakes(opts.sites, opts.signer, opts.nonceTtlMs ?? 30_000);
     this.wss = new WebSocketServer({
       server,
       path: AGENT_PATH,
@@ -134,51 +98,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         else done(false, refusal.status, `${refusal.error.code}: ${refusal.error.message}`);
       },
     });
-    this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
-    const alive = new WeakSet<WebSocket>();
-    const heartbeatMs = opts.heartbeatMs ?? 15_000;
-    let lastTick = performance.now();
-    this.heartbeat = setInterval(() => {
-      // A tick that comes late means this process was busy: pongs may be waiting unread, so
-      // nobody is judged on it, everyone is pinged again.
-      const now = performance.now();
-      const late = now - lastTick > 1.5 * heartbeatMs;
-      lastTick = now;
-      const suspects: WebSocket[] = [];
-      for (const ws of this.wss.clients) {
-        if (!alive.has(ws) && !late) {
-          suspects.push(ws);
-          continue;
-        }
-        alive.delete(ws);
-        this.pingSentAt.set(ws, now);
-        ws.ping();
-      }
-      // Judged after this turn's I/O, so a pong already received but not yet read still counts.
-      if (suspects.length > 0) {
-        setImmediate(() => {
-          for (const ws of suspects) {
-            if (alive.has(ws)) continue;
-            this.closedBecause.set(ws, `no answer to the heartbeat within ${heartbeatMs / 1000} s`);
-            ws.terminate();
-          }
-        });
-      }
-    }, heartbeatMs);
-    this.heartbeat.unref();
-    this.wss.on('connection', (ws) => {
-      alive.add(ws);
-      ws.on('pong', () => {
-        alive.add(ws);
-        const sent = this.pingSentAt.get(ws);
-        if (sent !== undefined) this.pingMs.set(ws, performance.now() - sent);
-      });
+    this.heartbeat = new Heartbeat(this.wss, opts.heartbeatMs ?? 15_000, (ws, why) => {
+      this.closedBecause.set(ws, why);
+      ws.terminate();
     });
+    this.wss.on('connection', (ws, req) => this.onConnection(ws, req));
   }
 
   /** `pingMs`: round trip of the site's last answered heartbeat, null before the first. */
   connectedSites(): { siteId: string; connectedAt: string; backend: string | undefined; pingMs: number | null }[] {
-    return [...this.peers.values()].map((p) => ({ siteId: p.siteId, connectedAt: p.connectedAt, backend: p.backend, pingMs: this.pingMs.get(p.ws) ?? null }));
+    return [...this.peers.values()].map((p) => ({ siteId: p.siteId, connectedAt: p.connectedAt, backend: p.backend, pingMs: this.heartbeat.pingMs(p.ws) }));
   }
 
   isConnected(siteId: string): boolean {
@@ -190,10 +119,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const peer = this.peers.get(siteId);
     if (peer === undefined || peer.ws.readyState !== WebSocket.OPEN) return Promise.resolve(false);
     return new Promise((resolve) => peer.ws.send(data, (err) => resolve(err === undefined || err === null)));
-  }
-
-  sendError(siteId: string, code: ErrorCode | string, message: string, ref?: { runId: string; round: number }): void {
-    void this.send(siteId, JSON.stringify(errorMessage(code, message, ref)));
   }
 
   /** Closes a site's connection, e.g. when an admin revokes it; returns whether one was open. */
@@ -215,9 +140,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.heartbeat);
+    this.heartbeat.stop();
     for (const ws of this.wss.clients) ws.close(1001, 'coordinator shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private sendError(siteId: string, code: ErrorCode, message: string, ref?: { runId: string; round: number }): void {
+    void this.send(siteId, JSON.stringify(errorMessage(code, message, ref)));
   }
 
   /** Why an upgrade request is refused before any WebSocket is made for it, or null. */
@@ -265,12 +194,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       if (beforeHello) this.failedHellos.take(address); // an oversized first frame is a failed hello too
       this.opts.log(`refused a frame from ${remote}${beforeHello ? ' (before hello)' : ''}: E_FRAME_OVERSIZED its header declares more than allowed; closed (1009)`);
     });
-    const challenge = this.issueChallenge(ws);
+    const challenge = this.handshakes.issue(ws);
     ws.once('close', () => {
       clearTimeout(timer);
       settle();
-      const n = this.nonces.get(challenge.nonce);
-      if (n !== undefined && !n.used) this.nonces.delete(challenge.nonce);
+      this.handshakes.forget(challenge.nonce);
     });
     ws.send(JSON.stringify(challenge));
     // Attacker-controlled until hello has proved, by signature over our nonce, which site it is.
@@ -280,10 +208,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       let publicKey: string;
       try {
         if (isBinary) throw new FedrxError('E_NOT_HELLO', 'the first message must be a hello text frame');
-        const msg = parseAgentMessage(rawText(data));
+        const msg = parseAgentMessage(rawBytes(data).toString('utf8'));
         if (msg.type !== 'hello') throw new FedrxError('E_NOT_HELLO', `the first message must be hello, got ${msg.type}`);
         hello = msg;
-        publicKey = this.checkHello(ws, hello);
+        publicKey = this.handshakes.check(ws, hello);
       } catch (e) {
         refuse(isFedrxError(e) ? e.code : 'E_BAD_MESSAGE', (e as Error).message);
         return;
@@ -292,51 +220,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.opts.connections?.admit(req.socket);
       this.admit(ws, hello, publicKey, remote);
     });
-  }
-
-  private issueChallenge(ws: WebSocket): Challenge {
-    const ttl = this.opts.nonceTtlMs ?? 30_000;
-    const now = Date.now();
-    for (const [n, v] of this.nonces) if (now > v.expiresAt + ttl) this.nonces.delete(n);
-    const nonce = randomBytes(32).toString('hex');
-    this.nonces.set(nonce, { ws, expiresAt: now + ttl, used: false });
-    return { type: 'challenge', v: PROTOCOL_VERSION, nonce, coordinatorKey: this.opts.signer.publicKey, expiresInSec: Math.max(1, Math.floor(ttl / 1000)) };
-  }
-
-  /**
-   * The nonce is this socket's, fresh and unused; the site is registered, not revoked, and signed
-   * it. Returns the key the site proved it holds.
-   */
-  private checkHello(ws: WebSocket, hello: Hello): string {
-    const issued = this.nonces.get(hello.nonce);
-    if (issued === undefined) throw new FedrxError('E_BAD_NONCE', 'the nonce was not issued by this coordinator');
-    if (issued.used) throw new FedrxError('E_NONCE_REPLAYED', 'the nonce was already used: a replayed handshake');
-    if (issued.ws !== ws) throw new FedrxError('E_BAD_NONCE', 'the nonce was issued to another connection');
-    if (Date.now() > issued.expiresAt) throw new FedrxError('E_NONCE_EXPIRED', 'the nonce expired before the hello arrived');
-    issued.used = true;
-    const site = this.opts.store.sites.get(hello.siteId);
-    if (site === null) throw new FedrxError('E_UNKNOWN_SITE', `site ${hello.siteId} is not registered`);
-    if (site.revokedAt !== null) throw new FedrxError('E_SITE_REVOKED', `site ${hello.siteId} was revoked`);
-    // Only the claimed site's current key: trying every registered key would let anyone with a
-    // site id make the coordinator do one verification per site for each forged hello.
-    if (!verify('hello', helloBody(hello.siteId, hello.nonce, this.opts.signer.publicKey), hello.signature, site.publicKey)) {
-      throw new FedrxError('E_BAD_SIGNATURE', `hello signature does not verify under site ${hello.siteId}'s key`);
-    }
-    return site.publicKey;
-  }
-
-  /**
-   * Throws unless `signature` is `siteId`'s. A signature by another registered site's key is
-   * named as such: that site is trying to speak for this one.
-   */
-  private checkSigned(siteId: string, publicKey: string, domain: SignatureDomain, body: unknown, signature: string, what: string): void {
-    if (verify(domain, body, signature, publicKey)) return;
-    const impostor = this.opts.store.sites.list().find((s) => s.id !== siteId && verify(domain, body, signature, s.publicKey));
-    if (impostor !== undefined) {
-      this.opts.log(`!!! ${what} for site ${siteId} was signed with the key of site ${impostor.id}`);
-      throw new FedrxError('E_IDENTITY_MISMATCH', `${what} for site ${siteId} is signed with another registered site's key`);
-    }
-    throw new FedrxError('E_BAD_SIGNATURE', `${what} signature does not verify under site ${siteId}'s key`);
   }
 
   private admit(ws: WebSocket, hello: Hello, publicKey: string, remote: string): void {
@@ -349,49 +232,32 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const peer: Peer = { siteId: hello.siteId, publicKey, ws, connectedAt: new Date().toISOString(), backend: hello.backend, badFrames: 0 };
     this.peers.set(hello.siteId, peer);
     this.admitted.add(ws);
-    this.opts.store.sites.touch(hello.siteId);
-    const { length, headHash } = this.opts.store.ledger.head();
+    this.opts.sites.touch(hello.siteId);
+    const { length, headHash } = this.opts.ledger.head();
     const welcome: Welcome = { type: 'welcome', v: PROTOCOL_VERSION, siteId: hello.siteId, ledger: { length, headHash }, head: signHead({ length, headHash }, this.opts.signer) };
     ws.send(JSON.stringify(welcome));
-    this.syncReplica(peer, hello.replica);
+    const sync = replicaSync(this.opts.ledger, hello.replica);
+    if ('refusal' in sync) this.sendError(peer.siteId, sync.refusal.code, sync.refusal.message);
+    else for (const entries of sync.batches) void this.send(peer.siteId, JSON.stringify({ type: 'ledger-entries', v: PROTOCOL_VERSION, entries }));
     // After the entries the site lacks, so it holds every entry it is asked to endorse.
-    const lacking = endorsementRequest(this.opts.store, hello.siteId);
+    const lacking = this.opts.trust.afterWelcome(hello.siteId);
     if (lacking !== null) void this.send(hello.siteId, JSON.stringify(lacking));
     this.opts.log(`site ${hello.siteId} connected from ${remote} (backend ${hello.backend ?? 'unknown'})`);
-    ws.on('message', (data, isBinary) => this.onMessage(peer, data, isBinary));
+    ws.on('message', (data, isBinary) => this.onMessage(peer, rawBytes(data), isBinary));
     ws.on('close', (code) => {
-      if (this.peers.get(peer.siteId) === peer) {
-        this.peers.delete(peer.siteId);
-        const why = this.closedBecause.get(ws) ?? `connection closed (code ${code})`;
-        this.opts.log(`site ${peer.siteId} disconnected: ${why}`);
-        this.emit('disconnected', peer.siteId, why);
-      }
+      if (this.peers.get(peer.siteId) !== peer) return;
+      this.peers.delete(peer.siteId);
+      const why = this.closedBecause.get(ws) ?? `connection closed (code ${code})`;
+      this.opts.log(`site ${peer.siteId} disconnected: ${why}`);
+      this.opts.answers.disconnected(peer.siteId, why);
     });
-    this.emit('connected', hello.siteId);
   }
 
-  /** Sends the entries the site's replica lacks, if its head is a prefix of our chain. */
-  private syncReplica(peer: Peer, replica: Hello['replica']): void {
-    const ours = this.opts.store.ledger.head();
-    if (replica.length > ours.length) {
-      this.sendError(peer.siteId, 'E_REPLICA_DIVERGED', `site replica has ${replica.length} entries, coordinator has ${ours.length}`);
-      return;
-    }
-    if (replica.length > 0 && this.opts.store.ledger.get(replica.length - 1)?.entryHash !== replica.headHash) {
-      this.sendError(peer.siteId, 'E_REPLICA_DIVERGED', `site replica entry ${replica.length - 1} differs from the coordinator's`);
-      return;
-    }
-    for (let from = replica.length; from < ours.length; from += LEDGER_SYNC_CHUNK) {
-      const entries = this.opts.store.ledger.list(from, LEDGER_SYNC_CHUNK);
-      void this.send(peer.siteId, JSON.stringify({ type: 'ledger-entries', v: PROTOCOL_VERSION, entries }));
-    }
-  }
-
-  private onMessage(peer: Peer, data: RawData, isBinary: boolean): void {
+  private onMessage(peer: Peer, data: Buffer, isBinary: boolean): void {
     try {
-      // A site revoked or re-keyed while connected (e.g. by `fedrx site revoke` or `fedrx site
-      // register` on the database, which cannot reach this process) stops here.
-      const current = this.opts.store.sites.get(peer.siteId);
+      // A site revoked or re-keyed while connected (e.g. by `fedrx site revoke` on the database,
+      // which cannot reach this process) stops here.
+      const current = this.opts.sites.get(peer.siteId);
       if (current?.revokedAt !== null) {
         this.disconnect(peer.siteId, 'E_SITE_REVOKED', `site ${peer.siteId} was revoked`);
         return;
@@ -400,91 +266,35 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.disconnect(peer.siteId, 'E_SITE_REKEYED', `site ${peer.siteId} has a new public key: reconnect and sign with it`);
         return;
       }
-      const kind = isBinary ? frameKind(rawBytes(data)) : null;
-      if (kind === 'exact-stats' || kind === 'exact-product') {
-        // Attacker-controlled, as an update: sizes and header checked before the data is copied.
-        const frame = kind === 'exact-stats' ? decodeExactStatsFrame(rawBytes(data)) : decodeExactProductFrame(rawBytes(data));
-        const { header, tensors } = frame;
-        if (header.siteId !== peer.siteId) {
-          throw new FedrxError('E_IDENTITY_MISMATCH', `exact-fit answer claims site ${header.siteId} on the socket of site ${peer.siteId}`);
-        }
-        this.checkSigned(peer.siteId, peer.publicKey, 'update', updateBody(header), header.signature, 'exact-fit answer');
-        peer.badFrames = 0;
-        if (frame.header.kind === 'exact-stats') this.emit('exact-stats', peer.siteId, frame.header, tensors);
-        else this.emit('exact-product', peer.siteId, frame.header, tensors);
-        return;
-      }
-      if (isBinary) {
-        // Attacker-controlled bytes: sizes and header checked before any tensor is built.
-        const { header, weights } = decodeUpdateFrame(rawBytes(data));
-        if (header.siteId !== peer.siteId) {
-          throw new FedrxError('E_IDENTITY_MISMATCH', `update claims site ${header.siteId} on the socket of site ${peer.siteId}`);
-        }
-        this.checkSigned(peer.siteId, peer.publicKey, 'update', updateBody(header), header.signature, 'update');
-        peer.badFrames = 0;
-        this.emit('update', peer.siteId, header, weights);
-        return;
-      }
-      // The frame header was held to the largest text this state allows; control messages are smaller.
-      const msg = parseAgentMessage(rawText(data), (type) => (type === 'stats-report' ? Infinity : this.caps.controlBytes));
+      const frame = readSiteFrame(data, isBinary, peer, this.opts.sites, this.caps.controlBytes);
       peer.badFrames = 0;
-      switch (msg.type) {
-        case 'eval-result':
-          this.emit('eval', peer.siteId, msg);
-          return;
-        case 'task-error':
-          this.emit('task-error', peer.siteId, msg);
-          return;
-        case 'stats-report': {
-          const body = statsBody({ runId: msg.runId, siteId: peer.siteId, statsHash: hashStats(msg.stats), rows: msg.stats.rows });
-          this.checkSigned(peer.siteId, peer.publicKey, 'stats', body, msg.signature, 'statistics report');
-          this.emit('stats', peer.siteId, msg);
+      switch (frame.to) {
+        case 'phase': {
+          const verdict = this.opts.answers.deliver(peer.siteId, frame.msg);
+          if (verdict.accepted) return;
+          const ref = frame.msg.kind === 'stats-report' ? { runId: frame.msg.msg.runId, round: 0 } : frame.msg.kind === 'eval-result' ? frame.msg.msg : frame.msg.header;
+          this.opts.log(`refused ${frame.msg.kind} from ${peer.siteId} for run ${ref.runId} round ${ref.round}: ${verdict.code} ${verdict.reason}`);
+          this.sendError(peer.siteId, verdict.code, verdict.reason, { runId: ref.runId, round: ref.round });
           return;
         }
+        case 'task-error':
+          this.opts.log(`site ${peer.siteId} could not do run ${frame.msg.runId} round ${frame.msg.round}: ${frame.msg.code} ${frame.msg.message}`);
+          this.opts.answers.taskError(peer.siteId, frame.msg);
+          return;
         case 'endorsement':
-          this.onEndorsement(peer, msg);
+          this.opts.trust.endorsement(peer.siteId, peer.publicKey, frame.msg);
           return;
         case 'dispute':
-          this.onDispute(peer, msg);
+          this.opts.trust.dispute(peer.siteId, frame.msg);
           return;
-        case 'hello':
-          throw new FedrxError('E_BAD_MESSAGE', 'hello was already received on this socket');
       }
     } catch (e) {
       const code = isFedrxError(e) ? e.code : 'E_INTERNAL';
       const message = isFedrxError(e) ? e.message : 'frame could not be processed';
-      this.opts.log(`dropped frame from site ${peer.siteId}: ${code} ${message}`);
+      this.opts.log(`${code === 'E_IDENTITY_MISMATCH' ? '!!! ' : ''}dropped frame from site ${peer.siteId}: ${code} ${message}`);
       this.sendError(peer.siteId, code, message);
       if (++peer.badFrames >= MAX_BAD_FRAMES) peer.ws.close(CLOSE_REFUSED, 'too many invalid frames');
     }
-  }
-
-  private onEndorsement(peer: Peer, msg: Endorsement): void {
-    if (!this.opts.endorsements.accept(peer.siteId, msg, peer.publicKey)) return;
-    const status = this.opts.endorsements.status(this.opts.store.ledger.get(msg.index)!);
-    if (status.endorsed && status.endorsedBy.length === status.required) {
-      this.opts.log(`ledger entry #${msg.index} endorsed by ${status.endorsedBy.length} of ${status.participants} participants (${status.endorsedBy.join(', ')})`);
-    }
-  }
-
-  /**
-   * A dispute of one entry comes from a participant of it; a dispute of the whole chain (the
-   * site's replica contradicts it, maybe past our last entry) from any admitted site. Either way
-   * a site files at most `disputesPerHour`, however often it reconnects.
-   */
-  private onDispute(peer: Peer, msg: Dispute): void {
-    if (msg.code !== 'E_REPLICA_DIVERGED') {
-      const entry = this.opts.store.ledger.get(msg.index);
-      if (entry === null) throw new FedrxError('E_NOT_FOUND', `no ledger entry ${msg.index} to dispute; not recorded`);
-      if (!entry.participants.some((p) => p.siteId === peer.siteId)) {
-        throw new FedrxError('E_NOT_PARTICIPANT', `site ${peer.siteId} is not a participant of entry ${msg.index} and may not dispute it; not recorded`);
-      }
-    }
-    if (!this.disputes.take(peer.siteId)) {
-      throw new FedrxError('E_RATE_LIMITED', `site ${peer.siteId} filed ${this.opts.limits.disputesPerHour} disputes this hour; not recorded`);
-    }
-    this.opts.store.endorsements.addDispute({ siteId: peer.siteId, entryIndex: msg.index, code: msg.code, reason: msg.reason });
-    this.opts.log(`!!! site ${peer.siteId} disputes ledger entry #${msg.index}: ${msg.code} ${msg.reason}`);
   }
 }
 
@@ -492,8 +302,4 @@ function rawBytes(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data);
-}
-
-function rawText(data: RawData): string {
-  return rawBytes(data).toString('utf8');
 }

@@ -1,7 +1,9 @@
 // One open phase of a round (training or evaluation): who was asked, who answered, and a promise
 // that settles when everyone has answered or the deadline passes.
 
-export type Answer<T> = { kind: 'ok'; value: T } | { kind: 'refused'; code: string; reason: string };
+import type { ErrorCode } from '../../shared/errors.js';
+
+export type Answer<T> = { kind: 'ok'; value: T } | { kind: 'refused'; code: ErrorCode; reason: string };
 
 export class RoundCollector<T> {
   private readonly answers = new Map<string, Answer<T>>();

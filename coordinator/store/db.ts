@@ -56,6 +56,14 @@ CREATE TABLE IF NOT EXISTS rounds (
   ended_at TEXT NOT NULL,
   PRIMARY KEY (run_id, round)
 );
+-- What a run needs to continue after its last committed round, written in that round's transaction:
+-- the loop's own progress (JSON) and the strategy's state (a tensor frame, e.g. FedAdam's moments).
+CREATE TABLE IF NOT EXISTS run_state (
+  run_id TEXT PRIMARY KEY REFERENCES runs(id),
+  round INTEGER NOT NULL,
+  progress_json TEXT NOT NULL,
+  strategy_frame BLOB
+);
 CREATE TABLE IF NOT EXISTS round_sites (
   run_id TEXT NOT NULL,
   round INTEGER NOT NULL,

@@ -50,6 +50,15 @@ export interface SiteOutcome {
   evalMetric?: number;
 }
 
+/** A run's state after a committed round, enough to go on from the next one. */
+export interface SavedRunState {
+  round: number;
+  /** The run loop's own progress (best round so far, …), as JSON. */
+  progress: string;
+  /** The strategy's state (coordinator/strategies/), null when it keeps none. */
+  strategy: Weights | null;
+}
+
 export interface RoundRow {
   round: number;
   status: 'committed' | 'failed';
@@ -134,17 +143,13 @@ export class Store {
     return (this.db.prepare('SELECT * FROM runs ORDER BY seq DESC LIMIT ?').all(limit) as RawRun[]).map(toRun);
   }
 
-  nextQueuedRun(): RunRow | null {
-    const r = this.db.prepare(`SELECT * FROM runs WHERE status = 'queued' ORDER BY seq LIMIT 1`).get() as RawRun | undefined;
-    return r === undefined ? null : toRun(r);
-  }
-
   setPreprocessing(id: string, prep: Preprocessing): void {
     this.db.prepare('UPDATE runs SET preprocessing_json = ? WHERE id = ?').run(JSON.stringify(prep), id);
   }
 
+  /** A resumed run keeps the time it first started. */
   markRunning(id: string): void {
-    this.db.prepare(`UPDATE runs SET status = 'running', started_at = ? WHERE id = ?`).run(now(), id);
+    this.db.prepare(`UPDATE runs SET status = 'running', started_at = COALESCE(started_at, ?) WHERE id = ?`).run(now(), id);
   }
 
   endRun(id: string, status: 'completed' | 'failed', error: string | null = null, stopReason: string | null = null): void {
@@ -155,11 +160,24 @@ export class Store {
     this.db.prepare('UPDATE runs SET best_round = ? WHERE id = ?').run(round, id);
   }
 
-  /** Runs left 'running' by a coordinator that stopped cannot resume their sockets: close them honestly. */
-  failInterruptedRuns(): number {
-    return this.db
-      .prepare(`UPDATE runs SET status = 'failed', error = 'coordinator stopped during the run', ended_at = ? WHERE status = 'running'`)
-      .run(now()).changes;
+  /** The run to work on next: one a stopped coordinator left running (it resumes), else the oldest queued. */
+  nextRun(): RunRow | null {
+    const r = this.db.prepare(`SELECT * FROM runs WHERE status IN ('running', 'queued') ORDER BY status = 'queued', seq LIMIT 1`).get() as RawRun | undefined;
+    return r === undefined ? null : toRun(r);
+  }
+
+  /** Runs a stopped coordinator left running: they resume from their last committed round. */
+  interruptedRuns(): RunRow[] {
+    return (this.db.prepare(`SELECT * FROM runs WHERE status = 'running' ORDER BY seq`).all() as RawRun[]).map(toRun);
+  }
+
+  /** Where a run stands after its last committed round, or null when it committed none. */
+  savedState(runId: string): SavedRunState | null {
+    const r = this.db.prepare('SELECT round, progress_json, strategy_frame FROM run_state WHERE run_id = ?').get(runId) as
+      | { round: number; progress_json: string; strategy_frame: Buffer | null }
+      | undefined;
+    if (r === undefined) return null;
+    return { round: r.round, progress: r.progress_json, strategy: r.strategy_frame === null ? null : decodeFrame(r.strategy_frame).weights };
   }
 
   // ---- models and rounds ----
@@ -202,9 +220,20 @@ export class Store {
     metrics: Record<string, number>;
     sites: SiteOutcome[];
     entry: Omit<UnsignedEntry, 'index' | 'prevHash' | 'runId' | 'round' | 'modelHash' | 'metrics' | 'createdAt' | 'coordinatorKey'>;
+    /** What the run needs to go on from this round (its `round` is this one). */
+    state: Omit<SavedRunState, 'round'>;
+    /** The round whose model the run serves from now on; null leaves it as it was (round 0). */
+    bestRound: number | null;
+    /** Round 0 fixes the run's preprocessing. */
+    preprocessing?: Preprocessing;
   }): LedgerEntry {
     const entry = this.db.transaction(() => {
       const createdAt = now();
+      if (args.preprocessing !== undefined) this.db.prepare('UPDATE runs SET preprocessing_json = ? WHERE id = ?').run(JSON.stringify(args.preprocessing), args.runId);
+      if (args.bestRound !== null) this.db.prepare('UPDATE runs SET best_round = ? WHERE id = ?').run(args.bestRound, args.runId);
+      this.db
+        .prepare('INSERT OR REPLACE INTO run_state (run_id, round, progress_json, strategy_frame) VALUES (?, ?, ?, ?)')
+        .run(args.runId, args.round, args.state.progress, args.state.strategy === null ? null : encodeFrame({ kind: 'strategy-state' }, args.state.strategy));
       this.db
         .prepare('INSERT OR IGNORE INTO models (hash, run_id, round, frame, created_at) VALUES (?, ?, ?, ?, ?)')
         .run(args.modelHash, args.runId, args.round, encodeFrame({ kind: 'model' }, args.weights), createdAt);
@@ -237,12 +266,14 @@ export class Store {
     writeHeadFile(this.headFile, { length, headHash }, this.signer);
   }
 
-  failRound(runId: string, round: number, startedAt: string, error: string, sites: SiteOutcome[]): void {
+  /** A round that could not close ends its run: the round's row, its sites and the run's end, together. */
+  failRun(runId: string, round: number, startedAt: string, error: string, sites: SiteOutcome[]): void {
     this.db.transaction(() => {
       this.db
         .prepare(`INSERT INTO rounds (run_id, round, status, metrics_json, error, started_at, ended_at) VALUES (?, ?, 'failed', '{}', ?, ?, ?)`)
         .run(runId, round, error, startedAt, now());
       this.insertSiteOutcomes(runId, round, sites);
+      this.endRun(runId, 'failed', error);
     })();
   }
 

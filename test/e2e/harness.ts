@@ -23,6 +23,8 @@ export async function startFederation(
     tls?: FederationTls;
     /** Extra `fedrx coordinator` arguments, e.g. a short `--heartbeat-sec`. */
     coordinatorArgs?: string[];
+    /** Extra environment of the coordinator process, e.g. FEDRX_CRASH_AT. */
+    coordinatorEnv?: NodeJS.ProcessEnv;
   },
 ): Promise<Federation> {
   const sites = await generateSiteCsvs({
@@ -35,7 +37,9 @@ export async function startFederation(
   const fed = await startLocalFederation(
     dir,
     sites.map((s) => ({ siteId: s.siteId, file: overrides[s.siteId] ?? s.file, agentArgs: opts.extraAgentArgs?.[s.siteId] ?? [] })),
-    { ...(opts.tls === undefined ? {} : { tls: opts.tls }), ...(opts.coordinatorArgs === undefined ? {} : { coordinatorArgs: opts.coordinatorArgs }) },
+    { ...(opts.tls === undefined ? {} : { tls: opts.tls }), ...(opts.coordinatorArgs === undefined ? {} : { coordinatorArgs: opts.coordinatorArgs }),
+      ...(opts.coordinatorEnv === undefined ? {} : { coordinatorEnv: opts.coordinatorEnv }),
+    },
   );
   return { ...fed, sites };
 }

@@ -39,7 +39,7 @@ export function signedLedger(file: string, rounds: number, opts: { siteIds?: str
           : sign('update', updateBody({ runId: run.id, round, siteId: s.siteId, baseModelHash: parent, updateHash, numExamples: 7 }), s.keys.secretKey),
     }));
     const entry = store.commitRound({
-      runId: run.id, round, startedAt: new Date().toISOString(), modelHash, weights, metrics: { sites: participants.length }, sites: [],
+      runId: run.id, round, startedAt: new Date().toISOString(), modelHash, weights, metrics: { sites: participants.length }, sites: [], state: { progress: '{}', strategy: null }, bestRound: round,
       entry: { parentModelHash: parent, participants, configHash: run.configHash },
     });
     if (opts.endorse !== false) {

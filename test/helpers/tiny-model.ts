@@ -25,7 +25,7 @@ export function commitLinearModel(store: Store, study: Study, prep: Preprocessin
   ];
   const modelHash = hashWeights(weights);
   const entry = store.commitRound({
-    runId: run.id, round: 1, startedAt: new Date().toISOString(), modelHash, weights, metrics: { sites: 1 }, sites: [],
+    runId: run.id, round: 1, startedAt: new Date().toISOString(), modelHash, weights, metrics: { sites: 1 }, sites: [], state: { progress: '{}', strategy: null }, bestRound: 1,
     entry: { parentModelHash: null, participants: [], configHash: run.configHash },
   });
   return { runId: run.id, modelHash, ledgerIndex: entry.index };

@@ -4,7 +4,7 @@ import { refuseWhenReadOnly } from '../http-errors.js';
 import { hashConfig } from '../../../shared/ledger.js';
 import { studyMetrics, type Study } from '../../../shared/study.js';
 import { buildRunConfig } from '../run-config.js';
-import type { RoundRunner } from '../../rounds/round-runner.js';
+import type { RunQueue } from '../../rounds/run-queue.js';
 import { CreateRunBody, RunIdParams } from '../schemas/runs.js';
 import type { RunRow, Store } from '../../store/store.js';
 
@@ -36,7 +36,7 @@ export function runView(store: Store, run: RunRow): Record<string, unknown> {
 }
 
 /** `runner` null: a read-only coordinator, which shows its runs but starts none. */
-export function runRoutes(app: FastifyInstance, store: Store, runner: RoundRunner | null): void {
+export function runRoutes(app: FastifyInstance, store: Store, runner: RunQueue | null): void {
   // Checked before the body, so a read-only coordinator answers E_READ_ONLY whatever is sent.
   const writable = refuseWhenReadOnly(runner === null, 'runs cannot be started');
   app.post('/v1/runs', { schema: { body: CreateRunBody }, preValidation: writable, config: { roles: ['data-scientist'] } }, async (req, reply) => {

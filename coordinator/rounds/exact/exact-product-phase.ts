@@ -10,7 +10,7 @@ import type { NamedTensor64 } from '../../../shared/tensors.js';
 import { PROTOCOL_VERSION, type ExactProductHeader } from '../../../shared/wire.js';
 import { RoundCollector } from '../round-collector.js';
 import type { SiteOutcome } from '../../store/store.js';
-import type { Verdict } from './exact-stats-phase.js';
+import { admissionRefusal, phaseOutcomes, refuse, type Phase, type SiteMessage, type Verdict } from '../phase.js';
 
 /** What the coordinator knows of a participant after a step: its chain link, signature and rows. */
 export interface ProductSite {
@@ -19,13 +19,17 @@ export interface ProductSite {
   numExamples: number;
 }
 
-export class ExactProductPhase {
+export class ExactProductPhase implements Phase<{ v: Float64Array; site: ProductSite }> {
+  readonly name: string;
+  readonly answers = 'exact-product';
   readonly collector: RoundCollector<{ v: Float64Array; site: ProductSite }>;
 
   constructor(
     readonly runId: string,
     readonly round: number,
     readonly step: number,
+    /** What the sites receive: the exact-request at step 0, then `stepRequest(p)`. */
+    readonly request: Buffer | string,
     private readonly baseModelHash: string,
     /** The length a site's vector must have, given its example count. */
     private readonly answerLength: (numExamples: number) => number,
@@ -34,20 +38,18 @@ export class ExactProductPhase {
     deadlineMs: number,
   ) {
     this.collector = new RoundCollector(runId, round, new Set(sites.keys()), deadlineMs);
+    this.name = `exact step ${step}`;
   }
 
-  /** The binary request of step ≥ 1. */
-  request(p: Float64Array): Buffer {
-    return encodeFrame64({ v: PROTOCOL_VERSION, kind: 'exact-product-request', runId: this.runId, round: this.round, step: this.step }, [{ name: 'p', shape: [p.length], data: p }]);
-  }
-
-  accept(siteId: string, header: ExactProductHeader, tensors: readonly NamedTensor64[]): Verdict {
-    if (header.runId !== this.runId || header.round !== this.round || header.step !== this.step) {
-      return { accepted: false, code: header.runId !== this.runId ? 'E_WRONG_RUN' : 'E_STALE_ROUND', reason: `no step ${header.step} of that solve is open` };
+  accept(siteId: string, m: SiteMessage): Verdict {
+    if (m.kind !== 'exact-product') throw new TypeError(`exact product phase got ${m.kind}`);
+    const { header, tensors } = m;
+    if (header.step !== this.step && header.runId === this.runId && header.round === this.round) {
+      return { accepted: false, code: 'E_STALE_ROUND', reason: `step ${this.step} of the solve is open, not ${header.step}` };
     }
-    const known = this.sites.get(siteId);
-    if (known === undefined) return { accepted: false, code: 'E_NOT_SELECTED', reason: 'the site is not a participant of this solve' };
-    if (this.collector.has(siteId)) return { accepted: false, code: 'E_DUPLICATE_UPDATE', reason: 'the site already answered this step' };
+    const early = admissionRefusal(this.collector, siteId, header, `step ${this.step} of the solve`);
+    if (early !== null) return early;
+    const known = this.sites.get(siteId)!;
     try {
       if (header.baseModelHash !== this.baseModelHash) throw new FedrxError('E_BASE_MODEL', 'answer signed against another base model');
       if (this.step > 0 && header.numExamples !== known.numExamples) throw new FedrxError('E_BAD_EXAMPLES', `numExamples changed from ${known.numExamples} to ${header.numExamples}`);
@@ -63,8 +65,7 @@ export class ExactProductPhase {
       return { accepted: true };
     } catch (e) {
       if (!isFedrxError(e)) throw e;
-      this.collector.record(siteId, { kind: 'refused', code: e.code, reason: e.message });
-      return { accepted: false, code: e.code, reason: e.message };
+      return refuse(this.collector, siteId, e.code, e.message);
     }
   }
 
@@ -76,15 +77,14 @@ export class ExactProductPhase {
       answers.push({ siteId, n: a.site.numExamples, v: a.v });
       sites.set(siteId, a.site);
     }
-    const outcomes = [...this.collector.asked].sort().map((siteId): SiteOutcome => {
-      const a = this.collector.results().get(siteId);
-      if (a === undefined) return { siteId, status: 'missing', code: 'E_DEADLINE', reason: `no answer to step ${this.step} before the deadline` };
-      if (a.kind === 'ok') return { siteId, status: 'accepted', numExamples: a.value.site.numExamples, updateHash: a.value.site.transcript!, signature: a.value.site.signature };
-      const failed = a.code.startsWith('E_CSV') || a.code === 'E_DISCONNECTED' || a.code === 'E_INTERNAL';
-      return { siteId, status: failed ? 'failed' : 'rejected', code: a.code, reason: a.reason };
-    });
+    const outcomes = phaseOutcomes(this.collector, `answer to step ${this.step}`, (a) => ({ numExamples: a.site.numExamples, updateHash: a.site.transcript!, signature: a.site.signature }));
     return { answers, sites, outcomes };
   }
+}
+
+/** The binary request of step ≥ 1: the vector the sites multiply by. */
+export function stepRequest(runId: string, round: number, step: number, p: Float64Array): Buffer {
+  return encodeFrame64({ v: PROTOCOL_VERSION, kind: 'exact-product-request', runId, round, step }, [{ name: 'p', shape: [p.length], data: p }]);
 }
 
 /** Element-wise sum of equally long vectors. */

@@ -13,16 +13,16 @@ import { FedrxError, isFedrxError } from '../../../shared/errors.js';
 import { DEFAULT_FOLDS, type TaskConfig } from '../../../shared/run-config.js';
 import { DEFAULT_MIN_ROWS, isRegression, inputDim, type Study } from '../../../shared/study.js';
 import { PROTOCOL_VERSION, type ExactRequest } from '../../../shared/wire.js';
-import { describeRefusals, type RoundCollector } from '../round-collector.js';
+import { describeRefusals } from '../round-collector.js';
+import type { Phase } from '../phase.js';
 import { phaseFailure } from '../round-failure.js';
 import type { RunRow, SiteOutcome } from '../../store/store.js';
-import { ExactProductPhase, sumVectors, type ProductSite } from './exact-product-phase.js';
+import { ExactProductPhase, stepRequest, sumVectors, type ProductSite } from './exact-product-phase.js';
 import { ExactStatsPhase } from './exact-stats-phase.js';
 
-/** What a solve needs from the runner: sending, routing the sites' answers to the open phase, logging. */
+/** What a solve needs from the run loop: running a phase with the sites, logging. */
 export interface ExactIo {
-  sendAll<T>(sites: ReadonlySet<string>, frame: Buffer | string, collector: RoundCollector<T>): Promise<void>;
-  openPhase(phase: ExactStatsPhase | ExactProductPhase | null): void;
+  runPhase<T>(phase: Phase<T>): Promise<void>;
   log(line: string): void;
 }
 
@@ -45,11 +45,8 @@ export async function solveExact(io: ExactIo, run: RunRow, study: Study, task: T
 async function byFactors(io: ExactIo, run: RunRow, study: Study, task: TaskConfig, parentHash: string, selected: ReadonlySet<string>, width: number): Promise<ExactSolve> {
   const { config } = run;
   const folds = isSearch(study.model.l2) ? (config.strategyOptions.folds ?? DEFAULT_FOLDS) : 1;
-  const phase = new ExactStatsPhase(run.id, 1, parentHash, { width, folds, minRows: study.minRows ?? DEFAULT_MIN_ROWS }, selected, config.roundTimeoutSec * 1000);
-  io.openPhase(phase);
-  await io.sendAll(selected, phase.request(task), phase.collector);
-  await phase.collector.done;
-  io.openPhase(null);
+  const phase = new ExactStatsPhase(run.id, 1, parentHash, { width, folds, minRows: study.minRows ?? DEFAULT_MIN_ROWS }, task, selected, config.roundTimeoutSec * 1000);
+  await io.runPhase(phase);
   const { answers, outcomes } = phase.results();
   if (answers.length < config.minSites) {
     return { reason: `round 1: ${phaseFailure('statistics', answers.length, config.minSites, outcomes, config.roundTimeoutSec)}`, outcomes };
@@ -75,27 +72,24 @@ function iterativeSolve(io: ExactIo, run: RunRow, task: TaskConfig, parentHash: 
   const deadline = run.config.roundTimeoutSec * 1000;
   let sites = new Map<string, ProductSite>();
   let step = 0;
-  const open = async (phase: ExactProductPhase, frame: Buffer | string): Promise<ReturnType<ExactProductPhase['results']>> => {
-    io.openPhase(phase);
-    await io.sendAll(phase.collector.asked, frame, phase.collector);
-    await phase.collector.done;
-    io.openPhase(null);
+  const open = async (phase: ExactProductPhase): Promise<ReturnType<ExactProductPhase['results']>> => {
+    await io.runPhase(phase);
     return phase.results();
   };
   return {
     /** Step 0: the answers of every site that gave one. */
     start: async (selected: ReadonlySet<string>) => {
-      const first = new ExactProductPhase(run.id, 1, 0, parentHash, (n) => answerLength(0, n), new Map([...selected].map((s) => [s, { transcript: null, signature: '', numExamples: 0 }])), deadline);
       const request: ExactRequest = { type: 'exact-request', v: PROTOCOL_VERSION, runId: run.id, round: 1, baseModelHash: parentHash, folds: 1, mode, config: task };
-      const r = await open(first, JSON.stringify(request));
+      const first = new ExactProductPhase(run.id, 1, 0, JSON.stringify(request), parentHash, (n) => answerLength(0, n), new Map([...selected].map((s) => [s, { transcript: null, signature: '', numExamples: 0 }])), deadline);
+      const r = await open(first);
       sites = r.sites;
       return r;
     },
     /** Step i: every participant's answer to `p`, or a failure naming who did not answer. */
     next: async (p: Float64Array) => {
       step++;
-      const phase = new ExactProductPhase(run.id, 1, step, parentHash, (n) => answerLength(step, n), sites, deadline);
-      const r = await open(phase, phase.request(p));
+      const phase = new ExactProductPhase(run.id, 1, step, stepRequest(run.id, 1, step, p), parentHash, (n) => answerLength(step, n), sites, deadline);
+      const r = await open(phase);
       if (r.sites.size !== sites.size) {
         throw new FedrxError('E_ROUND_FAILED', `round 1: step ${step} of the solve lacks answers (${describeRefusals(r.outcomes)}); it needs every participant`);
       }

@@ -26,7 +26,7 @@ beforeAll(async () => {
   const run = c.store.createRun(config, hashConfig(config));
   const weights: Weights = [{ name: 'dense0/bias', shape: [1], data: new Float32Array([1]) }];
   c.store.commitRound({
-    runId: run.id, round: 0, startedAt: new Date().toISOString(), modelHash: hashWeights(weights), weights, metrics: { sites: 1 }, sites: [],
+    runId: run.id, round: 0, startedAt: new Date().toISOString(), modelHash: hashWeights(weights), weights, metrics: { sites: 1 }, sites: [], state: { progress: '{}', strategy: null }, bestRound: null,
     entry: { parentModelHash: null, participants: [{ siteId: 'site-a', numExamples: 10, updateHash: 'a'.repeat(64), signature: 'b'.repeat(128) }], configHash: run.configHash },
   });
   url = await c.listen(0);

@@ -31,7 +31,7 @@ beforeAll(async () => {
   ];
   modelHash = hashWeights(weights);
   c.store.commitRound({
-    runId, round: 1, startedAt: new Date().toISOString(), modelHash, weights, metrics: { sites: 1 }, sites: [],
+    runId, round: 1, startedAt: new Date().toISOString(), modelHash, weights, metrics: { sites: 1 }, sites: [], state: { progress: '{}', strategy: null }, bestRound: 1,
     entry: { parentModelHash: null, participants: [], configHash: run.configHash },
   });
 });
@@ -124,7 +124,7 @@ describe('predictions in the target unit, one by one and in batches', () => {
       { name: 'dense0/bias', shape: [1], data: new Float32Array([1.5]) },
     ];
     c.store.commitRound({
-      runId: sqrtRun, round: 1, startedAt: new Date().toISOString(), modelHash: hashWeights(weights), weights, metrics: {}, sites: [],
+      runId: sqrtRun, round: 1, startedAt: new Date().toISOString(), modelHash: hashWeights(weights), weights, metrics: {}, sites: [], state: { progress: '{}', strategy: null }, bestRound: 1,
       entry: { parentModelHash: null, participants: [], configHash: run.configHash },
     });
   });

@@ -27,7 +27,7 @@ function ledgerWithRounds(file: string, rounds: number): void {
     const weights = [{ name: 'w', shape: [2], data: new Float32Array([round, round + 1]) }];
     const modelHash = hashWeights(weights);
     store.commitRound({
-      runId: run.id, round, startedAt: new Date().toISOString(), modelHash, weights, metrics: { evalLoss: 1 / (round + 1) }, sites: [],
+      runId: run.id, round, startedAt: new Date().toISOString(), modelHash, weights, metrics: { evalLoss: 1 / (round + 1) }, sites: [], state: { progress: '{}', strategy: null }, bestRound: round,
       entry: { parentModelHash: parent, participants: round === 0 ? [] : [{ siteId: 'site-a', numExamples: 7, updateHash: 'c'.repeat(64), signature: 'd'.repeat(128) }], configHash: run.configHash },
     });
     parent = modelHash;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { thrownCode } from '../../../helpers/error-code.js';
 import { checkExactStats, exactStatsBytes } from '../../../../coordinator/rounds/exact/check-exact-stats.js';
 import { ExactStatsPhase } from '../../../../coordinator/rounds/exact/exact-stats-phase.js';
+import type { SiteMessage } from '../../../../coordinator/rounds/phase.js';
 import { hashStatistics64 } from '../../../../shared/model-hash.js';
 import { Prng } from '../../../../shared/prng.js';
 import type { NamedTensor64 } from '../../../../shared/tensors.js';
@@ -80,12 +81,13 @@ describe('checkExactStats', () => {
 
 describe('ExactStatsPhase', () => {
   it('records an accepted answer once, and a refused frame as the site\'s answer', async () => {
-    const phase = new ExactStatsPhase('run-1', 1, base, want, new Set(['site-1', 'site-2']), 60_000);
-    expect(JSON.parse(phase.request({} as never))).toMatchObject({ type: 'exact-request', runId: 'run-1', round: 1, baseModelHash: base, folds: 3 });
-    expect(phase.accept('site-1', ...args(frame(3)))).toEqual({ accepted: true });
-    expect(phase.accept('site-1', ...args(frame(3)))).toMatchObject({ accepted: false, code: 'E_DUPLICATE_UPDATE' });
-    expect(phase.accept('site-3', ...args(frame(3)))).toMatchObject({ accepted: false, code: 'E_NOT_SELECTED' });
-    expect(phase.accept('site-2', ...args(frame(3, undefined, { baseModelHash: 'd'.repeat(64) })))).toMatchObject({ accepted: false, code: 'E_BASE_MODEL' });
+    const phase = new ExactStatsPhase('run-1', 1, base, want, {} as never, new Set(['site-1', 'site-2']), 60_000);
+    const msg = (f: { header: ExactStatsHeader; tensors: NamedTensor64[] }): SiteMessage => ({ kind: 'exact-stats', ...f });
+    expect(JSON.parse(phase.request)).toMatchObject({ type: 'exact-request', runId: 'run-1', round: 1, baseModelHash: base, folds: 3 });
+    expect(phase.accept('site-1', msg(frame(3)))).toEqual({ accepted: true });
+    expect(phase.accept('site-1', msg(frame(3)))).toMatchObject({ accepted: false, code: 'E_DUPLICATE_UPDATE' });
+    expect(phase.accept('site-3', msg(frame(3)))).toMatchObject({ accepted: false, code: 'E_NOT_SELECTED' });
+    expect(phase.accept('site-2', msg(frame(3, undefined, { baseModelHash: 'd'.repeat(64) })))).toMatchObject({ accepted: false, code: 'E_BASE_MODEL' });
     await phase.collector.done;
     const { answers, outcomes } = phase.results();
     expect(answers.map((a) => a.factors.siteId)).toEqual(['site-1']);

@@ -1,0 +1,120 @@
+// The round loop of one run. Round 0: the sites' statistics fix the preprocessing. Then each round
+// is a sequence of phases: training (select the connected sites, send the global model, fold their
+// updates into the strategy's aggregator as they arrive) → aggregate → evaluation at the sites →
+// commit the model, the round, the ledger entry and the run's state in one transaction →
+// broadcast the entry. A run starts at any committed round: after a crash it goes on from the
+// last one, and the round that was in flight is redone.
+
+import { hashConfig } from '../../shared/ledger.js';
+import { hashWeights } from '../../shared/model-hash.js';
+import type { TaskConfig } from '../../shared/run-config.js';
+import { statsReportBytes, updateFrameBytes } from '../gateway/frame-caps.js';
+import type { RunRow } from '../store/store.js';
+import { createStrategy } from '../strategies/index.js';
+import type { Strategy } from '../strategies/types.js';
+import { observeRound } from './best-round.js';
+import { connectedSet, runPhase, waitForSites, type Engine } from './engine.js';
+import { evaluate } from './evaluate.js';
+import { exactRound } from './exact-round.js';
+import { TrainingPhase } from './phases/training-phase.js';
+import { phaseFailure } from './round-failure.js';
+import { formatRoundLine } from './round-log.js';
+import { roundMetrics } from './round-metrics.js';
+import { resumeState, type RunState } from './run-state.js';
+import { statisticsRound } from './statistics-round.js';
+
+/** Runs `run` to its end from wherever it stands; the run's row says how it ended. */
+export async function executeRun(engine: Engine, run: RunRow): Promise<void> {
+  const { config } = run;
+  const configHash = hashConfig(config);
+  const resumed = resumeState(engine.store, run);
+  engine.store.markRunning(run.id);
+  if (resumed === null) {
+    engine.log(`run ${run.id} started: ${config.strategy}, ${config.rounds} rounds, min ${config.minSites} sites, study ${config.study.name}`);
+  } else {
+    engine.log(`run ${run.id} resumed after round ${resumed.round} of ${config.rounds}: round ${resumed.round + 1} is redone from model ${resumed.modelHash.slice(0, 12)}`);
+  }
+  const state = resumed ?? (await statisticsRound(engine, run, configHash));
+  if (typeof state === 'string') return failed(engine, run, state);
+  const strategy = config.strategy === 'exact' ? null : createStrategy(config.strategy, config.strategyOptions /* MERGE: , state.strategy */);
+  const proximalMu = strategy !== null && 'proximalMu' in strategy && typeof strategy.proximalMu === 'number' ? strategy.proximalMu : 0;
+  const task: TaskConfig = { study: config.study, preprocessing: state.prep, training: config.training, proximalMu };
+  if (strategy === null) {
+    const reason = state.round === 0 ? await exactRound(engine, run, state, task, configHash) : null;
+    return reason === null ? completed(engine, run, null, 1) : failed(engine, run, reason);
+  }
+  engine.link.expectRun({ statsReportBytes: statsReportBytes(config.study), updateFrameBytes: updateFrameBytes(state.weights) });
+  let current: RunState = state;
+  while (current.round < config.rounds) {
+    const next = await trainingRound(engine, run, strategy, current, task, configHash);
+    if (typeof next === 'string') return failed(engine, run, next);
+    current = next.state;
+    if (next.stop !== null) return completed(engine, run, `stopped early after round ${current.round} of ${config.rounds}: ${next.stop}`, current.progress.best.bestRound);
+  }
+  completed(engine, run, null, current.progress.best.bestRound);
+}
+
+/** One training round, committed; or why it failed (recorded with the run's end). */
+async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, from: RunState, task: TaskConfig, configHash: string): Promise<{ state: RunState; stop: string | null } | string> {
+  const { config } = run;
+  const round = from.round + 1;
+  const startedAt = new Date().toISOString();
+  const fail = (reason: string, outcomes: Parameters<Engine['store']['failRun']>[4]): string => {
+    engine.store.failRun(run.id, round, startedAt, reason, outcomes);
+    return reason;
+  };
+  const absent = await waitForSites(engine, run.id, config, round);
+  if (absent !== null) return fail(absent, []);
+
+  const selected = connectedSet(engine);
+  const aggregator = strategy.beginRound({ runId: run.id, round, globalWeights: from.weights, globalHash: from.modelHash, selected });
+  const training = new TrainingPhase(run.id, round, from, task, aggregator, selected, config.roundTimeoutSec * 1000);
+  await runPhase(engine, training);
+  const { outcomes, accepted } = training.results();
+  const result = accepted < config.minSites ? null : aggregator.finalize();
+  if (result === null) return fail(`round ${round}: ${phaseFailure('updates', accepted, config.minSites, outcomes, config.roundTimeoutSec)}`, outcomes);
+  const weights = result.weights;
+  const modelHash = hashWeights(weights);
+  engine.onStep({ step: 'aggregated', runId: run.id, round });
+
+  const evals = await evaluate(engine, run, round, { weights, modelHash }, task, outcomes);
+  const metrics = roundMetrics(from.inputs, outcomes, evals);
+  // Decided before the commit, so the entry itself records the best round so far and an early stop.
+  const verdict = observeRound(from.progress.best, round, metrics.valLoss, config.patience ?? 0);
+  const progress = { ...from.progress, best: verdict.state };
+  metrics.bestRound = verdict.state.bestRound!;
+  if (verdict.stop !== null) metrics.stoppedEarly = 1;
+  const snapshot = 'snapshot' in strategy && typeof strategy.snapshot === 'function' ? (strategy.snapshot as () => RunState['strategy']).call(strategy) : null; // MERGE
+  const entry = engine.store.commitRound({
+    runId: run.id,
+    round,
+    startedAt,
+    modelHash,
+    weights,
+    metrics,
+    sites: outcomes,
+    entry: {
+      parentModelHash: from.modelHash,
+      participants: outcomes
+        .filter((o) => o.status === 'accepted')
+        .map((o) => ({ siteId: o.siteId, numExamples: o.numExamples!, updateHash: o.updateHash!, signature: o.signature! })),
+      configHash,
+    },
+    state: { progress: JSON.stringify(progress), strategy: snapshot },
+    bestRound: verdict.state.bestRound!,
+  });
+  engine.onStep({ step: 'committed', runId: run.id, round });
+  engine.link.broadcastLedger([entry]);
+  engine.onRound({ runId: run.id, round, rounds: config.rounds, entry, outcomes });
+  engine.log(formatRoundLine(run.id, round, config.rounds, entry, outcomes.length, verdict.stop));
+  return { state: { ...from, round, weights, modelHash, progress, strategy: snapshot }, stop: verdict.stop };
+}
+
+function completed(engine: Engine, run: RunRow, stopReason: string | null, bestRound: number | null): void {
+  engine.store.endRun(run.id, 'completed', null, stopReason);
+  engine.log(`run ${run.id} ${stopReason ?? 'completed'}; serving round ${bestRound ?? 0}`);
+}
+
+function failed(engine: Engine, run: RunRow, reason: string): void {
+  engine.log(`run ${run.id} failed: ${reason}`);
+}

@@ -1,0 +1,56 @@
+// Runs the queued runs one at a time, oldest first; a run that a stopped coordinator left running
+// goes first, from its last committed round. Stopping the coordinator closes the open phase and
+// leaves the run running, to be resumed at the next start; nothing of the round in flight is kept.
+
+import { isFedrxError } from '../../shared/errors.js';
+import type { Store } from '../store/store.js';
+import { RunInterrupted, type Engine, type RoundSummary } from './engine.js';
+import { PhaseDesk, type SiteLink } from './phase-desk.js';
+import { executeRun } from './run-loop.js';
+
+export class RunQueue {
+  private readonly engine: Engine;
+  private busy = false;
+  private stopping = false;
+  private idle: Promise<void> = Promise.resolve();
+
+  /** `desk`: where the gateway delivers the sites' answers. */
+  constructor(store: Store, link: SiteLink, private readonly desk: PhaseDesk, log: (line: string) => void, onRound: (s: RoundSummary) => void = () => {}) {
+    this.engine = { store, link, desk, log, onStep: (s) => desk.onStep(s), onRound, interrupted: () => this.stopping };
+  }
+
+  /** Starts working through the runs if it is not already. */
+  kick(): void {
+    if (this.busy || this.stopping) return;
+    this.busy = true;
+    this.idle = this.work().finally(() => {
+      this.busy = false;
+    });
+  }
+
+  /** Closes the open phase and waits for the run loop to let go; the run stays running for the next start. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.desk.close();
+    await this.idle;
+  }
+
+  private async work(): Promise<void> {
+    const { store, link, log } = this.engine;
+    for (let run = store.nextRun(); run !== null && !this.stopping; run = store.nextRun()) {
+      try {
+        await executeRun(this.engine, run);
+      } catch (e) {
+        if (e instanceof RunInterrupted) {
+          log(`run ${run.id} interrupted; it resumes from its last committed round at the next start`);
+          return;
+        }
+        const message = isFedrxError(e) ? `${e.code}: ${e.message}` : `internal error: ${(e as Error).message}`;
+        log(`run ${run.id} failed: ${message}`);
+        store.endRun(run.id, 'failed', message);
+      } finally {
+        link.expectRun(null);
+      }
+    }
+  }
+}
