@@ -84,7 +84,7 @@ program
   .requiredOption('--data <file.csv>', 'the site\'s local cohort (never leaves this process)')
   .requiredOption('--key <dir>', 'folder with this site\'s key pair, made by `fedrx site init`')
   .option('--coordinator-key <file|hex>', 'the coordinator\'s ledger public key (default: pinned on first contact)')
-  .option('--replica-dir <dir>', 'where the site keeps its copy of the ledger', '.fedrx/replica')
+  .option('--replica-dir <dir>', 'the agent\'s state folder: its copy of the ledger, its endorsements and the answers kept for redone rounds', '.fedrx/replica')
   .option('--column-map <file.json>', 'JSON object mapping study column names to this CSV\'s column names')
   .option('--drop-bad-rows', 'leave out rows with a value of the wrong type, out of range or of an unknown level (counted in the log) instead of refusing the file')
   .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM: the hospital\'s CA or the coordinator\'s self-signed certificate')

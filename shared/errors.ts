@@ -22,7 +22,7 @@ export const ERROR_CODES = {
   E_COORDINATOR_KEY: 'the coordinator\'s signing key is not the one this site pinned',
   E_KEY_FILE: 'a key file is missing, unreadable, badly formed or too widely readable',
   E_KEY_EXISTS: 'a key file already exists and will not be overwritten',
-  E_SITE_BUSY: 'another connection already speaks for this site',
+  E_SITE_BUSY: 'the site is still busy with another training task and refuses this one',
   // updates
   E_WRONG_RUN: 'the update is for another run',
   E_STALE_ROUND: 'the update is for another round',

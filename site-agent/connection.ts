@@ -22,8 +22,8 @@ export interface ConnectionTls {
   pinSha256?: string;
 }
 
-export interface ConnectionOptions {
-  coordinatorUrl: string;
+/** What the agent does with what arrives; given to `start`, once its collaborators exist. */
+export interface ConnectionHandlers {
   /**
    * Answers the challenge that opens every connection: a signed hello, or null to stay silent
    * (e.g. the coordinator's key is not the pinned one; the callback then closes the connection).
@@ -31,13 +31,24 @@ export interface ConnectionOptions {
   hello: (challenge: Challenge) => Hello | null | Promise<Hello | null>;
   onMessage: (msg: CoordinatorMessage) => void | Promise<void>;
   onBinary: (frame: Buffer) => void | Promise<void>;
+}
+
+export interface ConnectionOptions {
+  coordinatorUrl: string;
   log: (line: string) => void;
-  /** First retry delay and cap (ms); tests shorten them. */
+  /** First retry delay and cap (ms). */
   minDelayMs?: number;
   maxDelayMs?: number;
+  /** The jitter's random source, uniform in [0, 1). */
+  random?: () => number;
+  /** Waits `delayMs`, then runs `dial`; returns a cancel. The default is setTimeout. */
+  schedule?: (dial: () => void, delayMs: number) => () => void;
   /** Only with an https/wss URL. */
   tls?: ConnectionTls;
 }
+
+const MIN_RETRY_MS = 500;
+const MAX_RETRY_MS = 10_000;
 
 /** http(s)://host[/prefix] → ws(s)://host[/prefix]/v1/agents. */
 export function agentUrl(coordinatorUrl: string): string {
@@ -52,8 +63,12 @@ export function agentUrl(coordinatorUrl: string): string {
   return u.toString();
 }
 
-/** Delay before retry number `attempt` (0-based): doubling from min to max, half of it random. */
-export function backoffDelay(attempt: number, minMs = 500, maxMs = 10_000, rand: () => number = Math.random): number {
+/**
+ * Delay before retry number `attempt` (0-based): a ceiling doubling from min to max, and a delay
+ * drawn uniformly from its upper half ("equal jitter"), so sites that lost the coordinator
+ * together do not all come back in the same instant, yet none retries sooner than half the ceiling.
+ */
+export function backoffDelay(attempt: number, minMs = MIN_RETRY_MS, maxMs = MAX_RETRY_MS, rand: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
   return ceiling / 2 + rand() * (ceiling / 2);
 }
@@ -66,7 +81,8 @@ function toBuffer(data: WebSocket.RawData): Buffer {
 
 export class Connection {
   private ws: WebSocket | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private on: ConnectionHandlers | undefined;
+  private cancelRetry: (() => void) | undefined;
   private probe: Probe | undefined;
   private attempt = 0;
   private stopped = false;
@@ -81,6 +97,12 @@ export class Connection {
     }
     this.pin = tls.pinSha256 === undefined ? undefined : normalizeFingerprint(tls.pinSha256);
     if (this.pin !== undefined) opts.log(`coordinator certificate pinned: SHA-256 ${this.pin}${tls.ca === undefined ? ' (trusted by its fingerprint alone)' : ''}`);
+  }
+
+  /** Dials, and keeps redialling until `close`. */
+  start(handlers: ConnectionHandlers): void {
+    if (this.on !== undefined) throw new FedrxError('E_INTERNAL', 'the connection is already started');
+    this.on = handlers;
     this.dial();
   }
 
@@ -88,8 +110,9 @@ export class Connection {
     return this.ws?.readyState === WebSocket.OPEN;
   }
 
-  /** Sends if connected; returns false (and logs) when the message had to be dropped. */
+  /** Sends if connected; returns false (and logs, unless closed) when the message had to be dropped. */
   send(data: string | Buffer): boolean {
+    if (this.stopped) return false;
     const ws = this.ws;
     if (ws === undefined || ws.readyState !== WebSocket.OPEN) {
       this.opts.log('not connected: a message to the coordinator was dropped');
@@ -104,8 +127,8 @@ export class Connection {
   /** Stops reconnecting and closes the socket; resolves once it is closed. */
   close(): Promise<void> {
     this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelRetry?.();
+    this.cancelRetry = undefined;
     this.probe?.cancel();
     const ws = this.ws;
     if (ws === undefined || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
@@ -172,17 +195,20 @@ export class Connection {
 
   /** Schedules the next dial with backoff; `say` logs why, given the delay. */
   private retry(say: (delayMs: number) => void): void {
-    const delay = backoffDelay(this.attempt++, this.opts.minDelayMs, this.opts.maxDelayMs);
+    const delay = backoffDelay(this.attempt++, this.opts.minDelayMs, this.opts.maxDelayMs, this.opts.random);
     say(delay);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    const schedule = this.opts.schedule ?? afterTimeout;
+    this.cancelRetry = schedule(() => {
+      this.cancelRetry = undefined;
       this.dial();
     }, delay);
   }
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
+    const on = this.on;
+    if (on === undefined) return; // not started: nothing is dialled either
     if (isBinary) {
-      this.guard(() => this.opts.onBinary(toBuffer(data)));
+      this.guard(() => on.onBinary(toBuffer(data)));
       return;
     }
     let msg: CoordinatorMessage;
@@ -196,14 +222,14 @@ export class Connection {
     if (msg.type === 'challenge') {
       const ws = this.ws;
       this.guard(async () => {
-        const hello = await this.opts.hello(msg);
+        const hello = await on.hello(msg);
         if (hello !== null && ws?.readyState === WebSocket.OPEN) ws.send(messageText(hello));
       });
       return;
     }
     // A welcome means the server accepted us: the next outage starts again from the short delay.
     if (msg.type === 'welcome') this.attempt = 0;
-    this.guard(() => this.opts.onMessage(msg));
+    this.guard(() => on.onMessage(msg));
   }
 
   /** Runs a handler so that neither a throw nor a rejection escapes into the socket's events. */
@@ -215,6 +241,11 @@ export class Connection {
       this.opts.log(`handler failed: ${(e as Error).message}`);
     }
   }
+}
+
+function afterTimeout(dial: () => void, delayMs: number): () => void {
+  const timer = setTimeout(dial, delayMs);
+  return () => clearTimeout(timer);
 }
 
 function pinMismatch(url: string, expected: Fingerprint, actual: Fingerprint): string {

@@ -1,21 +1,32 @@
 // What the endorser must not forget across a restart of the agent: the model hashes this site
-// received and checked itself, and the entries it took part in that still wait for their model.
-// One small JSON file in the replica folder, replaced whole (temporary file, fsync, rename).
+// received and checked itself, the entries it took part in that still wait for their model, and
+// the contributions it signed (what an entry must record of this site). One small JSON file in
+// the replica folder, replaced whole (temporary file, fsync, rename).
 
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { parseJsonFile } from '../shared/json-file.js';
+import { writeFileDurably } from './durable-file.js';
 
 export const ENDORSER_STATE_FILE = 'endorser.json';
 
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+/** An update or statistics this site signed and sent: what a ledger entry must record of it. */
+const ContributionSchema = Type.Object(
+  { runId: Type.String({ minLength: 1, maxLength: 128 }), round: Type.Integer({ minimum: 0 }), updateHash: Hex64, numExamples: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export type Contribution = Static<typeof ContributionSchema>;
+
 const EndorserStateSchema = Type.Object(
   {
     /** Models whose bytes this site received and hashed, oldest first. */
     seenModels: Type.Array(Hex64),
     /** Ledger indexes this site took part in and will endorse once it has received their model. */
     waiting: Type.Array(Type.Integer({ minimum: 0 })),
+    /** Updates and statistics this site signed and sent, oldest first (absent in files of older agents). */
+    contributions: Type.Optional(Type.Array(ContributionSchema)),
   },
   { additionalProperties: false },
 );
@@ -34,13 +45,5 @@ export async function readEndorserState(dir: string): Promise<EndorserState> {
 }
 
 export async function writeEndorserState(dir: string, state: EndorserState): Promise<void> {
-  const file = path.join(dir, ENDORSER_STATE_FILE);
-  const fh = await open(`${file}.tmp`, 'w');
-  try {
-    await fh.writeFile(JSON.stringify(state) + '\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(`${file}.tmp`, file);
+  await writeFileDurably(path.join(dir, ENDORSER_STATE_FILE), JSON.stringify(state) + '\n');
 }

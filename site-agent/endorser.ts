@@ -3,14 +3,15 @@
 // count, for that run, round and base model), that the chain extends its replica (the replica
 // checked that before handing the entry over), and that the entry's model hash is the hash of model
 // bytes this site actually received from the coordinator. Anything else is disputed, not endorsed.
-// The models it received and the entries waiting for theirs are kept on disk (endorser-state.ts),
-// so a restarted agent still endorses; what it endorsed is kept in the replica, so it can answer a
-// coordinator that lost endorsements in a crash (resend).
+// The models it received, the entries waiting for theirs and the contributions it signed are kept
+// on disk (endorser-state.ts), so a restarted agent still endorses, and still checks what an entry
+// records of it; what it endorsed is kept in the replica, so it can answer a coordinator that lost
+// endorsements in a crash (resend).
 
 import { participantSigned, type LedgerEntry } from '../shared/ledger.js';
 import { endorsementBody, sign, type KeyPair } from '../shared/signing.js';
 import { PROTOCOL_VERSION, type Dispute, type Endorsement } from '../shared/wire.js';
-import { readEndorserState, writeEndorserState } from './endorser-state.js';
+import { readEndorserState, writeEndorserState, type Contribution } from './endorser-state.js';
 import type { Replica } from './replica.js';
 
 export interface EndorserOptions {
@@ -30,8 +31,8 @@ export class Endorser {
   private readonly seenModels: string[] = [];
   /** Entries this site took part in whose model it has not received yet, by model hash. */
   private readonly waiting = new Map<string, LedgerEntry[]>();
-  /** What this process sent, by run and round: compared with what the entry says. */
-  private readonly sent = new Map<string, { updateHash: string; numExamples: number }>();
+  /** What this site signed and sent, by run and round: compared with what the entry says. */
+  private readonly sent = new Map<string, Contribution>();
   /** Entries being signed and recorded right now: not to be endorsed twice. */
   private readonly signing = new Set<number>();
   /** State writes, one after another, each of the state as it then is. */
@@ -44,6 +45,7 @@ export class Endorser {
     const e = new Endorser(opts);
     const state = await readEndorserState(opts.replica.dir);
     e.seenModels.push(...state.seenModels.slice(-MODELS_REMEMBERED));
+    for (const c of (state.contributions ?? []).slice(-MODELS_REMEMBERED)) e.sent.set(`${c.runId}/${c.round}`, c);
     const held = opts.replica.entries();
     const restored = state.waiting.map((i) => held[i]).filter((x): x is LedgerEntry => x !== undefined);
     if (restored.length > 0) opts.log(`${restored.length} ledger entr${restored.length === 1 ? 'y waits' : 'ies wait'} for their model before this site endorses them`);
@@ -53,7 +55,7 @@ export class Endorser {
 
   /** The state to keep on disk: written in the background, in order; a failure is logged, not fatal. */
   private save(): void {
-    const state = { seenModels: [...this.seenModels], waiting: [...this.waiting.values()].flat().map((e) => e.index) };
+    const state = { seenModels: [...this.seenModels], waiting: [...this.waiting.values()].flat().map((e) => e.index), contributions: [...this.sent.values()] };
     this.saving = this.saving
       .then(() => writeEndorserState(this.opts.replica.dir, state))
       .catch((err: unknown) => this.opts.log(`could not keep the endorser's state: ${(err as Error).message}`));
@@ -74,9 +76,14 @@ export class Endorser {
   }
 
   /** Remembers a contribution (update or statistics) this site signed and sent. */
-  noteContribution(runId: string, round: number, updateHash: string, numExamples: number): void {
-    this.sent.set(`${runId}/${round}`, { updateHash, numExamples });
+  noteContribution(c: Contribution): void {
+    const key = `${c.runId}/${c.round}`;
+    const known = this.sent.get(key);
+    if (known !== undefined && known.updateHash === c.updateHash && known.numExamples === c.numExamples) return; // a re-sent answer
+    this.sent.delete(key); // re-inserted as the newest
+    this.sent.set(key, { runId: c.runId, round: c.round, updateHash: c.updateHash, numExamples: c.numExamples });
     if (this.sent.size > MODELS_REMEMBERED) this.sent.delete(this.sent.keys().next().value!);
+    this.save();
   }
 
   /** A model whose bytes this site received and hashed itself. */

@@ -3,7 +3,7 @@
 // chained into a transcript hash. The arithmetic runs in the compute thread; this file signs,
 // checks the coordinator's requests and sends.
 
-import { FedrxError, isFedrxError, type ErrorCode } from '../shared/errors.js';
+import { FedrxError, type ErrorCode } from '../shared/errors.js';
 import { checkStudy } from '../shared/load-study.js';
 import { runStudy } from '../shared/expand-study.js';
 import { hashStatistics64 } from '../shared/model-hash.js';
@@ -14,8 +14,7 @@ import { specsOf } from '../shared/tensors.js';
 import { decodeExactProductRequest, ExactProductHeaderSchema, ExactStatsHeaderSchema, expectSchema, PROTOCOL_VERSION, type ExactRequest } from '../shared/wire.js';
 import type { ComputeWorker } from './compute-worker.js';
 import type { Endorser } from './endorser.js';
-
-type TaskRef = { runId: string; round: number };
+import { asFedrxError, type TaskRef } from './task-reply.js';
 
 export interface ExactAnswerDeps {
   siteId: string;
@@ -48,7 +47,7 @@ export function exactAnswers(deps: ExactAnswerDeps): { onRequest(req: ExactReque
     const meta = { v: PROTOCOL_VERSION, kind: 'exact-product' as const, dtype: 'float64' as const, step, ...signed, signature: sign('update', updateBody(signed), keys.secretKey) };
     expectSchema(ExactProductHeaderSchema, { ...meta, tensors: specsOf(tensors) }, 'E_INTERNAL', 'outgoing exact-product header');
     s.transcript = signed.updateHash;
-    endorser.noteContribution(signed.runId, signed.round, signed.updateHash, signed.numExamples);
+    endorser.noteContribution(signed);
     send(encodeFrame64(meta, tensors));
   };
 
@@ -69,12 +68,12 @@ export function exactAnswers(deps: ExactAnswerDeps): { onRequest(req: ExactReque
       const signed = { runId: req.runId, round: req.round, siteId, baseModelHash: req.baseModelHash, updateHash: hashStatistics64(stats.tensors), numExamples: stats.n };
       const meta = { v: PROTOCOL_VERSION, kind: 'exact-stats' as const, dtype: 'float64' as const, ...signed, foldRows: stats.foldRows, signature: sign('update', updateBody(signed), keys.secretKey) };
       expectSchema(ExactStatsHeaderSchema, { ...meta, tensors: specsOf(stats.tensors) }, 'E_INTERNAL', 'outgoing exact-stats header');
-      endorser.noteContribution(signed.runId, signed.round, signed.updateHash, signed.numExamples);
+      endorser.noteContribution(signed);
       const frame = encodeFrame64(meta, stats.tensors);
       send(frame);
       log(`round ${req.round}: sent exact-fit statistics of ${stats.n} rows in ${req.folds} fold(s), ${frame.length} bytes, in ${Math.round(performance.now() - started)} ms`);
     } catch (e) {
-      const err = asFedrxError(e);
+      const err = asFedrxError(e, 'E_INTERNAL');
       log(`round ${req.round}: exact-fit statistics refused: ${err.code} ${err.message}`);
       sendTaskError(ref, err.code, err.message);
     }
@@ -96,15 +95,11 @@ export function exactAnswers(deps: ExactAnswerDeps): { onRequest(req: ExactReque
       const { v } = await compute.run('exactStep', { p: p.data.slice() });
       sendProduct(s, header.step, v);
     } catch (e) {
-      const err = asFedrxError(e);
+      const err = asFedrxError(e, 'E_INTERNAL');
       log(`exact-product request refused: ${err.code} ${err.message}`);
       if (ref !== null) sendTaskError(ref, err.code, err.message);
     }
   };
 
   return { onRequest, onProductRequest };
-}
-
-function asFedrxError(e: unknown): FedrxError {
-  return isFedrxError(e) ? e : new FedrxError('E_INTERNAL', (e as Error)?.message ?? String(e));
 }

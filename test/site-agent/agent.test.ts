@@ -8,7 +8,7 @@ import { hashStats } from '../../shared/feature-stats.js';
 import { readFileSync } from 'node:fs';
 import { metricsFromSums } from '../../shared/metrics.js';
 import { hashWeights } from '../../shared/model-hash.js';
-import { denseLayers, weightSpecs } from '../../shared/model-spec.js';
+import { denseLayers } from '../../shared/model-spec.js';
 import { decodeRegression } from '../../shared/preprocess.js';
 import type { TrainingSettings } from '../../shared/run-config.js';
 import { inputDim, isRegression, outputDim, type Study } from '../../shared/study.js';
@@ -16,26 +16,15 @@ import { encodeFrame } from '../../shared/tensor-codec.js';
 import { firstNonFinite, type Weights } from '../../shared/tensors.js';
 import { decodeUpdateFrame, parseAgentMessage, PROTOCOL_VERSION } from '../../shared/wire.js';
 import { startAgent, type RunningAgent } from '../../site-agent/agent.js';
-import { agentUrl, backoffDelay } from '../../site-agent/connection.js';
 import { encodePart, loadSiteRows } from '../../site-agent/local-data.js';
-import { Prng } from '../../shared/prng.js';
 import { FakeCoordinator, type AgentSocket } from './fake-coordinator.js';
-import { csvText, prepOf, tempDir, warfarinRows, warfarinStudy, type TempDir } from './helpers.js';
+import { csvText, prepOf, tempDir, until, warfarinRows, warfarinStudy, type TempDir } from './helpers.js';
+import { challenge as scriptedChallenge, globalWeights, taskFrame, welcome } from './scripted-coordinator.js';
 
 const study = warfarinStudy();
 const training: TrainingSettings = { localEpochs: 2, lr: 0.01, lrDecay: 1, batchSize: 16, optimizer: 'adam', seed: 1 };
 /** The run's preprocessing; the scripted run below replaces it with the one from the site's statistics. */
 let runPrep: Preprocessing = prepOf(study, warfarinRows(60, 3));
-
-function globalWeights(s: Study, seed = 1): Weights {
-  const rRng = new Prng(seed);
-  const r = (): number => rRng.next();
-  return weightSpecs(s.model, inputDim(s), outputDim(s)).map((t) => ({
-    name: t.name,
-    shape: t.shape,
-    data: Float32Array.from({ length: t.shape.reduce((a, b) => a * b, 1) }, () => (r() - 0.5) * 0.4),
-  }));
-}
 
 function task(
   kind: 'train' | 'evaluate',
@@ -43,17 +32,7 @@ function task(
   w: Weights,
   opts: { study?: Study; modelHash?: string; prep?: Preprocessing } = {},
 ): Buffer {
-  return encodeFrame(
-    {
-      v: PROTOCOL_VERSION,
-      kind,
-      runId: 'run-1',
-      round,
-      modelHash: opts.modelHash ?? hashWeights(w),
-      config: { study: opts.study ?? study, preprocessing: opts.prep ?? runPrep, training, proximalMu: 0 },
-    },
-    w,
-  );
+  return taskFrame(kind, round, w, { study: opts.study ?? study, preprocessing: opts.prep ?? runPrep, training, proximalMu: 0 }, opts.modelHash === undefined ? {} : { modelHash: opts.modelHash });
 }
 
 /** The scripted coordinator's ledger key. */
@@ -86,13 +65,12 @@ function chain(n: number, after: LedgerEntry | null = null, runId = 'run-1', ove
   return out;
 }
 
-const welcome = (length: number, headHash: string) => ({ type: 'welcome', v: 1, siteId: 'site-a', ledger: { length, headHash } });
-const challenge = (nonce = 'a1'.repeat(32), key = COORD.publicKey) => ({ type: 'challenge', v: 1, nonce, coordinatorKey: key, expiresInSec: 30 });
+const challenge = (key = COORD.publicKey) => scriptedChallenge(key);
 
 /** The next agent connection, challenged; returns the socket and the agent's hello. */
 async function challenged(coord: FakeCoordinator, key = COORD.publicKey): Promise<{ sock: AgentSocket; hello: Record<string, unknown> }> {
   const sock = await coord.nextAgent();
-  sock.sendJson(challenge(undefined, key));
+  sock.sendJson(challenge(key));
   return { sock, hello: await sock.nextJson() };
 }
 
@@ -102,28 +80,6 @@ function siteKey(tmp: TempDir): { dir: string; keys: KeyPair } {
   return { dir, keys: createKeyFiles(dir, 'site') };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-describe('connection helpers', () => {
-  it('maps the coordinator URL to the agent WebSocket endpoint', () => {
-    expect(agentUrl('http://localhost:8080')).toBe('ws://localhost:8080/v1/agents');
-    expect(agentUrl('https://fl.example.org/fedrx/')).toBe('wss://fl.example.org/fedrx/v1/agents');
-    expect(agentUrl('ws://10.0.0.1:9000')).toBe('ws://10.0.0.1:9000/v1/agents');
-    expect(() => agentUrl('ftp://x')).toThrow(/http\(s\) or ws\(s\)/);
-  });
-
-  it('backs off from 0.5 s doubling to a 10 s cap, with jitter', () => {
-    expect([0, 1, 2, 3, 4, 5, 9].map((a) => backoffDelay(a, 500, 10_000, () => 1))).toEqual([500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
-    expect(backoffDelay(0, 500, 10_000, () => 0)).toBe(250);
-    expect(backoffDelay(40, 500, 10_000, () => 0)).toBe(5000);
-  });
-});
 
 describe('site agent against a scripted coordinator', () => {
   let coord: FakeCoordinator;
@@ -445,7 +401,7 @@ describe('coordinators the agent refuses', () => {
     });
     try {
       const sock = await coord.nextAgent();
-      sock.sendJson(challenge(undefined, generateKeyPair().publicKey));
+      sock.sendJson(challenge(generateKeyPair().publicKey));
       await sock.closed;
       expect(sock.pending()).toBe(0); // no hello was sent
       expect(lines.some((l) => /coordinator key [0-9a-f]{64} is not the pinned/.test(l))).toBe(true);

@@ -95,14 +95,12 @@ function connect(url: string, tls: ConnectionTls | undefined): { conn: Connectio
   const log: string[] = [];
   const conn = new Connection({
     coordinatorUrl: url,
-    hello: () => hello,
-    onMessage: () => {},
-    onBinary: () => {},
     log: (l) => log.push(l),
     minDelayMs: 50,
     maxDelayMs: 200,
     ...(tls === undefined ? {} : { tls }),
   });
+  conn.start({ hello: () => hello, onMessage: () => {}, onBinary: () => {} });
   open.push(conn);
   return { conn, log };
 }

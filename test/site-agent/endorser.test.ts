@@ -103,4 +103,24 @@ describe('Endorser', () => {
     expect(second.sent.find((m) => m.index === 0)).toEqual(kept);
     expect(second.replica.ownEndorsements().map((e) => e.index)).toEqual([0, 1]); // nothing signed twice
   });
+
+  it('after a restart, still disputes an entry that records another contribution than the one it sent', async () => {
+    const dir = path.join((tmp = tempDir('endorser-')).dir, 'replica');
+    const chain = entries(2); // site-a's signed update hash hex('a') of 9 rows, rounds 1 and 2
+    const first = await start(dir);
+    first.endorser.noteContribution({ runId: 'run-1', round: 1, updateHash: hex('a'), numExamples: 9 });
+    first.endorser.noteContribution({ runId: 'run-1', round: 2, updateHash: hex('e'), numExamples: 9 }); // what it really sent for round 2
+    await first.endorser.flushed();
+
+    const disputed: number[] = [];
+    const replica = await Replica.open(dir, { coordinatorKey: COORD.publicKey });
+    const sent: (Endorsement | Dispute)[] = [];
+    const second = await Endorser.open({ siteId: SITE.siteId, keys: SITE.keys, replica, send: (m) => sent.push(m), onDispute: (i) => disputed.push(i), log: () => {} });
+    second.noteModel(hex('0'));
+    second.review(await replica.append(chain));
+    await settle(2, sent);
+    expect(disputed).toEqual([1]);
+    expect(sent.map((m) => [m.type, m.index])).toEqual([['dispute', 1], ['endorsement', 0]]);
+    expect((sent[0] as Dispute).reason).toBe(`entry 1 records update ${'a'.repeat(12)} of 9 rows; this site sent ${'e'.repeat(12)} of 9`);
+  });
 });

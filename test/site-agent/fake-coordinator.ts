@@ -86,11 +86,12 @@ export class FakeCoordinator {
     wss.on('connection', (ws) => this.sockets.push(new AgentSocket(ws)));
   }
 
-  static async start(): Promise<FakeCoordinator> {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: AGENT_PATH });
+  /** On `port` (default: any free one), e.g. the port of a coordinator that went away. */
+  static async start(port = 0): Promise<FakeCoordinator> {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port, path: AGENT_PATH });
     await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-    const { port } = wss.address() as AddressInfo;
-    return new FakeCoordinator(wss, `http://127.0.0.1:${port}`);
+    const bound = (wss.address() as AddressInfo).port;
+    return new FakeCoordinator(wss, `http://127.0.0.1:${bound}`);
   }
 
   nextAgent(timeoutMs = 10_000): Promise<AgentSocket> {

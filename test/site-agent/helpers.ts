@@ -112,3 +112,12 @@ export function gaussian(seed: number): () => number {
   const r = (): number => rRng.next();
   return () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }
+
+/** Polls `cond` until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,108 @@
+// A site's answer to each kind of task, as the bytes to send: the compute thread does the work on
+// the site's rows; this signs what leaves the site (updates and statistics) and checks its shape.
+// Only weights, counts, sums and losses are in an answer, never a row.
+
+import { hashStats } from '../shared/feature-stats.js';
+import { hashWeights } from '../shared/model-hash.js';
+import { deriveSeed, Prng } from '../shared/prng.js';
+import { sign, statsBody, updateBody, type KeyPair } from '../shared/signing.js';
+import type { Study } from '../shared/study.js';
+import { encodeFrame } from '../shared/tensor-codec.js';
+import { specsOf, type Weights } from '../shared/tensors.js';
+import {
+  EvalResultSchema,
+  expectSchema,
+  messageText,
+  PROTOCOL_VERSION,
+  StatsReportSchema,
+  UpdateHeaderSchema,
+  type EvalResult,
+  type StatsReport,
+  type TaskHeader,
+} from '../shared/wire.js';
+import type { ComputeWorker } from './compute-worker.js';
+import type { Contribution } from './endorser-state.js';
+
+export interface AnswerDeps {
+  siteId: string;
+  keys: KeyPair;
+  compute: ComputeWorker;
+}
+
+export interface Answer {
+  bytes: Buffer | string;
+  /** Set when the answer is signed: an update or statistics. */
+  contribution?: Contribution;
+  /** For the log: what was done, with counts and losses only. */
+  summary: string;
+}
+
+export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: Study, global: Weights): Promise<Answer> {
+  const started = performance.now();
+  // Per-round, per-site shuffle: the same run replays identically, rounds do not repeat an order.
+  const t = header.config.training;
+  const settings = {
+    ...t,
+    lr: t.lr * t.lrDecay ** Math.max(0, header.round - 1),
+    seed: new Prng(deriveSeed(t.seed, header.runId, header.round, deps.siteId)).nextUint32(),
+  };
+  const result = await deps.compute.run('train', { study, prep: header.config.preprocessing, global, settings, proximalMu: header.config.proximalMu });
+  const signed = {
+    runId: header.runId,
+    round: header.round,
+    siteId: deps.siteId,
+    baseModelHash: header.modelHash,
+    updateHash: hashWeights(result.weights),
+    numExamples: result.numExamples,
+  };
+  const meta = {
+    v: PROTOCOL_VERSION,
+    kind: 'update' as const,
+    ...signed,
+    trainLoss: result.trainLoss,
+    signature: sign('update', updateBody(signed), deps.keys.secretKey),
+  };
+  expectSchema(UpdateHeaderSchema, { ...meta, tensors: specsOf(result.weights) }, 'E_INTERNAL', 'outgoing update header');
+  return {
+    bytes: encodeFrame(meta, result.weights),
+    contribution: { runId: signed.runId, round: signed.round, updateHash: signed.updateHash, numExamples: signed.numExamples },
+    summary: `round ${header.round}: trained ${settings.localEpochs} epochs on ${result.numExamples} rows in ${ms(started)} ms, train loss ${result.trainLoss.toFixed(5)}`,
+  };
+}
+
+export async function evaluateAnswer(deps: AnswerDeps, header: TaskHeader, study: Study, global: Weights): Promise<Answer> {
+  const started = performance.now();
+  const { score, validation } = await deps.compute.run('evaluate', { study, prep: header.config.preprocessing, global });
+  const msg: EvalResult = {
+    type: 'eval-result',
+    v: PROTOCOL_VERSION,
+    runId: header.runId,
+    round: header.round,
+    modelHash: header.modelHash,
+    numExamples: score.numExamples,
+    loss: score.loss,
+    sums: score.sums,
+    ...(validation === null ? {} : { validation }),
+  };
+  return {
+    bytes: messageText(expectSchema(EvalResultSchema, msg, 'E_INTERNAL', 'outgoing eval-result')),
+    summary:
+      `round ${header.round}: evaluated on ${score.numExamples} held-out rows in ${ms(started)} ms, loss ${score.loss.toFixed(5)}` +
+      (validation === null ? '' : `; ${validation.numExamples} validation rows, loss ${validation.loss.toFixed(5)}`),
+  };
+}
+
+/** Counts, sums and level counts of the training rows: never a row. Small sites refuse (in the thread). */
+export async function statsAnswer(deps: AnswerDeps, runId: string, study: Study): Promise<Answer> {
+  const { stats, trainRows } = await deps.compute.run('stats', { study });
+  const statsHash = hashStats(stats);
+  const signature = sign('stats', statsBody({ runId, siteId: deps.siteId, statsHash, rows: stats.rows }), deps.keys.secretKey);
+  const msg: StatsReport = { type: 'stats-report', v: PROTOCOL_VERSION, runId, stats, signature };
+  return {
+    bytes: messageText(expectSchema(StatsReportSchema, msg, 'E_INTERNAL', 'outgoing stats-report')),
+    contribution: { runId, round: 0, updateHash: statsHash, numExamples: stats.rows },
+    summary: `run ${runId}: reported statistics of ${trainRows} training rows`,
+  };
+}
+
+const ms = (since: number): number => Math.round(performance.now() - since);
