@@ -1,6 +1,7 @@
 // What every part of a run (round 0, training rounds, an exact fit) works with: the store, the
 // link to the sites, the desk where their answers arrive, and the observers of its progress.
 
+import { FedrxError } from '../../shared/errors.js';
 import type { LedgerEntry } from '../../shared/ledger.js';
 import type { RunConfig } from '../run-config-schema.js';
 import type { LedgerEntry as Entry } from '../../shared/ledger.js';
@@ -86,3 +87,14 @@ export async function waitForSites(engine: Engine, runId: string, config: RunCon
 }
 
 export const connectedSet = (engine: Engine): Set<string> => new Set(engine.link.connectedSites().map((s) => s.siteId));
+
+/**
+ * A round that cannot close ends its run: recorded with the round's sites, as E_ROUND_FAILED and
+ * the reason (who was missing, refused or late). Returns what was recorded.
+ */
+export function failRound(engine: Engine, runId: string, round: number, startedAt: string, reason: string, outcomes: SiteOutcome[]): string {
+  const e = new FedrxError('E_ROUND_FAILED', reason);
+  const recorded = `${e.code}: ${e.message}`;
+  engine.store.failRun(runId, round, startedAt, recorded, outcomes);
+  return recorded;
+}

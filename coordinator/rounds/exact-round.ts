@@ -9,7 +9,7 @@ import { DEFAULT_FOLDS } from '../strategies/exact.js';
 import { inputDim, isRegression } from '../../shared/study.js';
 import { maxExactFrameBytes, statsReportBytes } from '../gateway/frame-caps.js';
 import type { RunRow, SiteOutcome } from '../store/store.js';
-import { connectedSet, runPhase, waitForSites, type Engine } from './engine.js';
+import { connectedSet, failRound, runPhase, waitForSites, type Engine } from './engine.js';
 
 import { penaltyMetrics, ridgeWeights } from './exact/exact-result.js';
 import { solveExact, type ExactIo } from './exact/exact-solve.js';
@@ -24,8 +24,7 @@ export async function exactRound(engine: Engine, run: RunRow, state: RunState, t
   const study = state.inputs;
   const startedAt = new Date().toISOString();
   const fail = (reason: string, outcomes: SiteOutcome[]): string => {
-    engine.store.failRun(run.id, 1, startedAt, reason, outcomes);
-    return reason;
+    return failRound(engine, run.id, 1, startedAt, reason, outcomes);
   };
   const absent = await waitForSites(engine, run.id, config, 1);
   if (absent !== null) return fail(absent, []);

@@ -13,7 +13,7 @@ import type { RunRow } from '../store/store.js';
 import { createStrategy, siteTaskOptions } from '../strategies/registry.js';
 import type { Strategy } from '../strategies/types.js';
 import { observeRound } from './best-round.js';
-import { connectedSet, runPhase, waitForSites, type Engine } from './engine.js';
+import { connectedSet, failRound, runPhase, waitForSites, type Engine } from './engine.js';
 import { evaluate } from './evaluate.js';
 import { exactRound } from './exact-round.js';
 import { TrainingPhase } from '../phases/training-phase.js';
@@ -60,8 +60,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   const round = from.round + 1;
   const startedAt = new Date().toISOString();
   const fail = (reason: string, outcomes: Parameters<Engine['store']['failRun']>[4]): string => {
-    engine.store.failRun(run.id, round, startedAt, reason, outcomes);
-    return reason;
+    return failRound(engine, run.id, round, startedAt, reason, outcomes);
   };
   const absent = await waitForSites(engine, run.id, config, round);
   if (absent !== null) return fail(absent, []);

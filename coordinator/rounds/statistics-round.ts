@@ -9,7 +9,7 @@ import { initialWeights } from '../../shared/model-init.js';
 import { inputDim, outputDim } from '../../shared/study.js';
 import { statsReportBytes, updateFrameBytes } from '../gateway/frame-caps.js';
 import type { RunRow } from '../store/store.js';
-import { connectedSet, runPhase, waitForSites, type Engine } from './engine.js';
+import { connectedSet, failRound, runPhase, waitForSites, type Engine } from './engine.js';
 import { StatisticsPhase } from '../phases/statistics-phase.js';
 import { phaseFailure } from './round-failure.js';
 import { initialProgress, type RunState } from './run-state.js';
@@ -20,8 +20,7 @@ export async function statisticsRound(engine: Engine, run: RunRow, configHash: s
   const study = config.study;
   const startedAt = new Date().toISOString();
   const fail = (reason: string, outcomes: Parameters<Engine['store']['failRun']>[4]): string => {
-    engine.store.failRun(run.id, 0, startedAt, reason, outcomes);
-    return reason;
+    return failRound(engine, run.id, 0, startedAt, reason, outcomes);
   };
   const absent = await waitForSites(engine, run.id, config, 0);
   if (absent !== null) return fail(absent, []);

@@ -21,7 +21,8 @@ const weights: Weights = [
 const moments: NamedTensor64[] = [{ name: 'm/dense0/bias', shape: [1], data: new Float64Array([0.1]) }];
 
 /** A run with rounds 0 and 1 committed (state saved with each), left running as by a killed coordinator. */
-function interruptedRun(store: Store): string {
+/** `withState`: round 1 saves strategy tensors (read back by resumeState; a fedavg run would refuse them). */
+function interruptedRun(store: Store, withState = true): string {
   const config: RunConfig = { ...RUN_DEFAULTS, study: TINY_STUDY };
   const run = store.createRun(config, hashConfig(config));
   store.markRunning(run.id);
@@ -30,7 +31,7 @@ function interruptedRun(store: Store): string {
     store.commitRound({
       runId: run.id, round, startedAt: new Date().toISOString(), modelHash: hashWeights(w), weights: w, metrics: {}, sites: [],
       entry: { parentModelHash: null, participants: [], configHash: run.configHash },
-      state: { progress: JSON.stringify({ best: { bestRound: round, bestLoss: 0.5, sinceBest: 0 } }), strategy: round === 0 ? null : moments },
+      state: { progress: JSON.stringify({ best: { bestRound: round, bestLoss: 0.5, sinceBest: 0 } }), strategy: round === 0 || !withState ? null : moments },
       bestRound: round === 0 ? null : 1,
       ...(round === 0 ? { preprocessing: TINY_PREP } : {}),
     });
@@ -90,7 +91,7 @@ describe('resumeState', () => {
   it('a run asked to stop before the coordinator was killed ends cancelled at the next start, no round redone', async () => {
     const file = join(tempDir('resume'), 'c.sqlite');
     const first = await buildCoordinator({ db: file, log: () => {} });
-    const runId = interruptedRun(first.store);
+    const runId = interruptedRun(first.store, false);
     expect(first.store.cancelRun(runId, 'admin ops')).toBe('requested');
     await first.close();
     const c = await buildCoordinator({ db: file, log: () => {} });
