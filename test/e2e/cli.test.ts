@@ -303,7 +303,7 @@ describe('an agent whose CSV holds an out-of-range value', () => {
     expect(await start.exited, start.lines.join('\n')).toBe(1);
     const runId = start.lines.map((l) => l.match(/^run (\S+) failed: /)?.[1]).find((x) => x !== undefined);
     expect(runId, start.lines.join('\n')).toBeDefined();
-    expect(start.lines.at(-1)).toBe(`run ${runId} failed: statistics: 1 of the 2 statistics reports needed: 1 refused or failed (site-1: E_CSV_BAD_VALUE)`);
+    expect(start.lines.at(-1)).toBe(`run ${runId} failed: E_ROUND_FAILED: statistics: 1 of the 2 statistics reports needed: 1 refused or failed (site-1: E_CSV_BAD_VALUE)`);
 
     const run = await fed.clients['data-scientist'].run(runId!);
     expect(run.status).toBe('failed');
