@@ -195,7 +195,7 @@ run
   );
 run
   .command('cancel <id>')
-  .description('cancel a run (data scientist or admin): a queued run at once; a running one is asked to stop and ends cancelled at the coordinator\'s next check')
+  .description('cancel a run (data scientist or admin): a queued run at once; a running one stops at once, its round in flight not committed')
   .requiredOption('--coordinator <url>', 'coordinator URL')
   .option('--token <t>', TOKEN_HELP)
   .option('--tls-ca <file>', TLS_CA_HELP)

@@ -107,10 +107,10 @@ export async function runStatusCommand(url: string, id: string, o: { token?: str
   return run.status === 'failed' ? 1 : 0;
 }
 
-/** A queued run ends at once; a running one is asked to stop, and the coordinator ends it at its next check. */
+/** A queued run ends at once; a running one is asked to stop, and the coordinator drops its round in flight and ends it. */
 export async function runCancelCommand(url: string, id: string, o: { token?: string | undefined; tlsCa?: string | undefined } = {}): Promise<number> {
   const run = await apiClient(url, o).cancelRun(id);
   if (run.status === 'cancelled') console.log(`run ${run.id} ${run.stopReason ?? 'cancelled'}`);
-  else console.log(`run ${run.id} ${run.status}: asked to stop; it ends cancelled at the coordinator's next check (see fedrx run status ${run.id})`);
+  else console.log(`run ${run.id} ${run.status}: asked to stop; its round in flight is dropped and it ends cancelled (see fedrx run status ${run.id})`);
   return 0;
 }

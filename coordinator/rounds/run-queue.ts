@@ -36,12 +36,12 @@ export class RunQueue {
     });
   }
 
-  /** Closes the open phase and waits for the run loop to let go; the run stays running for the next start. */
   /** A cancel was requested for the running run `runId`: its open phase closes now, nothing of the round is kept. */
   cancel(runId: string): void {
     if (this.engine.store.isCancelRequested(runId)) this.desk.closeAll();
   }
 
+  /** Closes the open phase and waits for the run loop to let go; the run stays running for the next start. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.desk.closeAll();

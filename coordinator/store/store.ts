@@ -196,7 +196,7 @@ export class Store {
     })();
   }
 
-  /** Whether a running run was asked to stop: the runner asks before each round. */
+  /** Whether a running run was asked to stop: the run loop asks whenever a phase ends, and before each round. */
   isCancelRequested(id: string): boolean {
     const r = this.db.prepare(`SELECT cancel_requested_at FROM runs WHERE id = ? AND status = 'running'`).get(id) as { cancel_requested_at?: string | null } | undefined;
     return (r?.cancel_requested_at ?? null) !== null;

@@ -55,7 +55,7 @@ describe('fedrx run cancel', () => {
     const id = c.store.createRun(config, hashConfig(config)).id;
     c.store.markRunning(id);
     const res = await printed(() => runCancelCommand(url, id, { token }));
-    expect(res).toEqual({ code: 0, out: [`run ${id} running: asked to stop; it ends cancelled at the coordinator's next check (see fedrx run status ${id})`] });
+    expect(res).toEqual({ code: 0, out: [`run ${id} running: asked to stop; its round in flight is dropped and it ends cancelled (see fedrx run status ${id})`] });
     const status = await printed(() => runStatusCommand(url, id, { token }));
     expect(status.out[0]).toMatch(new RegExp(`^run ${id}: running \\(cancel requested by ${by.replace(/[()]/g, '\\$&')} at \\d{4}-.*Z\\), study tiny$`));
     c.store.endCancelledRun(id);

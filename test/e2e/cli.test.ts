@@ -251,7 +251,7 @@ describe('a federation driven by the CLI', () => {
     // Asked to stop once its first training round is committed.
     for (let run = long; !run.rounds.some((r) => r.round === 1); run = await client.run(long.id)) await new Promise((r) => setTimeout(r, 100));
     const cancel = await runFedrx(['run', 'cancel', long.id, '--coordinator', fed.url, '--token', token]);
-    expect([cancel.code, cancel.stdout], cancel.stderr).toEqual([0, `run ${long.id} running: asked to stop; it ends cancelled at the coordinator's next check (see fedrx run status ${long.id})\n`]);
+    expect([cancel.code, cancel.stdout], cancel.stderr).toEqual([0, `run ${long.id} running: asked to stop; its round in flight is dropped and it ends cancelled (see fedrx run status ${long.id})\n`]);
     const ended = await client.follow(long.id, () => {}, 100);
     expect(ended).toMatchObject({ status: 'cancelled', error: null, stopReason: expect.stringMatching(/^cancelled by data-scientist local federation data-scientist \(tok-[0-9a-f]{12}\)$/) });
     const done = ended.rounds.filter((r) => r.round > 0);
