@@ -20,12 +20,13 @@ afterAll(async () => {
 });
 
 describe('busy agents end to end', () => {
-  it('keeps training sites connected through a long round and completes it', { timeout: 240_000 }, async () => {
+  it('keeps training sites connected through a long round and completes it', { timeout: 400_000 }, async () => {
     const dir = tempDir('e2e-busy');
     fed = await startFederation(dir, { sites: 2, patients: 600, coordinatorArgs: ['--heartbeat-sec', String(HEARTBEAT_SEC)] });
     const study = { ...loadStudyFile(join(ROOT, 'datasets/studies/synthetic-warfarin.json')), model: { type: 'mlp', hidden: [1024, 1024] } };
     const ds = fed.clients['data-scientist'];
-    const started = await ds.startRun({ study, rounds: 1, minSites: 2, roundTimeoutSec: 100, localEpochs: 1, batchSize: 16 });
+    // Three epochs: long enough that even an idle machine trains past the heartbeat (two took 1.8 s on 117 rows here).
+    const started = await ds.startRun({ study, rounds: 1, minSites: 2, roundTimeoutSec: 200, localEpochs: 3, batchSize: 16 });
 
     // While the run lasts, every site stays connected and answers its heartbeats.
     let maxPingMs = 0;
