@@ -4,7 +4,6 @@
 import { FedrxError } from '../../shared/errors.js';
 import type { LedgerEntry } from '../../shared/ledger.js';
 import type { RunConfig } from '../run-config-schema.js';
-import type { LedgerEntry as Entry } from '../../shared/ledger.js';
 import type { RunFrameLimits } from '../gateway/frame-caps.js';
 import type { SiteOutcome, Store } from '../store/store.js';
 import type { PhaseDesk } from '../phases/phase-desk.js';
