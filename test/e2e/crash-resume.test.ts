@@ -78,6 +78,12 @@ describe('a coordinator killed at any moment of a run', () => {
     for (let r = 1; r < ofRun.length; r++) expect(ofRun[r]!.parentModelHash).toBe(ofRun[r - 1]!.modelHash);
     for (const e of ofRun.slice(1)) expect(e.participants.map((p) => p.siteId)).toEqual(SITES);
 
+    // No site trained twice for a round: a redone round is answered with the update already made.
+    for (const [siteId, agent] of fed.agents) {
+      const trained = agent.lines.flatMap((l) => l.match(/round (\d+): trained /)?.[1] ?? []);
+      expect(trained, `${siteId} trained these rounds`).toEqual([...new Set(trained)]);
+      expect(new Set(trained).size, siteId).toBe(ROUNDS);
+    }
     // Every replica catches up with the coordinator's chain, entry for entry.
     for (const siteId of SITES) {
       const hashes = await eventually(`${siteId}'s replica`, 60_000, async () => {
