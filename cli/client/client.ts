@@ -1,7 +1,6 @@
 // A small typed client of the coordinator's REST API, for the CLI, the demo and the tests.
 
 import { FedrxError, isErrorCode, type CodedMessage } from '../../shared/errors.js';
-import type { Preprocessing } from '../../shared/feature-stats.js';
 import type { LedgerEntry } from '../../shared/ledger.js';
 import type { DisputeRow } from '../../coordinator/store/endorsement-store.js';
 import type { ModelInputs } from '../../coordinator/predictor.js';
@@ -10,27 +9,16 @@ import type { AuditVerdict, EntryAudit } from '../../coordinator/trust/ledger-au
 import type { AuditEntry } from '../../coordinator/trust/audit-log.js';
 import type { Role } from '../../shared/roles.js';
 import { sendRequest } from './http-request.js';
-import type { RoundRow } from '../../coordinator/store/store.js';
-import { isFinished, type RunStatus } from '../../coordinator/store/run-status.js';
+import type { RoundRow, RunRow } from '../../coordinator/store/store.js';
+import { isFinished } from '../../coordinator/store/run-status.js';
 import type { RunSummary } from '../../coordinator/http/routes/runs.js';
 import type { CreatedToken, TokenInfo } from '../../coordinator/trust/token-store.js';
 
-export interface RunView {
-  id: string;
-  status: RunStatus;
-  error: string | null;
-  /** The round the run keeps and serves: best by validation, else the last. */
-  bestRound: number | null;
-  /** Set when the run stopped before its last round, and why. */
-  stopReason: string | null;
-  /** When, and by whom, a running run was asked to stop; null if never. */
-  cancelRequestedAt: string | null;
-  cancelRequestedBy: string | null;
+/** GET /v1/runs/:id: the run's row (fields as the store keeps them), its study and metric by name, and its rounds. */
+export interface RunView extends Pick<RunRow, 'id' | 'status' | 'error' | 'bestRound' | 'stopReason' | 'cancelRequestedAt' | 'cancelRequestedBy' | 'configHash' | 'preprocessing'> {
   study: string;
   metric: string;
   config: { rounds: number; minSites: number; [k: string]: unknown };
-  configHash: string;
-  preprocessing: Preprocessing | null;
   rounds: RoundRow[];
 }
 
