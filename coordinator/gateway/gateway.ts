@@ -13,6 +13,7 @@ import { signHead } from '../../shared/ledger-head.js';
 import type { KeyPair } from '../../shared/signing.js';
 import { AGENT_PATH, errorMessage, parseAgentMessage, PROTOCOL_VERSION, type Hello, type Welcome } from '../../shared/wire.js';
 import type { AnswerSink } from '../phases/phase-desk.js';
+import { answerRef } from '../phases/phase.js';
 import type { EndorsementDesk } from '../trust/endorsement-desk.js';
 import type { ConnectionLimiter, NetLimits } from './connection-limits.js';
 import { DEFAULT_CONTROL_FRAME_BYTES, DEFAULT_HELLO_FRAME_BYTES, frameCap, type FrameCapOptions, type RunFrameLimits } from './frame-caps.js';
@@ -272,9 +273,9 @@ export class Gateway {
         case 'phase': {
           const verdict = this.opts.answers.deliver(peer.siteId, frame.msg);
           if (verdict.accepted) return;
-          const ref = frame.msg.kind === 'stats-report' ? { runId: frame.msg.msg.runId, round: 0 } : frame.msg.kind === 'eval-result' ? frame.msg.msg : frame.msg.header;
+          const ref = answerRef(frame.msg);
           this.opts.log(`refused ${frame.msg.kind} from ${peer.siteId} for run ${ref.runId} round ${ref.round}: ${verdict.code} ${verdict.reason}`);
-          this.sendError(peer.siteId, verdict.code, verdict.reason, { runId: ref.runId, round: ref.round });
+          this.sendError(peer.siteId, verdict.code, verdict.reason, ref);
           return;
         }
         case 'task-error':

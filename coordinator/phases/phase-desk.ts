@@ -4,7 +4,7 @@
 
 import { isErrorCode } from '../../shared/errors.js';
 import type { TaskError } from '../../shared/wire.js';
-import type { Phase, SiteMessage, Verdict } from './phase.js';
+import { answerRef, type Phase, type SiteMessage, type Verdict } from './phase.js';
 
 /** What the gateway hands to the run engine. */
 export interface AnswerSink {
@@ -38,7 +38,7 @@ export class PhaseDesk implements AnswerSink {
   deliver(siteId: string, msg: SiteMessage): Verdict {
     const p = this.current;
     if (p === null || p.answers !== msg.kind) {
-      const ref = msg.kind === 'stats-report' ? { runId: msg.msg.runId, round: 0 } : msg.kind === 'eval-result' ? msg.msg : msg.header;
+      const ref = answerRef(msg);
       const code = p === null || ref.runId !== p.collector.runId ? 'E_WRONG_RUN' : 'E_STALE_ROUND';
       return { accepted: false, code, reason: `no phase of run ${ref.runId} round ${ref.round} is collecting ${msg.kind} answers` };
     }

@@ -8,6 +8,7 @@ import type { ErrorCode } from '../../shared/errors.js';
 import type { NamedTensor64, Weights } from '../../shared/tensors.js';
 import type { EvalResult, ExactProductHeader, ExactStatsHeader, StatsReport, UpdateHeader } from '../../shared/wire.js';
 import type { SiteOutcome } from '../store/store.js';
+import type { AcceptResult } from '../strategies/types.js';
 import type { Answer, RoundCollector } from './round-collector.js';
 
 /** An answer from a site, authenticated and well-formed (gateway), not yet trusted. */
@@ -18,7 +19,14 @@ export type SiteMessage =
   | { kind: 'exact-stats'; header: ExactStatsHeader; tensors: NamedTensor64[] }
   | { kind: 'exact-product'; header: ExactProductHeader; tensors: NamedTensor64[] };
 
-export type Verdict = { accepted: true } | { accepted: false; code: ErrorCode; reason: string };
+/** The run and round an answer says it is for (statistics are round 0's). */
+export function answerRef(m: SiteMessage): { runId: string; round: number } {
+  if (m.kind === 'stats-report') return { runId: m.msg.runId, round: 0 };
+  return m.kind === 'eval-result' ? { runId: m.msg.runId, round: m.msg.round } : { runId: m.header.runId, round: m.header.round };
+}
+
+/** A phase judges an answer as a strategy judges an update: accepted, or refused with a code. */
+export type Verdict = AcceptResult;
 
 export interface Phase<T> {
   /** For logs and progress: 'statistics', 'training', 'evaluation', 'exact statistics', … */
