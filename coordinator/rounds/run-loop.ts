@@ -9,11 +9,11 @@ import { hashConfig } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import type { TaskConfig } from '../../shared/run-config.js';
 import { statsReportBytes, updateFrameBytes } from '../gateway/frame-caps.js';
-import type { RunRow } from '../store/store.js';
+import type { RunRow, SiteOutcome } from '../store/store.js';
 import { createStrategy, siteTaskOptions } from '../strategies/registry.js';
 import type { Strategy } from '../strategies/types.js';
 import { observeRound } from './best-round.js';
-import { connectedSet, failRound, runPhase, waitForSites, type Engine } from './engine.js';
+import { checkInterrupted, connectedSet, failRound, runPhase, waitForSites, type Engine } from './engine.js';
 import { evaluate } from './evaluate.js';
 import { exactRound } from './exact-round.js';
 import { TrainingPhase } from '../phases/training-phase.js';
@@ -45,7 +45,8 @@ export async function executeRun(engine: Engine, run: RunRow): Promise<void> {
   engine.link.expectRun({ statsReportBytes: statsReportBytes(config.study), updateFrameBytes: updateFrameBytes(state.weights) });
   let current: RunState = state;
   while (current.round < config.rounds) {
-    if (engine.store.isCancelRequested(run.id)) return cancelled(engine, run);
+    // A cancel asked for before this round (also before a restart) ends the run here, nothing started.
+    checkInterrupted(engine, run.id);
     const next = await trainingRound(engine, run, strategy, current, task, configHash);
     if (typeof next === 'string') return failed(engine, run, next);
     current = next.state;
@@ -59,9 +60,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   const { config } = run;
   const round = from.round + 1;
   const startedAt = new Date().toISOString();
-  const fail = (reason: string, outcomes: Parameters<Engine['store']['failRun']>[4]): string => {
-    return failRound(engine, run.id, round, startedAt, reason, outcomes);
-  };
+  const fail = (reason: string, outcomes: SiteOutcome[]): string => failRound(engine, run.id, round, startedAt, reason, outcomes);
   const absent = await waitForSites(engine, run.id, config, round);
   if (absent !== null) return fail(absent, []);
 
@@ -112,12 +111,6 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
 function completed(engine: Engine, run: RunRow, stopReason: string | null, bestRound: number | null): void {
   engine.store.endRun(run.id, 'completed', null, stopReason);
   engine.log(`run ${run.id} ${stopReason ?? 'completed'}; serving round ${bestRound ?? 0}`);
-}
-
-/** Asked to stop (POST /v1/runs/:id/cancel): ends before the next round starts. */
-function cancelled(engine: Engine, run: RunRow): void {
-  engine.store.endCancelledRun(run.id);
-  engine.log(`run ${run.id} ${engine.store.getRun(run.id)?.stopReason ?? 'cancelled'}`);
 }
 
 function failed(engine: Engine, run: RunRow, reason: string): void {

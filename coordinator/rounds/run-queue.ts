@@ -56,7 +56,7 @@ export class RunQueue {
       } catch (e) {
         if (e instanceof RunInterrupted && !this.stopping && store.isCancelRequested(run.id)) {
           store.endCancelledRun(run.id);
-          log(`run ${run.id} ${store.getRun(run.id)?.stopReason ?? 'cancelled'}; the round in flight was dropped`);
+          log(`run ${run.id} ${store.getRun(run.id)?.stopReason ?? 'cancelled'}; nothing of a round in flight was committed`);
           continue;
         }
         if (e instanceof RunInterrupted) {

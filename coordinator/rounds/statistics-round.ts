@@ -8,7 +8,7 @@ import { hashWeights } from '../../shared/model-hash.js';
 import { initialWeights } from '../../shared/model-init.js';
 import { inputDim, outputDim } from '../../shared/study.js';
 import { statsReportBytes, updateFrameBytes } from '../gateway/frame-caps.js';
-import type { RunRow } from '../store/store.js';
+import type { RunRow, SiteOutcome } from '../store/store.js';
 import { connectedSet, failRound, runPhase, waitForSites, type Engine } from './engine.js';
 import { StatisticsPhase } from '../phases/statistics-phase.js';
 import { phaseFailure } from './round-failure.js';
@@ -19,9 +19,7 @@ export async function statisticsRound(engine: Engine, run: RunRow, configHash: s
   const { config } = run;
   const study = config.study;
   const startedAt = new Date().toISOString();
-  const fail = (reason: string, outcomes: Parameters<Engine['store']['failRun']>[4]): string => {
-    return failRound(engine, run.id, 0, startedAt, reason, outcomes);
-  };
+  const fail = (reason: string, outcomes: SiteOutcome[]): string => failRound(engine, run.id, 0, startedAt, reason, outcomes);
   const absent = await waitForSites(engine, run.id, config, 0);
   if (absent !== null) return fail(absent, []);
   engine.link.expectRun({ statsReportBytes: statsReportBytes(study) });
