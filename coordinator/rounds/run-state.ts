@@ -48,8 +48,10 @@ export function resumeState(store: Store, run: RunRow): RunState | null {
   };
   if (!Value.Check(RunConfigSchema, run.config)) refuse('its configuration is not valid for this version of the coordinator');
   const prep = run.preprocessing ?? refuse('its preprocessing (round 0) is missing');
-  const row = store.rounds(run.id).find((r) => r.round === saved.round && r.status === 'committed') ?? refuse(`round ${saved.round} is not committed`);
-  const model = row.modelHash === null ? null : store.getModel(row.modelHash);
+  // The run's newest ledger entry is its last committed round (one transaction wrote both).
+  const last = store.latestModelHash(run.id);
+  if (last === null || last.round !== saved.round) refuse(`round ${saved.round} is not committed`);
+  const model = store.getModel(last!.modelHash);
   if (model === null) refuse(`the model of round ${saved.round} is missing`);
   let progress: RunProgress;
   try {
@@ -58,5 +60,5 @@ export function resumeState(store: Store, run: RunRow): RunState | null {
     return refuse('its saved progress is not valid JSON');
   }
   if (typeof progress !== 'object' || progress === null || typeof progress.best !== 'object') refuse('its saved progress is incomplete');
-  return { round: saved.round, weights: model!.weights, modelHash: row.modelHash!, prep, inputs: runStudy(run.config.study, prep), progress, strategy: saved.strategy };
+  return { round: saved.round, weights: model!.weights, modelHash: last!.modelHash, prep, inputs: runStudy(run.config.study, prep), progress, strategy: saved.strategy };
 }
