@@ -97,3 +97,10 @@ export function failRound(engine: Engine, runId: string, round: number, startedA
   engine.store.failRun(runId, round, startedAt, recorded, outcomes);
   return recorded;
 }
+
+/** The ledger entry's participants: each accepted site with its example count, update hash and signature. */
+export function participantsOf(outcomes: readonly SiteOutcome[]): { siteId: string; numExamples: number; updateHash: string; signature: string }[] {
+  return outcomes
+    .filter((o) => o.status === 'accepted')
+    .map((o) => ({ siteId: o.siteId, numExamples: o.numExamples!, updateHash: o.updateHash!, signature: o.signature! }));
+}

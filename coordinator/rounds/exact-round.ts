@@ -9,7 +9,7 @@ import { DEFAULT_FOLDS } from '../strategies/exact.js';
 import { inputDim, isRegression } from '../../shared/study.js';
 import { maxExactFrameBytes, statsReportBytes } from '../gateway/frame-caps.js';
 import type { RunRow, SiteOutcome } from '../store/store.js';
-import { connectedSet, failRound, runPhase, waitForSites, type Engine } from './engine.js';
+import { connectedSet, failRound, participantsOf, runPhase, waitForSites, type Engine } from './engine.js';
 
 import { penaltyMetrics, ridgeWeights } from './exact/exact-result.js';
 import { solveExact, type ExactIo } from './exact/exact-solve.js';
@@ -58,7 +58,7 @@ export async function exactRound(engine: Engine, run: RunRow, state: RunState, t
     sites: outcomes,
     entry: {
       parentModelHash: state.modelHash,
-      participants: accepted.map((o) => ({ siteId: o.siteId, numExamples: o.numExamples!, updateHash: o.updateHash!, signature: o.signature! })),
+      participants: participantsOf(outcomes),
       configHash,
     },
     state: { progress: JSON.stringify({ ...state.progress, best: { bestRound: 1, bestLoss: null, sinceBest: 0 } }), strategy: null },

@@ -13,7 +13,7 @@ import type { RunRow, SiteOutcome } from '../store/store.js';
 import { createStrategy, siteTaskOptions } from '../strategies/registry.js';
 import type { Strategy } from '../strategies/types.js';
 import { observeRound } from './best-round.js';
-import { checkInterrupted, connectedSet, failRound, runPhase, waitForSites, type Engine } from './engine.js';
+import { checkInterrupted, connectedSet, failRound, participantsOf, runPhase, waitForSites, type Engine } from './engine.js';
 import { evaluate } from './evaluate.js';
 import { exactRound } from './exact-round.js';
 import { TrainingPhase } from '../phases/training-phase.js';
@@ -93,9 +93,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
     sites: outcomes,
     entry: {
       parentModelHash: from.modelHash,
-      participants: outcomes
-        .filter((o) => o.status === 'accepted')
-        .map((o) => ({ siteId: o.siteId, numExamples: o.numExamples!, updateHash: o.updateHash!, signature: o.signature! })),
+      participants: participantsOf(outcomes),
       configHash,
     },
     state: { progress: JSON.stringify(progress), strategy: snapshot },
