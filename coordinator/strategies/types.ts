@@ -32,8 +32,21 @@ export interface AggregateResult {
   contributors: number;
 }
 
+/**
+ * Many sites' contribution already summed (secure aggregation, or a private sum with its noise):
+ * Σ wᵢ·xᵢ per tensor in float64, over `contributors` with Σ wᵢ = `totalWeight`. The sites in it can
+ * no longer be told apart, so it is judged whole.
+ */
+export interface SummedUpdate {
+  sums: Float64Array[];
+  totalWeight: number;
+  contributors: readonly string[];
+}
+
 export interface Aggregator {
   accept(update: SiteUpdate): AcceptResult;
+  /** Folds a summed contribution; strategies that need each update apart do not offer it. */
+  acceptSum?(sum: SummedUpdate): AcceptResult;
   readonly accepted: number;
   /** The next global model, or null when nothing was accepted (keep the previous one). */
   finalize(): AggregateResult | null;

@@ -6,7 +6,7 @@
 import { firstNonFinite, type NamedTensor } from '../../shared/tensors.js';
 import { foldWeighted, meanOf } from './aggregate.js';
 import { checkUpdate } from './update-check.js';
-import type { AcceptResult, AggregateResult, Aggregator, RoundContext, SiteUpdate } from './types.js';
+import type { AcceptResult, AggregateResult, Aggregator, RoundContext, SiteUpdate, SummedUpdate } from './types.js';
 
 export class WeightedMeanAggregator implements Aggregator {
   /** Σ n·x per tensor over the accepted updates, in float64. Subclasses read it; only accept() changes it. */
@@ -41,11 +41,42 @@ export class WeightedMeanAggregator implements Aggregator {
     return verdict;
   }
 
+  /** Adds a sum of several sites' weighted weights (each site counted once, in a sum or alone). */
+  acceptSum(sum: SummedUpdate): AcceptResult {
+    const refusal = checkSum(this.ctx, this.seen, sum);
+    if (refusal !== null) return refusal;
+    for (let k = 0; k < sum.sums.length; k++) {
+      const x = sum.sums[k]!;
+      const dst = this.spare[k]!;
+      const src = this.sums[k]!;
+      for (let i = 0; i < x.length; i++) dst[i] = src[i]! + x[i]!;
+      if (!dst.every(Number.isFinite)) return { accepted: false, code: 'E_NON_FINITE', reason: `the summed tensor ${this.ctx.globalWeights[k]!.name} holds a non-finite value` };
+    }
+    [this.sums, this.spare] = [this.spare, this.sums];
+    this.total += sum.totalWeight;
+    for (const site of sum.contributors) this.seen.add(site);
+    return { accepted: true };
+  }
+
   finalize(): AggregateResult | null {
     if (this.total === 0) return null;
     const weights = this.ctx.globalWeights.map((t, k) => ({ name: t.name, shape: [...t.shape], data: meanOf(this.sums[k]!, this.total) }));
     return { weights, totalExamples: this.total, contributors: this.seen.size };
   }
+}
+
+/** Why a summed contribution cannot be folded: its sites, its weight or its shapes. */
+function checkSum(ctx: RoundContext, alreadyIn: ReadonlySet<string>, sum: SummedUpdate): AcceptResult | null {
+  const stranger = sum.contributors.find((s) => !ctx.selected.has(s));
+  if (stranger !== undefined) return { accepted: false, code: 'E_NOT_SELECTED', reason: `site ${stranger} was not selected for round ${ctx.round}` };
+  const twice = sum.contributors.find((s, i) => alreadyIn.has(s) || sum.contributors.indexOf(s) !== i);
+  if (twice !== undefined) return { accepted: false, code: 'E_DUPLICATE_UPDATE', reason: `site ${twice} is counted twice in round ${ctx.round}` };
+  if (!(sum.totalWeight > 0) || !Number.isFinite(sum.totalWeight)) return { accepted: false, code: 'E_BAD_EXAMPLES', reason: 'the summed weight must be positive and finite' };
+  const bad = ctx.globalWeights.findIndex((t, k) => sum.sums[k]?.length !== t.data.length);
+  if (bad !== -1 || sum.sums.length !== ctx.globalWeights.length) {
+    return { accepted: false, code: 'E_SHAPE_MISMATCH', reason: `the sum holds ${sum.sums.length} tensors, not the model's ${ctx.globalWeights.length} of its sizes` };
+  }
+  return null;
 }
 
 /** The refusal of an update whose tensor `t` holds NaN or ±Infinity (the rare path: one more scan, for the index). */
