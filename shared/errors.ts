@@ -60,6 +60,9 @@ export const ERROR_CODES = {
   // exact fits
   E_BAD_PENALTY: 'an L2 penalty or penalty grid is invalid, or does not fit the run\'s strategy',
   E_SINGULAR: 'a linear system has no unique solution (matrix not positive definite)',
+  // calibrated prediction intervals (federated conformal prediction)
+  E_BAD_SKETCH: "a site's calibration sketch has the wrong size, a negative or fractional count, or counts another number of rows than it claims",
+  E_BAD_COVERAGE: 'a coverage level is not a number strictly between 0 and 1',
   E_MALFORMED_ROW: 'a row has another number of cells than its header or column list',
   // ledger
   E_LEDGER_BROKEN: 'the ledger chain does not verify',
