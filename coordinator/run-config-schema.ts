@@ -29,6 +29,8 @@ export const RunConfigSchema = Type.Object(
      * validation loss (0: never stop early). Absent in runs made before it existed.
      */
     patience: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
+    /** Coverage 1 − α of the served prediction intervals and sets; absent: 0.9 (stored only when given). */
+    coverage: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
   },
   { additionalProperties: false },
 );

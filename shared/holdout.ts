@@ -41,3 +41,20 @@ export function siteSplit(n: number, holdout: { fraction: number; seed: Seed }, 
   const k = holdoutSize(train.length, validationFraction);
   return { test, validation: order.slice(0, k), train: order.slice(k) };
 }
+
+/** Share of the training part that calibrates prediction intervals when a study has no validation part. */
+export const DEFAULT_CALIBRATION_FRACTION = 0.1;
+
+/**
+ * The calibration part of a study without a validation part: a seeded share of the training part,
+ * under its own label, taken only when at least `minTrain` rows remain to train on (a small site
+ * calibrates nothing rather than refusing to train). With a validation part, that part calibrates
+ * and no training row is spent.
+ */
+export function calibrationSplit(train: readonly number[], fraction: number, seed: Seed, siteId: string, minTrain: number): { calibration: number[]; train: number[] } {
+  const k = train.length < 2 ? 0 : holdoutSize(train.length, fraction);
+  if (k === 0 || train.length - k < minTrain) return { calibration: [], train: [...train] };
+  const calibration = new Prng(deriveSeed('calibration', seed, siteId)).shuffle([...train]).slice(0, k);
+  const chosen = new Set(calibration);
+  return { calibration, train: train.filter((i) => !chosen.has(i)) };
+}

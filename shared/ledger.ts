@@ -5,6 +5,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { canonicalJson } from './canonical-json.js';
+import { ConformalRecordSchema } from './conformal/federated-quantile.js';
 import { entryBody, sign, statsBody, updateBody, verify } from './signing.js';
 
 const ENTRY_DOMAIN = 'fedrx/ledger-entry/v1\0';
@@ -38,6 +39,12 @@ export const LedgerEntrySchema = Type.Object(
     /** Round 0 only: hash of the preprocessing fixed from the sites' federated statistics. */
     preprocessingHash: Type.Optional(Hex64),
     metrics: Type.Record(Type.String(), Type.Number()),
+    /**
+     * Calibrated prediction intervals: the conformal quantile every prediction of this model is
+     * served with (shared/conformal). Absent from entries made before it, and then left out of the
+     * hash, so older chains verify unchanged.
+     */
+    conformal: Type.Optional(ConformalRecordSchema),
     createdAt: Type.String({ minLength: 1, maxLength: 64 }),
     /** The Ed25519 public key the coordinator signs with: inside the hash, so it cannot be swapped. */
     coordinatorKey: Hex64,
@@ -63,6 +70,7 @@ export function computeEntryHash(entry: UnsignedEntry): string {
     configHash: entry.configHash,
     preprocessingHash: entry.preprocessingHash,
     metrics: entry.metrics,
+    conformal: entry.conformal === undefined ? undefined : { ...entry.conformal },
     createdAt: entry.createdAt,
     coordinatorKey: entry.coordinatorKey,
   };

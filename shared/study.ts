@@ -205,6 +205,11 @@ export const StudySchema = Type.Object(
      * trained on, and a run keeps its last round.
      */
     validation: Type.Optional(Type.Object({ fraction: Type.Number({ minimum: 0.05, maximum: 0.5 }) }, { additionalProperties: false })),
+    /**
+     * Without a validation part (which then calibrates, costing no training row): the seeded share of
+     * each site's training part whose scores calibrate prediction intervals (default 0.1).
+     */
+    calibration: Type.Optional(Type.Object({ fraction: Type.Number({ minimum: 0.05, maximum: 0.5 }) }, { additionalProperties: false })),
     /** Fewest training rows a site needs to report statistics or train (small groups stay unexposed). */
     minRows: Type.Optional(Type.Integer({ minimum: 1 })),
   },

@@ -5,6 +5,7 @@
 import { Type, type Static, type TObject, type TSchema, type TUnion } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { AUC_BINS, MAX_AUC_CLASSES } from './auc.js';
+import { CLASSIFICATION_LAYOUT, REGRESSION_LAYOUT, sketchLength } from './conformal/score-sketch.js';
 import { ERROR_CODE_LIST, FedrxError, type ErrorCode } from './errors.js';
 import { LedgerEntrySchema } from './ledger.js';
 import { SignedHeadSchema } from './ledger-head.js';
@@ -70,6 +71,21 @@ export const EvalSumsSchema = Type.Union([
   ),
 ]);
 
+/**
+ * The site's calibration scores as counts over the task's fixed bins (shared/conformal), never a
+ * row's score. Attacker-controlled: the length is bounded here, before anything is allocated; the
+ * evaluation phase checks the exact length, that counts are ≥ 0 and that they add up to numExamples
+ * (E_BAD_SKETCH, so a bad sketch is refused with its own code rather than as a malformed message).
+ */
+export const CalibrationSketchSchema = Type.Object(
+  {
+    numExamples: Count,
+    counts: Type.Array(Type.Integer(), { maxItems: Math.max(sketchLength(REGRESSION_LAYOUT), sketchLength(CLASSIFICATION_LAYOUT)) }),
+  },
+  { additionalProperties: false },
+);
+export type CalibrationSketch = Static<typeof CalibrationSketchSchema>;
+
 export const EvalResultSchema = Type.Object(
   {
     type: Type.Literal('eval-result'),
@@ -83,6 +99,8 @@ export const EvalResultSchema = Type.Object(
     sums: EvalSumsSchema,
     /** The same over the site's validation part, when the study has one: what chooses the best round. */
     validation: Type.Optional(Type.Object({ numExamples: Count, loss: Finite, sums: EvalSumsSchema }, { additionalProperties: false })),
+    /** Scores of the site's calibration part (its validation part when it has one), binned. */
+    calibration: Type.Optional(CalibrationSketchSchema),
   },
   { additionalProperties: false },
 );

@@ -7,6 +7,7 @@ import type { FeatureStats, Preprocessing } from '../shared/feature-stats.js';
 import type { TrainingSettings } from '../shared/run-config.js';
 import type { Study } from '../shared/study.js';
 import type { NamedTensor64, Weights } from '../shared/tensors.js';
+import type { CalibrationSketch } from '../shared/wire.js';
 import type { EvalScore, TrainResult } from './trainer.js';
 
 export interface ComputeTasks {
@@ -27,7 +28,7 @@ export interface ComputeTasks {
 export interface ComputeResults {
   stats: { stats: FeatureStats; trainRows: number };
   train: TrainResult;
-  evaluate: { score: EvalScore; validation: EvalScore | null };
+  evaluate: { score: EvalScore; validation: EvalScore | null; calibration: CalibrationSketch | null };
   exactStats: { tensors: NamedTensor64[]; foldRows: number[]; n: number };
   exactOpen: { v: Float64Array; n: number; width: number };
   exactStep: { v: Float64Array };

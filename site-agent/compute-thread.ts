@@ -46,14 +46,21 @@ function handlers(tf: Tf, data: SiteData, siteId: string): Handlers {
     async evaluate({ study, prep, global }) {
       const parts = await data.partsFor(study, prep);
       const layers = denseLayers(study.model, inputDim(study), outputDim(study));
-      const scoreOf = (part: DataPart, name: string): EvalScore => {
-        const score = evaluateLocal(tf, study, prep, layers, global, part);
+      const scoreOf = (part: DataPart, name: string, withSketch = false): EvalScore => {
+        const score = evaluateLocal(tf, study, prep, layers, global, part, withSketch);
         if (!Number.isFinite(score.loss) || !Object.values(score.sums).every(Number.isFinite)) {
           throw new FedrxError('E_NON_FINITE', `the model gives a non-finite loss or metric on the ${name} rows`);
         }
         return score;
       };
-      return { score: scoreOf(parts.test, 'held-out'), validation: parts.validation === null ? null : scoreOf(parts.validation, 'validation') };
+      // The validation part calibrates when there is one (scored anyway); else the calibration share.
+      const validation = parts.validation === null ? null : scoreOf(parts.validation, 'validation', true);
+      const calibration = validation ?? (parts.calibration === null ? null : scoreOf(parts.calibration, 'calibration', true));
+      return {
+        score: scoreOf(parts.test, 'held-out'),
+        validation: validation === null ? null : { numExamples: validation.numExamples, loss: validation.loss, sums: validation.sums },
+        calibration: calibration === null ? null : { numExamples: calibration.numExamples, counts: calibration.sketch! },
+      };
     },
     async exactStats({ study, prep, folds, seed }) {
       const train = await trainingRows(study, prep);

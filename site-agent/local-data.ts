@@ -12,7 +12,7 @@ import { cellsExtractor, EncodeProblem, inverseTransform, type ExtractedRow } fr
 import type { Preprocessing } from '../shared/feature-stats.js';
 import { encodeTarget, inputEncoder } from '../shared/preprocess.js';
 import { DEFAULT_MIN_ROWS, inputDim, isRegression, requiredColumns, type Study } from '../shared/study.js';
-import { siteSplit } from '../shared/holdout.js';
+import { calibrationSplit, DEFAULT_CALIBRATION_FRACTION, siteSplit } from '../shared/holdout.js';
 
 export interface DataPart {
   /** Row-major inputs, n × width. */
@@ -32,6 +32,12 @@ export interface SiteRows {
   train: ExtractedRow[];
   /** Chooses the run's best round; empty when the study has no validation. */
   validation: ExtractedRow[];
+  /**
+   * Without a validation part: the seeded share of the training part whose scores calibrate
+   * prediction intervals (empty with a validation part, which calibrates instead, or at a site too
+   * small to spare rows).
+   */
+  calibration: ExtractedRow[];
   test: ExtractedRow[];
   /** Rows left out, per "column:problem" (e.g. "weekly_dose_mg:out-of-range"). */
   dropped: Record<string, number>;
@@ -124,7 +130,11 @@ export async function loadSiteRows(file: string, study: Study, opts: LoadOptions
   // Both parts need a row: one to train on, one to evaluate on; and the rows trained on, which the
   // statistics describe, need the study's minimum, so small groups are never exposed.
   const minRows = Math.max(1, study.minRows ?? DEFAULT_MIN_ROWS);
-  const split = siteSplit(rows.length, study.holdout, study.validation?.fraction, opts.siteId);
+  const held = siteSplit(rows.length, study.holdout, study.validation?.fraction, opts.siteId);
+  const split =
+    study.validation === undefined
+      ? { ...held, ...calibrationSplit(held.train, study.calibration?.fraction ?? DEFAULT_CALIBRATION_FRACTION, study.holdout.seed, opts.siteId, minRows) }
+      : { ...held, calibration: [] };
   if (rows.length < 2 || split.train.length < minRows) {
     const why = Object.entries(dropped).map(([k, n]) => `${k} ×${n}`);
     throw new FedrxError(
@@ -137,7 +147,7 @@ export async function loadSiteRows(file: string, study: Study, opts: LoadOptions
     );
   }
   const pick = (idx: number[]): ExtractedRow[] => idx.map((i) => rows[i]!);
-  return { study: used, test: pick(split.test), validation: pick(split.validation), train: pick(split.train), dropped, totalRows };
+  return { study: used, test: pick(split.test), validation: pick(split.validation), calibration: pick(split.calibration), train: pick(split.train), dropped, totalRows };
 }
 
 /** Model-ready arrays of `rows` under the run's preprocessing. */

@@ -6,7 +6,8 @@ import type { Preprocessing } from '../shared/feature-stats.js';
 import type { Study } from '../shared/study.js';
 import { encodePart, loadSiteRows, type DataPart, type LoadOptions, type SiteRows } from './local-data.js';
 
-export type Parts = { train: DataPart; validation: DataPart | null; test: DataPart };
+/** `calibration`: the part whose scores calibrate prediction intervals (the validation part when there is one). */
+export type Parts = { train: DataPart; validation: DataPart | null; calibration: DataPart | null; test: DataPart };
 
 export class SiteData {
   private readonly rows = new Map<string, Promise<SiteRows>>();
@@ -24,7 +25,11 @@ export class SiteData {
     if (p === undefined) {
       p = loadSiteRows(this.dataFile, study, this.load);
       p.then(
-        (d) => this.log(`site data for study ${study.name}: ${d.totalRows} rows, ${d.train.length} train, ${d.test.length} held out, dropped ${JSON.stringify(d.dropped)}`),
+        (d) =>
+          this.log(
+            `site data for study ${study.name}: ${d.totalRows} rows, ${d.train.length} train, ` +
+              `${d.validation.length > 0 ? `${d.validation.length} validation (calibrating), ` : `${d.calibration.length} calibration, `}${d.test.length} held out, dropped ${JSON.stringify(d.dropped)}`,
+          ),
         () => this.rows.delete(key), // a fixed file is picked up by the next task
       );
       this.rows.set(key, p);
@@ -37,7 +42,8 @@ export class SiteData {
     if (this.encoded?.key !== key) {
       const rows = await this.rowsFor(study);
       const validation = rows.validation.length > 0 ? encodePart(study, prep, rows.validation) : null;
-      this.encoded = { key, train: encodePart(study, prep, rows.train), validation, test: encodePart(study, prep, rows.test) };
+      const calibration = validation ?? (rows.calibration.length > 0 ? encodePart(study, prep, rows.calibration) : null);
+      this.encoded = { key, train: encodePart(study, prep, rows.train), validation, calibration, test: encodePart(study, prep, rows.test) };
     }
     return this.encoded;
   }

@@ -72,7 +72,7 @@ export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: S
 
 export async function evaluateAnswer(deps: AnswerDeps, header: TaskHeader, study: Study, global: Weights): Promise<Answer> {
   const started = performance.now();
-  const { score, validation } = await deps.compute.run('evaluate', { study, prep: header.config.preprocessing, global });
+  const { score, validation, calibration } = await deps.compute.run('evaluate', { study, prep: header.config.preprocessing, global });
   const msg: EvalResult = {
     type: 'eval-result',
     v: PROTOCOL_VERSION,
@@ -83,12 +83,14 @@ export async function evaluateAnswer(deps: AnswerDeps, header: TaskHeader, study
     loss: score.loss,
     sums: score.sums,
     ...(validation === null ? {} : { validation }),
+    ...(calibration === null ? {} : { calibration }),
   };
   return {
     bytes: messageText(expectSchema(EvalResultSchema, msg, 'E_INTERNAL', 'outgoing eval-result')),
     summary:
       `round ${header.round}: evaluated on ${score.numExamples} held-out rows in ${ms(started)} ms, loss ${score.loss.toFixed(5)}` +
-      (validation === null ? '' : `; ${validation.numExamples} validation rows, loss ${validation.loss.toFixed(5)}`),
+      (validation === null ? '' : `; ${validation.numExamples} validation rows, loss ${validation.loss.toFixed(5)}`) +
+      (calibration === null ? '' : `; ${calibration.numExamples} rows calibrate`),
   };
 }
 

@@ -9,6 +9,8 @@ import { FedrxError } from '../shared/errors.js';
 import type { DenseLayer } from '../shared/model-spec.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
 import { addPrediction, emptySums } from '../shared/metrics.js';
+import { classScore, regressionScore } from '../shared/conformal/scores.js';
+import { addScore, CLASSIFICATION_LAYOUT, emptySketch, REGRESSION_LAYOUT } from '../shared/conformal/score-sketch.js';
 import { decodeRegression } from '../shared/preprocess.js';
 import type { EvalSums } from '../shared/wire.js';
 import type { TrainingSettings } from '../shared/run-config.js';
@@ -31,6 +33,8 @@ export interface EvalScore {
   /** Sums that add up across sites into exact global metrics (shared/metrics.ts). */
   sums: EvalSums;
   numExamples: number;
+  /** When asked for: the part's nonconformity scores counted over fixed bins (shared/conformal), never the scores. */
+  sketch?: number[];
 }
 
 /** Yield to the event loop this often so sockets (pings, ledger entries) are served while training. */
@@ -118,13 +122,15 @@ export function evaluateLocal(
   layers: readonly DenseLayer[],
   weights: Weights,
   part: DataPart,
+  withSketch = false,
 ): EvalScore {
   if (part.n < 1) throw new FedrxError('E_CSV_TOO_FEW_ROWS', 'no rows to evaluate on');
   const model = buildModel(tf, layers);
   try {
     setWeights(model, weights);
-    const { loss, sums } = scorePart(model, study, prep, part);
-    return { loss, sums: sums!, numExamples: part.n };
+    const sketch = withSketch ? emptySketch(isRegression(study) ? REGRESSION_LAYOUT : CLASSIFICATION_LAYOUT) : null;
+    const { loss, sums } = scorePart(model, study, prep, part, sketch);
+    return { loss, sums: sums!, numExamples: part.n, ...(sketch === null ? {} : { sketch }) };
   } finally {
     disposeModel(model);
   }
@@ -166,9 +172,10 @@ function proximalTerm(tf: Tf, model: TfModel, anchors: readonly Tensor[], mu: nu
 
 /**
  * One pass over `part` in batches: the mean loss (tf, same as training) and, given the run's
- * preprocessing, the metric sums in the target's own unit.
+ * preprocessing, the metric sums in the target's own unit; given a sketch, each row's
+ * nonconformity score counted into it (regression: |ẑ − z| in model space; classification: 1 − p̂(true)).
  */
-function scorePart(model: TfModel, study: Study, prep: Preprocessing | null, part: DataPart, batch = 4096): { loss: number; sums: EvalSums | null } {
+function scorePart(model: TfModel, study: Study, prep: Preprocessing | null, part: DataPart, sketch: number[] | null = null, batch = 4096): { loss: number; sums: EvalSums | null } {
   const { tf } = model;
   const width = model.layers[0]!.inputs;
   const k = outputDim(study);
@@ -192,10 +199,16 @@ function scorePart(model: TfModel, study: Study, prep: Preprocessing | null, par
     loss.dispose();
     if (prep === null) continue;
     for (let i = 0; i < rows; i++) {
-      if (isRegression(study)) reg = addPrediction(reg, decodeRegression(study.target, prep, o[i]!), part.actual[start + i]!);
-      else {
+      if (isRegression(study)) {
+        reg = addPrediction(reg, decodeRegression(study.target, prep, o[i]!), part.actual[start + i]!);
+        if (sketch !== null) addScore(sketch, REGRESSION_LAYOUT, regressionScore(o[i]!, y[i]!));
+      } else {
         if (predictedClass(o, i, k) === y[i]) correct++;
-        if (auc !== undefined) countInto(auc, classProbabilities(o, classes, i), y[i]!);
+        if (auc !== undefined || sketch !== null) {
+          const p = classProbabilities(o, classes, i);
+          if (auc !== undefined) countInto(auc, p, y[i]!);
+          if (sketch !== null) addScore(sketch, CLASSIFICATION_LAYOUT, classScore(p, y[i]!));
+        }
       }
     }
   }

@@ -1,5 +1,6 @@
 // Turns a POST /v1/runs body into a complete, checked run configuration.
 
+import { checkCoverage } from '../../shared/conformal/coverage.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FedrxError } from '../../shared/errors.js';
@@ -67,6 +68,7 @@ export function buildRunConfig(body: CreateRunBody): RunConfig {
     endorsementQuorum: body.endorsementQuorum ?? d.endorsementQuorum,
     serveEndorsedOnly: body.serveEndorsedOnly ?? d.serveEndorsedOnly,
     patience: body.patience ?? d.patience,
+    ...(body.coverage === undefined ? {} : { coverage: checkCoverage(body.coverage) }),
   };
   return expectSchema(RunConfigSchema, config, 'E_BAD_REQUEST', 'run configuration');
 }

@@ -1,20 +1,25 @@
 // A round's last phase: the sites that trained score the new model on their held-out (and
 // validation) rows and send back sums, never rows, so the round's metrics are exact, as if pooled.
 
+import { isFedrxError } from '../../shared/errors.js';
+import { layoutOf } from '../../shared/conformal/federated-quantile.js';
+import { checkSketch, type SketchLayout } from '../../shared/conformal/score-sketch.js';
 import type { TaskConfig } from '../../shared/run-config.js';
+import { isRegression } from '../../shared/study.js';
 import { encodeFrame } from '../../shared/tensor-codec.js';
 import type { Weights } from '../../shared/tensors.js';
 import { PROTOCOL_VERSION, type EvalResult } from '../../shared/wire.js';
 import { admissionRefusal, refuse, type Phase, type SiteMessage, type Verdict } from './phase.js';
 import { RoundCollector } from './round-collector.js';
 
-export type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums' | 'validation'>;
+export type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums' | 'validation' | 'calibration'>;
 
 export class EvaluationPhase implements Phase<EvalReport> {
   readonly name = 'evaluation';
   readonly answers = 'eval-result';
   readonly collector: RoundCollector<EvalReport>;
   readonly request: Buffer;
+  private readonly layout: SketchLayout;
 
   constructor(
     runId: string,
@@ -25,6 +30,7 @@ export class EvaluationPhase implements Phase<EvalReport> {
     deadlineMs: number,
   ) {
     this.collector = new RoundCollector(runId, round, asked, deadlineMs);
+    this.layout = layoutOf(isRegression(task.study) ? 'interval' : 'set');
     this.request = encodeFrame({ v: PROTOCOL_VERSION, kind: 'evaluate', runId, round, modelHash: model.modelHash, config: task }, model.weights);
   }
 
@@ -34,8 +40,30 @@ export class EvaluationPhase implements Phase<EvalReport> {
     const early = admissionRefusal(this.collector, siteId, msg, 'evaluation');
     if (early !== null) return early;
     if (msg.modelHash !== this.model.modelHash) return refuse(this.collector, siteId, 'E_STALE_ROUND', 'the evaluation is of another model');
-    this.collector.record(siteId, { kind: 'ok', value: { numExamples: msg.numExamples, loss: msg.loss, sums: msg.sums, validation: msg.validation } });
+    const badSketch = this.sketchProblem(msg);
+    if (badSketch !== null) return refuse(this.collector, siteId, 'E_BAD_SKETCH', badSketch);
+    this.collector.record(siteId, { kind: 'ok', value: { numExamples: msg.numExamples, loss: msg.loss, sums: msg.sums, validation: msg.validation, calibration: msg.calibration } });
     return { accepted: true };
+  }
+
+  /**
+   * A calibration sketch (attacker-controlled) of this task's layout, whose counts add up to its
+   * rows, which are the validation part's when the site has one: why not, or null. A refused
+   * evaluation counts for nothing in the round, figures or quantile.
+   */
+  private sketchProblem(msg: EvalResult): string | null {
+    const c = msg.calibration;
+    if (c === undefined) return null;
+    if (msg.validation !== undefined && c.numExamples !== msg.validation.numExamples) {
+      return `the calibration sketch claims ${c.numExamples} rows, the validation part that calibrates has ${msg.validation.numExamples}`;
+    }
+    try {
+      checkSketch(this.layout, c.counts, c.numExamples);
+      return null;
+    } catch (e) {
+      if (isFedrxError(e, 'E_BAD_SKETCH')) return e.message;
+      throw e;
+    }
   }
 
   /** The accepted evaluations by site. */

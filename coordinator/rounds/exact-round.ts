@@ -16,6 +16,7 @@ import { solveExact, type ExactIo } from './exact/exact-solve.js';
 import { evaluate } from './evaluate.js';
 import { formatRoundLine } from './round-log.js';
 import { roundMetrics } from './round-metrics.js';
+import { conformalMetrics, roundConformal } from './round-conformal.js';
 import type { RunState } from './run-state.js';
 
 /** Null when the fit was committed, else why it failed (the run is then marked failed). */
@@ -47,6 +48,7 @@ export async function exactRound(engine: Engine, run: RunRow, state: RunState, t
   const modelHash = hashWeights(weights);
   engine.onStep({ step: 'aggregated', runId: run.id, round: 1 });
   const evals = await evaluate(engine, run, 1, { weights, modelHash }, task, outcomes);
+  const conformal = roundConformal(study, run.config.coverage, evals);
   const entry = engine.store.commitRound({
     runId: run.id,
     round: 1,
@@ -54,12 +56,13 @@ export async function exactRound(engine: Engine, run: RunRow, state: RunState, t
     modelHash,
     weights,
     // One round: it is the run's best.
-    metrics: { ...roundMetrics(study, outcomes, evals), ...penaltyMetrics(fit, selection), bestRound: 1 },
+    metrics: { ...roundMetrics(study, outcomes, evals), ...conformalMetrics(conformal), ...penaltyMetrics(fit, selection), bestRound: 1 },
     sites: outcomes,
     entry: {
       parentModelHash: state.modelHash,
       participants: participantsOf(outcomes),
       configHash,
+      ...(conformal === undefined ? {} : { conformal }),
     },
     state: { progress: JSON.stringify({ ...state.progress, best: { bestRound: 1, bestLoss: null, sinceBest: 0 } }), strategy: null },
     bestRound: 1,

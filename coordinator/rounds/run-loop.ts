@@ -20,6 +20,7 @@ import { TrainingPhase } from '../phases/training-phase.js';
 import { phaseFailure } from './round-failure.js';
 import { formatRoundLine } from './round-log.js';
 import { roundMetrics } from './round-metrics.js';
+import { conformalMetrics, roundConformal } from './round-conformal.js';
 import { resumeState, type RunState } from './run-state.js';
 import { statisticsRound } from './statistics-round.js';
 
@@ -76,7 +77,8 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   engine.onStep({ step: 'aggregated', runId: run.id, round });
 
   const evals = await evaluate(engine, run, round, { weights, modelHash }, task, outcomes);
-  const metrics = roundMetrics(from.inputs, outcomes, evals);
+  const conformal = roundConformal(from.inputs, config.coverage, evals);
+  const metrics = { ...roundMetrics(from.inputs, outcomes, evals), ...conformalMetrics(conformal) };
   // Decided before the commit, so the entry itself records the best round so far and an early stop.
   const verdict = observeRound(from.progress.best, round, metrics.valLoss, config.patience ?? 0);
   const progress = { ...from.progress, best: verdict.state };
@@ -95,6 +97,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
       parentModelHash: from.modelHash,
       participants: participantsOf(outcomes),
       configHash,
+      ...(conformal === undefined ? {} : { conformal }),
     },
     state: { progress: JSON.stringify(progress), strategy: snapshot },
     bestRound: verdict.state.bestRound!,

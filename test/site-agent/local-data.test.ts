@@ -42,12 +42,13 @@ describe('loadSiteRows', () => {
     expect(data.totalRows).toBe(50);
     expect(data.dropped).toEqual({});
     expect(data.test.length).toBe(10); // 0.2 × 50
-    expect(data.train.length).toBe(40);
+    // No validation part: 0.1 of the 40 training rows calibrate prediction intervals.
+    expect([data.calibration.length, data.train.length]).toEqual([4, 36]);
     // Every row lands in exactly one part, its target the transformed dose √dose, not standardised.
     const want = rows.map((r) => Math.sqrt(Number(r.weekly_dose_mg))).sort();
-    expect([...targets(data.train), ...targets(data.test)].sort()).toEqual(want);
+    expect([...targets(data.train), ...targets(data.calibration), ...targets(data.test)].sort()).toEqual(want);
     // Raw values: ages in years (not standardised), one slot per feature.
-    const ages = [...data.train, ...data.test].map((r) => r.values[0]).sort();
+    const ages = [...data.train, ...data.calibration, ...data.test].map((r) => r.values[0]).sort();
     expect(ages).toEqual(rows.map((r) => Number(r.age_years)).sort());
     expect(data.train[0]!.values.length).toBe(study.features.length);
   });
@@ -60,7 +61,21 @@ describe('loadSiteRows', () => {
     expect(a2).toEqual(a1);
     expect(targets(b.test)).not.toEqual(targets(a1.test));
     expect(b.test.length).toBe(a1.test.length);
-    expect([...targets(b.train), ...targets(b.test)].sort()).toEqual([...targets(a1.train), ...targets(a1.test)].sort());
+    expect(targets(b.calibration)).not.toEqual(targets(a1.calibration));
+    expect([...targets(b.train), ...targets(b.calibration), ...targets(b.test)].sort()).toEqual([...targets(a1.train), ...targets(a1.calibration), ...targets(a1.test)].sort());
+  });
+
+  it('calibrates on the validation part when there is one, else on a seeded share of training that never shrinks it below minRows', async () => {
+    const file = dir().file('site.csv', csvText(warfarinRows(50)));
+    const validated = await loadSiteRows(file, { ...study, validation: { fraction: 0.25 } }, { siteId: 'site-a' });
+    expect(validated.calibration).toEqual([]); // the validation part calibrates: no training row spent
+    const wider = await loadSiteRows(file, { ...study, calibration: { fraction: 0.25 } }, { siteId: 'site-a' });
+    expect([wider.test.length, wider.calibration.length, wider.train.length]).toEqual([10, 10, 30]);
+    // 14 usable rows: 3 held out, 11 training; 1 calibration row would leave 10 = minRows; 13 rows leave 10 training, none to spare.
+    const fourteen = await loadSiteRows(dir().file('fourteen.csv', csvText(warfarinRows(14))), study, { siteId: 's' });
+    expect([fourteen.calibration.length, fourteen.train.length]).toEqual([1, 10]);
+    const thirteen = await loadSiteRows(dir().file('thirteen.csv', csvText(warfarinRows(13))), study, { siteId: 's' });
+    expect([thirteen.calibration.length, thirteen.train.length]).toEqual([0, 10]);
   });
 
   it('sets a validation share of the training part aside; minRows counts the rows trained on', async () => {
@@ -72,7 +87,7 @@ describe('loadSiteRows', () => {
     expect(plain.validation).toEqual([]);
     // The held-out part is the same with or without validation; validation comes out of training.
     expect(data.test).toEqual(plain.test);
-    expect([...targets(data.validation), ...targets(data.train)].sort()).toEqual(targets(plain.train).sort());
+    expect([...targets(data.validation), ...targets(data.train)].sort()).toEqual([...targets(plain.train), ...targets(plain.calibration)].sort());
     // 16 usable rows: 3 held out, 13 training of which 3 validate, 10 left: just enough.
     const sixteen = dir().file('sixteen.csv', csvText(warfarinRows(16)));
     expect((await loadSiteRows(sixteen, validated, { siteId: 's' })).train).toHaveLength(10);
@@ -174,9 +189,9 @@ describe('loadSiteRows', () => {
       'sex:missing': 1,
     });
     expect(data.totalRows).toBe(40);
-    expect(data.train.length + data.test.length).toBe(34);
+    expect(data.train.length + data.calibration.length + data.test.length).toBe(34);
     expect(data.test.length).toBe(7); // round(0.2 × 34)
-    const kept = [...data.train, ...data.test];
+    const kept = [...data.train, ...data.calibration, ...data.test];
     // The kept rows: exactly one NaN age (row 6), exactly one unknown CYP2C9 (row 7, level 6).
     expect(kept.filter((r) => Number.isNaN(r.values[0])).map((r) => r.target)).toEqual([Math.sqrt(Number(rows[6]!.weekly_dose_mg))]);
     expect(kept.filter((r) => r.values[5] === 6).map((r) => r.target)).toEqual([Math.sqrt(Number(rows[7]!.weekly_dose_mg))]);
@@ -208,7 +223,7 @@ describe('encodePart', () => {
     const rows = warfarinRows(50);
     const file = dir().file('site.csv', csvText(rows));
     const data = await loadSiteRows(file, study, { siteId: 'site-a' });
-    const train = encodePart(study, PREP, data.train);
+    const train = encodePart(study, PREP, [...data.train, ...data.calibration]);
     const test = encodePart(study, PREP, data.test);
     const width = inputDim(study);
     expect([train.n, test.n]).toEqual([40, 10]);

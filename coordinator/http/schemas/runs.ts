@@ -31,6 +31,8 @@ const RUN_FIELDS = {
   serveEndorsedOnly: Type.Optional(Type.Boolean()),
   /** Rounds without a better validation loss before the run stops early; 0 never stops. */
   patience: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
+  /** Coverage of prediction intervals, 0 < c < 1 (default 0.9); checked in run-config.ts for its own code, E_BAD_COVERAGE. */
+  coverage: Type.Optional(Type.Number()),
 };
 
 const clash = STRATEGY_OPTION_NAMES.find((name) => Object.hasOwn(RUN_FIELDS, name));

@@ -430,3 +430,70 @@ describe('heartbeats and round deadlines', () => {
     for (const x of Object.values(p)) x.close();
   });
 });
+
+describe('calibrated prediction intervals: the sites\' sketches in the evaluation phase', () => {
+  /** A regression sketch (2,001 counts, 0.005 wide) with `at[bin]` rows. */
+  const sketch = (at: Record<number, number>): number[] => {
+    const counts = new Array<number>(2001).fill(0);
+    for (const [b, n] of Object.entries(at)) counts[Number(b)] = n;
+    return counts;
+  };
+  function answerEvalWith(peer: TestPeer, round: number, calibration: { numExamples: number; counts: number[] }): void {
+    void peer.task('evaluate', round).then((t) => {
+      const sums = { n: 5, absErr: 5, within20: 1, sqErr: 1, sumY: 10, sumY2: 30 };
+      peer.send(JSON.stringify({ type: 'eval-result', v: 1, runId: t.header.runId, round, modelHash: t.header.modelHash, numExamples: 5, loss: 1, sums, calibration }));
+    });
+  }
+
+  it('merges good sketches into the entry\'s quantile at the run\'s coverage; a sketch of the wrong size, with a negative count or the wrong total is refused with E_BAD_SKETCH and counts for nothing', async () => {
+    const p = await connectAll();
+    const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 2, minSites: 2, roundTimeoutSec: 5, coverage: 0.8 } });
+    expect(res.statusCode).toBe(201);
+    const runId = res.json().id as string;
+    for (const round of [1, 2]) {
+      answerEvalWith(p.a!, round, { numExamples: 4, counts: sketch({ 0: 1, 100: 3 }) });
+      answerEvalWith(p.b!, round, { numExamples: 4, counts: sketch({ 200: 4 }) });
+    }
+    answerEvalWith(p.c!, 1, { numExamples: 4, counts: [4, 0, 0] });
+    answerEvalWith(p.d!, 1, { numExamples: 4, counts: sketch({ 0: 5, 1: -1 }) });
+    answerEvalWith(p.c!, 2, { numExamples: 4, counts: sketch({ 0: 3 }) });
+    // Round 2: d's 4 scores lie beyond 10 SD (the overflow bin): 12 rows, rank ⌈(12 + 3)·0.8⌉ = 12 falls there.
+    answerEvalWith(p.d!, 2, { numExamples: 4, counts: sketch({ 2000: 4 }) });
+    for (const round of [1, 2]) {
+      for (const s of ['a', 'b', 'c', 'd']) {
+        const t = await p[s]!.task('train', round);
+        p[s]!.send(updateFrame(`site-${s}`, t.header, t.weights));
+      }
+    }
+    expect((await p.c!.errorWith('E_BAD_SKETCH')).message).toMatch(/2001/);
+    expect((await p.d!.errorWith('E_BAD_SKETCH')).message).toMatch(/not a whole number ≥ 0/);
+    const run = await waitForRun(runId);
+    expect(run.status, run.error ?? '').toBe('completed');
+    // c's second sketch counts 3 scores for 4 rows.
+    const refusals = await p.c!.until((r) => r.json.filter((m) => m.code === 'E_BAD_SKETCH').length === 2 && r.json.filter((m) => m.code === 'E_BAD_SKETCH'));
+    expect(String(refusals[1]!.message)).toMatch(/counts 3 scores for 4 calibration rows/);
+
+    const entries = (await coordinator.app.inject({ headers, url: '/v1/ledger' })).json<{ entries: LedgerEntry[] }>().entries;
+    // Round 1: a and b only: N = 8, K = 2, rank ⌈10 · 0.8⌉ = 8: the 8th score is in bin 200, (1.000, 1.005].
+    expect(entries[1]!.conformal).toMatchObject({ kind: 'interval', coverage: 0.8, calibrationRows: 8, sites: 2 });
+    expect(entries[1]!.conformal!.quantile).toBeCloseTo(1.005, 12);
+    const r1 = run.rounds.find((r) => r.round === 1)!;
+    expect(r1.metrics).toMatchObject({ evalSites: 2, calibrationRows: 8, coverage: 0.8 });
+    expect(r1.metrics.conformalQuantile).toBeCloseTo(1.005, 12);
+    // Round 2: unbounded, recorded as null and left out of the metrics.
+    expect(entries[2]!.conformal).toEqual({ kind: 'interval', coverage: 0.8, quantile: null, calibrationRows: 12, sites: 3 });
+    expect(run.rounds.find((r) => r.round === 2)!.metrics.conformalQuantile).toBeUndefined();
+    expect(entries[0]!.conformal).toBeUndefined();
+    expect((await coordinator.app.inject({ headers, url: '/v1/ledger/verify' })).json()).toMatchObject({ ok: true, length: 3 });
+    for (const s of Object.values(p)) s.close();
+  });
+
+  it('refuses a run whose coverage is 0 or 1 with E_BAD_COVERAGE, before it is queued', async () => {
+    for (const coverage of [0, 1, 1.5]) {
+      const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, coverage } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.code).toBe('E_BAD_COVERAGE');
+    }
+    expect((await coordinator.app.inject({ headers, url: '/v1/runs' })).json().runs).toEqual([]);
+  });
+});
