@@ -1,33 +1,41 @@
 // Answers a clinician's query with the model a run keeps (its best round by validation, else its
 // latest; or a given model hash), naming the model hash and ledger entry the answer came from.
 
-import { classProbabilities, mostProbable } from '../shared/class-probabilities.js';
 import { nameSome, runStudy } from '../shared/expand-study.js';
 import { FedrxError, isFedrxError, type CodedMessage } from '../shared/errors.js';
 import { forward } from '../shared/forward.js';
 import { denseLayers } from '../shared/model-spec.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
 import { cellsExtractor, type ExtractedRow } from '../shared/extract.js';
-import { decodeRegression, EncodeProblem, encodeQuery, inputEncoder, queryError, type RawRecord, type RawValue } from '../shared/preprocess.js';
+import { EncodeProblem, encodeQuery, inputEncoder, queryError, type RawRecord, type RawValue } from '../shared/preprocess.js';
 import { inputColumns, inputDim, isRegression, outputDim, type ClassificationTarget, type Study } from '../shared/study.js';
 import type { Weights } from '../shared/tensors.js';
 import type { LedgerEntry } from '../shared/ledger.js';
+import type { ConformalRecord } from '../shared/conformal/federated-quantile.js';
+import { calibratedScore } from './calibrated-score.js';
 import type { Endorsements } from './trust/endorsements.js';
 import type { Store } from './store/store.js';
 
-interface Score {
+export interface Score {
   prediction: number | string;
   unit?: string;
   probabilities?: Record<string, number>;
+  /** Regression: the calibrated prediction interval, in the prediction's unit. */
+  interval?: { lower: number; upper: number; coverage: number };
+  /** Classification: the calibrated prediction set (every class whose 1 − p̂ is within the quantile) and its coverage. */
+  set?: string[];
+  coverage?: number;
 }
 
-/** Which model answered: its hash and the ledger entry that committed it. */
+/** Which model answered: its hash and the ledger entry that committed it (with the interval's quantile). */
 interface Provenance {
   runId: string;
   round: number;
   modelHash: string;
   ledgerIndex: number;
   entryHash: string;
+  /** The conformal quantile the intervals or sets come from, as recorded in that entry; absent on models committed before it. */
+  conformal?: ConformalRecord;
 }
 
 export type Prediction = Score & Provenance;
@@ -153,17 +161,15 @@ export class Predictor {
     }
     const { weights, study, prep, columns, encode } = this.load(target.modelHash);
     const layers = denseLayers(study.model, inputDim(study), outputDim(study));
-    const provenance = { runId: entry.runId, round: entry.round, modelHash: entry.modelHash, ledgerIndex: entry.index, entryHash: entry.entryHash };
-    const scoreInputs = (x: Float32Array): Score => {
-      const out = forward(layers, weights, x);
-      if (isRegression(study)) {
-        const value = decodeRegression(study.target, prep, out[0]!);
-        return { prediction: value, ...(study.target.unit === undefined ? {} : { unit: study.target.unit }) };
-      }
-      const classes = (study.target as ClassificationTarget).classes;
-      const probs = classProbabilities(out, classes.length);
-      return { prediction: classes[mostProbable(probs)]!, probabilities: Object.fromEntries(classes.map((c, i) => [c, probs[i]!])) };
+    const provenance = {
+      runId: entry.runId,
+      round: entry.round,
+      modelHash: entry.modelHash,
+      ledgerIndex: entry.index,
+      entryHash: entry.entryHash,
+      ...(entry.conformal === undefined ? {} : { conformal: entry.conformal }),
     };
+    const scoreInputs = (x: Float32Array): Score => calibratedScore(study, prep, entry.conformal, forward(layers, weights, x));
     const score = (features: RawRecord): Score => {
       for (const c of columns) refuseLongCell(c, features[c]);
       return scoreInputs(encodeQuery(study, prep, features));

@@ -4,6 +4,7 @@ import { hashConfig } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import { RUN_DEFAULTS, type RunConfig } from '../../coordinator/run-config-schema.js';
 import type { Study } from '../../shared/study.js';
+import type { ConformalRecord } from '../../shared/conformal/federated-quantile.js';
 import type { Weights } from '../../shared/tensors.js';
 import { TINY_PREP, TINY_STUDY } from './tiny-study.js';
 
@@ -15,7 +16,7 @@ export function commitTinyModel(store: Store): Committed {
 }
 
 /** Commits a linear model (kernel row-major, inputs × outputs) for any study, as round 1 of a new run. */
-export function commitLinearModel(store: Store, study: Study, prep: Preprocessing, kernel: number[], bias: number[]): Committed {
+export function commitLinearModel(store: Store, study: Study, prep: Preprocessing, kernel: number[], bias: number[], conformal?: ConformalRecord): Committed {
   const config: RunConfig = { ...RUN_DEFAULTS, study };
   const run = store.createRun(config, hashConfig(config));
   store.setPreprocessing(run.id, prep);
@@ -26,7 +27,7 @@ export function commitLinearModel(store: Store, study: Study, prep: Preprocessin
   const modelHash = hashWeights(weights);
   const entry = store.commitRound({
     runId: run.id, round: 1, startedAt: new Date().toISOString(), modelHash, weights, metrics: { sites: 1 }, sites: [], state: { progress: '{}', strategy: null }, bestRound: 1,
-    entry: { parentModelHash: null, participants: [], configHash: run.configHash },
+    entry: { parentModelHash: null, participants: [], configHash: run.configHash, ...(conformal === undefined ? {} : { conformal }) },
   });
   return { runId: run.id, modelHash, ledgerIndex: entry.index };
 }

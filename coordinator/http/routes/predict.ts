@@ -4,7 +4,7 @@ import { FedrxError } from '../../../shared/errors.js';
 import type { AuditLog } from '../../trust/audit-log.js';
 import { principalOf } from '../../trust/auth.js';
 import type { Predictor } from '../../predictor.js';
-import { ModelInputsQuery, PredictBatchBody, PredictBody, PredictTableBody } from '../schemas/predict.js';
+import { BatchPredictionResponse, ModelInputsQuery, PredictBatchBody, PredictBody, PredictionResponse, PredictTableBody } from '../schemas/predict.js';
 
 // Each answered request leaves one audit row, written after the prediction and before the answer:
 // if the row cannot be written, the clinician gets an error, never an unaudited prediction.
@@ -13,11 +13,12 @@ export function predictRoutes(app: FastifyInstance, predictor: Predictor, audit:
   function answer<B>(
     url: string,
     schema: TSchema,
+    response: TSchema,
     shape: Shape,
     run: (body: B) => Provenance,
     input: (body: B) => { rows: number; input: unknown },
   ): void {
-    app.post(url, { schema: { body: schema }, config: { roles: ['clinician'] }, preValidation: async (req) => refuseCoercible(req, shape) }, async (req) => {
+    app.post(url, { schema: { body: schema, response: { 200: response } }, config: { roles: ['clinician'] }, preValidation: async (req) => refuseCoercible(req, shape) }, async (req) => {
       const body = req.body as B;
       const res = run(body);
       audit.record(principalOf(req), { route: url, ...provenance(res), ...input(body) });
@@ -25,10 +26,10 @@ export function predictRoutes(app: FastifyInstance, predictor: Predictor, audit:
     });
   }
 
-  answer<PredictBody>('/v1/predict', PredictBody, 'features', (b) => predictor.predict(b), (b) => ({ rows: 1, input: b.features }));
-  answer<PredictBatchBody>('/v1/predict/batch', PredictBatchBody, 'rows', (b) => predictor.predictMany(b), (b) => ({ rows: b.rows.length, input: b.rows }));
+  answer<PredictBody>('/v1/predict', PredictBody, PredictionResponse, 'features', (b) => predictor.predict(b), (b) => ({ rows: 1, input: b.features }));
+  answer<PredictBatchBody>('/v1/predict/batch', PredictBatchBody, BatchPredictionResponse, 'rows', (b) => predictor.predictMany(b), (b) => ({ rows: b.rows.length, input: b.rows }));
   // The compact form for wide rows: column names once, each row an array in that order.
-  answer<PredictTableBody>('/v1/predict/table', PredictTableBody, 'table', (b) => predictor.predictTable(b), (b) => ({
+  answer<PredictTableBody>('/v1/predict/table', PredictTableBody, BatchPredictionResponse, 'table', (b) => predictor.predictTable(b), (b) => ({
     rows: b.rows.length,
     input: { columns: b.columns, rows: b.rows },
   }));

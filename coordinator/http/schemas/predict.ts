@@ -4,6 +4,7 @@
 // cell (say, free-text notes) fails its own row, not the batch.
 
 import { Type, type Static } from '@sinclair/typebox';
+import { ConformalRecordSchema } from '../../../shared/conformal/federated-quantile.js';
 import { MAX_INPUT_FEATURES } from '../../../shared/study.js';
 
 /** Widest model input a query may carry: as wide as a study may be (whole transcriptome ≈ 50,000). */
@@ -40,3 +41,40 @@ export type PredictTableBody = Static<typeof PredictTableBody>;
 
 export const ModelInputsQuery = Type.Object(ModelRef, { additionalProperties: false });
 export type ModelInputsQuery = Static<typeof ModelInputsQuery>;
+
+// ---- responses ------------------------------------------------------------------------------
+
+const Interval = Type.Object(
+  { lower: Type.Number(), upper: Type.Number(), coverage: Type.Number() },
+  { additionalProperties: false, description: 'calibrated prediction interval in the prediction\'s unit (federated split conformal)' },
+);
+const ScoreFields = {
+  prediction: Type.Union([Type.Number(), Type.String()]),
+  unit: Type.Optional(Type.String()),
+  probabilities: Type.Optional(Type.Record(Type.String(), Type.Number())),
+  interval: Type.Optional(Interval),
+  /** Classification: the calibrated prediction set and its coverage. */
+  set: Type.Optional(Type.Array(Type.String())),
+  coverage: Type.Optional(Type.Number()),
+};
+export const ProvenanceFields = {
+  runId: Type.String(),
+  round: Type.Integer(),
+  modelHash: Type.String(),
+  ledgerIndex: Type.Integer(),
+  entryHash: Type.String(),
+  /** The conformal quantile recorded in that ledger entry. */
+  conformal: Type.Optional(ConformalRecordSchema),
+};
+export const PredictionResponse = Type.Object({ ...ScoreFields, ...ProvenanceFields }, { additionalProperties: false });
+
+const RowAnswer = Type.Object(
+  {
+    index: Type.Integer(),
+    id: Type.Optional(Type.String()),
+    ...Object.fromEntries(Object.entries(ScoreFields).map(([k, v]) => [k, Type.Optional(v)])),
+    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+export const BatchPredictionResponse = Type.Object({ ...ProvenanceFields, predictions: Type.Array(RowAnswer) }, { additionalProperties: false });
