@@ -94,12 +94,18 @@ async function predictCsv(o: PredictOptions, inputs: ModelInputs, score: Score):
 
 function writePredictions(o: PredictOptions, inputs: ModelInputs, lines: { id: string; answer: RowAnswer }[]): void {
   const probabilityColumns = (inputs.classes ?? []).map((c) => `probability_${c}`);
-  const columns = ['id', 'prediction', 'unit', ...probabilityColumns, 'error_code', 'error', 'model_hash'];
+  // The calibrated interval (regression) or prediction set (classes joined by "|"), and its coverage.
+  const calibrated = inputs.task === 'regression' ? ['lower', 'upper', 'coverage'] : ['set', 'coverage'];
+  const columns = ['id', 'prediction', 'unit', ...probabilityColumns, ...calibrated, 'error_code', 'error', 'model_hash'];
   const out = lines.map(({ id, answer: p }) => ({
     id,
     prediction: p.prediction ?? '',
     unit: p.unit ?? '',
     ...Object.fromEntries((inputs.classes ?? []).map((c, i) => [probabilityColumns[i]!, p.probabilities?.[c]?.toFixed(4) ?? ''])),
+    lower: p.interval?.lower ?? '',
+    upper: p.interval?.upper ?? '',
+    set: p.set?.join('|') ?? '',
+    coverage: p.interval?.coverage ?? p.coverage ?? '',
     error_code: p.error?.code ?? '',
     error: p.error?.message ?? '',
     model_hash: inputs.modelHash,

@@ -2,6 +2,7 @@
 // over one SQLite store. Error handler and access control first (auth.ts must see every route),
 // then the routes.
 
+import { modelRoutes } from './http/routes/models.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { dirname, join } from 'node:path';
 import { FedrxError } from '../shared/errors.js';
@@ -167,6 +168,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   tokenRoutes(app, tokens, { readOnly });
   runRoutes(app, store, runner);
   siteRoutes(app, store, gateway);
+  modelRoutes(app, store);
   if (gateway !== null) predictRoutes(app, new Predictor(store, endorsements), audit);
   else {
     // Same roles as the live route, so a refusal tells nothing to a caller who may not ask.

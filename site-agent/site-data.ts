@@ -27,8 +27,8 @@ export class SiteData {
       p.then(
         (d) =>
           this.log(
-            `site data for study ${study.name}: ${d.totalRows} rows, ${d.train.length} train, ` +
-              `${d.validation.length > 0 ? `${d.validation.length} validation (calibrating), ` : `${d.calibration.length} calibration, `}${d.test.length} held out, dropped ${JSON.stringify(d.dropped)}`,
+            `site data for study ${study.name}: ${d.totalRows} rows, ${d.train.length} train, ${d.test.length} held out, dropped ${JSON.stringify(d.dropped)}; ` +
+              `${d.validation.length > 0 ? `the ${d.validation.length} validation rows` : `${d.calibration.length} rows`} calibrate prediction intervals`,
           ),
         () => this.rows.delete(key), // a fixed file is picked up by the next task
       );

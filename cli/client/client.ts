@@ -1,5 +1,7 @@
 // A small typed client of the coordinator's REST API, for the CLI, the demo and the tests.
 
+import type { Static } from '@sinclair/typebox';
+import type { BatchPredictionResponse, PredictionResponse } from '../../coordinator/http/schemas/predict.js';
 import { FedrxError, isErrorCode, type CodedMessage } from '../../shared/errors.js';
 import type { LedgerEntry } from '../../shared/ledger.js';
 import type { DisputeRow } from '../../coordinator/store/endorsement-store.js';
@@ -22,26 +24,10 @@ export interface RunView extends Pick<RunRow, 'id' | 'status' | 'error' | 'bestR
   rounds: RoundRow[];
 }
 
-export interface PredictResponse {
-  prediction: number | string;
-  unit?: string;
-  probabilities?: Record<string, number>;
-  runId: string;
-  round: number;
-  modelHash: string;
-  ledgerIndex: number;
-  entryHash: string;
-}
-
-export type BatchPredictResponse = Omit<PredictResponse, 'prediction' | 'unit' | 'probabilities'> & {
-  predictions: {
-    index: number;
-    id?: string;
-    prediction?: number | string;
-    unit?: string;
-    probabilities?: Record<string, number>;
-    error?: CodedMessage;
-  }[];
+/** A prediction with its calibrated interval (or set) and the ledger entry of its model and quantile. */
+export type PredictResponse = Static<typeof PredictionResponse>;
+export type BatchPredictResponse = Omit<Static<typeof BatchPredictionResponse>, 'predictions'> & {
+  predictions: (Omit<Static<typeof BatchPredictionResponse>['predictions'][number], 'error'> & { error?: CodedMessage })[];
 };
 
 export type { ModelInputs } from '../../coordinator/predictor.js';

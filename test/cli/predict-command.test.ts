@@ -51,33 +51,37 @@ describe.skipIf(!iwpc)('the real IWPC export', () => {
     const file = [...csvRecords(readFileSync(IWPC_CSV, 'utf8'))];
     const medications = file[0]!.cells.indexOf('Medications');
     expect(file.some((r) => r.cells[medications]!.length > 256), 'the file holds a Medications cell over 256 characters').toBe(true);
-    expect(header).toEqual(['id', 'prediction', 'unit', 'error_code', 'error', 'model_hash']);
+    // A model committed without a conformal quantile: the interval columns stay empty.
+    expect(header).toEqual(['id', 'prediction', 'unit', 'lower', 'upper', 'coverage', 'error_code', 'error', 'model_hash']);
     expect(rows).toHaveLength(file.length - 1);
     expect(rows.map((r) => r[0])).toEqual(file.slice(1).map((r) => r.cells[0]));
-    const scored = rows.filter((r) => r[3] === '');
+    const scored = rows.filter((r) => r[6] === '');
     expect(scored.length).toBeGreaterThan(0.9 * rows.length);
     expect(new Set(scored.map((r) => r[1]))).toEqual(new Set(['36']));
+    expect(new Set(scored.map((r) => r.slice(3, 6).join()))).toEqual(new Set([',,']));
     // Rows that fail name a column the model reads, never a cell's value.
-    for (const r of rows.filter((x) => x[3] !== '')) {
-      expect(['E_MISSING_FEATURE', 'E_BAD_FEATURE']).toContain(r[3]);
-      expect(r[4]).toMatch(/^column "[^"]+": /);
+    for (const r of rows.filter((x) => x[6] !== '')) {
+      expect(['E_MISSING_FEATURE', 'E_BAD_FEATURE']).toContain(r[6]);
+      expect(r[7]).toMatch(/^column "[^"]+": /);
     }
   });
 });
 
 describe('a classification model', () => {
-  it('writes the class and a probability column per class', async () => {
+  it('writes the class, a probability column per class and the calibrated prediction set', async () => {
     const study: Study = { ...TINY_STUDY, name: 'tiny-class-cli', task: 'classification', target: { name: 'y', classes: ['low', 'high'] } };
     // Logit of "high" = x1 (g has weight 0).
-    const model = commitLinearModel(c.store, study, { rows: 10, numeric: { x1: { mean: 0, sd: 1 } } }, [1, 0], [0]);
+    const conformal = { kind: 'set' as const, coverage: 0.9, quantile: 0.6, calibrationRows: 50, sites: 2 };
+    const model = commitLinearModel(c.store, study, { rows: 10, numeric: { x1: { mean: 0, sd: 1 } } }, [1, 0], [0], { conformal });
     const input = join(dir, 'class.csv');
     writeFileSync(input, 'x1,g\n0,a\n2,b\n');
     const out = join(dir, 'class-predictions.csv');
     await predictCommand({ coordinator: url, input, out, model: model.modelHash, token });
+    // Set: the classes with 1 − p ≤ 0.6: both at p = 0.5; only "high" at p(high) = 0.88.
     expect(readOut(out)).toEqual([
-      ['id', 'prediction', 'unit', 'probability_low', 'probability_high', 'error_code', 'error', 'model_hash'],
-      ['1', 'low', '', '0.5000', '0.5000', '', '', model.modelHash],
-      ['2', 'high', '', (1 - 1 / (1 + Math.exp(-2))).toFixed(4), (1 / (1 + Math.exp(-2))).toFixed(4), '', '', model.modelHash],
+      ['id', 'prediction', 'unit', 'probability_low', 'probability_high', 'set', 'coverage', 'error_code', 'error', 'model_hash'],
+      ['1', 'low', '', '0.5000', '0.5000', 'low|high', '0.9', '', '', model.modelHash],
+      ['2', 'high', '', (1 - 1 / (1 + Math.exp(-2))).toFixed(4), (1 / (1 + Math.exp(-2))).toFixed(4), 'high', '0.9', '', '', model.modelHash],
     ]);
   });
 });

@@ -185,15 +185,19 @@ describe('a federation driven by the CLI', () => {
     expect(r.code, r.lines.join('\n')).toBe(0);
     expect(r.lines).toContain(`2 of 3 rows scored with model ${trained!.lastModelHash}; 1 could not be scored (see the error column); written to ${output}`);
 
-    // id, prediction, unit, error_code, error, model_hash: one line per patient, in input order.
+    // id, prediction, unit, lower, upper, coverage, error_code, error, model_hash: one line per patient, in input order.
     const hash = trained!.lastModelHash;
     const lines = readFileSync(output, 'utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toBe('id,prediction,unit,error_code,error,model_hash');
-    expect(lines[2]).toBe(`clinic-002,,,E_BAD_FEATURE,"column ""sex"": unknown level",${hash}`);
+    expect(lines[0]).toBe('id,prediction,unit,lower,upper,coverage,error_code,error,model_hash');
+    expect(lines[2]).toBe(`clinic-002,,,,,,E_BAD_FEATURE,"column ""sex"": unknown level",${hash}`);
     for (const i of [0, 2]) {
-      const scored = lines[i + 1]!.match(new RegExp(`^clinic-00${i + 1},(\\d+(?:\\.\\d+)?),mg/week,,,${hash}$`));
+      const scored = lines[i + 1]!.match(new RegExp(`^clinic-00${i + 1},(\\d+(?:\\.\\d+)?),mg/week,([\\d.]+),([\\d.]+),0.9,,,${hash}$`));
       expect(scored, lines[i + 1]).not.toBeNull();
+      // The sites' calibration parts gave the model a 90% interval around the dose.
+      const [dose, lower, upper] = [scored![1], scored![2], scored![3]].map(Number) as [number, number, number];
+      expect(lower).toBeLessThan(dose);
+      expect(upper).toBeGreaterThan(dose);
       // The same patient asked one at a time gets the same dose (the CSV keeps two decimals).
       const one = await fed.clients.clinician.predict({ features: patients[i]! });
       expect(one.modelHash).toBe(trained!.lastModelHash);
@@ -222,7 +226,7 @@ describe('a federation driven by the CLI', () => {
     expect(r.lines).toContain(`3 of 4 rows scored with model ${trained!.lastModelHash}; 1 could not be scored (see the error column)`);
     const out = r.lines.filter((l) => l.startsWith('clinic-') || /^\d+,/.test(l));
     expect(out.map((l) => l.split(',')[0])).toEqual(['clinic-1', 'clinic-2', '3', 'clinic-4']);
-    expect(out[2]).toBe(`3,,,E_MALFORMED_ROW,"line 6: ${header.length - 1} cells, the header has ${header.length}",${trained!.lastModelHash}`);
+    expect(out[2]).toBe(`3,,,,,,E_MALFORMED_ROW,"line 6: ${header.length - 1} cells, the header has ${header.length}",${trained!.lastModelHash}`);
 
     // What the coordinator received, proven by its audit row: the keyed hash of exactly the input
     // columns of the three well-formed rows, in the model's order, and nothing else.

@@ -1,4 +1,4 @@
-import type { Store } from '../../coordinator/store/store.js';
+import type { SiteOutcome, Store } from '../../coordinator/store/store.js';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import { hashConfig } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
@@ -16,7 +16,17 @@ export function commitTinyModel(store: Store): Committed {
 }
 
 /** Commits a linear model (kernel row-major, inputs × outputs) for any study, as round 1 of a new run. */
-export function commitLinearModel(store: Store, study: Study, prep: Preprocessing, kernel: number[], bias: number[], conformal?: ConformalRecord): Committed {
+/** `extra`: the entry's conformal quantile, its participants (as site outcomes, with their held-out figures) and metrics. */
+export function commitLinearModel(
+  store: Store,
+  study: Study,
+  prep: Preprocessing,
+  kernel: number[],
+  bias: number[],
+  extra: { conformal?: ConformalRecord; sites?: SiteOutcome[]; metrics?: Record<string, number> } = {},
+): Committed {
+  const { conformal, sites = [], metrics = { sites: 1 } } = extra;
+  const participants = sites.map((s) => ({ siteId: s.siteId, numExamples: s.numExamples!, updateHash: 'ab'.repeat(32), signature: 'cd'.repeat(64) }));
   const config: RunConfig = { ...RUN_DEFAULTS, study };
   const run = store.createRun(config, hashConfig(config));
   store.setPreprocessing(run.id, prep);
@@ -26,8 +36,8 @@ export function commitLinearModel(store: Store, study: Study, prep: Preprocessin
   ];
   const modelHash = hashWeights(weights);
   const entry = store.commitRound({
-    runId: run.id, round: 1, startedAt: new Date().toISOString(), modelHash, weights, metrics: { sites: 1 }, sites: [], state: { progress: '{}', strategy: null }, bestRound: 1,
-    entry: { parentModelHash: null, participants: [], configHash: run.configHash, ...(conformal === undefined ? {} : { conformal }) },
+    runId: run.id, round: 1, startedAt: new Date().toISOString(), modelHash, weights, metrics, sites, state: { progress: '{}', strategy: null }, bestRound: 1,
+    entry: { parentModelHash: null, participants, configHash: run.configHash, ...(conformal === undefined ? {} : { conformal }) },
   });
   return { runId: run.id, modelHash, ledgerIndex: entry.index };
 }

@@ -48,8 +48,9 @@ const Interval = Type.Object(
   { lower: Type.Number(), upper: Type.Number(), coverage: Type.Number() },
   { additionalProperties: false, description: 'calibrated prediction interval in the prediction\'s unit (federated split conformal)' },
 );
+const Prediction = Type.Union([Type.Number(), Type.String()]);
 const ScoreFields = {
-  prediction: Type.Union([Type.Number(), Type.String()]),
+  prediction: Prediction,
   unit: Type.Optional(Type.String()),
   probabilities: Type.Optional(Type.Record(Type.String(), Type.Number())),
   interval: Type.Optional(Interval),
@@ -72,7 +73,8 @@ const RowAnswer = Type.Object(
   {
     index: Type.Integer(),
     id: Type.Optional(Type.String()),
-    ...Object.fromEntries(Object.entries(ScoreFields).map(([k, v]) => [k, Type.Optional(v)])),
+    ...ScoreFields,
+    prediction: Type.Optional(Prediction), // absent from a row that could not be scored
     error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false })),
   },
   { additionalProperties: false },

@@ -30,6 +30,7 @@ const EXPECTED: Record<string, 'public' | Role[]> = {
   'POST /v1/predict/batch': ['clinician'],
   'POST /v1/predict/table': ['clinician'],
   'GET /v1/model/inputs': ['clinician'],
+  'GET /v1/models/:modelHash/card': ['auditor', 'clinician'],
   'POST /v1/tokens': ['admin'],
   'GET /v1/tokens': ['admin'],
   'DELETE /v1/tokens/:id': ['admin'],

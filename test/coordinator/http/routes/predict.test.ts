@@ -159,7 +159,7 @@ describe('wide rows', () => {
 describe('calibrated intervals and sets', () => {
   it('a regression answer carries its interval in the unit and the quantile\'s ledger entry; a classification answer its prediction set', async () => {
     const conformal = { kind: 'interval' as const, coverage: 0.9, quantile: 0.5, calibrationRows: 40, sites: 4 };
-    const m = commitLinearModel(c.store, { ...TINY_STUDY, name: 'tiny-conformal' }, TINY_PREP, [2, 3], [1.5], conformal);
+    const m = commitLinearModel(c.store, { ...TINY_STUDY, name: 'tiny-conformal' }, TINY_PREP, [2, 3], [1.5], { conformal });
     // y = 2·1 + 0 + 1.5 = 3.5; identity target, SD 1: [3, 4].
     const one = (await post('/v1/predict', { modelHash: m.modelHash, features: { x1: 1, g: 'a' } })).json();
     expect(one).toMatchObject({ prediction: 3.5, interval: { lower: 3, upper: 4, coverage: 0.9 }, ledgerIndex: m.ledgerIndex, conformal });
@@ -169,7 +169,7 @@ describe('calibrated intervals and sets', () => {
     expect(table.predictions[1].error.code).toBe('E_BAD_FEATURE');
 
     const setRecord = { kind: 'set' as const, coverage: 0.8, quantile: 0.3, calibrationRows: 40, sites: 4 };
-    const k = commitLinearModel(c.store, { ...CLASS_STUDY, name: 'tiny-class-conformal' }, { rows: 10, numeric: { x1: { mean: 0, sd: 1 } } }, [1, 3], [2], setRecord);
+    const k = commitLinearModel(c.store, { ...CLASS_STUDY, name: 'tiny-class-conformal' }, { rows: 10, numeric: { x1: { mean: 0, sd: 1 } } }, [1, 3], [2], { conformal: setRecord });
     // logit 1·(−2) + 0 + 2 = 0: p = 0.5 each, 1 − p = 0.5 > 0.3: an empty set (no class is likely enough at this quantile);
     // logit 1 + 3 + 2 = 6: p(yes) ≈ 0.998: {yes}.
     const rows = (await post('/v1/predict/batch', { modelHash: k.modelHash, rows: [{ x1: -2, g: 'a' }, { x1: 1, g: 'b' }] })).json().predictions;
