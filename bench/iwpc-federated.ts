@@ -28,6 +28,8 @@ export interface FederatedResult {
   seconds: number;
   /** Dose per PharmGKB Subject ID of every test patient, from the model the run serves (its best round). */
   predictions: Map<string, number>;
+  /** The calibrated interval served with each of those doses (absent when the model has no quantile). */
+  intervals: Map<string, { lower: number; upper: number; coverage: number }>;
 }
 
 export async function startIwpcFederation(dir: string, records: readonly IwpcRecord[]): Promise<LocalFederation> {
@@ -70,9 +72,11 @@ export async function runFederated(
   const rows = test.map((r) => Object.fromEntries(inputs.map((c) => [c, r[c] ?? ''])));
   const res = await fed.clients.clinician.predictBatch({ runId: done.id, rows });
   const predictions = new Map<string, number>();
+  const intervals = new Map<string, { lower: number; upper: number; coverage: number }>();
   for (const p of res.predictions) {
     if (p.error !== undefined || typeof p.prediction !== 'number') throw new Error(`${config.label}: test patient ${p.index} not scored: ${p.error?.message}`);
     predictions.set(test[p.index]![IWPC_COL.subject]!, p.prediction);
+    if (p.interval !== undefined) intervals.set(test[p.index]![IWPC_COL.subject]!, p.interval);
   }
-  return { config, run: done, seconds: (performance.now() - started) / 1000, predictions };
+  return { config, run: done, seconds: (performance.now() - started) / 1000, predictions, intervals };
 }

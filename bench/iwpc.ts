@@ -17,6 +17,7 @@ import { runFederated, startIwpcFederation, type FederatedConfig, type Federated
 import { fitModel, predictDose, type FittedModel } from './iwpc-local.js';
 import { formatGroupTable, formatTable, scoreMethod, sitesBeaten, smallestSites, type MethodScore } from './iwpc-scoring.js';
 import { lineChartSvg } from './svg-chart.js';
+import { printIwpcCoverage, withoutCalibration } from './iwpc-coverage.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -58,9 +59,14 @@ const linear: Study =
 const mlp: Study = { ...linear, name: 'warfarin-iwpc-mlp', model: { type: 'mlp', hidden: [16], activation: 'relu' } };
 
 const records = await loadIwpc();
-const split = iwpcTestSplit(records);
-const small = smallestSites(split);
-console.log(`IWPC: ${records.length} patients, ${split.sites.length} sites; ${split.train.length} training, ${split.test.length} test patients (seeded 20% per site)`);
+const heldOut = iwpcTestSplit(records);
+// Without a validation part each agent calibrates on 10% of its training part: the baselines below
+// train on the same rows as the federated runs; the test patients are the same.
+const split = withoutCalibration(heldOut, linear);
+const small = smallestSites(heldOut);
+console.log(
+  `IWPC: ${records.length} patients, ${split.sites.length} sites; ${split.train.length} training, ${heldOut.train.length - split.train.length} calibrating, ${split.test.length} test patients (seeded 20% per site)`,
+);
 console.log(
   linear.validation === undefined
     ? 'federated runs: no validation part (every training row is trained on; the last round is kept)'
@@ -144,6 +150,8 @@ for (const kind of ['linear', 'mlp'] as const) {
     console.log(`  ${s.method} beats local-only ${kind} on ${sitesBeaten(s, local, small)} of ${small.size} small sites`);
   }
 }
+// The calibrated intervals each federated run serves, checked on the same held-out patients.
+const coverage = printIwpcCoverage(results, split, (line) => console.log(line));
 const best = [...fedScores].sort((a, b) => a.all.mae - b.all.mae)[0];
 if (best !== undefined) {
   const kind = best.method.endsWith('mlp') ? 'mlp' : 'linear';
@@ -166,6 +174,7 @@ writeFileSync(
       smallSites: [...small],
       seconds,
       methods: scores,
+      coverage,
       federated: results.map((r) => ({
         label: r.config.label,
         runId: r.run.id,

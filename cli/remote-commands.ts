@@ -1,5 +1,6 @@
 // CLI commands that talk to a running coordinator over its REST API.
 
+import { checkCoverage } from '../shared/conformal/coverage.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { toCsv } from '../datasets/write-csv.js';
 import { FedrxError } from '../shared/errors.js';
@@ -73,6 +74,8 @@ export async function startRunCommand(o: Record<string, unknown>): Promise<numbe
       endorsementQuorum: num(o.quorum),
       serveEndorsedOnly: o.serveEndorsedOnly === true ? true : undefined,
       patience: num(o.patience),
+      // Refused here, before anything is sent: NaN or a value outside (0, 1) is E_BAD_COVERAGE.
+      coverage: o.coverage === undefined ? undefined : checkCoverage(Number(o.coverage)),
     }).filter(([, v]) => v !== undefined),
   );
   const run = await client.startRun(body);

@@ -32,6 +32,7 @@ export function addRunStartCommand(run: Command, wrap: Wrap): Command {
     .option('--quorum <x>', 'fraction of an entry\'s participants whose endorsement makes it endorsed (default 0.5)')
     .option('--serve-endorsed-only', 'serve clinicians only models whose ledger entry is endorsed')
     .option('--patience <n>', 'with a study validation part: stop after n rounds without a better validation loss; 0 never stops (default 20)')
+    .option('--coverage <x>', 'coverage 1 − α of the served prediction intervals and sets, 0 < x < 1 (default 0.9)')
     .option('--wait', 'follow the run round by round and exit when it ends')
     .option('--token <t>', TOKEN_HELP)
     .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
