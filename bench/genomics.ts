@@ -18,6 +18,11 @@ import { draftStudy, DRUGS, gdsc2Available, GDSC2_CSV, HOLDOUT_SEED, writeGdsc2S
 import { runStudy } from '../shared/expand-study.js';
 import { runWidthScaling } from './genomics-width.js';
 import { pearson, poolParts, predictPart, ridgeInProcess, rmse } from './ridge-baselines.js';
+import { coverageRows, formatCoverage, type CoverageRow } from './coverage-report.js';
+import { calibratedScore } from '../coordinator/calibrated-score.js';
+import type { ConformalRecord } from '../shared/conformal/federated-quantile.js';
+import type { Preprocessing } from '../shared/feature-stats.js';
+import type { DataPart } from '../site-agent/local-data.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,6 +48,8 @@ interface DrugResult {
   local: { r: number; rmse: number };
   mean: { rmse: number };
   maxRelCoefDiff: number;
+  /** The served intervals on the held-out lines, overall and per lineage site. */
+  coverage: { nominal: number; calibrationRows: number; rows: CoverageRow[] } | null;
 }
 
 async function gdsc2(): Promise<DrugResult[]> {
@@ -74,6 +81,7 @@ async function gdsc2(): Promise<DrugResult[]> {
     const fitRound = done.rounds.find((r) => r.round === 1 && r.status === 'committed')!;
     const db = new Database(federation.db, { readonly: true });
     const frame = (db.prepare('SELECT frame FROM models WHERE hash = ?').get(fitRound.modelHash) as { frame: Buffer }).frame;
+    const conformalJson = (db.prepare('SELECT conformal_json FROM ledger WHERE idx = ?').get(fitRound.ledgerIndex) as { conformal_json: string | null }).conformal_json;
     db.close();
     const [kernel, bias] = decodeFrame(frame).weights;
     const fedPrep = done.preprocessing!;
@@ -111,6 +119,9 @@ async function gdsc2(): Promise<DrugResult[]> {
     }
     const trainMean = pooledTrain.actual.reduce((s, v) => s + v, 0) / pooledTrain.n;
 
+    const conformal = conformalJson === null ? undefined : (JSON.parse(conformalJson) as ConformalRecord);
+    const coverage = conformal === undefined ? null : lineCoverage(study, fedPrep, conformal, siteList.map((s) => ({ siteId: s.siteId, test: encodePart(study, fedPrep, rows.get(s.siteId)!.test) })), kernel!.data, bias!.data[0]!);
+
     const penalty = penaltyFromMetrics(fitRound.metrics)!;
     // Coefficients: the federated fit against the pooled fit at the same penalty.
     const same = await ridgeInProcess(pooledTrain, d, penalty.l2, 'same');
@@ -131,12 +142,39 @@ async function gdsc2(): Promise<DrugResult[]> {
       local: { r: pearson(localPred, localActual), rmse: rmse(localPred, localActual) },
       mean: { rmse: rmse(new Float64Array(test.n).fill(trainMean), test.actual) },
       maxRelCoefDiff: num / den,
+      coverage,
     };
     console.log(
       `  ${drug.padEnd(13)} ${res.train}/${res.test} lines, ${d} inputs  federated r ${f(res.fed.r)} RMSE ${f(res.fed.rmse)} (λ ${res.fed.l2.toPrecision(3)}, ${seconds.toFixed(1)} s)  pooled r ${f(res.pooled.r)} RMSE ${f(res.pooled.rmse)} (λ ${res.pooled.l2.toPrecision(3)})  local-only r ${f(res.local.r)}  mean RMSE ${f(res.mean.rmse)}  coef rel diff ${res.maxRelCoefDiff.toExponential(1)}`,
     );
+    if (coverage !== null) console.log(formatCoverage(`  ${drug} (${coverage.calibrationRows} calibration lines)`, coverage.nominal, coverage.rows));
     return res;
   }
+}
+
+/** Each held-out line's served interval (the coordinator's own calibratedScore), per lineage site. */
+function lineCoverage(study: Study, prep: Preprocessing, conformal: ConformalRecord, parts: { siteId: string; test: DataPart }[], w: ArrayLike<number>, b: number): NonNullable<DrugResult['coverage']> {
+  const items = parts.flatMap(({ siteId, test }) =>
+    Array.from(predictPart(test, w.length, w, b), (z, i) => {
+      const { interval } = calibratedScore(study, prep, conformal, [z]);
+      return { actual: test.actual[i]!, lower: interval!.lower, upper: interval!.upper, groups: { site: siteId } };
+    }),
+  );
+  return { nominal: conformal.coverage, calibrationRows: conformal.calibrationRows, rows: coverageRows(items, ['site']) };
+}
+
+/** Coverage of every drug's intervals, overall, and the lineage sites more than 3 points off. */
+function coverageTable(results: DrugResult[]): string {
+  const lines = ['| drug | nominal % | calibration lines | held-out lines | coverage % | mean width (ln µM) | lineage sites within ±3 points | sites more than 3 points off (n, coverage %) |', '|---|---|---|---|---|---|---|---|'];
+  for (const r of results) {
+    if (r.coverage === null) continue;
+    const [all, ...sites] = r.coverage.rows;
+    const off = sites.filter((s) => Math.abs(s.coverage - 100 * r.coverage!.nominal) > 3);
+    lines.push(
+      `| ${r.drug} | ${f(100 * r.coverage.nominal, 0)} | ${r.coverage.calibrationRows} | ${all!.n} | ${f(all!.coverage, 1)} | ${f(all!.meanWidth, 2)} | ${sites.length - off.length}/${sites.length} | ${off.map((s) => `${s.group} (${s.n}, ${f(s.coverage, 0)})`).join(', ')} |`,
+    );
+  }
+  return lines.join('\n');
 }
 
 /** Mean bytes of one site's statistics frame data (factors only). */
@@ -165,6 +203,7 @@ function table(results: DrugResult[]): string {
 const drugResults = args['skip-gdsc2'] ? [] : await gdsc2();
 if (drugResults.length > 0) {
   console.log('\n' + table(drugResults));
+  console.log('\nCalibrated 90% intervals of the served models on the held-out lines:\n' + coverageTable(drugResults));
   const goalR = drugResults.every((r) => r.fed.r >= 0.95 * r.pooled.r);
   const goalRmse = drugResults.every((r) => r.fed.rmse < r.mean.rmse);
   console.log(`\ngoals: every drug ≥ 95% of the pooled-ridge Pearson: ${goalR ? 'yes' : 'NO'}; every RMSE below the training mean's: ${goalRmse ? 'yes' : 'NO'}; max relative coefficient difference ${Math.max(...drugResults.map((r) => r.maxRelCoefDiff)).toExponential(2)}`);
