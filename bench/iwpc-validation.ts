@@ -10,7 +10,7 @@ import { initialBestRound, observeRound } from '../coordinator/rounds/best-round
 import { createStrategy } from '../coordinator/strategies/registry.js';
 import { IWPC_CSV, iwpcAvailable, iwpcTestSplit, loadIwpc, type IwpcRecord } from '../datasets/iwpc.js';
 import { preprocessingOfRows } from '../shared/feature-stats.js';
-import { siteSplit } from '../shared/holdout.js';
+import { calibrationSplit, DEFAULT_CALIBRATION_FRACTION, siteSplit } from '../shared/holdout.js';
 import { loadStudyFile } from '../shared/load-study.js';
 import { initialWeights } from '../shared/model-init.js';
 import { denseLayers } from '../shared/model-spec.js';
@@ -60,7 +60,10 @@ function siteParts(fraction: number | undefined): { siteId: string; fit: IwpcRec
     const byRow = new Map(idx.test.map((row, i) => [row, s.test[i]!]));
     const holdoutTrain = siteSplit(s.train.length + s.test.length, study.holdout, undefined, s.siteId).train;
     holdoutTrain.forEach((row, i) => byRow.set(row, s.train[i]!));
-    return { siteId: s.siteId, fit: idx.train.map((r) => byRow.get(r)!), val: idx.validation.map((r) => byRow.get(r)!) };
+    // Without a validation part the agent sets a calibration share of its training part aside.
+    const minRows = study.minRows ?? DEFAULT_MIN_ROWS;
+    const aside = new Set(fraction === undefined ? calibrationSplit(idx.train, study.calibration?.fraction ?? DEFAULT_CALIBRATION_FRACTION, study.holdout.seed, s.siteId, minRows).calibration : []);
+    return { siteId: s.siteId, fit: idx.train.filter((r) => !aside.has(r)).map((r) => byRow.get(r)!), val: idx.validation.map((r) => byRow.get(r)!) };
   });
 }
 

@@ -69,7 +69,7 @@ console.log(
 );
 console.log(
   linear.validation === undefined
-    ? 'federated runs: no validation part (every training row is trained on; the last round is kept)'
+    ? 'federated runs: no validation part (the last round is kept); 10% of each site\'s training part calibrates the intervals, the rest is trained on'
     : `federated runs: ${linear.validation.fraction * 100}% of each site's training part validates (best round kept, early stopping)`,
 );
 

@@ -225,6 +225,17 @@ describe('computeEntryHash', () => {
     expect(computeEntryHash(chain[2]!)).toBe(entryHash);
   });
 
+  it('covers the conformal quantile when an entry has one, and leaves an entry without it hashed as before', () => {
+    // chain[2] has no conformal field: its hash is that of the canonical JSON without the key (older chains verify).
+    expect(unsigned.conformal).toBeUndefined();
+    expect(computeEntryHash({ ...unsigned, conformal: undefined })).toBe(entryHash);
+    const conformal = { kind: 'interval' as const, coverage: 0.9, quantile: 0.865, calibrationRows: 479, sites: 22 };
+    const withQ = computeEntryHash({ ...unsigned, conformal });
+    expect(withQ).not.toBe(entryHash);
+    expect(computeEntryHash({ ...unsigned, conformal: { ...conformal, quantile: 0.5 } })).not.toBe(withQ);
+    expect(computeEntryHash({ ...unsigned, conformal: { ...conformal, quantile: null } })).not.toBe(withQ);
+  });
+
   it('is domain separated: differs from plain SHA-256 of the canonical JSON', () => {
     const plain = createHash('sha256').update(canonicalJson(unsigned)).digest('hex');
     expect(entryHash).not.toBe(plain);

@@ -137,3 +137,16 @@ describe('decodeUpdateFrame', () => {
     expect(codeOf(() => decodeUpdateFrame(encodeFrame(header, weights), 1))).toBe('E_FRAME_OVERSIZED');
   });
 });
+
+describe('eval-result with a calibration sketch', () => {
+  const evalResult = (calibration: unknown): string =>
+    JSON.stringify({ type: 'eval-result', v: PROTOCOL_VERSION, runId: 'run-1', round: 1, modelHash: HEAD, numExamples: 3, loss: 0.4, sums: { n: 3, correct: 2 }, calibration });
+
+  it('bounds the sketch before anything is allocated: at most 2,001 whole counts; the exact size and totals are the evaluation phase\'s (E_BAD_SKETCH)', () => {
+    expect(codeOf(() => parseAgentMessage(evalResult({ numExamples: 2, counts: new Array(2001).fill(0) })))).toBe('no error');
+    expect(codeOf(() => parseAgentMessage(evalResult({ numExamples: 2, counts: new Array(2002).fill(0) })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(evalResult({ numExamples: 2, counts: [0.5] })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(evalResult({ numExamples: 2, counts: [1], scores: [0.3] })))).toBe('E_BAD_MESSAGE');
+    expect(codeOf(() => parseAgentMessage(evalResult({ numExamples: -1, counts: [] })))).toBe('E_BAD_MESSAGE');
+  });
+});
