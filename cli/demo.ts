@@ -61,6 +61,13 @@ export async function runDemo(o: { dir: string; sites: number; rounds: number })
     });
     console.log(`example prediction for ${JSON.stringify(EXAMPLE_PATIENT)}:`);
     console.log(`  warfarin ${Number(p.prediction).toFixed(1)} ${p.unit ?? ''} (published IWPC formula: ${formula.toFixed(1)} mg/week)`);
+    if (p.interval !== undefined) {
+      const q = p.conformal!;
+      console.log(
+        `  ${(100 * p.interval.coverage).toFixed(0)}% interval ${p.interval.lower.toFixed(1)} – ${p.interval.upper.toFixed(1)} ${p.unit ?? ''} ` +
+          `(conformal quantile ${q.quantile === null ? 'unbounded' : q.quantile.toFixed(3)} over ${q.calibrationRows} calibration rows from ${q.sites} sites, recorded in the same entry)`,
+      );
+    }
     console.log(`  model ${p.modelHash} = run ${p.runId} round ${p.round}, ledger entry #${p.ledgerIndex} ${p.entryHash}`);
     const audit = (await fed.clients.auditor.auditLog()).entries.at(-1);
     if (audit === undefined || audit.modelHash !== p.modelHash) {
