@@ -4,7 +4,8 @@
 
 import { runStudy } from '../shared/expand-study.js';
 import { FedrxError } from '../shared/errors.js';
-import { isRegression, studyMetrics, type Study } from '../shared/study.js';
+import { groupingFeature, isRegression, studyMetrics, type Study } from '../shared/study.js';
+import { GROUP_PREFIX, groupsFromMetrics } from './rounds/group-metrics.js';
 import type { ModelCard } from './http/schemas/model-card.js';
 import type { Store } from './store/store.js';
 
@@ -24,6 +25,20 @@ function featureCard(f: Feature): ModelCard['study']['features'][number] {
     default:
       return { name: f.name, kind: f.kind, levels: [...f.levels] };
   }
+}
+
+/** Held-out rows below which a group's figures are flagged as noisy on the card. */
+export const SMALL_GROUP_ROWS = 30;
+
+function perGroup(study: Study, metrics: Readonly<Record<string, number>>): Pick<ModelCard['metrics'], 'perGroup'> {
+  const by = groupingFeature(study);
+  const figures = groupsFromMetrics(metrics);
+  if (by === null || figures.size === 0) return {};
+  const groups = by.levels.flatMap((level) => {
+    const { n, ...rest } = figures.get(level) ?? {};
+    return n === undefined ? [] : [{ level, n, small: n < SMALL_GROUP_ROWS, metrics: rest }];
+  });
+  return { perGroup: { column: by.name, groups } };
 }
 
 export function modelCard(store: Store, modelHash: string): ModelCard {
@@ -48,7 +63,7 @@ export function modelCard(store: Store, modelHash: string): ModelCard {
     },
     sites: entry.participants.map((p) => ({ siteId: p.siteId, numExamples: p.numExamples })),
     metrics: {
-      overall: entry.metrics,
+      overall: Object.fromEntries(Object.entries(entry.metrics).filter(([k]) => !k.startsWith(GROUP_PREFIX))),
       perSite: (round?.sites ?? [])
         .filter((s) => s.evalExamples !== undefined)
         .map((s) => ({
@@ -58,6 +73,7 @@ export function modelCard(store: Store, modelHash: string): ModelCard {
           metric,
           ...(s.evalMetric === undefined ? {} : { evalMetric: s.evalMetric }),
         })),
+      ...perGroup(study, entry.metrics),
     },
     ...(entry.conformal === undefined ? {} : { interval: entry.conformal }),
   };

@@ -210,6 +210,11 @@ export const StudySchema = Type.Object(
      * each site's training part whose scores calibrate prediction intervals (default 0.1).
      */
     calibration: Type.Optional(Type.Object({ fraction: Type.Number({ minimum: 0.05, maximum: 0.5 }) }, { additionalProperties: false })),
+    /**
+     * A categorical or genotype feature (by name) whose levels the held-out figures are also
+     * reported by, e.g. ancestry: each site sends counts and sums per level, never a row.
+     */
+    groupBy: Type.Optional(Name),
     /** Fewest training rows a site needs to report statistics or train (small groups stay unexposed). */
     minRows: Type.Optional(Type.Integer({ minimum: 1 })),
   },
@@ -291,4 +296,15 @@ export function inputColumns(study: Study): string[] {
 
 export function studyMetrics(study: Study): MetricName[] {
   return study.metrics ?? (isRegression(study) ? ['mae', 'pw20', 'r2'] : ['accuracy']);
+}
+
+/** The feature a study reports held-out figures by, and its position among the features; null without one. */
+export function groupingFeature(study: Study): { index: number; name: string; levels: readonly string[] } | null {
+  if (study.groupBy === undefined) return null;
+  const index = study.features.findIndex((f) => f.name === study.groupBy);
+  const f = study.features[index];
+  if (f === undefined || (f.kind !== 'categorical' && f.kind !== 'genotype')) {
+    throw new FedrxError('E_BAD_REQUEST', `groupBy "${study.groupBy}" of study ${study.name} is not a categorical or genotype feature of the study`);
+  }
+  return { index, name: f.name, levels: f.levels };
 }

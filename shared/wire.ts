@@ -86,6 +86,10 @@ export const CalibrationSketchSchema = Type.Object(
 );
 export type CalibrationSketch = Static<typeof CalibrationSketchSchema>;
 
+/** Held-out sums of the rows of one level of the study's groupBy feature (e.g. one ancestry). */
+export const GroupSumsSchema = Type.Object({ level: Type.String({ maxLength: 256 }), sums: EvalSumsSchema }, { additionalProperties: false });
+export type GroupSums = Static<typeof GroupSumsSchema>;
+
 export const EvalResultSchema = Type.Object(
   {
     type: Type.Literal('eval-result'),
@@ -99,6 +103,8 @@ export const EvalResultSchema = Type.Object(
     sums: EvalSumsSchema,
     /** The same over the site's validation part, when the study has one: what chooses the best round. */
     validation: Type.Optional(Type.Object({ numExamples: Count, loss: Finite, sums: EvalSumsSchema }, { additionalProperties: false })),
+    /** With a study groupBy: the held-out sums per level present at the site (one per level at most; they add up to numExamples). */
+    groups: Type.Optional(Type.Array(GroupSumsSchema, { maxItems: 256 })),
     /** Scores of the site's calibration part (its validation part when it has one), binned. */
     calibration: Type.Optional(CalibrationSketchSchema),
   },

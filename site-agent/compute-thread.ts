@@ -57,7 +57,7 @@ function handlers(tf: Tf, data: SiteData, siteId: string): Handlers {
       const validation = parts.validation === null ? null : scoreOf(parts.validation, 'validation', true);
       const calibration = validation ?? (parts.calibration === null ? null : scoreOf(parts.calibration, 'calibration', true));
       return {
-        score: scoreOf(parts.test, 'held-out'),
+        score: scoreOf(parts.test, 'held-out'), // with groups, when the study has a groupBy
         validation: validation === null ? null : { numExamples: validation.numExamples, loss: validation.loss, sums: validation.sums },
         calibration: calibration === null ? null : { numExamples: calibration.numExamples, counts: calibration.sketch! },
       };

@@ -11,7 +11,7 @@ import { expandStudy, matchGroups, nameSome } from '../shared/expand-study.js';
 import { cellsExtractor, EncodeProblem, inverseTransform, type ExtractedRow } from '../shared/extract.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
 import { encodeTarget, inputEncoder } from '../shared/preprocess.js';
-import { DEFAULT_MIN_ROWS, inputDim, isRegression, requiredColumns, type Study } from '../shared/study.js';
+import { DEFAULT_MIN_ROWS, groupingFeature, inputDim, isRegression, requiredColumns, type Study } from '../shared/study.js';
 import { calibrationSplit, DEFAULT_CALIBRATION_FRACTION, siteSplit } from '../shared/holdout.js';
 
 export interface DataPart {
@@ -22,6 +22,8 @@ export interface DataPart {
   /** Regression: targets in their own unit (e.g. mg/week), for metrics. */
   actual: Float64Array;
   n: number;
+  /** With a study groupBy: each row's level index of that feature (figures per group). */
+  group?: Int32Array;
 }
 
 /** A site's usable rows, split, before preprocessing: statistics are computed over `train`. */
@@ -163,5 +165,6 @@ export function encodePart(study: Study, prep: Preprocessing, rows: readonly Ext
     y[i] = encodeTarget(prep, r);
     actual[i] = isRegression(study) ? inverseTransform(study.target, r.target) : r.target;
   });
-  return { x, y, actual, n };
+  const by = groupingFeature(study);
+  return { x, y, actual, n, ...(by === null ? {} : { group: Int32Array.from(rows, (r) => r.values[by.index]!) }) };
 }

@@ -82,6 +82,7 @@ export async function evaluateAnswer(deps: AnswerDeps, header: TaskHeader, study
     numExamples: score.numExamples,
     loss: score.loss,
     sums: score.sums,
+    ...(score.groups === undefined ? {} : { groups: score.groups }),
     ...(validation === null ? {} : { validation }),
     ...(calibration === null ? {} : { calibration }),
   };

@@ -12,9 +12,9 @@ import { addPrediction, emptySums } from '../shared/metrics.js';
 import { classScore, regressionScore } from '../shared/conformal/scores.js';
 import { addScore, CLASSIFICATION_LAYOUT, emptySketch, REGRESSION_LAYOUT } from '../shared/conformal/score-sketch.js';
 import { decodeRegression } from '../shared/preprocess.js';
-import type { EvalSums } from '../shared/wire.js';
+import type { EvalSums, GroupSums } from '../shared/wire.js';
 import type { TrainingSettings } from '../shared/run-config.js';
-import { isRegression, outputDim, studyMetrics, type ClassificationTarget, type Study } from '../shared/study.js';
+import { groupingFeature, isRegression, outputDim, studyMetrics, type ClassificationTarget, type Study } from '../shared/study.js';
 import { firstNonFinite, type Weights } from '../shared/tensors.js';
 import type { Tf } from './backend.js';
 import type { DataPart } from './local-data.js';
@@ -35,6 +35,8 @@ export interface EvalScore {
   numExamples: number;
   /** When asked for: the part's nonconformity scores counted over fixed bins (shared/conformal), never the scores. */
   sketch?: number[];
+  /** With a study groupBy: the same sums per level of that feature present in the part. */
+  groups?: GroupSums[];
 }
 
 /** Yield to the event loop this often so sockets (pings, ledger entries) are served while training. */
@@ -129,8 +131,8 @@ export function evaluateLocal(
   try {
     setWeights(model, weights);
     const sketch = withSketch ? emptySketch(isRegression(study) ? REGRESSION_LAYOUT : CLASSIFICATION_LAYOUT) : null;
-    const { loss, sums } = scorePart(model, study, prep, part, sketch);
-    return { loss, sums: sums!, numExamples: part.n, ...(sketch === null ? {} : { sketch }) };
+    const { loss, sums, groups } = scorePart(model, study, prep, part, sketch);
+    return { loss, sums: sums!, numExamples: part.n, ...(sketch === null ? {} : { sketch }), ...(groups === undefined ? {} : { groups }) };
   } finally {
     disposeModel(model);
   }
@@ -175,7 +177,14 @@ function proximalTerm(tf: Tf, model: TfModel, anchors: readonly Tensor[], mu: nu
  * preprocessing, the metric sums in the target's own unit; given a sketch, each row's
  * nonconformity score counted into it (regression: |ẑ − z| in model space; classification: 1 − p̂(true)).
  */
-function scorePart(model: TfModel, study: Study, prep: Preprocessing | null, part: DataPart, sketch: number[] | null = null, batch = 4096): { loss: number; sums: EvalSums | null } {
+function scorePart(
+  model: TfModel,
+  study: Study,
+  prep: Preprocessing | null,
+  part: DataPart,
+  sketch: number[] | null = null,
+  batch = 4096,
+): { loss: number; sums: EvalSums | null; groups?: GroupSums[] } {
   const { tf } = model;
   const width = model.layers[0]!.inputs;
   const k = outputDim(study);
@@ -184,6 +193,8 @@ function scorePart(model: TfModel, study: Study, prep: Preprocessing | null, par
   let correct = 0;
   const classes = isRegression(study) ? 0 : (study.target as ClassificationTarget).classes.length;
   const auc = prep !== null && studyMetrics(study).includes('auc') ? emptyAucCounts(classes) : undefined;
+  const by = prep === null || part.group === undefined ? null : groupingFeature(study);
+  const perLevel = by === null ? null : by.levels.map(() => ({ reg: emptySums(), n: 0, correct: 0 }));
   for (let start = 0; start < part.n; start += batch) {
     const rows = Math.min(batch, part.n - start);
     const y = part.y.subarray(start, start + rows);
@@ -199,11 +210,19 @@ function scorePart(model: TfModel, study: Study, prep: Preprocessing | null, par
     loss.dispose();
     if (prep === null) continue;
     for (let i = 0; i < rows; i++) {
+      const level = perLevel === null ? undefined : perLevel[part.group![start + i]!]!;
       if (isRegression(study)) {
-        reg = addPrediction(reg, decodeRegression(study.target, prep, o[i]!), part.actual[start + i]!);
+        const predicted = decodeRegression(study.target, prep, o[i]!);
+        reg = addPrediction(reg, predicted, part.actual[start + i]!);
+        if (level !== undefined) level.reg = addPrediction(level.reg, predicted, part.actual[start + i]!);
         if (sketch !== null) addScore(sketch, REGRESSION_LAYOUT, regressionScore(o[i]!, y[i]!));
       } else {
-        if (predictedClass(o, i, k) === y[i]) correct++;
+        const right = predictedClass(o, i, k) === y[i];
+        if (right) correct++;
+        if (level !== undefined) {
+          level.n++;
+          if (right) level.correct++;
+        }
         if (auc !== undefined || sketch !== null) {
           const p = classProbabilities(o, classes, i);
           if (auc !== undefined) countInto(auc, p, y[i]!);
@@ -213,7 +232,15 @@ function scorePart(model: TfModel, study: Study, prep: Preprocessing | null, par
     }
   }
   const sums = prep === null ? null : isRegression(study) ? reg : { n: part.n, correct, ...(auc === undefined ? {} : { auc }) };
-  return { loss: lossSum / part.n, sums };
+  // Every level present in the part, however small: the coordinator pools them and flags small groups.
+  const groups =
+    by === null || perLevel === null
+      ? undefined
+      : perLevel.flatMap((g, l) => {
+          const s: EvalSums = isRegression(study) ? g.reg : { n: g.n, correct: g.correct };
+          return s.n === 0 ? [] : [{ level: by.levels[l]!, sums: s }];
+        });
+  return { loss: lossSum / part.n, sums, ...(groups === undefined ? {} : { groups }) };
 }
 
 function predictedClass(out: ArrayLike<number>, i: number, k: number): number {

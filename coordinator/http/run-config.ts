@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { FedrxError } from '../../shared/errors.js';
 import { checkStudy, loadStudyFile } from '../../shared/load-study.js';
 import { isSearch, penaltyGrid } from '../../shared/exact/penalty.js';
-import { isRegression, outputDim, type Study } from '../../shared/study.js';
+import { groupingFeature, isRegression, outputDim, type Study } from '../../shared/study.js';
 import { expectSchema } from '../../shared/wire.js';
 import { RUN_DEFAULTS, RunConfigSchema, type RunConfig } from '../run-config-schema.js';
 import { strategyOptionsFor, type StrategyName } from '../strategies/registry.js';
@@ -47,6 +47,7 @@ export function penaltyAndStrategy(study: Study, l2: CreateRunBody['l2'], strate
 export function buildRunConfig(body: CreateRunBody): RunConfig {
   const d = RUN_DEFAULTS;
   const { study, strategy } = penaltyAndStrategy(resolveStudy(body.study), body.l2, body.strategy);
+  groupingFeature(study); // a groupBy that names no categorical or genotype feature: E_BAD_REQUEST
   const config: RunConfig = {
     study,
     strategy,

@@ -5,14 +5,14 @@ import { isFedrxError } from '../../shared/errors.js';
 import { layoutOf } from '../../shared/conformal/federated-quantile.js';
 import { checkSketch, type SketchLayout } from '../../shared/conformal/score-sketch.js';
 import type { TaskConfig } from '../../shared/run-config.js';
-import { isRegression } from '../../shared/study.js';
+import { groupingFeature, isRegression } from '../../shared/study.js';
 import { encodeFrame } from '../../shared/tensor-codec.js';
 import type { Weights } from '../../shared/tensors.js';
 import { PROTOCOL_VERSION, type EvalResult } from '../../shared/wire.js';
 import { admissionRefusal, refuse, type Phase, type SiteMessage, type Verdict } from './phase.js';
 import { RoundCollector } from './round-collector.js';
 
-export type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums' | 'validation' | 'calibration'>;
+export type EvalReport = Pick<EvalResult, 'numExamples' | 'loss' | 'sums' | 'groups' | 'validation' | 'calibration'>;
 
 export class EvaluationPhase implements Phase<EvalReport> {
   readonly name = 'evaluation';
@@ -20,6 +20,7 @@ export class EvaluationPhase implements Phase<EvalReport> {
   readonly collector: RoundCollector<EvalReport>;
   readonly request: Buffer;
   private readonly layout: SketchLayout;
+  private readonly levels: ReadonlySet<string> | null;
 
   constructor(
     runId: string,
@@ -31,6 +32,8 @@ export class EvaluationPhase implements Phase<EvalReport> {
   ) {
     this.collector = new RoundCollector(runId, round, asked, deadlineMs);
     this.layout = layoutOf(isRegression(task.study) ? 'interval' : 'set');
+    const by = groupingFeature(task.study);
+    this.levels = by === null ? null : new Set(by.levels);
     this.request = encodeFrame({ v: PROTOCOL_VERSION, kind: 'evaluate', runId, round, modelHash: model.modelHash, config: task }, model.weights);
   }
 
@@ -42,7 +45,12 @@ export class EvaluationPhase implements Phase<EvalReport> {
     if (msg.modelHash !== this.model.modelHash) return refuse(this.collector, siteId, 'E_STALE_ROUND', 'the evaluation is of another model');
     const badSketch = this.sketchProblem(msg);
     if (badSketch !== null) return refuse(this.collector, siteId, 'E_BAD_SKETCH', badSketch);
-    this.collector.record(siteId, { kind: 'ok', value: { numExamples: msg.numExamples, loss: msg.loss, sums: msg.sums, validation: msg.validation, calibration: msg.calibration } });
+    const badGroups = this.groupsProblem(msg);
+    if (badGroups !== null) return refuse(this.collector, siteId, 'E_BAD_MESSAGE', badGroups);
+    this.collector.record(siteId, {
+      kind: 'ok',
+      value: { numExamples: msg.numExamples, loss: msg.loss, sums: msg.sums, groups: msg.groups, validation: msg.validation, calibration: msg.calibration },
+    });
     return { accepted: true };
   }
 
@@ -64,6 +72,20 @@ export class EvaluationPhase implements Phase<EvalReport> {
       if (isFedrxError(e, 'E_BAD_SKETCH')) return e.message;
       throw e;
     }
+  }
+
+  /** Per-level sums (attacker-controlled): levels of the study's groupBy feature, each once, adding up to the rows scored. */
+  private groupsProblem(msg: EvalResult): string | null {
+    const g = msg.groups;
+    if (g === undefined) return null;
+    if (this.levels === null) return 'per-group sums were sent for a study that reports none';
+    const seen = new Set<string>();
+    for (const { level } of g) {
+      if (!this.levels.has(level) || seen.has(level)) return `per-group sums name a level that is not one of the study's groupBy levels, or name one twice (entry ${seen.size + 1})`;
+      seen.add(level);
+    }
+    const total = g.reduce((n, x) => n + x.sums.n, 0);
+    return total === msg.numExamples ? null : `per-group sums count ${total} rows, the evaluation ${msg.numExamples}`;
   }
 
   /** The accepted evaluations by site. */

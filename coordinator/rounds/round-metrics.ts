@@ -4,6 +4,7 @@
 import { studyMetrics, type Study } from '../../shared/study.js';
 import type { SiteOutcome } from '../store/store.js';
 import { evalMetrics, headlineMetric } from './eval-metrics.js';
+import { groupMetrics } from './group-metrics.js';
 import type { EvalReport } from '../phases/evaluation-phase.js';
 
 export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<string, EvalReport>): Record<string, number> {
@@ -35,7 +36,7 @@ export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<s
   if (evalN > 0) {
     m.evalLoss = loss / evalN;
     const named = evalMetrics(study, [...evals.values()].map((e) => e.sums));
-    Object.assign(m, named);
+    Object.assign(m, named, groupMetrics(study, evals));
     m.evalMetric = named[studyMetrics(study)[0]!]!;
   }
   // The validation parts: what chooses the best round (never the held-out figures above).

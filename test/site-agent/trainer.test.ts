@@ -11,6 +11,7 @@ import type { EvalSums } from '../../shared/wire.js';
 import { loadTf, type Tf } from '../../site-agent/backend.js';
 import type { DataPart } from '../../site-agent/local-data.js';
 import { evaluateLocal, trainLocal } from '../../site-agent/trainer.js';
+import { binOf, emptySketch, REGRESSION_LAYOUT } from '../../shared/conformal/score-sketch.js';
 import { WeightedMeanAggregator } from '../../coordinator/strategies/weighted-mean.js';
 import { gaussian } from './helpers.js';
 
@@ -114,6 +115,31 @@ describe('trainLocal / evaluateLocal', () => {
   const layers = layersOf(linearStudy);
   const train = linearData(200, 1);
   const test = linearData(50, 2);
+
+  it('counts each row\'s nonconformity score |ẑ − z| (model space) into the fixed bins when asked, and only then', () => {
+    const global = zeros(linearStudy);
+    expect(evaluateLocal(tf, linearStudy, linearPrep, layers, global, test).sketch).toBeUndefined();
+    const { sketch } = evaluateLocal(tf, linearStudy, linearPrep, layers, global, test, true);
+    // The zero model predicts ẑ = 0: each score is |z|.
+    const want = emptySketch(REGRESSION_LAYOUT);
+    test.y.forEach((z) => want[binOf(REGRESSION_LAYOUT, Math.abs(z))]!++);
+    expect(sketch).toEqual(want);
+    expect(sketch!.reduce((a, b) => a + b, 0)).toBe(50);
+  });
+
+  it('with a groupBy feature, sums the held-out rows per level too, every row in exactly one level', () => {
+    const grouped: Study = { ...linearStudy, features: [...linearStudy.features, { kind: 'categorical', name: 'grp', levels: ['p', 'q'] }], groupBy: 'grp' };
+    const x = new Float32Array(50 * 4);
+    test.x.forEach((v, j) => (x[Math.floor(j / 3) * 4 + (j % 3)] = v));
+    const part: DataPart = { ...test, x, group: Int32Array.from({ length: 50 }, (_, i) => i % 2) };
+    const score = evaluateLocal(tf, grouped, linearPrep, layersOf(grouped), zeros(grouped), part);
+    // The zero model predicts 10 mg for everyone.
+    const absErr = (parity: number): number => test.actual.reduce((s, v, i) => s + (i % 2 === parity ? Math.abs(10 - v) : 0), 0);
+    expect(score.groups!.map((g) => [g.level, g.sums.n])).toEqual([['p', 25], ['q', 25]]);
+    expect(regression(score.groups![0]!.sums).absErr).toBeCloseTo(absErr(0), 9);
+    expect(regression(score.groups![1]!.sums).absErr).toBeCloseTo(absErr(1), 9);
+    expect(regression(score.sums).absErr).toBeCloseTo(absErr(0) + absErr(1), 9);
+  });
 
   it('lowers the loss on a linear problem and beats predicting the mean', async () => {
     const global = zeros(linearStudy);

@@ -56,6 +56,27 @@ export const ModelCardResponse = Type.Object(
         /** The model's ledger entry's figures: pooled held-out metrics, exact as if pooled. */
         overall: Type.Record(Type.String(), Type.Number()),
         perSite: Type.Array(SiteFigures),
+        /** With a study groupBy: held-out figures per level (e.g. ancestry), small groups included and flagged. */
+        perGroup: Type.Optional(
+          Type.Object(
+            {
+              column: Type.String(),
+              groups: Type.Array(
+                Type.Object(
+                  {
+                    level: Type.String(),
+                    n: Type.Integer(),
+                    /** Fewer held-out rows than SMALL_GROUP_ROWS: its figures are noisy. */
+                    small: Type.Boolean(),
+                    metrics: Type.Record(Type.String(), Type.Number()),
+                  },
+                  { additionalProperties: false },
+                ),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),

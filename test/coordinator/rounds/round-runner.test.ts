@@ -488,6 +488,36 @@ describe('calibrated prediction intervals: the sites\' sketches in the evaluatio
     for (const s of Object.values(p)) s.close();
   });
 
+  it('pools per-group sums of a groupBy study into the entry; sums of an unknown level or the wrong total are refused', async () => {
+    const p = await connectAll();
+    const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: { ...TINY_STUDY, groupBy: 'g' }, rounds: 1, minSites: 2, roundTimeoutSec: 5 } });
+    expect(res.statusCode).toBe(201);
+    const sums = (n: number, absErr: number) => ({ n, absErr, within20: 0, sqErr: absErr, sumY: 0, sumY2: 0 });
+    const answer = (peer: TestPeer, groups: unknown): void => {
+      void peer.task('evaluate', 1).then((t) => {
+        peer.send(JSON.stringify({ type: 'eval-result', v: 1, runId: t.header.runId, round: 1, modelHash: t.header.modelHash, numExamples: 5, loss: 1, sums: sums(5, 10), groups }));
+      });
+    };
+    answer(p.a!, [{ level: 'a', sums: sums(3, 3) }, { level: 'b', sums: sums(2, 7) }]);
+    answer(p.b!, [{ level: 'a', sums: sums(5, 10) }]);
+    answer(p.c!, [{ level: 'zz', sums: sums(5, 10) }]);
+    answer(p.d!, [{ level: 'a', sums: sums(4, 10) }]);
+    for (const s of ['a', 'b', 'c', 'd']) {
+      const t = await p[s]!.task('train', 1);
+      p[s]!.send(updateFrame(`site-${s}`, t.header, t.weights));
+    }
+    expect((await p.c!.errorWith('E_BAD_MESSAGE')).message).toMatch(/not one of the study's groupBy levels/);
+    expect((await p.d!.errorWith('E_BAD_MESSAGE')).message).toMatch(/count 4 rows, the evaluation 5/);
+    const run = await waitForRun(res.json().id as string);
+    expect(run.status, run.error ?? '').toBe('completed');
+    // a: 3 + 5 rows, MAE (3 + 10) / 8; b: 2 rows, MAE 3.5.
+    expect(run.rounds.find((r) => r.round === 1)!.metrics).toMatchObject({ evalSites: 2, 'group.a.n': 8, 'group.a.mae': 13 / 8, 'group.b.n': 2, 'group.b.mae': 3.5 });
+    for (const x of Object.values(p)) x.close();
+    // A groupBy that names no categorical feature is refused when the run is made.
+    const bad = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: { ...TINY_STUDY, groupBy: 'x1' } } });
+    expect([bad.statusCode, bad.json().error.code]).toEqual([400, 'E_BAD_REQUEST']);
+  });
+
   it('refuses a run whose coverage is 0 or 1 with E_BAD_COVERAGE, before it is queued', async () => {
     for (const coverage of [0, 1, 1.5]) {
       const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, coverage } });

@@ -60,6 +60,20 @@ describe('GET /v1/models/:modelHash/card', () => {
     expect((await c.app.inject({ url: `/v1/models/${m.modelHash}/card`, headers: auth('auditor') })).statusCode).toBe(200);
   });
 
+  it('shows held-out figures per level of a groupBy study, small groups flagged, not mixed into the overall figures', async () => {
+    const metrics = { mae: 8, 'group.a.n': 40, 'group.a.mae': 7.5, 'group.b.n': 12, 'group.b.mae': 9.9 };
+    const m = commitLinearModel(c.store, { ...TINY_STUDY, name: 'card-groups', groupBy: 'g' }, TINY_PREP, [3, 3], [3], { metrics });
+    const card = (await c.app.inject({ url: `/v1/models/${m.modelHash}/card`, headers: auth('auditor') })).json();
+    expect(card.metrics.overall).toEqual({ mae: 8 });
+    expect(card.metrics.perGroup).toEqual({
+      column: 'g',
+      groups: [
+        { level: 'a', n: 40, small: false, metrics: { mae: 7.5 } },
+        { level: 'b', n: 12, small: true, metrics: { mae: 9.9 } },
+      ],
+    });
+  });
+
   it('refuses other roles, an unknown model and a malformed hash with coded errors', async () => {
     const m = commitLinearModel(c.store, { ...TINY_STUDY, name: 'card-2' }, TINY_PREP, [1, 1], [1]);
     for (const role of ['admin', 'data-scientist'] as const) {
