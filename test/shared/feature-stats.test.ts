@@ -122,7 +122,7 @@ describe('federated statistics of 5 synthetic sites equal the pooled statistics'
     siteRows.forEach((r, i) => {
       expect(r.totalRows).toBe(sites[i]!.rows);
       expect(r.dropped).toEqual({});
-      expect(r.train.length + r.test.length).toBe(sites[i]!.rows);
+      expect(r.train.length + r.calibration.length + r.test.length).toBe(sites[i]!.rows);
     });
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binOf, REGRESSION_LAYOUT } from '../../shared/conformal/score-sketch.js';
 import { checkStats, preprocessingFrom, type Preprocessing } from '../../shared/feature-stats.js';
 import { forward } from '../../shared/forward.js';
 import { GENESIS_PREV_HASH, sealEntry, type LedgerEntry, type Participant } from '../../shared/ledger.js';
@@ -136,24 +137,24 @@ describe('site agent against a scripted coordinator', () => {
     expect(report.runId).toBe('run-1');
     const signed = statsBody({ runId: 'run-1', siteId: 'site-a', statsHash: hashStats(report.stats), rows: report.stats.rows });
     expect(verify('stats', signed, report.signature, key.keys.publicKey)).toBe(true);
-    // Exactly the sums of the 48 training rows (60 rows, 12 held out) the site reads itself.
+    // Exactly the sums of the 43 training rows (60 rows, 12 held out, 5 calibrating) the site reads itself.
     const rows = await loadSiteRows(dataFile, study, { siteId: 'site-a' });
     const { train } = rows;
-    expect(report.stats.rows).toBe(48);
+    expect(report.stats.rows).toBe(43);
     expect(() => checkStats(study, report.stats)).not.toThrow();
     const ages = train.map((r) => r.values[0]!);
     expect(report.stats.numeric.age_years).toEqual({
-      count: 48,
+      count: 43,
       sum: ages.reduce((a, b) => a + b, 0),
       sumSq: ages.reduce((a, b) => a + b * b, 0),
     });
     expect(report.stats.levels.vkorc1_1639).toEqual([0, 1, 2, 3].map((l) => train.filter((r) => r.values[6] === l).length));
     expect(report.stats.levels.amiodarone).toEqual([0, 1].map((l) => train.filter((r) => r.values[7] === l).length));
     const doses = train.map((r) => r.target);
-    expect(report.stats.target).toEqual({ count: 48, sum: doses.reduce((a, b) => a + b, 0), sumSq: doses.reduce((a, b) => a + b * b, 0) });
-    // Held-out rows are not counted.
-    expect(report.stats.levels.sex!.reduce((a, b) => a + b, 0)).toBe(48);
-    expect(lines.some((l) => /reported statistics of 48 training rows/.test(l))).toBe(true);
+    expect(report.stats.target).toEqual({ count: 43, sum: doses.reduce((a, b) => a + b, 0), sumSq: doses.reduce((a, b) => a + b * b, 0) });
+    // Held-out and calibration rows are not counted.
+    expect(report.stats.levels.sex!.reduce((a, b) => a + b, 0)).toBe(43);
+    expect(lines.some((l) => /reported statistics of 43 training rows/.test(l))).toBe(true);
     runPrep = preprocessingFrom(study, report.stats);
   });
 
@@ -168,7 +169,7 @@ describe('site agent against a scripted coordinator', () => {
       round: 0,
       siteId: 'site-a',
       baseModelHash: hashWeights(w),
-      numExamples: 48, // 60 rows, 12 held out
+      numExamples: 43, // 60 rows, 12 held out, 5 calibrating
     });
     expect(header.updateHash).toBe(hashWeights(weights));
     expect(header.updateHash).not.toBe(hashWeights(w));
@@ -177,7 +178,7 @@ describe('site agent against a scripted coordinator', () => {
     expect(Number.isFinite(header.trainLoss) && header.trainLoss > 0).toBe(true);
     expect(weights.map((t) => t.name)).toEqual(w.map((t) => t.name));
     expect(firstNonFinite(weights)).toBeNull();
-    expect(lines.some((l) => /round 0: trained 2 epochs on 48 rows/.test(l))).toBe(true);
+    expect(lines.some((l) => /round 0: trained 2 epochs on 43 rows/.test(l))).toBe(true);
   });
 
   it('answers heartbeats while it trains: training runs off the connection\'s event loop', async () => {
@@ -236,6 +237,13 @@ describe('site agent against a scripted coordinator', () => {
     }
     expect(Math.abs(got.mae - absErr / held.n)).toBeLessThan(1e-4 * got.mae);
     expect(first.sums.sumY).toBeCloseTo(sumY, 9);
+    // Its 5 calibration rows, as binned scores |ẑ − z| (model space): the bins the plain forward pass gives, up to float32 at a bin edge.
+    const cal = encodePart(study, runPrep, (await loadSiteRows(dataFile, study, { siteId: 'site-a' })).calibration);
+    expect(first.calibration!.numExamples).toBe(5);
+    expect(first.calibration!.counts).toHaveLength(2001);
+    const got5 = first.calibration!.counts.flatMap((c, b) => new Array<number>(c).fill(b));
+    const want5 = Array.from({ length: cal.n }, (_, i) => binOf(REGRESSION_LAYOUT, Math.abs(forward(layers, w, cal.x.subarray(i * width, (i + 1) * width))[0]! - cal.y[i]!))).sort((a, b) => a - b);
+    got5.forEach((b, i) => expect(Math.abs(b - want5[i]!)).toBeLessThanOrEqual(1));
   });
 
   it('scores its validation part beside the held-out rows when the study has one, and trains without it', async () => {
@@ -249,6 +257,9 @@ describe('site agent against a scripted coordinator', () => {
     expect(msg.numExamples).toBe(12);
     expect(msg.validation?.numExamples).toBe(rows.validation.length);
     expect(rows.validation.length).toBeGreaterThan(0);
+    // The validation part calibrates: no training row is set aside for it.
+    expect(msg.calibration?.numExamples).toBe(rows.validation.length);
+    expect(rows.calibration).toEqual([]);
     const layers = denseLayers(validated.model, inputDim(validated), outputDim(validated));
     const part = encodePart(validated, runPrep, rows.validation);
     let sq = 0;

@@ -60,7 +60,12 @@ describe('compute thread', () => {
     expect(global.map((t) => Array.from(t.data))).toEqual(before);
 
     const score = await w.run('evaluate', { study, prep, global: got.weights });
-    expect(score).toEqual({ score: evaluateLocal(tf, study, prep, layers, got.weights, encodePart(study, prep, rows.test)), validation: null });
+    // Held-out figures as in-process; the calibration part's binned scores beside them (no validation part here).
+    expect(score).toEqual({
+      score: evaluateLocal(tf, study, prep, layers, got.weights, encodePart(study, prep, rows.test)),
+      validation: null,
+      calibration: { numExamples: rows.calibration.length, counts: evaluateLocal(tf, study, prep, layers, got.weights, encodePart(study, prep, rows.calibration), true).sketch },
+    });
   });
 
   it('an error inside a task comes back with its code, and the thread carries on', async () => {

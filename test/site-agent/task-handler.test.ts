@@ -84,9 +84,9 @@ describe('a task the site already answered', () => {
     const again = await sock.nextBinary(30_000);
     expect(again.equals(first)).toBe(true); // same bytes: same weights, updateHash and signature
     const { header } = decodeUpdateFrame(first);
-    expect(header).toMatchObject({ runId: 'run-1', round: 1, siteId: 'site-a', numExamples: 48 });
+    expect(header).toMatchObject({ runId: 'run-1', round: 1, siteId: 'site-a', numExamples: 43 }); // 60 rows, 12 held out, 5 calibrating
     expect(verify('update', updateBody(header), header.signature, readKeyPair(path.join(dir, 'key'), 'site').publicKey)).toBe(true);
-    expect(site.count(/^round 1: trained 2 epochs on 48 rows/)).toBe(1);
+    expect(site.count(/^round 1: trained 2 epochs on 43 rows/)).toBe(1);
     expect(site.lines).toContain(`round 1: re-sent the update already sent for this task (run run-1, model ${header.baseModelHash.slice(0, 12)}, update ${header.updateHash.slice(0, 12)}): not trained twice`);
 
     const next = globalWeights(study, 2);

@@ -26,8 +26,10 @@ describe('run configuration with a penalty', () => {
 
   it('refuses an exact fit of an MLP or of a multi-class study; takes a binary one', () => {
     expect(thrownCode(() => buildRunConfig({ study: 'synthetic-warfarin', strategy: 'exact' }))).toBe('E_BAD_REQUEST');
+    // Ancestry becomes the target: the study no longer groups its figures by it.
+    const { groupBy: _ancestry, ...ungrouped } = linear;
     const classify = (classes: string[]) => ({
-      ...linear,
+      ...ungrouped,
       task: 'classification' as const,
       features: linear.features.filter((f) => f.name !== 'ancestry'),
       target: { name: 'ancestry', classes },
