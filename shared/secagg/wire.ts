@@ -43,7 +43,7 @@ export const SecaggRosterSchema = Type.Object(
     runId: Id,
     round: Round,
     /** The recipient's neighbours that advertised keys, with their identity keys, and the recipient itself. */
-    keys: NeighbourList(Type.Intersect([KeyAdvertSchema, Type.Object({ publicKey: Hex32 })])),
+    keys: NeighbourList(Type.Object({ ...KeyAdvertSchema.properties, publicKey: Hex32 }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );
