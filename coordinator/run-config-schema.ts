@@ -4,6 +4,7 @@
 
 import { Type, type Static } from '@sinclair/typebox';
 import { TrainingSettingsSchema } from '../shared/run-config.js';
+import { SecureRequestSchema } from '../shared/secagg/params.js';
 import { StudySchema } from '../shared/study.js';
 import { DEFAULT_STRATEGY, StrategyNameSchema, StrategyOptionsSchema } from './strategies/registry.js';
 
@@ -31,6 +32,8 @@ export const RunConfigSchema = Type.Object(
     patience: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
     /** Coverage 1 − α of the served prediction intervals and sets; absent: 0.9 (stored only when given). */
     coverage: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+    /** Secure aggregation: the coordinator only ever holds the sum of the sites' masked updates. */
+    secureAggregation: Type.Optional(SecureRequestSchema),
   },
   { additionalProperties: false },
 );

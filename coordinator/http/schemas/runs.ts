@@ -2,6 +2,7 @@
 // strategies' options by the schemas their modules state (coordinator/strategies/registry.ts).
 
 import { Type, type Static } from '@sinclair/typebox';
+import { SecureRequestSchema } from '../../../shared/secagg/params.js';
 import { FedrxError } from '../../../shared/errors.js';
 import { MAX_BATCH_SIZE } from '../../../shared/run-config.js';
 import { StudySchema } from '../../../shared/study.js';
@@ -33,6 +34,8 @@ const RUN_FIELDS = {
   patience: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
   /** Coverage of prediction intervals, 0 < c < 1 (default 0.9); checked in run-config.ts for its own code, E_BAD_COVERAGE. */
   coverage: Type.Optional(Type.Number()),
+  /** Secure aggregation (SecAgg+): true for the defaults, or its settings. */
+  secureAggregation: Type.Optional(Type.Union([Type.Boolean(), SecureRequestSchema])),
 };
 
 const clash = STRATEGY_OPTION_NAMES.find((name) => Object.hasOwn(RUN_FIELDS, name));
