@@ -11,7 +11,7 @@ import type { EvalSums } from '../../shared/wire.js';
 import { loadTf, type Tf } from '../../site-agent/backend.js';
 import type { DataPart } from '../../site-agent/local-data.js';
 import { evaluateLocal, trainLocal } from '../../site-agent/trainer.js';
-import { binOf, emptySketch, REGRESSION_LAYOUT } from '../../shared/conformal/score-sketch.js';
+import { binOf, CLASSIFICATION_LAYOUT, emptySketch, REGRESSION_LAYOUT } from '../../shared/conformal/score-sketch.js';
 import { WeightedMeanAggregator } from '../../coordinator/strategies/weighted-mean.js';
 import { gaussian } from './helpers.js';
 
@@ -125,6 +125,17 @@ describe('trainLocal / evaluateLocal', () => {
     test.y.forEach((z) => want[binOf(REGRESSION_LAYOUT, Math.abs(z))]!++);
     expect(sketch).toEqual(want);
     expect(sketch!.reduce((a, b) => a + b, 0)).toBe(50);
+  });
+
+  it('classification: counts 1 − p̂(true class) into the probability bins', () => {
+    // The zero model gives p = 1/k to every class: each score is 1 − 1/k.
+    for (const classes of [['no', 'yes'], ['a', 'b', 'c', 'd']]) {
+      const study = blobStudy(classes, { type: 'linear' });
+      const { sketch } = evaluateLocal(tf, study, blobPrep, layersOf(study), zeros(study), classData(40, classes.length, 5), true);
+      const want = emptySketch(CLASSIFICATION_LAYOUT);
+      want[binOf(CLASSIFICATION_LAYOUT, 1 - 1 / classes.length)] = 40;
+      expect(sketch).toEqual(want);
+    }
   });
 
   it('with a groupBy feature, sums the held-out rows per level too, every row in exactly one level', () => {
