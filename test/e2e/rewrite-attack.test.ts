@@ -35,6 +35,9 @@ function rewriteFrom(dbFile: string, keyDir: string, from: number, edit: (e: Led
     const entry = {
       index: r.idx, prevHash: prev, runId: r.run_id, round: r.round, modelHash: r.model_hash, parentModelHash: r.parent_model_hash,
       participants: JSON.parse(String(r.participants_json)), configHash: r.config_hash, metrics: JSON.parse(String(r.metrics_json)),
+      // Every field the entry holds is re-sealed, the optional sections too (the conformal quantile, a secure sum).
+      ...(r.conformal_json === null ? {} : { conformal: JSON.parse(String(r.conformal_json)) }),
+      ...(r.secure_json === null ? {} : { secure: JSON.parse(String(r.secure_json)) }),
       createdAt: r.created_at, coordinatorKey: r.coordinator_key,
     } as LedgerEntry;
     if (r.idx === from) edit(entry);
