@@ -63,6 +63,8 @@ describe('secure aggregation refuses hostile messages', () => {
     for (const s of SITES) sum.addOpened(s, receiveInbox(clients.get(s)!, sum.inboxFor(s)));
     expect(code(() => sum.addMasked('a', new Uint32Array(LENGTH - 1)))).toBe('E_SECAGG_MASKED');
     expect(code(() => sum.addMasked('a', new Uint32Array(LENGTH + 5)))).toBe('E_SECAGG_MASKED');
+    // Masked for another attempt at this round (a round redone after a coordinator restart has new keys).
+    expect(code(() => sum.addMasked('a', new Uint32Array(LENGTH), 'ab'.repeat(32)))).toBe('E_SECAGG_MASKED');
     // The same bytes declared as float32 weights, or as another dtype, do not decode as a masked update.
     const frame = encodeFrameU32({ kind: 'masked-update' }, 'masked', new Uint32Array(LENGTH));
     expect(decodeFrameU32(frame).data).toHaveLength(LENGTH);
