@@ -21,7 +21,7 @@ export function Chart({ title, series, yLabel, testId }) {
   const shape = series.map((s) => s.label).join('\u0000');
   useEffect(() => {
     const opts = {
-      width: Math.min(720, Math.max(320, box.current.clientWidth || 640)),
+      width: 520,
       height: 260,
       scales: { x: { time: false } },
       axes: [{ label: 'round' }, { label: yLabel }],
