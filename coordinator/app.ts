@@ -78,6 +78,8 @@ export interface Coordinator {
   audit: AuditLog;
   gateway: Gateway | null;
   runner: RunQueue | null;
+  /** Live progress of runs, as the dashboard's event streams receive it. */
+  events: RunEvents;
   connections: ConnectionLimiter;
   listen(port: number, host?: string): Promise<string>;
   close(): Promise<void>;
@@ -218,6 +220,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     audit,
     gateway,
     runner,
+    events,
     connections,
     async listen(port, host = '127.0.0.1') {
       const url = await app.listen({ port, host });

@@ -9,14 +9,15 @@ export function parseCsv(text) {
   let quoted = false;
   let line = 1;
   let start = 1;
-  let empty = true;
+  let sawQuote = false;
   const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const endRecord = () => {
-    cells.push(cell);
-    if (!(empty && cells.length === 1 && cell === '')) records.push({ line: start, cells });
+    if (cell.endsWith('\r')) cell = cell.slice(0, -1);
+    // A blank line is no record; a line holding only "" is one.
+    if (cells.length > 0 || cell !== '' || sawQuote) records.push({ line: start, cells: [...cells, cell] });
     cells = [];
     cell = '';
-    empty = true;
+    sawQuote = false;
   };
   for (let i = 0; i < s.length; i++) {
     const ch = s[i];
@@ -33,23 +34,17 @@ export function parseCsv(text) {
     }
     if (ch === '"' && cell === '') {
       quoted = true;
-      empty = false;
+      sawQuote = true;
     } else if (ch === ',') {
       cells.push(cell);
       cell = '';
-      empty = false;
     } else if (ch === '\n') {
-      if (cell.endsWith('\r')) cell = cell.slice(0, -1);
       endRecord();
       line++;
       start = line;
-    } else {
-      cell += ch;
-      empty = false;
-    }
+    } else cell += ch;
   }
-  if (cell.endsWith('\r')) cell = cell.slice(0, -1);
-  if (cell !== '' || cells.length > 0) endRecord();
+  endRecord();
   return records;
 }
 
