@@ -44,17 +44,21 @@ async function loadCard(modelHash, role) {
   const perSite = (round?.sites ?? []).filter((s) => s.evalMetric !== undefined).map((s) => ({ siteId: s.siteId, [run.metric]: s.evalMetric, loss: s.evalLoss, n: s.evalExamples }));
   return {
     modelHash, runId: entry.runId, round: entry.round, ledgerIndex: entry.index, entryHash: entry.entryHash,
-    study: { name: run.study, target: { name: run.config.study?.target?.name ?? '', kind: run.config.study?.task ?? '' }, features: null },
+    study: { name: run.study, target: { name: '' }, features: null },
     sites: entry.participants.map((p) => ({ siteId: p.siteId, numExamples: p.numExamples })),
     metrics: { overall: { [run.metric]: entry.metrics.evalMetric, loss: entry.metrics.evalLoss }, perSite },
   };
 }
 
+// Headings for the card's field names; metric names are shown as they come.
+const HEADING = { siteId: 'site', numExamples: 'training rows', n: 'held-out rows', level: 'group', scope: 'sites' };
+const heading = (k) => HEADING[k] ?? k;
+
 const MetricTable = ({ caption, rows, key }) => {
   if (!rows || rows.length === 0) return null;
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => k !== key)))];
   return html`<table class="compact"><caption>${caption}</caption>
-    <thead><tr><th scope="col">${key}</th>${cols.map((c) => html`<th scope="col">${c}</th>`)}</tr></thead>
+    <thead><tr><th scope="col">${heading(key)}</th>${cols.map((c) => html`<th scope="col">${heading(c)}</th>`)}</tr></thead>
     <tbody>${rows.map((r) => html`<tr><td>${r[key]}</td>${cols.map((c) => html`<td>${typeof r[c] === 'number' ? num(r[c]) : r[c] ?? ''}</td>`)}</tr>`)}</tbody></table>`;
 };
 
@@ -70,7 +74,7 @@ export function CardPage({ modelHash, role }) {
       <dt>run, round</dt><dd>${card.runId}, round ${card.round}</dd>
       <dt>ledger entry</dt><dd>#${card.ledgerIndex} <${Hash} value=${card.entryHash} /></dd>
       <dt>study</dt><dd>${card.study.name}</dd>
-      <dt>predicts</dt><dd>${t.name}${t.unit ? ` (${t.unit})` : ''}${t.kind ? `, ${t.kind}` : ''}</dd>
+      ${t.name ? html`<dt>predicts</dt><dd>${t.name}${t.unit ? ` (${t.unit})` : ''}${t.kind ? `, ${t.kind}` : ''}</dd>` : null}
       ${card.interval ? html`<dt>interval</dt><dd>${card.interval.kind === 'set' ? 'prediction sets' : 'prediction intervals'} at ${Math.round(card.interval.coverage * 100)}% coverage, calibrated on ${card.interval.calibrationRows} rows at ${card.interval.sites} sites (quantile ${num(card.interval.quantile)})</dd>` : html`<dt>interval</dt><dd class="muted">none recorded for this model</dd>`}
     </dl>
     ${card.study.features ? html`<table class="compact"><caption>Features</caption>

@@ -3,7 +3,7 @@ import { html } from './html.js';
 
 export const short = (hash) => (typeof hash === 'string' ? hash.slice(0, 12) : '–');
 export const when = (iso) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '–');
-export const num = (v, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
+export const num = (v, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? (Number.isInteger(v) ? String(v) : v.toFixed(digits)) : '–');
 
 /** A hash shown short, whole in its title and readable by a screen reader. */
 export const Hash = ({ value }) => html`<code class="hash" title=${value ?? ''}>${short(value)}</code>`;

@@ -84,9 +84,9 @@ export async function tabOrder(page: Page, presses: number): Promise<string[]> {
   return seen;
 }
 
-/** Saves a full-page screenshot under docs/screenshots/ when FEDRX_SCREENSHOTS=1, else in `dir`. */
+/** Saves a screenshot of the window (1280×900) under docs/screenshots/ when FEDRX_SCREENSHOTS=1, else in `dir`. */
 export async function screenshot(page: Page, name: string, dir: string): Promise<void> {
   const out = process.env.FEDRX_SCREENSHOTS === '1' ? join(process.cwd(), 'docs', 'screenshots') : dir;
   mkdirSync(out, { recursive: true });
-  await page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(out, `${name}.png`) });
 }
