@@ -4,6 +4,7 @@
 
 import { Type, type Static } from '@sinclair/typebox';
 import { TrainingSettingsSchema } from '../shared/run-config.js';
+import { SecureRequestSchema } from '../shared/secagg/params.js';
 import { StudySchema } from '../shared/study.js';
 import { DEFAULT_STRATEGY, StrategyNameSchema, StrategyOptionsSchema } from './strategies/registry.js';
 
@@ -29,6 +30,8 @@ export const RunConfigSchema = Type.Object(
      * validation loss (0: never stop early). Absent in runs made before it existed.
      */
     patience: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
+    /** Secure aggregation: the coordinator only ever holds the sum of the sites' masked updates. */
+    secureAggregation: Type.Optional(SecureRequestSchema),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,7 @@
 // The agent process: start, run until a signal, close cleanly.
 
 import { startAgent } from './agent.js';
+import { parseSiteCrashPoint } from './crash-drill.js';
 import { agentTls } from './tls-options.js';
 
 export async function runAgent(o: {
@@ -17,6 +18,9 @@ export async function runAgent(o: {
 }): Promise<void> {
   const log = (line: string): void => console.log(`[${o.siteId}] ${line}`);
   const tls = agentTls(o.coordinatorUrl, { caFile: o.tlsCa, pin: o.tlsPin });
+  const drill = process.env.FEDRX_SITE_CRASH_AT;
+  const crashAt = drill === undefined || drill === '' ? undefined : parseSiteCrashPoint(drill);
+  if (crashAt !== undefined) log(`crash drill armed: FEDRX_SITE_CRASH_AT=${drill}`);
   const agent = await startAgent({
     coordinatorUrl: o.coordinatorUrl,
     siteId: o.siteId,
@@ -28,6 +32,7 @@ export async function runAgent(o: {
     ...(o.columnMap === undefined ? {} : { columnMap: o.columnMap }),
     dropBadRows: o.dropBadRows === true,
     ...(tls === undefined ? {} : { tls }),
+    ...(crashAt === undefined ? {} : { crashAt }),
   });
   const shutdown = (signal: string): void => {
     log(`${signal}: closing`);

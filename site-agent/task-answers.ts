@@ -37,8 +37,8 @@ export interface Answer {
   summary: string;
 }
 
-export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: Study, global: Weights): Promise<Answer> {
-  const started = performance.now();
+/** Trains on the site's rows from `global` as the task says (in the compute thread). */
+export async function trainLocally(deps: AnswerDeps, header: TaskHeader, study: Study, global: Weights) {
   // Per-round, per-site shuffle: the same run replays identically, rounds do not repeat an order.
   const t = header.config.training;
   const settings = {
@@ -47,6 +47,12 @@ export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: S
     seed: new Prng(deriveSeed(t.seed, header.runId, header.round, deps.siteId)).nextUint32(),
   };
   const result = await deps.compute.run('train', { study, prep: header.config.preprocessing, global, settings, proximalMu: header.config.proximalMu });
+  return { result, settings };
+}
+
+export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: Study, global: Weights): Promise<Answer> {
+  const started = performance.now();
+  const { result, settings } = await trainLocally(deps, header, study, global);
   const signed = {
     runId: header.runId,
     round: header.round,
@@ -105,4 +111,4 @@ export async function statsAnswer(deps: AnswerDeps, runId: string, study: Study)
   };
 }
 
-const ms = (since: number): number => Math.round(performance.now() - since);
+export const ms = (since: number): number => Math.round(performance.now() - since);

@@ -8,7 +8,7 @@ import { isSearch, penaltyGrid } from '../../shared/exact/penalty.js';
 import { isRegression, outputDim, type Study } from '../../shared/study.js';
 import { expectSchema } from '../../shared/wire.js';
 import { RUN_DEFAULTS, RunConfigSchema, type RunConfig } from '../run-config-schema.js';
-import { strategyOptionsFor, type StrategyName } from '../strategies/registry.js';
+import { strategyOptionsFor, strategySumsSecurely, type StrategyName } from '../strategies/registry.js';
 import type { CreateRunBody } from './schemas/runs.js';
 
 export const STUDIES_DIR = fileURLToPath(new URL('../../datasets/studies/', import.meta.url));
@@ -43,6 +43,15 @@ export function penaltyAndStrategy(study: Study, l2: CreateRunBody['l2'], strate
   return { study: withL2, strategy: chosen };
 }
 
+/** The run's secure-aggregation request, refused for strategies that need each update apart. */
+function secureAggregation(asked: CreateRunBody['secureAggregation'], strategy: StrategyName): Pick<RunConfig, 'secureAggregation'> {
+  if (asked === undefined || asked === false) return {};
+  if (!strategySumsSecurely(strategy)) {
+    throw new FedrxError('E_SECAGG_PARAMS', `strategy ${strategy} needs each site's contribution apart and cannot run over a secure sum; use fedavg, fedprox or fedadam`);
+  }
+  return { secureAggregation: asked === true ? {} : asked };
+}
+
 export function buildRunConfig(body: CreateRunBody): RunConfig {
   const d = RUN_DEFAULTS;
   const { study, strategy } = penaltyAndStrategy(resolveStudy(body.study), body.l2, body.strategy);
@@ -67,6 +76,7 @@ export function buildRunConfig(body: CreateRunBody): RunConfig {
     endorsementQuorum: body.endorsementQuorum ?? d.endorsementQuorum,
     serveEndorsedOnly: body.serveEndorsedOnly ?? d.serveEndorsedOnly,
     patience: body.patience ?? d.patience,
+    ...secureAggregation(body.secureAggregation, strategy),
   };
   return expectSchema(RunConfigSchema, config, 'E_BAD_REQUEST', 'run configuration');
 }

@@ -11,7 +11,7 @@ import type { TaskConfig } from '../../shared/run-config.js';
 import { statsReportBytes, updateFrameBytes } from '../gateway/frame-caps.js';
 import type { RunRow, SiteOutcome } from '../store/store.js';
 import { createStrategy, siteTaskOptions } from '../strategies/registry.js';
-import type { Strategy } from '../strategies/types.js';
+import type { Aggregator, Strategy } from '../strategies/types.js';
 import { observeRound } from './best-round.js';
 import { checkInterrupted, connectedSet, failRound, participantsOf, runPhase, waitForSites, type Engine } from './engine.js';
 import { evaluate } from './evaluate.js';
@@ -21,6 +21,7 @@ import { phaseFailure } from './round-failure.js';
 import { formatRoundLine } from './round-log.js';
 import { roundMetrics } from './round-metrics.js';
 import { resumeState, type RunState } from './run-state.js';
+import { secureUpdates, type SecureUpdates } from './secure-round.js';
 import { statisticsRound } from './statistics-round.js';
 
 /** Runs `run` to its end from wherever it stands; the run's row says how it ended. */
@@ -66,11 +67,10 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
 
   const selected = connectedSet(engine);
   const aggregator = strategy.beginRound({ runId: run.id, round, globalWeights: from.weights, globalHash: from.modelHash, selected });
-  const training = new TrainingPhase(run.id, round, from, task, aggregator, selected, config.roundTimeoutSec * 1000);
-  await runPhase(engine, training);
-  const { outcomes, accepted } = training.results();
-  const result = accepted < config.minSites ? null : aggregator.finalize();
-  if (result === null) return fail(`round ${round}: ${phaseFailure('updates', accepted, config.minSites, outcomes, config.roundTimeoutSec)}`, outcomes);
+  const updates = config.secureAggregation === undefined ? await plainUpdates(engine, run, round, from, task, aggregator, selected) : await secureUpdates(engine, run, round, from, task, aggregator, selected);
+  const { outcomes } = updates;
+  const result = updates.failure === null ? aggregator.finalize() : null;
+  if (result === null) return fail(`round ${round}: ${updates.failure ?? 'no update was aggregated'}`, outcomes);
   const weights = result.weights;
   const modelHash = hashWeights(weights);
   engine.onStep({ step: 'aggregated', runId: run.id, round });
@@ -95,6 +95,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
       parentModelHash: from.modelHash,
       participants: participantsOf(outcomes),
       configHash,
+      ...(updates.secure === null ? {} : { secure: updates.secure }),
     },
     state: { progress: JSON.stringify(progress), strategy: snapshot },
     bestRound: verdict.state.bestRound!,
@@ -104,6 +105,16 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   engine.onRound({ runId: run.id, round, rounds: config.rounds, entry, outcomes });
   engine.log(formatRoundLine(run.id, round, config.rounds, entry, outcomes.length, verdict.stop));
   return { state: { ...from, round, weights, modelHash, progress, strategy: snapshot }, stop: verdict.stop };
+}
+
+/** The round's updates in the clear: each one checked and folded into the aggregator as it arrives. */
+async function plainUpdates(engine: Engine, run: RunRow, round: number, from: RunState, task: TaskConfig, aggregator: Aggregator, selected: ReadonlySet<string>): Promise<SecureUpdates> {
+  const { config } = run;
+  const training = new TrainingPhase(run.id, round, from, task, aggregator, selected, config.roundTimeoutSec * 1000);
+  await runPhase(engine, training);
+  const { outcomes, accepted } = training.results();
+  const failure = accepted < config.minSites ? phaseFailure('updates', accepted, config.minSites, outcomes, config.roundTimeoutSec) : null;
+  return { outcomes, secure: null, failure };
 }
 
 function completed(engine: Engine, run: RunRow, stopReason: string | null, bestRound: number | null): void {

@@ -2,6 +2,7 @@
 // strategies' options by the schemas their modules state (coordinator/strategies/registry.ts).
 
 import { Type, type Static } from '@sinclair/typebox';
+import { SecureRequestSchema } from '../../../shared/secagg/params.js';
 import { FedrxError } from '../../../shared/errors.js';
 import { MAX_BATCH_SIZE } from '../../../shared/run-config.js';
 import { StudySchema } from '../../../shared/study.js';
@@ -31,6 +32,8 @@ const RUN_FIELDS = {
   serveEndorsedOnly: Type.Optional(Type.Boolean()),
   /** Rounds without a better validation loss before the run stops early; 0 never stops. */
   patience: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
+  /** Secure aggregation (SecAgg+): true for the defaults, or its settings. */
+  secureAggregation: Type.Optional(Type.Union([Type.Boolean(), SecureRequestSchema])),
 };
 
 const clash = STRATEGY_OPTION_NAMES.find((name) => Object.hasOwn(RUN_FIELDS, name));
