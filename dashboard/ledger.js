@@ -23,7 +23,7 @@ export function parseReplica(text) {
 }
 
 function Entry({ e, status, problems, bad, differs }) {
-  const cls = ['entry', bad ? 'bad' : '', differs ? 'differs' : ''].filter(Boolean).join(' ');
+  const cls = ['entry', bad ? 'entry-bad' : '', differs ? 'entry-differs' : ''].filter(Boolean).join(' ');
   return html`<li class=${cls} id=${`entry-${e.index}`} data-testid=${bad ? 'first-bad' : differs ? 'first-difference' : undefined}>
     <h3>#${e.index} · run ${e.runId} round ${e.round} <span class="muted">${when(e.createdAt)}</span></h3>
     ${bad ? html`<p class="bad-reason" role="alert">First bad entry: ${bad}</p>` : null}
