@@ -31,7 +31,8 @@ beforeAll(async () => {
   expect(done.status, done.error ?? '').toBe('completed');
   finishedRun = run.id;
   browser = await launchBrowser();
-});
+  // A federation's start and a first run: minutes on a loaded machine.
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -54,6 +54,16 @@ describe('dashboard sessions', () => {
     expect(long.json().error.code).toBe('E_BAD_REQUEST');
   });
 
+  it('takes sign-in only as JSON, which another site\'s form cannot send (no sign-in forged across sites)', async () => {
+    const plain = await c.app.inject({ method: 'POST', url: '/v1/session', headers: { 'content-type': 'text/plain' }, payload: JSON.stringify({ token: scientist.token }) });
+    expect(plain.statusCode).toBe(400);
+    expect(plain.json().error.code).toBe('E_BAD_REQUEST');
+    const form = await c.app.inject({ method: 'POST', url: '/v1/session', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${scientist.token}` });
+    expect(form.statusCode).toBe(415);
+    expect(plain.headers['set-cookie']).toBeUndefined();
+    expect(form.headers['set-cookie']).toBeUndefined();
+  });
+
   it('lets the session read with its role, and write only with its CSRF token', async () => {
     const { cookie, csrf } = await signIn(c.app, scientist.token);
     const read = await c.app.inject({ url: '/v1/runs', headers: { cookie } });
