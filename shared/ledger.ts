@@ -46,6 +46,17 @@ export const SecureSectionSchema = Type.Object(
 );
 export type SecureSection = Static<typeof SecureSectionSchema>;
 
+/** A round aggregated by a robust rule: what it set aside, so a hospital sees that its update was excluded or clipped, and why. */
+export const RobustSectionSchema = Type.Object(
+  {
+    rule: Type.String({ minLength: 1, maxLength: 128 }),
+    excluded: Type.Array(Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 128 }), reason: Type.String({ maxLength: 500 }) }, { additionalProperties: false })),
+    clipped: Type.Array(Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 128 }), factor: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false })),
+    trimmed: Type.Array(Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 128 }), share: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
 export const LedgerEntrySchema = Type.Object(
   {
     index: Type.Integer({ minimum: 0 }),
@@ -60,6 +71,8 @@ export const LedgerEntrySchema = Type.Object(
     preprocessingHash: Type.Optional(Hex64),
     /** Rounds aggregated securely only. */
     secure: Type.Optional(SecureSectionSchema),
+    /** Rounds aggregated by a robust rule only. */
+    robust: Type.Optional(RobustSectionSchema),
     metrics: Type.Record(Type.String(), Type.Number()),
     createdAt: Type.String({ minLength: 1, maxLength: 64 }),
     /** The Ed25519 public key the coordinator signs with: inside the hash, so it cannot be swapped. */
@@ -86,6 +99,7 @@ export function computeEntryHash(entry: UnsignedEntry): string {
     configHash: entry.configHash,
     preprocessingHash: entry.preprocessingHash,
     secure: entry.secure,
+    robust: entry.robust,
     metrics: entry.metrics,
     createdAt: entry.createdAt,
     coordinatorKey: entry.coordinatorKey,

@@ -119,7 +119,7 @@ export class TaskHandler {
       this.deps.endorser.noteModel(header.modelHash);
       // A masked update is never sent twice: a redone secure round has new keys, so it trains again.
       if (header.secure === true) {
-        this.deliver(await maskedAnswer(this.deps, header, study, global, this.secure.session(header)));
+        this.deliver(await maskedAnswer(this.deps, header, study, global, () => this.secure.session(header)));
         return;
       }
       if (await this.resendKept(header, key)) return;

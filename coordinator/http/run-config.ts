@@ -8,7 +8,7 @@ import { isSearch, penaltyGrid } from '../../shared/exact/penalty.js';
 import { isRegression, outputDim, type Study } from '../../shared/study.js';
 import { expectSchema } from '../../shared/wire.js';
 import { RUN_DEFAULTS, RunConfigSchema, type RunConfig } from '../run-config-schema.js';
-import { strategyOptionsFor, strategySumsSecurely, type StrategyName } from '../strategies/registry.js';
+import { strategyOptionsFor, strategyRunProblem, strategySumsSecurely, type StrategyName } from '../strategies/registry.js';
 import type { CreateRunBody } from './schemas/runs.js';
 
 export const STUDIES_DIR = fileURLToPath(new URL('../../datasets/studies/', import.meta.url));
@@ -78,5 +78,7 @@ export function buildRunConfig(body: CreateRunBody): RunConfig {
     patience: body.patience ?? d.patience,
     ...secureAggregation(body.secureAggregation, strategy),
   };
+  const problem = strategyRunProblem(strategy, config.strategyOptions, config);
+  if (problem !== null) throw new FedrxError('E_BAD_REQUEST', problem);
   return expectSchema(RunConfigSchema, config, 'E_BAD_REQUEST', 'run configuration');
 }
