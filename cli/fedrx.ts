@@ -304,10 +304,11 @@ program
   .option('--dir <dir>', 'data folder for the demo', 'fedrx-demo')
   .option('--sites <n>', 'number of site agents', '4')
   .option('--rounds <r>', 'training rounds', '6')
+  .option('--keep', 'leave the coordinator and the agents running afterwards, for the dashboard (Ctrl-C stops them)')
   .action(
-    action(async (o: { dir: string; sites: string; rounds: string }) => {
+    action(async (o: { dir: string; sites: string; rounds: string; keep?: boolean }) => {
       const { runDemo } = await import('./demo.js');
-      process.exitCode = await runDemo({ dir: o.dir, sites: Number(o.sites), rounds: Number(o.rounds) });
+      process.exitCode = await runDemo({ dir: o.dir, sites: Number(o.sites), rounds: Number(o.rounds), keep: o.keep === true });
     }),
   );
 

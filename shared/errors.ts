@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   // API callers
   E_UNAUTHENTICATED: 'the request carries no API token, or an unknown or revoked one',
   E_FORBIDDEN: 'the API token\'s role may not call this route',
+  E_SESSION_EXPIRED: 'the dashboard session has expired or was signed out: sign in again',
+  E_CSRF: 'a write from a dashboard session lacks its CSRF token, or carries another one',
   // runs
   E_BAD_REQUEST: 'the request body or parameters are invalid',
   E_NOT_FOUND: 'no such resource',

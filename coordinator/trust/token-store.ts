@@ -82,6 +82,12 @@ export class TokenStore {
     return { tokenId: row.id, role: row.role, label: row.label };
   }
 
+  /** True while the token `id` exists and is not revoked (a dashboard session lives only as long as its token). */
+  active(id: string): boolean {
+    if (!this.hasTable) return false;
+    return this.db.prepare('SELECT 1 FROM api_tokens WHERE id = ? AND revoked_at IS NULL').get(id) !== undefined;
+  }
+
   /** Revokes a token (a second revocation keeps the first date); false when no such id. */
   revoke(id: string): boolean {
     const hit = this.db.prepare('UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(new Date().toISOString(), id);

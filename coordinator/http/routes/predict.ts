@@ -5,6 +5,7 @@ import type { AuditLog } from '../../trust/audit-log.js';
 import { principalOf } from '../../trust/auth.js';
 import type { Predictor } from '../../predictor.js';
 import { ModelInputsQuery, PredictBatchBody, PredictBody, PredictTableBody } from '../schemas/predict.js';
+import { ErrorReply, ModelInputsReply, PredictManyReply, PredictReply } from '../schemas/responses.js';
 
 // Each answered request leaves one audit row, written after the prediction and before the answer:
 // if the row cannot be written, the clinician gets an error, never an unaudited prediction.
@@ -13,28 +14,30 @@ export function predictRoutes(app: FastifyInstance, predictor: Predictor, audit:
   function answer<B>(
     url: string,
     schema: TSchema,
+    reply: TSchema,
     shape: Shape,
     run: (body: B) => Provenance,
     input: (body: B) => { rows: number; input: unknown },
   ): void {
-    app.post(url, { schema: { body: schema }, config: { roles: ['clinician'] }, preValidation: async (req) => refuseCoercible(req, shape) }, async (req) => {
+    app.post(url, { schema: { body: schema, response: { 200: reply, 400: ErrorReply } }, config: { roles: ['clinician'] }, preValidation: async (req) => refuseCoercible(req, shape) }, async (req) => {
       const body = req.body as B;
       const res = run(body);
-      audit.record(principalOf(req), { route: url, ...provenance(res), ...input(body) });
-      return res;
+      // The clinician sees the audit row of the answer it got (its number, time and input hash).
+      const row = audit.record(principalOf(req), { route: url, ...provenance(res), ...input(body) });
+      return { ...res, audit: row };
     });
   }
 
-  answer<PredictBody>('/v1/predict', PredictBody, 'features', (b) => predictor.predict(b), (b) => ({ rows: 1, input: b.features }));
-  answer<PredictBatchBody>('/v1/predict/batch', PredictBatchBody, 'rows', (b) => predictor.predictMany(b), (b) => ({ rows: b.rows.length, input: b.rows }));
+  answer<PredictBody>('/v1/predict', PredictBody, PredictReply, 'features', (b) => predictor.predict(b), (b) => ({ rows: 1, input: b.features }));
+  answer<PredictBatchBody>('/v1/predict/batch', PredictBatchBody, PredictManyReply, 'rows', (b) => predictor.predictMany(b), (b) => ({ rows: b.rows.length, input: b.rows }));
   // The compact form for wide rows: column names once, each row an array in that order.
-  answer<PredictTableBody>('/v1/predict/table', PredictTableBody, 'table', (b) => predictor.predictTable(b), (b) => ({
+  answer<PredictTableBody>('/v1/predict/table', PredictTableBody, PredictManyReply, 'table', (b) => predictor.predictTable(b), (b) => ({
     rows: b.rows.length,
     input: { columns: b.columns, rows: b.rows },
   }));
 
   // What to send: the served model's input columns (a client sends these and nothing else).
-  app.get('/v1/model/inputs', { schema: { querystring: ModelInputsQuery }, config: { roles: ['clinician'] } }, async (req) =>
+  app.get('/v1/model/inputs', { schema: { querystring: ModelInputsQuery, response: { 200: ModelInputsReply } }, config: { roles: ['clinician'] } }, async (req) =>
     predictor.inputs(req.query as ModelInputsQuery),
   );
 }
