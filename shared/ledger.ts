@@ -5,6 +5,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { canonicalJson } from './canonical-json.js';
+import { EntryPrivacySchema } from './privacy/entry-privacy.js';
 import { entryBody, sign, statsBody, updateBody, verify } from './signing.js';
 
 const ENTRY_DOMAIN = 'fedrx/ledger-entry/v1\0';
@@ -38,6 +39,8 @@ export const LedgerEntrySchema = Type.Object(
     /** Round 0 only: hash of the preprocessing fixed from the sites' federated statistics. */
     preprocessingHash: Type.Optional(Hex64),
     metrics: Type.Record(Type.String(), Type.Number()),
+    /** Differentially private rounds only: the mechanism and the ε spent (absent before DP existed, so older entries hash as they did). */
+    privacy: Type.Optional(EntryPrivacySchema),
     createdAt: Type.String({ minLength: 1, maxLength: 64 }),
     /** The Ed25519 public key the coordinator signs with: inside the hash, so it cannot be swapped. */
     coordinatorKey: Hex64,
@@ -63,6 +66,7 @@ export function computeEntryHash(entry: UnsignedEntry): string {
     configHash: entry.configHash,
     preprocessingHash: entry.preprocessingHash,
     metrics: entry.metrics,
+    privacy: entry.privacy,
     createdAt: entry.createdAt,
     coordinatorKey: entry.coordinatorKey,
   };

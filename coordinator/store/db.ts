@@ -96,6 +96,7 @@ CREATE TABLE IF NOT EXISTS ledger (
   config_hash TEXT NOT NULL,
   preprocessing_hash TEXT,
   metrics_json TEXT NOT NULL,
+  privacy_json TEXT,
   created_at TEXT NOT NULL,
   coordinator_key TEXT NOT NULL,
   entry_hash TEXT NOT NULL UNIQUE,
@@ -191,6 +192,7 @@ function applySchema(db: Db, opts: { readonly?: boolean }): void {
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
     addMissingColumns(db, 'runs', { best_round: 'INTEGER', stop_reason: 'TEXT', cancel_requested_at: 'TEXT', cancel_requested_by: 'TEXT' });
+    addMissingColumns(db, 'ledger', { privacy_json: 'TEXT' });
     widenRunStatuses(db);
     db.exec(TRUST_SCHEMA);
   }

@@ -18,6 +18,7 @@ interface LedgerRow {
   config_hash: string;
   preprocessing_hash: string | null;
   metrics_json: string;
+  privacy_json: string | null;
   created_at: string;
   coordinator_key: string;
   entry_hash: string;
@@ -36,6 +37,7 @@ function fromRow(r: LedgerRow): LedgerEntry {
     configHash: r.config_hash,
     ...(r.preprocessing_hash === null ? {} : { preprocessingHash: r.preprocessing_hash }),
     metrics: JSON.parse(r.metrics_json) as LedgerEntry['metrics'],
+    ...(r.privacy_json === null ? {} : { privacy: JSON.parse(r.privacy_json) as NonNullable<LedgerEntry['privacy']> }),
     createdAt: r.created_at,
     coordinatorKey: r.coordinator_key,
     entryHash: r.entry_hash,
@@ -68,8 +70,8 @@ export class LedgerStore {
     this.db
       .prepare(
         `INSERT INTO ledger (idx, prev_hash, run_id, round, model_hash, parent_model_hash, participants_json,
-           config_hash, preprocessing_hash, metrics_json, created_at, coordinator_key, entry_hash, coordinator_signature)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+           config_hash, preprocessing_hash, metrics_json, privacy_json, created_at, coordinator_key, entry_hash, coordinator_signature)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       )
       .run(
         entry.index,
@@ -82,6 +84,7 @@ export class LedgerStore {
         entry.configHash,
         entry.preprocessingHash ?? null,
         JSON.stringify(entry.metrics),
+        entry.privacy === undefined ? null : JSON.stringify(entry.privacy),
         entry.createdAt,
         entry.coordinatorKey,
         entry.entryHash,
