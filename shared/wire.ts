@@ -13,6 +13,7 @@ import { MAX_FOLDS, TaskConfigSchema } from './run-config.js';
 import { StudySchema } from './study.js';
 import { decodeFrame, decodeFrame64, MAX_PARAMS, MAX_TASK_HEADER_BYTES, type DecodedFrame } from './tensor-codec.js';
 import type { NamedTensor64 } from './tensors.js';
+import { TaskDpSchema } from './privacy/dp-settings.js';
 
 export const PROTOCOL_VERSION = 1;
 export const AGENT_PATH = '/v1/agents';
@@ -244,6 +245,8 @@ export const TaskHeaderSchema = Type.Object({
   round: Type.Integer({ minimum: 0 }),
   modelHash: Hex64,
   config: TaskConfigSchema,
+  /** Train requests of a DP run: clip the change and add this noise before signing (shared/privacy/dp-settings.ts). */
+  dp: Type.Optional(TaskDpSchema),
   tensors: TensorTable,
 });
 

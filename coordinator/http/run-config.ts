@@ -7,6 +7,7 @@ import { checkStudy, loadStudyFile } from '../../shared/load-study.js';
 import { isSearch, penaltyGrid } from '../../shared/exact/penalty.js';
 import { isRegression, outputDim, type Study } from '../../shared/study.js';
 import { expectSchema } from '../../shared/wire.js';
+import { resolveDpConfig, type DpConfig } from '../../shared/privacy/dp-settings.js';
 import { RUN_DEFAULTS, RunConfigSchema, type RunConfig } from '../run-config-schema.js';
 import { strategyOptionsFor, type StrategyName } from '../strategies/registry.js';
 import type { CreateRunBody } from './schemas/runs.js';
@@ -43,7 +44,8 @@ export function penaltyAndStrategy(study: Study, l2: CreateRunBody['l2'], strate
   return { study: withL2, strategy: chosen };
 }
 
-export function buildRunConfig(body: CreateRunBody): RunConfig {
+/** `registeredSites`: the n that δ must stay below 1/n of (needed only with `dp`). */
+export function buildRunConfig(body: CreateRunBody, registeredSites = 0): RunConfig {
   const d = RUN_DEFAULTS;
   const { study, strategy } = penaltyAndStrategy(resolveStudy(body.study), body.l2, body.strategy);
   const config: RunConfig = {
@@ -67,6 +69,13 @@ export function buildRunConfig(body: CreateRunBody): RunConfig {
     endorsementQuorum: body.endorsementQuorum ?? d.endorsementQuorum,
     serveEndorsedOnly: body.serveEndorsedOnly ?? d.serveEndorsedOnly,
     patience: body.patience ?? d.patience,
+    ...(body.dp === undefined ? {} : { dp: privateSettings(body.dp, strategy, registeredSites) }),
   };
   return expectSchema(RunConfigSchema, config, 'E_BAD_REQUEST', 'run configuration');
+}
+
+/** DP-FedAvg's settings checked (E_DP_SETTINGS) and δ fixed; an exact fit has no DP version here. */
+function privateSettings(dp: NonNullable<CreateRunBody['dp']>, strategy: StrategyName, registeredSites: number): DpConfig {
+  if (strategy === 'exact') throw new FedrxError('E_DP_SETTINGS', 'differential privacy is for iterative strategies (DP-FedAvg); an exact fit sends statistics it does not cover');
+  return resolveDpConfig(dp, registeredSites);
 }

@@ -12,6 +12,7 @@ import { statsReportBytes, updateFrameBytes } from '../gateway/frame-caps.js';
 import type { RunRow, SiteOutcome } from '../store/store.js';
 import { createStrategy, siteTaskOptions } from '../strategies/registry.js';
 import type { Strategy } from '../strategies/types.js';
+import { privateRound } from '../privacy/private-round.js';
 import { observeRound } from './best-round.js';
 import { checkInterrupted, connectedSet, failRound, participantsOf, runPhase, waitForSites, type Engine } from './engine.js';
 import { evaluate } from './evaluate.js';
@@ -65,8 +66,10 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   if (absent !== null) return fail(absent, []);
 
   const selected = connectedSet(engine);
-  const aggregator = strategy.beginRound({ runId: run.id, round, globalWeights: from.weights, globalHash: from.modelHash, selected });
-  const training = new TrainingPhase(run.id, round, from, task, aggregator, selected, config.roundTimeoutSec * 1000);
+  const ctx = { runId: run.id, round, globalWeights: from.weights, globalHash: from.modelHash, selected };
+  const dp = privateRound(engine.store, config, round, selected.size);
+  const aggregator = dp === null ? strategy.beginRound(ctx) : dp.wrap(ctx, strategy.beginRound(ctx));
+  const training = new TrainingPhase(run.id, round, from, task, aggregator, selected, config.roundTimeoutSec * 1000, dp?.task);
   await runPhase(engine, training);
   const { outcomes, accepted } = training.results();
   const result = accepted < config.minSites ? null : aggregator.finalize();
@@ -83,6 +86,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   metrics.bestRound = verdict.state.bestRound!;
   if (verdict.stop !== null) metrics.stoppedEarly = 1;
   const snapshot = strategy.snapshot();
+  const participants = participantsOf(outcomes);
   const entry = engine.store.commitRound({
     runId: run.id,
     round,
@@ -93,8 +97,9 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
     sites: outcomes,
     entry: {
       parentModelHash: from.modelHash,
-      participants: participantsOf(outcomes),
+      participants,
       configHash,
+      ...(dp === null ? {} : { privacy: dp.entryPrivacy(run.id, round, participants) }),
     },
     state: { progress: JSON.stringify(progress), strategy: snapshot },
     bestRound: verdict.state.bestRound!,

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FedrxError } from '../../shared/errors.js';
 import { ROLES } from '../../shared/roles.js';
+import { BUDGET_SCHEMA } from './privacy-budgets.js';
 import { RUN_STATUSES } from './run-status.js';
 
 export type Db = Database.Database;
@@ -195,6 +196,7 @@ function applySchema(db: Db, opts: { readonly?: boolean }): void {
     addMissingColumns(db, 'ledger', { privacy_json: 'TEXT' });
     widenRunStatuses(db);
     db.exec(TRUST_SCHEMA);
+    db.exec(BUDGET_SCHEMA);
   }
 }
 

@@ -103,6 +103,11 @@ export class LedgerStore {
     return rows.map(fromRow);
   }
 
+  /** Every entry in chain order, lazily. */
+  *inOrder(): Generator<LedgerEntry> {
+    for (const r of this.db.prepare('SELECT * FROM ledger ORDER BY idx').iterate() as IterableIterator<LedgerRow>) yield fromRow(r);
+  }
+
   /** Entries newest first, of one run or of all; lazily, so a caller can stop at the first it wants. */
   *newestFirst(runId?: string): Generator<LedgerEntry> {
     const rows = (

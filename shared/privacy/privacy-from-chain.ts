@@ -78,6 +78,12 @@ export class PrivacyTally {
     return s === undefined || s.privateRounds === 0 ? 0 : this.epsilon(s.rdp, delta);
   }
 
+  /** A site's ε at the δ of its latest private run (0 before any). */
+  siteTotal(siteId: string): number {
+    const delta = this.sites.get(siteId)?.delta ?? null;
+    return delta === null ? 0 : this.siteEpsilon(siteId, delta);
+  }
+
   /** What a site would have spent at `delta` after `steps` more steps at (q, σ). */
   projectedSiteEpsilon(siteId: string, more: { q: number; sigma: number; steps: number }, delta: number): number {
     const s = this.sites.get(siteId);

@@ -4,6 +4,7 @@ import { refuseWhenReadOnly } from '../http-errors.js';
 import { hashConfig } from '../../../shared/ledger.js';
 import { studyMetrics, type Study } from '../../../shared/study.js';
 import { buildRunConfig } from '../run-config.js';
+import { refuseOverBudget, registeredSiteCount } from '../../privacy/run-admission.js';
 import type { RunQueue } from '../../rounds/run-queue.js';
 import { CreateRunBody, RunIdParams } from '../schemas/runs.js';
 import { RunListQuery } from '../schemas/run-list.js';
@@ -45,7 +46,8 @@ export function runRoutes(app: FastifyInstance, store: Store, runner: RunQueue |
   // Checked before the body, so a read-only coordinator answers E_READ_ONLY whatever is sent.
   const writable = refuseWhenReadOnly(runner === null, 'runs cannot be started');
   app.post('/v1/runs', { schema: { body: CreateRunBody }, preValidation: writable, config: { roles: ['data-scientist'] } }, async (req, reply) => {
-    const config = buildRunConfig(req.body as CreateRunBody);
+    const config = buildRunConfig(req.body as CreateRunBody, registeredSiteCount(store));
+    refuseOverBudget(store, config);
     const run = store.createRun(config, hashConfig(config));
     runner!.kick();
     return reply.status(201).send(runView(store, run));
