@@ -25,6 +25,7 @@ import { RunQueue } from './rounds/run-queue.js';
 import type { StepObserver } from './rounds/run-steps.js';
 import { EndorsementDesk } from './trust/endorsement-desk.js';
 import { auditRoutes } from './http/routes/audit.js';
+import { privacyRoutes } from './http/routes/privacy.js';
 import { ledgerRoutes } from './http/routes/ledger.js';
 import { predictRoutes } from './http/routes/predict.js';
 import { runRoutes } from './http/routes/runs.js';
@@ -167,6 +168,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   tokenRoutes(app, tokens, { readOnly });
   runRoutes(app, store, runner);
   siteRoutes(app, store, gateway);
+  privacyRoutes(app, store, { readOnly });
   if (gateway !== null) predictRoutes(app, new Predictor(store, endorsements), audit);
   else {
     // Same roles as the live route, so a refusal tells nothing to a caller who may not ask.

@@ -14,6 +14,7 @@ export async function runAgent(o: {
   dropBadRows?: boolean | undefined;
   tlsCa?: string | undefined;
   tlsPin?: string | undefined;
+  maxEpsilon?: number | undefined;
 }): Promise<void> {
   const log = (line: string): void => console.log(`[${o.siteId}] ${line}`);
   const tls = agentTls(o.coordinatorUrl, { caFile: o.tlsCa, pin: o.tlsPin });
@@ -27,6 +28,7 @@ export async function runAgent(o: {
     ...(o.coordinatorKey === undefined ? {} : { coordinatorKey: o.coordinatorKey }),
     ...(o.columnMap === undefined ? {} : { columnMap: o.columnMap }),
     dropBadRows: o.dropBadRows === true,
+    ...(o.maxEpsilon === undefined ? {} : { maxEpsilon: o.maxEpsilon }),
     ...(tls === undefined ? {} : { tls }),
   });
   const shutdown = (signal: string): void => {

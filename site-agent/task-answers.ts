@@ -4,6 +4,8 @@
 
 import { hashStats } from '../shared/feature-stats.js';
 import { hashWeights } from '../shared/model-hash.js';
+import { deltaNorm, privatiseUpdate } from '../shared/privacy/private-update.js';
+import { secureNormal } from '../shared/privacy/secure-normal.js';
 import { deriveSeed, Prng } from '../shared/prng.js';
 import { sign, statsBody, updateBody, type KeyPair } from '../shared/signing.js';
 import type { Study } from '../shared/study.js';
@@ -46,7 +48,9 @@ export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: S
     lr: t.lr * t.lrDecay ** Math.max(0, header.round - 1),
     seed: new Prng(deriveSeed(t.seed, header.runId, header.round, deps.siteId)).nextUint32(),
   };
-  const result = await deps.compute.run('train', { study, prep: header.config.preprocessing, global, settings, proximalMu: header.config.proximalMu });
+  const trained = await deps.compute.run('train', { study, prep: header.config.preprocessing, global, settings, proximalMu: header.config.proximalMu });
+  // A DP run: the change clipped (and the site's own noise added) before it is hashed and signed.
+  const result = header.dp === undefined ? trained : { ...trained, weights: privatiseUpdate(global, trained.weights, header.dp, secureNormal()) };
   const signed = {
     runId: header.runId,
     round: header.round,
@@ -66,7 +70,9 @@ export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: S
   return {
     bytes: encodeFrame(meta, result.weights),
     contribution: { runId: signed.runId, round: signed.round, updateHash: signed.updateHash, numExamples: signed.numExamples },
-    summary: `round ${header.round}: trained ${settings.localEpochs} epochs on ${result.numExamples} rows in ${ms(started)} ms, train loss ${result.trainLoss.toFixed(5)}`,
+    summary:
+      `round ${header.round}: trained ${settings.localEpochs} epochs on ${result.numExamples} rows in ${ms(started)} ms, train loss ${result.trainLoss.toFixed(5)}` +
+      (header.dp === undefined ? '' : `; change clipped to ${header.dp.clip} (norm was ${deltaNorm(global, trained.weights).toPrecision(4)})`),
   };
 }
 

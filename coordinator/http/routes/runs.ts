@@ -9,6 +9,7 @@ import type { RunQueue } from '../../rounds/run-queue.js';
 import { CreateRunBody, RunIdParams } from '../schemas/runs.js';
 import { RunListQuery } from '../schemas/run-list.js';
 import type { RunRow, Store } from '../../store/store.js';
+import { principalName } from '../../trust/token-store.js';
 
 /** How the headline metric reads in a table, e.g. "MAE (mg/week)". */
 function headlineLabel(study: Study): string {
@@ -70,7 +71,7 @@ export function runRoutes(app: FastifyInstance, store: Store, runner: RunQueue |
   app.post('/v1/runs/:id/cancel', { schema: { params: RunIdParams }, preValidation: cancellable, config: { roles: ['data-scientist', 'admin'] } }, async (req, reply) => {
     const { id } = req.params as RunIdParams;
     const p = req.principal!;
-    const outcome = store.cancelRun(id, `${p.role} ${p.label === null ? p.tokenId : `${p.label} (${p.tokenId})`}`);
+    const outcome = store.cancelRun(id, principalName(p));
     const run = store.getRun(id);
     if (outcome === 'unknown' || run === null) throw new FedrxError('E_NOT_FOUND', `no run ${id}`);
     if (outcome === 'finished') throw new FedrxError('E_RUN_FINISHED', `run ${id} has already ended (${run.status}): nothing to cancel`, { status: run.status });
