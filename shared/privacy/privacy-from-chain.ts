@@ -158,20 +158,30 @@ export function entryFigures(before: PrivacyTally, entry: Pick<LedgerEntry, 'run
   };
 }
 
-/** Entries whose recorded ε differ from what the chain before them gives: [index, what differs]. */
+/**
+ * Why `entry`'s recorded ε differ from what `before` (the tally of every entry before it) gives, or
+ * null; `before` then includes `entry`.
+ */
+export function privacyProblem(before: PrivacyTally, entry: LedgerEntry): string | null {
+  if (entry.privacy === undefined) {
+    before.add(entry);
+    return null;
+  }
+  const { runEpsilon, siteEpsilon, ...step } = entry.privacy;
+  const want = entryFigures(before, entry, step);
+  if (want.runEpsilon !== runEpsilon) return `entry ${entry.index} records run ε ${runEpsilon}, the chain gives ${want.runEpsilon}`;
+  const wrong = want.siteEpsilon.find((s, k) => siteEpsilon[k]?.siteId !== s.siteId || siteEpsilon[k]?.epsilon !== s.epsilon);
+  if (wrong !== undefined || siteEpsilon.length !== want.siteEpsilon.length) return `entry ${entry.index} records another ε for ${wrong?.siteId ?? 'its participants'} than the chain gives`;
+  return null;
+}
+
+/** Entries whose recorded ε differ from what the chain before them gives: [index, why]. */
 export function privacyMismatches(entries: Iterable<LedgerEntry>): [number, string][] {
   const tally = new PrivacyTally();
   const bad: [number, string][] = [];
   for (const e of entries) {
-    if (e.privacy === undefined) {
-      tally.add(e);
-      continue;
-    }
-    const { runEpsilon, siteEpsilon, ...step } = e.privacy;
-    const want = entryFigures(tally, e, step); // adds e to the tally
-    if (want.runEpsilon !== runEpsilon) bad.push([e.index, `runEpsilon ${runEpsilon}, recomputed ${want.runEpsilon}`]);
-    const wrong = want.siteEpsilon.find((s, k) => siteEpsilon[k]?.siteId !== s.siteId || siteEpsilon[k]?.epsilon !== s.epsilon);
-    if (wrong !== undefined || siteEpsilon.length !== want.siteEpsilon.length) bad.push([e.index, `siteEpsilon of ${wrong?.siteId ?? 'the participants'} differs from the recomputation`]);
+    const problem = privacyProblem(tally, e);
+    if (problem !== null) bad.push([e.index, problem]);
   }
   return bad;
 }
