@@ -66,6 +66,13 @@ export const ERROR_CODES = {
   E_CLIP_EXCEEDED: "an update's change from the global model is longer than the run's clip",
   E_BUDGET_EXCEEDED: "a run would take a site past the privacy budget an admin set for it",
   E_SITE_MAX_EPSILON: 'the site refuses a training task that would take it past its own --max-epsilon',
+  // secure aggregation
+  E_SECAGG_PARAMS: 'secure aggregation settings are impossible (threshold, neighbours, clip, quantisation) or combined with a strategy that needs each update',
+  E_SECAGG_KEYS: 'a secure-aggregation key advertisement is malformed, unsigned, or differs from the one the site already sent',
+  E_SECAGG_SHARE: 'an encrypted share does not open, is for another round or site, or comes from a site that is not a neighbour',
+  E_SECAGG_MASKED: 'a masked upload has the wrong length, ring or round',
+  E_SECAGG_REVEAL: 'a site refuses to reveal both the self-mask share and the key share of one site, or the unmask request is inconsistent',
+  E_SECAGG_THRESHOLD: 'fewer sites than the threshold remain to finish a secure round: nothing is committed',
   // ledger
   E_LEDGER_BROKEN: 'the ledger chain does not verify',
   E_LEDGER_APPEND_ONLY: 'ledger rows cannot be changed or deleted',

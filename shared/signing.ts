@@ -18,6 +18,8 @@ export const SIGNATURE_DOMAINS = {
   entry: 'fedrx/ledger-entry-signature/v1',
   /** A participant's endorsement of a ledger entry: {siteId, index, entryHash}. */
   endorsement: 'fedrx/endorsement/v1',
+  /** A site's secure-aggregation keys for one round: {runId, round, siteId, cPk, sPk}. */
+  'secagg-keys': 'fedrx/secagg-keys/v1',
   /** The coordinator's statement of its ledger's head: {length, headHash, recordedAt}. */
   head: 'fedrx/ledger-head/v1',
 } as const;

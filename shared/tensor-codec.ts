@@ -7,7 +7,9 @@
 //   ...     float32 data of every tensor in header order, nothing after it
 // A float64 frame (the sufficient statistics of exact fits) says `"dtype":"float64"` in its
 // header, pads the header to an 8-byte boundary and carries float64 data; each decoder accepts
-// only its own dtype, so float64 bytes are never read as weights nor the reverse.
+// only its own dtype, so float64 bytes are never read as weights nor the reverse. A uint32 frame
+// (`"dtype":"uint32"`, 4-byte aligned) carries a masked update of secure aggregation: ring
+// elements, never read as floats.
 // The header carries the tensor table ({name, shape}[]) plus whatever the message kind needs;
 // its meaning is checked by shared/wire.ts, its size arithmetic here.
 
@@ -45,6 +47,26 @@ export function encodeFrame64(meta: Record<string, unknown>, tensors: readonly N
   return encodeAny({ ...meta, dtype: 'float64' }, tensors, 8);
 }
 
+/** A uint32 frame of one vector (`dtype: 'uint32'`): a masked update, ring elements mod 2^32. */
+export function encodeFrameU32(meta: Record<string, unknown>, name: string, data: Uint32Array): Buffer {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const asFloats = { name, shape: [data.length], data: new Float32Array(bytes.buffer, bytes.byteOffset, data.length) };
+  if (!LITTLE_ENDIAN) throw new FedrxError('E_INTERNAL', 'uint32 frames need a little-endian host');
+  // Copied as bytes by encodeAny, so no value passes through a float.
+  return encodeAny({ ...meta, dtype: 'uint32' }, [asFloats], 4);
+}
+
+/** Attacker-controlled, as decodeFrame: a uint32 frame of one vector, sizes checked before allocating. */
+export function decodeFrameU32(buf: Uint8Array, maxValues = MAX_PARAMS): { header: FrameHeader; name: string; data: Uint32Array } {
+  const { header, tensors, dataStart } = readLayout(buf, maxValues, 'uint32');
+  if (tensors.length !== 1 || tensors[0]!.shape.length !== 1) throw new FedrxError('E_FRAME_HEADER', 'a uint32 frame carries exactly one vector');
+  const count = tensors[0]!.shape[0]!;
+  // One copy: aligned, and the caller may keep it after the socket's buffer is reused.
+  const data = new Uint32Array(count);
+  new Uint8Array(data.buffer).set(buf.subarray(dataStart, dataStart + count * 4));
+  return { header, name: tensors[0]!.name, data };
+}
+
 function encodeAny(meta: Record<string, unknown>, tensors: readonly (NamedTensor | NamedTensor64)[], bytes: 4 | 8): Buffer {
   const header: FrameHeader = { ...meta, tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })) };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -77,14 +99,14 @@ function encodeAny(meta: Record<string, unknown>, tensors: readonly (NamedTensor
 
 /** Attacker-controlled: `buf` is whatever arrived on a socket. Checks sizes before allocating. */
 export function decodeFrame(buf: Uint8Array, maxParams = MAX_PARAMS, maxHeaderBytes = MAX_HEADER_BYTES): DecodedFrame {
-  const { header, tensors, dataStart } = readLayout(buf, maxParams, 4, maxHeaderBytes);
+  const { header, tensors, dataStart } = readLayout(buf, maxParams, 'float32', maxHeaderBytes);
   const floats = tensors.reduce((n, t) => n + sizeOf(t.shape), 0);
   return { header, weights: sliceTensors(tensors, readFloats(buf, dataStart, floats)) };
 }
 
 /** Attacker-controlled, as decodeFrame: a float64 frame, sizes checked before allocating. */
 export function decodeFrame64(buf: Uint8Array, maxValues = MAX_PARAMS): { header: FrameHeader; tensors: NamedTensor64[] } {
-  const { header, tensors, dataStart } = readLayout(buf, maxValues, 8);
+  const { header, tensors, dataStart } = readLayout(buf, maxValues, 'float64');
   const count = tensors.reduce((n, t) => n + sizeOf(t.shape), 0);
   // Always one copy: the data must be 8-byte aligned, which a socket's Buffer rarely is.
   const all = new Float64Array(count);
@@ -118,11 +140,13 @@ export function frameKind(buf: Uint8Array): string | null {
   }
 }
 
-/** Header and tensor table of a frame of `bytes`-wide values, its size checked exactly; null skips the data checks. */
+type Dtype = 'float32' | 'float64' | 'uint32';
+
+/** Header and tensor table of a frame of `dtype` values, its size checked exactly; null skips the data checks. */
 function readLayout(
   buf: Uint8Array,
   maxValues: number,
-  bytes: 4 | 8 | null,
+  want: Dtype | null,
   maxHeaderBytes = MAX_HEADER_BYTES,
 ): { header: FrameHeader; tensors: TensorSpec[]; dataStart: number } {
   if (buf.byteLength < PREFIX) throw new FedrxError('E_FRAME_TRUNCATED', `frame of ${buf.byteLength} bytes has no header`);
@@ -137,11 +161,11 @@ function readLayout(
   } catch {
     throw new FedrxError('E_FRAME_HEADER', 'frame header is not JSON');
   }
-  if (bytes === null) return { header: header as FrameHeader, tensors: [], dataStart: 0 };
-  const dtype = (header as { dtype?: unknown } | null)?.dtype;
-  if ((bytes === 8) !== (dtype === 'float64') || (dtype !== undefined && dtype !== 'float64')) {
-    throw new FedrxError('E_FRAME_HEADER', `frame dtype ${String(dtype ?? 'float32')} is not the expected ${bytes === 8 ? 'float64' : 'float32'}`);
-  }
+  if (want === null) return { header: header as FrameHeader, tensors: [], dataStart: 0 };
+  // Attacker-controlled: a float32 frame names no dtype; anything but the expected one is refused.
+  const dtype = (header as { dtype?: unknown } | null)?.dtype ?? 'float32';
+  if (dtype !== want) throw new FedrxError('E_FRAME_HEADER', `frame dtype ${typeof dtype === 'string' ? dtype.slice(0, 16) : typeof dtype} is not the expected ${want}`);
+  const bytes = want === 'float64' ? 8 : 4;
   const tensors = checkTensorTable(header, maxValues);
   const values = tensors.reduce((n, t) => n + sizeOf(t.shape), 0);
   const dataStart = pad(PREFIX + headerLen, bytes);
