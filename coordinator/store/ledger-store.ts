@@ -18,7 +18,8 @@ interface LedgerRow {
   config_hash: string;
   preprocessing_hash: string | null;
   metrics_json: string;
-  privacy_json: string | null;
+  /** Absent from a database made before DP existed and opened read-only (not migrated). */
+  privacy_json?: string | null;
   created_at: string;
   coordinator_key: string;
   entry_hash: string;
@@ -37,7 +38,7 @@ function fromRow(r: LedgerRow): LedgerEntry {
     configHash: r.config_hash,
     ...(r.preprocessing_hash === null ? {} : { preprocessingHash: r.preprocessing_hash }),
     metrics: JSON.parse(r.metrics_json) as LedgerEntry['metrics'],
-    ...(r.privacy_json === null ? {} : { privacy: JSON.parse(r.privacy_json) as NonNullable<LedgerEntry['privacy']> }),
+    ...(r.privacy_json == null ? {} : { privacy: JSON.parse(r.privacy_json) as NonNullable<LedgerEntry['privacy']> }),
     createdAt: r.created_at,
     coordinatorKey: r.coordinator_key,
     entryHash: r.entry_hash,

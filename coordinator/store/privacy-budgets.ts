@@ -52,6 +52,7 @@ export class PrivacyBudgets {
 
   /** Each site's budget now (sites whose latest change lifted it are left out). */
   current(): Map<string, BudgetChange> {
+    if (!this.exists()) return new Map();
     const rows = this.db
       .prepare('SELECT b.* FROM privacy_budgets b JOIN (SELECT site_id, MAX(seq) AS seq FROM privacy_budgets GROUP BY site_id) l ON l.seq = b.seq ORDER BY b.site_id')
       .all() as Row[];
@@ -60,6 +61,12 @@ export class PrivacyBudgets {
 
   /** Every change, oldest first. */
   history(): BudgetChange[] {
+    if (!this.exists()) return [];
     return (this.db.prepare('SELECT * FROM privacy_budgets ORDER BY seq').all() as Row[]).map(fromRow);
+  }
+
+  /** False for a database made before budgets existed and opened read-only (not migrated). */
+  private exists(): boolean {
+    return this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'privacy_budgets'`).get() !== undefined;
   }
 }
