@@ -19,7 +19,7 @@ export function privacyTables(r: PrivacyReport): string {
     r.sites.map((s) => [s.siteId, String(s.privateRounds), String(s.nonPrivateRounds), s.delta === null ? '–' : s.delta.toPrecision(3), eps(s.epsilon), eps(s.budget), eps(s.remaining)]),
   );
   const note = r.sites.some((s) => s.nonPrivateRounds > 0) ? '\nnon-private rounds (training without DP, exact fits) have no ε bound and are not in ε' : '';
-  return `ε per run (DP runs only)\n${runs === '' ? '(none)' : runs}\n\nε per site, across all runs on its data\n${sites}${note}`;
+  return `ε per run (DP runs only)\n${r.runs.length === 0 ? '(none)' : runs}\n\nε per site, across all runs on its data\n${sites}${note}`;
 }
 
 export async function privacyReportCommand(url: string, o: { token?: string | undefined; tlsCa?: string | undefined; json?: boolean | undefined }): Promise<number> {
