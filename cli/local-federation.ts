@@ -39,8 +39,8 @@ export interface LocalFederation {
   agents: Map<string, FedrxProcess>;
   replicaDir(siteId: string): string;
   keyDir(siteId: string): string;
-  /** Starts a site's agent again with the same arguments (after it was stopped or killed). */
-  restartAgent(siteId: string): FedrxProcess;
+  /** Starts a site's agent again with the same arguments (after it was stopped or killed), with `env` added. */
+  restartAgent(siteId: string, env?: NodeJS.ProcessEnv): FedrxProcess;
   stop(): Promise<void>;
 }
 
@@ -83,8 +83,8 @@ export async function startLocalFederation(dir: string, sites: SiteSpec[], opts:
   try {
     const url = (await coordinator.waitFor(LISTENING, 30_000))[1]!;
     const agentArgs = new Map(sites.map((s) => [s.siteId, ['agent', '--coordinator', url, '--site', s.siteId, '--data', s.file, '--key', keyDir(s.siteId), '--replica-dir', replicaDir(s.siteId), ...agentTls, ...(s.agentArgs ?? [])]]));
-    const startAgent = (siteId: string): FedrxProcess => {
-      const agent = spawnFedrx(siteId, agentArgs.get(siteId)!, { logFile: join(logs, `${siteId}.log`) });
+    const startAgent = (siteId: string, env?: NodeJS.ProcessEnv): FedrxProcess => {
+      const agent = spawnFedrx(siteId, agentArgs.get(siteId)!, { logFile: join(logs, `${siteId}.log`), ...(env === undefined ? {} : { env }) });
       agents.set(siteId, agent);
       return agent;
     };

@@ -75,6 +75,7 @@ export async function startRunCommand(o: Record<string, unknown>): Promise<numbe
       serveEndorsedOnly: o.serveEndorsedOnly === true ? true : undefined,
       patience: num(o.patience),
       dp: dpField(o),
+      secureAggregation: secureFlags(o),
     }).filter(([, v]) => v !== undefined),
   );
   const run = await client.startRun(body);
@@ -115,4 +116,13 @@ export async function runCancelCommand(url: string, id: string, o: { token?: str
   if (run.status === 'cancelled') console.log(`run ${run.id} ${run.stopReason ?? 'cancelled'}`);
   else console.log(`run ${run.id} ${run.status}: asked to stop; its round in flight is dropped and it ends cancelled (see fedrx run status ${run.id})`);
   return 0;
+}
+
+/** `--secure-aggregation` and its `--secagg-*` settings (any of which turns it on), as the REST field. */
+function secureFlags(o: Record<string, unknown>): true | Record<string, number> | undefined {
+  const settings = Object.fromEntries(
+    Object.entries({ threshold: num(o.secaggThreshold), neighbours: num(o.secaggNeighbours), clip: num(o.secaggClip), quantBits: num(o.secaggQuantBits) }).filter(([, v]) => v !== undefined),
+  ) as Record<string, number>;
+  if (Object.keys(settings).length > 0) return settings;
+  return o.secureAggregation === true ? true : undefined;
 }

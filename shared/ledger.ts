@@ -26,6 +26,27 @@ export const ParticipantSchema = Type.Object(
 );
 export type Participant = Static<typeof ParticipantSchema>;
 
+/** A round aggregated securely (shared/secagg/): the protocol's parameters and who is in the sum. */
+export const SecureSectionSchema = Type.Object(
+  {
+    protocol: Type.Literal('secagg+'),
+    threshold: Type.Integer({ minimum: 2 }),
+    neighbours: Type.Integer({ minimum: 2 }),
+    clip: Type.Number({ exclusiveMinimum: 0 }),
+    quantBits: Type.Integer({ minimum: 1 }),
+    modulusBits: Type.Integer({ minimum: 1 }),
+    maxWeight: Type.Integer({ minimum: 1 }),
+    /** Sites whose masked updates are in the sum: the participants. */
+    included: Type.Array(Type.String({ minLength: 1, maxLength: 128 })),
+    /** Sites that dropped after sharing their keys: their masks were removed with the survivors' shares. */
+    recovered: Type.Array(Type.String({ minLength: 1, maxLength: 128 })),
+    /** Example count over `included`, summed securely. */
+    examples: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type SecureSection = Static<typeof SecureSectionSchema>;
+
 export const LedgerEntrySchema = Type.Object(
   {
     index: Type.Integer({ minimum: 0 }),
@@ -38,6 +59,8 @@ export const LedgerEntrySchema = Type.Object(
     configHash: Hex64,
     /** Round 0 only: hash of the preprocessing fixed from the sites' federated statistics. */
     preprocessingHash: Type.Optional(Hex64),
+    /** Rounds aggregated securely only. */
+    secure: Type.Optional(SecureSectionSchema),
     metrics: Type.Record(Type.String(), Type.Number()),
     /** Differentially private rounds only: the mechanism and the ε spent (absent before DP existed, so older entries hash as they did). */
     privacy: Type.Optional(EntryPrivacySchema),
@@ -65,6 +88,7 @@ export function computeEntryHash(entry: UnsignedEntry): string {
     participants: entry.participants.map((p) => ({ siteId: p.siteId, numExamples: p.numExamples, updateHash: p.updateHash, signature: p.signature })),
     configHash: entry.configHash,
     preprocessingHash: entry.preprocessingHash,
+    secure: entry.secure,
     metrics: entry.metrics,
     privacy: entry.privacy,
     createdAt: entry.createdAt,

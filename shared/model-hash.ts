@@ -28,6 +28,11 @@ export function hashStatistics64(tensors: readonly NamedTensor64[]): string {
   return hashTensors('fedrx/exact-statistics/v1\0', 'float64', tensors);
 }
 
+/** A masked update of secure aggregation (uint32 ring elements): what the site signs and the ledger names. */
+export function hashMasked(masked: Uint32Array): string {
+  return createHash('sha256').update('fedrx/masked-update/v1\0').update(u32(masked.length)).update(new Uint8Array(masked.buffer, masked.byteOffset, masked.byteLength)).digest('hex');
+}
+
 function hashTensors(domain: string, dtype: string, tensors: readonly { name: string; shape: number[]; data: Float32Array | Float64Array }[]): string {
   const h = createHash('sha256');
   h.update(domain);

@@ -10,6 +10,7 @@ import { LedgerEntrySchema } from './ledger.js';
 import { SignedHeadSchema } from './ledger-head.js';
 import { FeatureStatsSchema } from './feature-stats.js';
 import { MAX_FOLDS, TaskConfigSchema } from './run-config.js';
+import { SecaggInboxSchema, SecaggKeysSchema, SecaggOpenedSchema, SecaggRevealSchema, SecaggRosterSchema, SecaggSetupSchema, SecaggSharesSchema, SecaggUnmaskSchema } from './secagg/wire.js';
 import { StudySchema } from './study.js';
 import { decodeFrame, decodeFrame64, MAX_PARAMS, MAX_TASK_HEADER_BYTES, type DecodedFrame } from './tensor-codec.js';
 import type { NamedTensor64 } from './tensors.js';
@@ -137,7 +138,18 @@ export const TaskErrorSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const AgentMessageSchema = Type.Union([HelloSchema, EvalResultSchema, TaskErrorSchema, StatsReportSchema, EndorsementSchema, DisputeSchema]);
+export const AgentMessageSchema = Type.Union([
+  HelloSchema,
+  EvalResultSchema,
+  TaskErrorSchema,
+  StatsReportSchema,
+  EndorsementSchema,
+  DisputeSchema,
+  SecaggKeysSchema,
+  SecaggSharesSchema,
+  SecaggOpenedSchema,
+  SecaggRevealSchema,
+]);
 
 /** Coordinator → site, first frame on every socket: prove who you are by signing this nonce. */
 export const ChallengeSchema = Type.Object({
@@ -216,7 +228,19 @@ export const EndorsementRequestSchema = Type.Object({
   indexes: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: MAX_ENDORSEMENT_REQUEST }),
 });
 
-export const CoordinatorMessageSchema = Type.Union([ChallengeSchema, WelcomeSchema, LedgerEntriesSchema, ErrorMessageSchema, StatsRequestSchema, EndorsementRequestSchema, ExactRequestSchema]);
+export const CoordinatorMessageSchema = Type.Union([
+  ChallengeSchema,
+  WelcomeSchema,
+  LedgerEntriesSchema,
+  ErrorMessageSchema,
+  StatsRequestSchema,
+  EndorsementRequestSchema,
+  ExactRequestSchema,
+  SecaggSetupSchema,
+  SecaggRosterSchema,
+  SecaggInboxSchema,
+  SecaggUnmaskSchema,
+]);
 
 export type Hello = Static<typeof HelloSchema>;
 export type EvalResult = Static<typeof EvalResultSchema>;
@@ -245,6 +269,8 @@ export const TaskHeaderSchema = Type.Object({
   round: Type.Integer({ minimum: 0 }),
   modelHash: Hex64,
   config: TaskConfigSchema,
+  /** Train only: answer with a masked update for this round's secure sum (shared/secagg/), not a plain one. */
+  secure: Type.Optional(Type.Literal(true)),
   /** Train requests of a DP run: clip the change and add this noise before signing (shared/privacy/dp-settings.ts). */
   dp: Type.Optional(TaskDpSchema),
   tensors: TensorTable,

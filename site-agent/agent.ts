@@ -11,9 +11,11 @@
 
 import { FedrxError } from '../shared/errors.js';
 import { readKeyPair } from '../shared/key-files.js';
+import { frameKind } from '../shared/tensor-codec.js';
 import { messageText, type CoordinatorMessage } from '../shared/wire.js';
 import { AnswerStore } from './answer-store.js';
 import { ComputeWorker } from './compute-worker.js';
+import { crashIfArmed, type SiteCrashPoint } from './crash-drill.js';
 import { Connection, type ConnectionOptions, type ConnectionTls } from './connection.js';
 import { Endorser } from './endorser.js';
 import { answerChallenge } from './handshake.js';
@@ -22,7 +24,7 @@ import { Refusal } from './refusal.js';
 import { Replica } from './replica.js';
 import { privacyRefusal, type TrainingRequest } from './privacy-guard.js';
 import { TaskHandler } from './task-handler.js';
-import { ID } from './task-reply.js';
+import { ID, taskRef } from './task-reply.js';
 
 export interface AgentOptions {
   coordinatorUrl: string;
@@ -47,6 +49,8 @@ export interface AgentOptions {
   backoff?: Pick<ConnectionOptions, 'minDelayMs' | 'maxDelayMs' | 'random' | 'schedule'>;
   /** The compute thread's script (compute-worker.ts); a stand-in replaces it in tests. */
   computeEntry?: URL;
+  /** A crash drill (crash-drill.ts): die on receiving this message of this round. */
+  crashAt?: SiteCrashPoint;
 }
 
 export interface RunningAgent {
@@ -87,7 +91,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const tasks = new TaskHandler({ siteId, keys, compute, endorser, answers, send, log, ...(guard === undefined ? {} : { guard }) });
     const ledger = new LedgerSync({ replica, endorser, refusal, log });
 
+    const drill = opts.crashAt ?? null;
     const onMessage = async (msg: CoordinatorMessage): Promise<void> => {
+      if ('round' in msg) crashIfArmed(drill, msg.type, msg.round, log);
       switch (msg.type) {
         case 'welcome':
           return ledger.onWelcome(msg);
@@ -101,9 +107,18 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
           return tasks.onStatsRequest(msg);
         case 'exact-request':
           return tasks.onExactRequest(msg);
+        case 'secagg-setup':
+        case 'secagg-roster':
+        case 'secagg-inbox':
+        case 'secagg-unmask':
+          return tasks.secure.onMessage(msg);
       }
     };
-    conn.start({ hello: answerChallenge({ siteId, keys, replica, backend, refusal, log }), onMessage, onBinary: (buf) => tasks.onFrame(buf) });
+    conn.start({ hello: answerChallenge({ siteId, keys, replica, backend, refusal, log }), onMessage, onBinary: (buf) => {
+        if (drill !== null) crashIfArmed(drill, String(frameKind(buf)), taskRef(buf)?.round, log);
+        tasks.onFrame(buf);
+      },
+    });
 
     return {
       replica,

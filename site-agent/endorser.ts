@@ -103,7 +103,14 @@ export class Endorser {
   review(entries: readonly LedgerEntry[]): void {
     for (const entry of entries) {
       const mine = entry.participants.find((p) => p.siteId === this.opts.siteId);
-      if (mine === undefined) continue; // only participants endorse
+      if (mine === undefined) {
+        // Only participants endorse; but an entry that says this site dropped from a secure sum it did upload to is wrong.
+        const sent = this.sent.get(`${entry.runId}/${entry.round}`);
+        if (entry.secure?.recovered.includes(this.opts.siteId) === true && sent !== undefined) {
+          this.dispute(entry.index, `entry ${entry.index} counts ${this.opts.siteId} as dropped from the secure sum, but this site sent masked update ${sent.updateHash.slice(0, 12)}`);
+        }
+        continue;
+      }
       const problem = this.contributionProblem(entry, mine);
       if (problem !== null) {
         this.dispute(entry.index, problem);
@@ -141,6 +148,8 @@ export class Endorser {
     if (!participantSigned(entry, mine, this.opts.keys.publicKey)) {
       return `entry ${entry.index} lists a contribution of ${this.opts.siteId} that this site did not sign`;
     }
+    const secure = secureListingProblem(entry, this.opts.siteId);
+    if (secure !== null) return secure;
     if (entry.privacy !== undefined) {
       // The ε it records must be what this site's own replica gives (the entry is its last one).
       const problem = privacyProblem(tallyChain(this.opts.replica.entries().slice(0, entry.index)), entry);
@@ -173,4 +182,17 @@ export class Endorser {
     this.opts.send({ type: 'dispute', v: PROTOCOL_VERSION, index, code: 'E_ENTRY_DISPUTED', reason });
     this.opts.onDispute(index, reason);
   }
+}
+
+/** A secure round's entry must list as participants exactly the sites in its sum, this one among them, with the securely summed count. */
+function secureListingProblem(entry: LedgerEntry, siteId: string): string | null {
+  const secure = entry.secure;
+  if (secure === undefined) return null;
+  const listed = entry.participants.map((p) => p.siteId).sort();
+  if (!secure.included.includes(siteId) || listed.join('\0') !== [...secure.included].sort().join('\0')) {
+    return `entry ${entry.index} lists participants that are not the sites of its secure sum`;
+  }
+  const counted = entry.participants.reduce((n, p) => n + p.numExamples, 0);
+  if (counted !== secure.examples) return `entry ${entry.index} lists ${counted} examples, its secure sum counted ${secure.examples}`;
+  return null;
 }

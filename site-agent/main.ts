@@ -1,6 +1,7 @@
 // The agent process: start, run until a signal, close cleanly.
 
 import { startAgent } from './agent.js';
+import { parseSiteCrashPoint } from './crash-drill.js';
 import { agentTls } from './tls-options.js';
 
 export async function runAgent(o: {
@@ -18,6 +19,9 @@ export async function runAgent(o: {
 }): Promise<void> {
   const log = (line: string): void => console.log(`[${o.siteId}] ${line}`);
   const tls = agentTls(o.coordinatorUrl, { caFile: o.tlsCa, pin: o.tlsPin });
+  const drill = process.env.FEDRX_SITE_CRASH_AT;
+  const crashAt = drill === undefined || drill === '' ? undefined : parseSiteCrashPoint(drill);
+  if (crashAt !== undefined) log(`crash drill armed: FEDRX_SITE_CRASH_AT=${drill}`);
   const agent = await startAgent({
     coordinatorUrl: o.coordinatorUrl,
     siteId: o.siteId,
@@ -30,6 +34,7 @@ export async function runAgent(o: {
     dropBadRows: o.dropBadRows === true,
     ...(o.maxEpsilon === undefined ? {} : { maxEpsilon: o.maxEpsilon }),
     ...(tls === undefined ? {} : { tls }),
+    ...(crashAt === undefined ? {} : { crashAt }),
   });
   const shutdown = (signal: string): void => {
     log(`${signal}: closing`);

@@ -39,8 +39,8 @@ export interface Answer {
   summary: string;
 }
 
-export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: Study, global: Weights): Promise<Answer> {
-  const started = performance.now();
+/** Trains on the site's rows from `global` as the task says (in the compute thread). */
+export async function trainLocally(deps: AnswerDeps, header: TaskHeader, study: Study, global: Weights) {
   // Per-round, per-site shuffle: the same run replays identically, rounds do not repeat an order.
   const t = header.config.training;
   const settings = {
@@ -48,7 +48,13 @@ export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: S
     lr: t.lr * t.lrDecay ** Math.max(0, header.round - 1),
     seed: new Prng(deriveSeed(t.seed, header.runId, header.round, deps.siteId)).nextUint32(),
   };
-  const trained = await deps.compute.run('train', { study, prep: header.config.preprocessing, global, settings, proximalMu: header.config.proximalMu });
+  const result = await deps.compute.run('train', { study, prep: header.config.preprocessing, global, settings, proximalMu: header.config.proximalMu });
+  return { result, settings };
+}
+
+export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: Study, global: Weights): Promise<Answer> {
+  const started = performance.now();
+  const { result: trained, settings } = await trainLocally(deps, header, study, global);
   // A DP run: the change clipped (and the site's own noise added) before it is hashed and signed.
   const result = header.dp === undefined ? trained : { ...trained, weights: privatiseUpdate(global, trained.weights, header.dp, secureNormal()) };
   const signed = {
@@ -111,4 +117,4 @@ export async function statsAnswer(deps: AnswerDeps, runId: string, study: Study)
   };
 }
 
-const ms = (since: number): number => Math.round(performance.now() - since);
+export const ms = (since: number): number => Math.round(performance.now() - since);

@@ -17,6 +17,8 @@ import { answerKey, type AnswerKind, type AnswerStore } from './answer-store.js'
 import type { Endorser } from './endorser.js';
 import type { Contribution } from './endorser-state.js';
 import { exactAnswers } from './exact-answers.js';
+import { maskedAnswer } from './masked-answer.js';
+import { SecureRounds } from './secure-rounds.js';
 import { evaluateAnswer, statsAnswer, trainAnswer, type Answer, type AnswerDeps } from './task-answers.js';
 import type { TrainingRequest } from './privacy-guard.js';
 import { TaskQueue, type QueuedTask } from './task-queue.js';
@@ -36,11 +38,14 @@ type Task = DecodedFrame & { header: TaskHeader };
 export class TaskHandler {
   private readonly queue: TaskQueue;
   private readonly exact: ReturnType<typeof exactAnswers>;
+  /** Secure rounds' keys and shares (answered at once, not queued: they wait on nothing). */
+  readonly secure: SecureRounds;
   private stopped = false;
 
   constructor(private readonly deps: TaskHandlerDeps) {
     this.queue = new TaskQueue(deps.log);
     this.exact = exactAnswers({ ...deps, sendTaskError: (ref, code, message) => this.refuse(ref, code, message) });
+    this.secure = new SecureRounds({ siteId: deps.siteId, identitySecret: deps.keys.secretKey, send: deps.send, refuse: (ref, code, message) => this.refuse(ref, code, message), log: deps.log });
   }
 
   /** A binary frame: a train or evaluate task, or the next step of an exact fit's product solve. */
@@ -126,6 +131,11 @@ export class TaskHandler {
         throw new FedrxError('E_HASH_MISMATCH', 'the global model bytes do not match the declared modelHash');
       }
       this.deps.endorser.noteModel(header.modelHash);
+      // A masked update is never sent twice: a redone secure round has new keys, so it trains again.
+      if (header.secure === true) {
+        this.deliver(await maskedAnswer(this.deps, header, study, global, () => this.secure.session(header)));
+        return;
+      }
       if (await this.resendKept(header, key)) return;
       const answer = header.kind === 'train' ? await trainAnswer(this.deps, header, study, global) : await evaluateAnswer(this.deps, header, study, global);
       await this.keep(header.kind, key, answer.bytes); // on disk before it leaves: then a redone round finds it

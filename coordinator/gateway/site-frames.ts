@@ -6,11 +6,14 @@
 import { FedrxError } from '../../shared/errors.js';
 import { hashStats } from '../../shared/feature-stats.js';
 import { statsBody, updateBody, verify, type SignatureDomain } from '../../shared/signing.js';
-import { frameKind } from '../../shared/tensor-codec.js';
+import { hashMasked } from '../../shared/model-hash.js';
+import { keysBody, MaskedUpdateHeaderSchema, type SecaggOpened, type SecaggReveal, type SecaggShares } from '../../shared/secagg/wire.js';
+import { decodeFrameU32, frameKind } from '../../shared/tensor-codec.js';
 import {
   decodeExactProductFrame,
   decodeExactStatsFrame,
   decodeUpdateFrame,
+  expectSchema,
   parseAgentMessage,
   type Dispute,
   type Endorsement,
@@ -36,6 +39,14 @@ export function readSiteFrame(data: Buffer, isBinary: boolean, site: { siteId: s
     const msg: SiteMessage = frame.header.kind === 'exact-stats' ? { kind: 'exact-stats', header: frame.header, tensors: frame.tensors } : { kind: 'exact-product', header: frame.header, tensors: frame.tensors };
     return { to: 'phase', msg };
   }
+  if (kind === 'masked-update') {
+    const frame = decodeFrameU32(data);
+    const header = expectSchema(MaskedUpdateHeaderSchema, frame.header, 'E_FRAME_HEADER', 'masked-update header');
+    claimsSite(header.siteId, site.siteId, 'masked update');
+    if (hashMasked(frame.data) !== header.updateHash) throw new FedrxError('E_HASH_MISMATCH', 'updateHash does not match the masked update bytes');
+    signed('update', updateBody(header), header.signature, 'masked update');
+    return { to: 'phase', msg: { kind: 'masked-update', header, masked: frame.data } };
+  }
   if (isBinary) {
     const { header, weights } = decodeUpdateFrame(data);
     claimsSite(header.siteId, site.siteId, 'update');
@@ -52,6 +63,15 @@ export function readSiteFrame(data: Buffer, isBinary: boolean, site: { siteId: s
     }
     case 'eval-result':
       return { to: 'phase', msg: { kind: 'eval-result', msg } };
+    case 'secagg-keys':
+      claimsSite(msg.siteId, site.siteId, 'secure-aggregation keys');
+      signed('secagg-keys', keysBody(msg), msg.signature, 'secure-aggregation keys');
+      return { to: 'phase', msg: { kind: 'secagg-keys', msg } };
+    case 'secagg-shares':
+    case 'secagg-opened':
+    case 'secagg-reveal':
+      claimsSite(msg.siteId, site.siteId, msg.type);
+      return { to: 'phase', msg: secaggAnswer(msg) };
     case 'task-error':
       return { to: 'task-error', msg };
     case 'endorsement':
@@ -78,4 +98,15 @@ function checkSigned(sites: SiteDirectory, site: { siteId: string; publicKey: st
     throw new FedrxError('E_IDENTITY_MISMATCH', `${what} for site ${site.siteId} is signed with another registered site's key (site ${impostor.id})`);
   }
   throw new FedrxError('E_BAD_SIGNATURE', `${what} signature does not verify under site ${site.siteId}'s key`);
+}
+
+function secaggAnswer(msg: SecaggShares | SecaggOpened | SecaggReveal): SiteMessage {
+  switch (msg.type) {
+    case 'secagg-shares':
+      return { kind: msg.type, msg };
+    case 'secagg-opened':
+      return { kind: msg.type, msg };
+    case 'secagg-reveal':
+      return { kind: msg.type, msg };
+  }
 }

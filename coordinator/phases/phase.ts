@@ -7,6 +7,7 @@
 import type { ErrorCode } from '../../shared/errors.js';
 import type { NamedTensor64, Weights } from '../../shared/tensors.js';
 import type { EvalResult, ExactProductHeader, ExactStatsHeader, StatsReport, UpdateHeader } from '../../shared/wire.js';
+import type { MaskedUpdateHeader, SecaggKeys, SecaggOpened, SecaggReveal, SecaggShares } from '../../shared/secagg/wire.js';
 import type { SiteOutcome } from '../store/store.js';
 import type { AcceptResult } from '../strategies/types.js';
 import type { Answer, RoundCollector } from './round-collector.js';
@@ -17,12 +18,17 @@ export type SiteMessage =
   | { kind: 'update'; header: UpdateHeader; weights: Weights }
   | { kind: 'eval-result'; msg: EvalResult }
   | { kind: 'exact-stats'; header: ExactStatsHeader; tensors: NamedTensor64[] }
-  | { kind: 'exact-product'; header: ExactProductHeader; tensors: NamedTensor64[] };
+  | { kind: 'exact-product'; header: ExactProductHeader; tensors: NamedTensor64[] }
+  | { kind: 'secagg-keys'; msg: SecaggKeys }
+  | { kind: 'secagg-shares'; msg: SecaggShares }
+  | { kind: 'secagg-opened'; msg: SecaggOpened }
+  | { kind: 'secagg-reveal'; msg: SecaggReveal }
+  | { kind: 'masked-update'; header: MaskedUpdateHeader; masked: Uint32Array };
 
 /** The run and round an answer says it is for (statistics are round 0's). */
 export function answerRef(m: SiteMessage): { runId: string; round: number } {
   if (m.kind === 'stats-report') return { runId: m.msg.runId, round: 0 };
-  return m.kind === 'eval-result' ? { runId: m.msg.runId, round: m.msg.round } : { runId: m.header.runId, round: m.header.round };
+  return 'msg' in m ? { runId: m.msg.runId, round: m.msg.round } : { runId: m.header.runId, round: m.header.round };
 }
 
 /** A phase judges an answer as a strategy judges an update: accepted, or refused with a code. */
@@ -35,8 +41,10 @@ export interface Phase<T> {
   readonly answers: SiteMessage['kind'];
   /** Who was asked, who answered, and when the phase is over. */
   readonly collector: RoundCollector<T>;
-  /** What every asked site receives. */
+  /** What every asked site receives, unless `requestFor` says otherwise. */
   readonly request: Buffer | string;
+  /** What one site receives, when sites get different requests (secure aggregation's rosters and inboxes). */
+  requestFor?(siteId: string): Buffer | string;
   /** Judges one answer of `answers` kind; records it in the collector when it is this round's. */
   accept(siteId: string, msg: SiteMessage): Verdict;
 }

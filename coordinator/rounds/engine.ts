@@ -61,7 +61,7 @@ export async function runPhase<T>(engine: Engine, phase: Phase<T>): Promise<void
   try {
     await Promise.all(
       [...collector.asked].map(async (site) => {
-        if (!(await engine.link.send(site, phase.request))) collector.record(site, { kind: 'refused', code: 'E_DISCONNECTED', reason: 'the request could not be sent' });
+        if (!(await engine.link.send(site, phase.requestFor?.(site) ?? phase.request))) collector.record(site, { kind: 'refused', code: 'E_DISCONNECTED', reason: 'the request could not be sent' });
       }),
     );
     engine.onStep({ step: 'phase-open', phase: phase.name, runId: collector.runId, round: collector.round });

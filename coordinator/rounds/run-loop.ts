@@ -7,11 +7,12 @@
 
 import { hashConfig } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
+import type { TaskDp } from '../../shared/privacy/dp-settings.js';
 import type { TaskConfig } from '../../shared/run-config.js';
 import { statsReportBytes, updateFrameBytes } from '../gateway/frame-caps.js';
 import type { RunRow, SiteOutcome } from '../store/store.js';
 import { createStrategy, siteTaskOptions } from '../strategies/registry.js';
-import type { Strategy } from '../strategies/types.js';
+import type { Aggregator, Strategy } from '../strategies/types.js';
 import { privateRound } from '../privacy/private-round.js';
 import { observeRound } from './best-round.js';
 import { checkInterrupted, connectedSet, failRound, participantsOf, runPhase, waitForSites, type Engine } from './engine.js';
@@ -22,6 +23,7 @@ import { phaseFailure } from './round-failure.js';
 import { formatRoundLine } from './round-log.js';
 import { roundMetrics } from './round-metrics.js';
 import { resumeState, type RunState } from './run-state.js';
+import { secureUpdates, type SecureUpdates } from './secure-round.js';
 import { statisticsRound } from './statistics-round.js';
 
 /** Runs `run` to its end from wherever it stands; the run's row says how it ended. */
@@ -69,11 +71,10 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   const ctx = { runId: run.id, round, globalWeights: from.weights, globalHash: from.modelHash, selected };
   const dp = privateRound(engine.store, config, round, selected.size);
   const aggregator = dp === null ? strategy.beginRound(ctx) : dp.wrap(ctx, strategy.beginRound(ctx));
-  const training = new TrainingPhase(run.id, round, from, task, aggregator, selected, config.roundTimeoutSec * 1000, dp?.task);
-  await runPhase(engine, training);
-  const { outcomes, accepted } = training.results();
-  const result = accepted < config.minSites ? null : aggregator.finalize();
-  if (result === null) return fail(`round ${round}: ${phaseFailure('updates', accepted, config.minSites, outcomes, config.roundTimeoutSec)}`, outcomes);
+  const updates = config.secureAggregation === undefined ? await plainUpdates(engine, run, round, from, task, aggregator, selected, dp?.task) : await secureUpdates(engine, run, round, from, task, aggregator, selected);
+  const { outcomes } = updates;
+  const result = updates.failure === null ? aggregator.finalize() : null;
+  if (result === null) return fail(`round ${round}: ${updates.failure ?? 'no update was aggregated'}`, outcomes);
   const weights = result.weights;
   const modelHash = hashWeights(weights);
   engine.onStep({ step: 'aggregated', runId: run.id, round });
@@ -99,6 +100,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
       parentModelHash: from.modelHash,
       participants,
       configHash,
+      ...(updates.secure === null ? {} : { secure: updates.secure }),
       ...(dp === null ? {} : { privacy: dp.entryPrivacy(run.id, round, participants) }),
     },
     state: { progress: JSON.stringify(progress), strategy: snapshot },
@@ -109,6 +111,16 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   engine.onRound({ runId: run.id, round, rounds: config.rounds, entry, outcomes });
   engine.log(formatRoundLine(run.id, round, config.rounds, entry, outcomes.length, verdict.stop));
   return { state: { ...from, round, weights, modelHash, progress, strategy: snapshot }, stop: verdict.stop };
+}
+
+/** The round's updates in the clear: each one checked and folded into the aggregator as it arrives. */
+async function plainUpdates(engine: Engine, run: RunRow, round: number, from: RunState, task: TaskConfig, aggregator: Aggregator, selected: ReadonlySet<string>, dp?: TaskDp): Promise<SecureUpdates> {
+  const { config } = run;
+  const training = new TrainingPhase(run.id, round, from, task, aggregator, selected, config.roundTimeoutSec * 1000, dp);
+  await runPhase(engine, training);
+  const { outcomes, accepted } = training.results();
+  const failure = accepted < config.minSites ? phaseFailure('updates', accepted, config.minSites, outcomes, config.roundTimeoutSec) : null;
+  return { outcomes, secure: null, failure };
 }
 
 function completed(engine: Engine, run: RunRow, stopReason: string | null, bestRound: number | null): void {

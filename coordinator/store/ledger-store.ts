@@ -17,6 +17,7 @@ interface LedgerRow {
   participants_json: string;
   config_hash: string;
   preprocessing_hash: string | null;
+  secure_json: string | null;
   metrics_json: string;
   /** Absent from a database made before DP existed and opened read-only (not migrated). */
   privacy_json?: string | null;
@@ -37,6 +38,7 @@ function fromRow(r: LedgerRow): LedgerEntry {
     participants: JSON.parse(r.participants_json) as LedgerEntry['participants'],
     configHash: r.config_hash,
     ...(r.preprocessing_hash === null ? {} : { preprocessingHash: r.preprocessing_hash }),
+    ...(r.secure_json === null ? {} : { secure: JSON.parse(r.secure_json) as NonNullable<LedgerEntry['secure']> }),
     metrics: JSON.parse(r.metrics_json) as LedgerEntry['metrics'],
     ...(r.privacy_json == null ? {} : { privacy: JSON.parse(r.privacy_json) as NonNullable<LedgerEntry['privacy']> }),
     createdAt: r.created_at,
@@ -71,8 +73,8 @@ export class LedgerStore {
     this.db
       .prepare(
         `INSERT INTO ledger (idx, prev_hash, run_id, round, model_hash, parent_model_hash, participants_json,
-           config_hash, preprocessing_hash, metrics_json, privacy_json, created_at, coordinator_key, entry_hash, coordinator_signature)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+           config_hash, preprocessing_hash, secure_json, metrics_json, privacy_json, created_at, coordinator_key, entry_hash, coordinator_signature)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       )
       .run(
         entry.index,
@@ -84,6 +86,7 @@ export class LedgerStore {
         JSON.stringify(entry.participants),
         entry.configHash,
         entry.preprocessingHash ?? null,
+        entry.secure === undefined ? null : JSON.stringify(entry.secure),
         JSON.stringify(entry.metrics),
         entry.privacy === undefined ? null : JSON.stringify(entry.privacy),
         entry.createdAt,

@@ -32,6 +32,11 @@ export interface IterativeStrategyDescriptor<N extends string = string, P extend
   create(options: ResolvedOptions<P>, saved: StrategyState | null): Strategy;
   /** What the sites need from the options; absent: nothing (proximalMu 0). */
   siteOptions?(options: ResolvedOptions<P>): SiteTaskOptions;
+  /**
+   * True when the strategy needs only the weighted sum of the updates (its aggregators offer
+   * acceptSum), so it runs over secure aggregation; a robust rule that looks at each update does not.
+   */
+  readonly sumsSecurely: boolean;
 }
 
 /** Not iterative: one request for the sites' sufficient statistics and a solve (coordinator/rounds/exact/). */

@@ -53,6 +53,7 @@ export interface FedAdamStrategy extends Strategy {
 export const fedAdam: IterativeStrategyDescriptor<'fedadam', typeof options.properties> = {
   name: 'fedadam',
   kind: 'iterative',
+  sumsSecurely: true,
   summary: "Adam on the server over the change of the sites' mean, moments kept across rounds (Reddi et al. 2021)",
   options,
   create: (h, saved) => fedAdamStrategy(h, saved === null ? null : momentsFromState(saved)),

@@ -11,6 +11,7 @@ const options = Type.Object({}, { additionalProperties: false });
 export const fedAvg: IterativeStrategyDescriptor<'fedavg', typeof options.properties> = {
   name: 'fedavg',
   kind: 'iterative',
+  sumsSecurely: true,
   summary: "the sites' weights averaged, weighted by their example counts (McMahan et al. 2017)",
   options,
   create(_options, saved) {

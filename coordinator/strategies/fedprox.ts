@@ -26,6 +26,7 @@ export interface FedProxStrategy extends Strategy {
 export const fedProx: IterativeStrategyDescriptor<'fedprox', typeof options.properties> = {
   name: 'fedprox',
   kind: 'iterative',
+  sumsSecurely: true,
   summary: "FedAvg's mean; each site adds μ/2·‖w − w_global‖² to its local loss (Li et al. 2020)",
   options,
   create({ mu }, saved): FedProxStrategy {

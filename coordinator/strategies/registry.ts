@@ -109,6 +109,12 @@ export function createStrategy(name: IterativeStrategyName, options: StrategyOpt
 }
 
 /** What the sites need from the run's strategy, for every task sent to them. */
+/** Whether a run of `name` can aggregate a secure sum (exact fits sum statistics the plain way, for now). */
+export function strategySumsSecurely(name: StrategyName): boolean {
+  const d = strategyDescriptor(name);
+  return d.kind === 'iterative' && d.sumsSecurely;
+}
+
 export function siteTaskOptions(name: StrategyName, options: StrategyOptions): SiteTaskOptions {
   const d = strategyDescriptor(name);
   return d.kind === 'iterative' && d.siteOptions !== undefined ? d.siteOptions(resolvedOptions(d, options)) : { proximalMu: 0 };

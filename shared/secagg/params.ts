@@ -27,12 +27,16 @@ export const SecureParamsSchema = Type.Object(
 export type SecureParams = Static<typeof SecureParamsSchema>;
 
 /** What a run asks for (`run start --secure-aggregation`); unset fields take defaults from the round's sites. */
-export interface SecureRequest {
-  threshold?: number;
-  neighbours?: number;
-  clip?: number;
-  quantBits?: number;
-}
+export const SecureRequestSchema = Type.Object(
+  {
+    threshold: Type.Optional(Type.Integer({ minimum: 2, maximum: MAX_NEIGHBOURS + 1 })),
+    neighbours: Type.Optional(Type.Integer({ minimum: 2, maximum: MAX_NEIGHBOURS })),
+    clip: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e6 })),
+    quantBits: Type.Optional(Type.Integer({ minimum: 8, maximum: 24 })),
+  },
+  { additionalProperties: false },
+);
+export type SecureRequest = Static<typeof SecureRequestSchema>;
 
 export const DEFAULT_CLIP = 4;
 export const DEFAULT_QUANT_BITS = 20;

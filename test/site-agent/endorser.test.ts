@@ -143,4 +143,40 @@ describe('Endorser', () => {
     expect(sent.map((m) => [m.type, m.index])).toEqual([['dispute', 1], ['endorsement', 0]]);
     expect((sent[0] as Dispute).reason).toBe('entry 1 records another ε for site-a than the chain gives');
   });
+
+  it('checks its listing in a secure round: in the sum as a participant, and never counted as dropped after uploading', async () => {
+    const dir = path.join((tmp = tempDir('endorser-')).dir, 'replica');
+    const secure = { protocol: 'secagg+' as const, threshold: 2, neighbours: 2, clip: 4, quantBits: 20, modulusBits: 32, maxWeight: 9 };
+    const signed = (round: number) => {
+      const u = { runId: 'run-1', round, siteId: SITE.siteId, baseModelHash: hex('f'), updateHash: hex('a'), numExamples: 9 };
+      return { siteId: SITE.siteId, numExamples: 9, updateHash: hex('a'), signature: sign('update', updateBody(u), SITE.keys.secretKey) };
+    };
+    const chain: LedgerEntry[] = [];
+    const add = (round: number, participants: LedgerEntry['participants'], section: NonNullable<LedgerEntry['secure']>): void => {
+      const index = chain.length;
+      chain.push(sealEntry({
+        index, prevHash: index === 0 ? GENESIS_PREV_HASH : chain[index - 1]!.entryHash, runId: 'run-1', round, modelHash: hex(String(index)), parentModelHash: hex('f'),
+        participants, configHash: hex('c'), secure: section, metrics: {}, createdAt: '2026-01-01T00:00:00.000Z', coordinatorKey: COORD.publicKey,
+      }, COORD.secretKey));
+    };
+    add(1, [signed(1)], { ...secure, included: [SITE.siteId], recovered: ['site-b'], examples: 9 }); // right
+    add(2, [signed(2)], { ...secure, included: [SITE.siteId, 'site-b'], recovered: [], examples: 9 }); // participants are not the sum's sites
+    add(3, [signed(3)], { ...secure, included: [SITE.siteId], recovered: [], examples: 20 }); // count differs from the sum's
+    add(4, [], { ...secure, included: ['site-b', 'site-c'], recovered: [SITE.siteId], examples: 30 }); // says site-a dropped after it uploaded
+    const disputed: number[] = [];
+    const replica = await Replica.open(dir, { coordinatorKey: COORD.publicKey, site: { siteId: SITE.siteId, publicKey: SITE.keys.publicKey } });
+    const sent: (Endorsement | Dispute)[] = [];
+    const endorser = await Endorser.open({ siteId: SITE.siteId, keys: SITE.keys, replica, send: (m) => sent.push(m), onDispute: (i) => disputed.push(i), log: () => {} });
+    for (let round = 1; round <= 4; round++) endorser.noteContribution({ runId: 'run-1', round, updateHash: hex('a'), numExamples: 9 });
+    endorser.noteModel(hex('0'));
+    endorser.review(await replica.append(chain));
+    await settle(4, sent);
+    expect(disputed).toEqual([1, 2, 3]);
+    expect(sent.filter((m) => m.type === 'endorsement').map((m) => m.index)).toEqual([0]);
+    expect(sent.filter((m): m is Dispute => m.type === 'dispute').map((m) => m.reason)).toEqual([
+      'entry 1 lists participants that are not the sites of its secure sum',
+      'entry 2 lists 9 examples, its secure sum counted 20',
+      `entry 3 counts site-a as dropped from the secure sum, but this site sent masked update ${'a'.repeat(12)}`,
+    ]);
+  });
 });

@@ -2,6 +2,7 @@
 // strategies' options by the schemas their modules state (coordinator/strategies/registry.ts).
 
 import { Type, type Static } from '@sinclair/typebox';
+import { SecureRequestSchema } from '../../../shared/secagg/params.js';
 import { FedrxError } from '../../../shared/errors.js';
 import { MAX_BATCH_SIZE } from '../../../shared/run-config.js';
 import { StudySchema } from '../../../shared/study.js';
@@ -36,6 +37,8 @@ const RUN_FIELDS = {
    * δ ≥ 1/n gets E_DP_SETTINGS from buildRunConfig, not a schema error.
    */
   dp: Type.Optional(Type.Object({ noiseMultiplier: Type.Number(), clip: Type.Number(), delta: Type.Optional(Type.Number()) }, { additionalProperties: false })),
+  /** Secure aggregation (SecAgg+): true for the defaults, or its settings. */
+  secureAggregation: Type.Optional(Type.Union([Type.Boolean(), SecureRequestSchema])),
 };
 
 const clash = STRATEGY_OPTION_NAMES.find((name) => Object.hasOwn(RUN_FIELDS, name));

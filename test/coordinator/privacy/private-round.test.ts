@@ -133,6 +133,7 @@ describe('run start with DP settings and budgets', () => {
       expect(res.json().error.code).toBe('E_DP_SETTINGS');
     }
     expect((await start({ dp: { noiseMultiplier: 1, clip: 1 }, strategy: 'exact', l2: 0.1 })).json().error.code).toBe('E_DP_SETTINGS');
+    expect((await start({ dp: { noiseMultiplier: 1, clip: 1 }, secureAggregation: true })).json().error.code).toBe('E_DP_SETTINGS');
     expect(await runCount()).toBe(0);
     const ok = await start({ dp: { noiseMultiplier: 1, clip: 1 } });
     expect(ok.statusCode).toBe(201);
