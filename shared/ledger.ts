@@ -47,6 +47,17 @@ export const SecureSectionSchema = Type.Object(
 );
 export type SecureSection = Static<typeof SecureSectionSchema>;
 
+/** A round aggregated by a robust rule: what it set aside, so a hospital sees that its update was excluded or clipped, and why. */
+export const RobustSectionSchema = Type.Object(
+  {
+    rule: Type.String({ minLength: 1, maxLength: 128 }),
+    excluded: Type.Array(Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 128 }), reason: Type.String({ maxLength: 500 }) }, { additionalProperties: false })),
+    clipped: Type.Array(Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 128 }), factor: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false })),
+    trimmed: Type.Array(Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 128 }), share: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
 export const LedgerEntrySchema = Type.Object(
   {
     index: Type.Integer({ minimum: 0 }),
@@ -61,6 +72,8 @@ export const LedgerEntrySchema = Type.Object(
     preprocessingHash: Type.Optional(Hex64),
     /** Rounds aggregated securely only. */
     secure: Type.Optional(SecureSectionSchema),
+    /** Rounds aggregated by a robust rule only. */
+    robust: Type.Optional(RobustSectionSchema),
     metrics: Type.Record(Type.String(), Type.Number()),
     /** Differentially private rounds only: the mechanism and the ε spent (absent before DP existed, so older entries hash as they did). */
     privacy: Type.Optional(EntryPrivacySchema),
@@ -89,6 +102,7 @@ export function computeEntryHash(entry: UnsignedEntry): string {
     configHash: entry.configHash,
     preprocessingHash: entry.preprocessingHash,
     secure: entry.secure,
+    robust: entry.robust,
     metrics: entry.metrics,
     privacy: entry.privacy,
     createdAt: entry.createdAt,

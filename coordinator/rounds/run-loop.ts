@@ -12,7 +12,7 @@ import type { TaskConfig } from '../../shared/run-config.js';
 import { statsReportBytes, updateFrameBytes } from '../gateway/frame-caps.js';
 import type { RunRow, SiteOutcome } from '../store/store.js';
 import { createStrategy, siteTaskOptions } from '../strategies/registry.js';
-import type { Aggregator, Strategy } from '../strategies/types.js';
+import type { Aggregator, RobustReport, Strategy } from '../strategies/types.js';
 import { privateRound } from '../privacy/private-round.js';
 import { observeRound } from './best-round.js';
 import { checkInterrupted, connectedSet, failRound, participantsOf, runPhase, waitForSites, type Engine } from './engine.js';
@@ -101,6 +101,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
       participants,
       configHash,
       ...(updates.secure === null ? {} : { secure: updates.secure }),
+      ...(result.robust === undefined ? {} : { robust: roundedReport(result.robust) }),
       ...(dp === null ? {} : { privacy: dp.entryPrivacy(run.id, round, participants) }),
     },
     state: { progress: JSON.stringify(progress), strategy: snapshot },
@@ -121,6 +122,12 @@ async function plainUpdates(engine: Engine, run: RunRow, round: number, from: Ru
   const { outcomes, accepted } = training.results();
   const failure = accepted < config.minSites ? phaseFailure('updates', accepted, config.minSites, outcomes, config.roundTimeoutSec) : null;
   return { outcomes, secure: null, failure };
+}
+
+/** Factors and shares to 6 significant digits: what the ledger keeps of them. */
+function roundedReport(r: RobustReport): RobustReport {
+  const six = (x: number): number => Number(x.toPrecision(6));
+  return { ...r, clipped: r.clipped.map((c) => ({ ...c, factor: six(c.factor) })), trimmed: r.trimmed.map((t) => ({ ...t, share: six(t.share) })) };
 }
 
 function completed(engine: Engine, run: RunRow, stopReason: string | null, bestRound: number | null): void {

@@ -193,7 +193,7 @@ function applySchema(db: Db, opts: { readonly?: boolean }): void {
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
     addMissingColumns(db, 'runs', { best_round: 'INTEGER', stop_reason: 'TEXT', cancel_requested_at: 'TEXT', cancel_requested_by: 'TEXT' });
-    addMissingColumns(db, 'ledger', { secure_json: 'TEXT', privacy_json: 'TEXT' });
+    addMissingColumns(db, 'ledger', { secure_json: 'TEXT', robust_json: 'TEXT', privacy_json: 'TEXT' });
     widenRunStatuses(db);
     db.exec(TRUST_SCHEMA);
     db.exec(BUDGET_SCHEMA);

@@ -18,6 +18,7 @@ interface LedgerRow {
   config_hash: string;
   preprocessing_hash: string | null;
   secure_json: string | null;
+  robust_json: string | null;
   metrics_json: string;
   /** Absent from a database made before DP existed and opened read-only (not migrated). */
   privacy_json?: string | null;
@@ -39,6 +40,7 @@ function fromRow(r: LedgerRow): LedgerEntry {
     configHash: r.config_hash,
     ...(r.preprocessing_hash === null ? {} : { preprocessingHash: r.preprocessing_hash }),
     ...(r.secure_json === null ? {} : { secure: JSON.parse(r.secure_json) as NonNullable<LedgerEntry['secure']> }),
+    ...(r.robust_json === null ? {} : { robust: JSON.parse(r.robust_json) as NonNullable<LedgerEntry['robust']> }),
     metrics: JSON.parse(r.metrics_json) as LedgerEntry['metrics'],
     ...(r.privacy_json == null ? {} : { privacy: JSON.parse(r.privacy_json) as NonNullable<LedgerEntry['privacy']> }),
     createdAt: r.created_at,
@@ -73,8 +75,8 @@ export class LedgerStore {
     this.db
       .prepare(
         `INSERT INTO ledger (idx, prev_hash, run_id, round, model_hash, parent_model_hash, participants_json,
-           config_hash, preprocessing_hash, secure_json, metrics_json, privacy_json, created_at, coordinator_key, entry_hash, coordinator_signature)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+           config_hash, preprocessing_hash, secure_json, robust_json, metrics_json, privacy_json, created_at, coordinator_key, entry_hash, coordinator_signature)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       )
       .run(
         entry.index,
@@ -87,6 +89,7 @@ export class LedgerStore {
         entry.configHash,
         entry.preprocessingHash ?? null,
         entry.secure === undefined ? null : JSON.stringify(entry.secure),
+        entry.robust === undefined ? null : JSON.stringify(entry.robust),
         JSON.stringify(entry.metrics),
         entry.privacy === undefined ? null : JSON.stringify(entry.privacy),
         entry.createdAt,
