@@ -9,6 +9,7 @@ import { readCaFile } from '../shared/tls.js';
 import { CoordinatorClient, type RunView } from './client/client.js';
 import { metricChart, roundLine } from './round-format.js';
 import { strategyOptionFields } from './strategy-flags.js';
+import { dpField } from './dp-flags.js';
 
 
 const num = (v: unknown): number | undefined => (v === undefined ? undefined : Number(v));
@@ -73,6 +74,7 @@ export async function startRunCommand(o: Record<string, unknown>): Promise<numbe
       endorsementQuorum: num(o.quorum),
       serveEndorsedOnly: o.serveEndorsedOnly === true ? true : undefined,
       patience: num(o.patience),
+      dp: dpField(o),
       secureAggregation: secureFlags(o),
     }).filter(([, v]) => v !== undefined),
   );

@@ -26,6 +26,7 @@ import { RunQueue } from './rounds/run-queue.js';
 import type { StepObserver } from './rounds/run-steps.js';
 import { EndorsementDesk } from './trust/endorsement-desk.js';
 import { auditRoutes } from './http/routes/audit.js';
+import { privacyRoutes } from './http/routes/privacy.js';
 import { ledgerRoutes } from './http/routes/ledger.js';
 import { predictRoutes } from './http/routes/predict.js';
 import { runRoutes } from './http/routes/runs.js';
@@ -202,6 +203,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   await dashboardRoutes(app);
   openApiRoute(app);
   siteRoutes(app, store, gateway);
+  privacyRoutes(app, store, { readOnly });
   if (gateway !== null) {
     const predictor = new Predictor(store, endorsements);
     predictRoutes(app, predictor, audit);

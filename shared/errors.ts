@@ -63,6 +63,11 @@ export const ERROR_CODES = {
   E_BAD_PENALTY: 'an L2 penalty or penalty grid is invalid, or does not fit the run\'s strategy',
   E_SINGULAR: 'a linear system has no unique solution (matrix not positive definite)',
   E_MALFORMED_ROW: 'a row has another number of cells than its header or column list',
+  // differential privacy
+  E_DP_SETTINGS: 'differential-privacy settings are invalid: a noise multiplier or clip not positive and finite, or δ not below 1/n',
+  E_CLIP_EXCEEDED: "an update's change from the global model is longer than the run's clip",
+  E_BUDGET_EXCEEDED: "a run would take a site past the privacy budget an admin set for it",
+  E_SITE_MAX_EPSILON: 'the site refuses a training task that would take it past its own --max-epsilon',
   // secure aggregation
   E_SECAGG_PARAMS: 'secure aggregation settings are impossible (threshold, neighbours, clip, quantisation) or combined with a strategy that needs each update',
   E_SECAGG_KEYS: 'a secure-aggregation key advertisement is malformed, unsigned, or differs from the one the site already sent',

@@ -5,6 +5,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { canonicalJson } from './canonical-json.js';
+import { EntryPrivacySchema } from './privacy/entry-privacy.js';
 import { entryBody, sign, statsBody, updateBody, verify } from './signing.js';
 
 const ENTRY_DOMAIN = 'fedrx/ledger-entry/v1\0';
@@ -74,6 +75,8 @@ export const LedgerEntrySchema = Type.Object(
     /** Rounds aggregated by a robust rule only. */
     robust: Type.Optional(RobustSectionSchema),
     metrics: Type.Record(Type.String(), Type.Number()),
+    /** Differentially private rounds only: the mechanism and the ε spent (absent before DP existed, so older entries hash as they did). */
+    privacy: Type.Optional(EntryPrivacySchema),
     createdAt: Type.String({ minLength: 1, maxLength: 64 }),
     /** The Ed25519 public key the coordinator signs with: inside the hash, so it cannot be swapped. */
     coordinatorKey: Hex64,
@@ -101,6 +104,7 @@ export function computeEntryHash(entry: UnsignedEntry): string {
     secure: entry.secure,
     robust: entry.robust,
     metrics: entry.metrics,
+    privacy: entry.privacy,
     createdAt: entry.createdAt,
     coordinatorKey: entry.coordinatorKey,
   };

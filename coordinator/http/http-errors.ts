@@ -17,6 +17,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_NO_MODEL: 404,
   E_LEDGER_BROKEN: 409,
   E_READ_ONLY: 503,
+  E_DP_SETTINGS: 400,
+  E_BUDGET_EXCEEDED: 409,
 };
 
 /** What a read-only coordinator (`--read-only`, for investigating a ledger) answers to a write. */

@@ -20,6 +20,8 @@ interface LedgerRow {
   secure_json: string | null;
   robust_json: string | null;
   metrics_json: string;
+  /** Absent from a database made before DP existed and opened read-only (not migrated). */
+  privacy_json?: string | null;
   created_at: string;
   coordinator_key: string;
   entry_hash: string;
@@ -40,6 +42,7 @@ function fromRow(r: LedgerRow): LedgerEntry {
     ...(r.secure_json === null ? {} : { secure: JSON.parse(r.secure_json) as NonNullable<LedgerEntry['secure']> }),
     ...(r.robust_json === null ? {} : { robust: JSON.parse(r.robust_json) as NonNullable<LedgerEntry['robust']> }),
     metrics: JSON.parse(r.metrics_json) as LedgerEntry['metrics'],
+    ...(r.privacy_json == null ? {} : { privacy: JSON.parse(r.privacy_json) as NonNullable<LedgerEntry['privacy']> }),
     createdAt: r.created_at,
     coordinatorKey: r.coordinator_key,
     entryHash: r.entry_hash,
@@ -72,8 +75,8 @@ export class LedgerStore {
     this.db
       .prepare(
         `INSERT INTO ledger (idx, prev_hash, run_id, round, model_hash, parent_model_hash, participants_json,
-           config_hash, preprocessing_hash, secure_json, robust_json, metrics_json, created_at, coordinator_key, entry_hash, coordinator_signature)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+           config_hash, preprocessing_hash, secure_json, robust_json, metrics_json, privacy_json, created_at, coordinator_key, entry_hash, coordinator_signature)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       )
       .run(
         entry.index,
@@ -88,6 +91,7 @@ export class LedgerStore {
         entry.secure === undefined ? null : JSON.stringify(entry.secure),
         entry.robust === undefined ? null : JSON.stringify(entry.robust),
         JSON.stringify(entry.metrics),
+        entry.privacy === undefined ? null : JSON.stringify(entry.privacy),
         entry.createdAt,
         entry.coordinatorKey,
         entry.entryHash,
@@ -104,6 +108,11 @@ export class LedgerStore {
   list(from = 0, limit = 1000): LedgerEntry[] {
     const rows = this.db.prepare('SELECT * FROM ledger WHERE idx >= ? ORDER BY idx LIMIT ?').all(from, limit) as LedgerRow[];
     return rows.map(fromRow);
+  }
+
+  /** Every entry in chain order, lazily. */
+  *inOrder(): Generator<LedgerEntry> {
+    for (const r of this.db.prepare('SELECT * FROM ledger ORDER BY idx').iterate() as IterableIterator<LedgerRow>) yield fromRow(r);
   }
 
   /** Entries newest first, of one run or of all; lazily, so a caller can stop at the first it wants. */

@@ -13,6 +13,9 @@ export interface Principal {
   label: string | null;
 }
 
+/** "data-scientist dr-lee (tok-…)": who did something, as records name them. */
+export const principalName = (p: Principal): string => `${p.role} ${p.label === null ? p.tokenId : `${p.label} (${p.tokenId})`}`;
+
 export interface CreatedToken {
   id: string;
   role: Role;

@@ -4,11 +4,13 @@ import { refuseWhenReadOnly } from '../http-errors.js';
 import { hashConfig } from '../../../shared/ledger.js';
 import { studyMetrics, type Study } from '../../../shared/study.js';
 import { buildRunConfig } from '../run-config.js';
+import { refuseOverBudget, registeredSiteCount } from '../../privacy/run-admission.js';
 import type { RunQueue } from '../../rounds/run-queue.js';
 import { CreateRunBody, RunIdParams } from '../schemas/runs.js';
 import { RunListQuery } from '../schemas/run-list.js';
 import { ErrorReply, RunListReply, RunReply } from '../schemas/responses.js';
 import type { RunRow, Store } from '../../store/store.js';
+import { principalName } from '../../trust/token-store.js';
 
 /** How the headline metric reads in a table, e.g. "MAE (mg/week)". */
 function headlineLabel(study: Study): string {
@@ -46,7 +48,8 @@ export function runRoutes(app: FastifyInstance, store: Store, runner: RunQueue |
   // Checked before the body, so a read-only coordinator answers E_READ_ONLY whatever is sent.
   const writable = refuseWhenReadOnly(runner === null, 'runs cannot be started');
   app.post('/v1/runs', { schema: { body: CreateRunBody, response: { 201: RunReply, 400: ErrorReply } }, preValidation: writable, config: { roles: ['data-scientist'] } }, async (req, reply) => {
-    const config = buildRunConfig(req.body as CreateRunBody);
+    const config = buildRunConfig(req.body as CreateRunBody, registeredSiteCount(store));
+    refuseOverBudget(store, config);
     const run = store.createRun(config, hashConfig(config));
     runner!.kick();
     return reply.status(201).send(runView(store, run));
@@ -69,7 +72,7 @@ export function runRoutes(app: FastifyInstance, store: Store, runner: RunQueue |
   app.post('/v1/runs/:id/cancel', { schema: { params: RunIdParams, response: { 200: RunReply, 202: RunReply, 409: ErrorReply } }, preValidation: cancellable, config: { roles: ['data-scientist', 'admin'] } }, async (req, reply) => {
     const { id } = req.params as RunIdParams;
     const p = req.principal!;
-    const outcome = store.cancelRun(id, `${p.role} ${p.label === null ? p.tokenId : `${p.label} (${p.tokenId})`}`);
+    const outcome = store.cancelRun(id, principalName(p));
     const run = store.getRun(id);
     if (outcome === 'unknown' || run === null) throw new FedrxError('E_NOT_FOUND', `no run ${id}`);
     if (outcome === 'finished') throw new FedrxError('E_RUN_FINISHED', `run ${id} has already ended (${run.status}): nothing to cancel`, { status: run.status });

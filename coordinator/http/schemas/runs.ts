@@ -32,6 +32,11 @@ const RUN_FIELDS = {
   serveEndorsedOnly: Type.Optional(Type.Boolean()),
   /** Rounds without a better validation loss before the run stops early; 0 never stops. */
   patience: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
+  /**
+   * DP-FedAvg: noise multiplier Z, clip C, δ. Loosely typed here so that 0, a negative value or
+   * δ ≥ 1/n gets E_DP_SETTINGS from buildRunConfig, not a schema error.
+   */
+  dp: Type.Optional(Type.Object({ noiseMultiplier: Type.Number(), clip: Type.Number(), delta: Type.Optional(Type.Number()) }, { additionalProperties: false })),
   /** Secure aggregation (SecAgg+): true for the defaults, or its settings. */
   secureAggregation: Type.Optional(Type.Union([Type.Boolean(), SecureRequestSchema])),
 };

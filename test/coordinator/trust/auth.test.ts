@@ -45,6 +45,8 @@ const EXPECTED: Record<string, 'public' | Role[]> = {
   'GET /v1/tokens': ['admin'],
   'DELETE /v1/tokens/:id': ['admin'],
   'GET /v1/audit/predictions': ['auditor'],
+  'GET /v1/privacy': ['admin', 'auditor'],
+  'PUT /v1/privacy/budgets/:siteId': ['admin'],
 };
 
 let c: Coordinator;
