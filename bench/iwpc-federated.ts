@@ -20,6 +20,8 @@ export interface FederatedConfig {
   mu?: number;
   serverLr?: number;
   patience?: number;
+  /** DP-FedAvg: noise multiplier, clip and δ (shared/privacy/). */
+  dp?: { noiseMultiplier: number; clip: number; delta: number };
 }
 
 export interface FederatedResult {
@@ -59,6 +61,7 @@ export async function runFederated(
     ...(config.mu === undefined ? {} : { mu: config.mu }),
     ...(config.serverLr === undefined ? {} : { serverLr: config.serverLr }),
     ...(config.patience === undefined ? {} : { patience: config.patience }),
+    ...(config.dp === undefined ? {} : { dp: config.dp }),
   });
   const done = await fed.clients['data-scientist'].follow(run.id, (r) => {
     const val = r.metrics.valLoss === undefined ? '' : `, validation loss ${r.metrics.valLoss.toFixed(4)}${r.metrics.bestRound === r.round ? ' (best)' : ''}`;

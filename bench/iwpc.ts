@@ -19,6 +19,7 @@ import { formatGroupTable, formatTable, scoreMethod, sitesBeaten, smallestSites,
 import { lineChartSvg } from './svg-chart.js';
 import { printIwpcCoverage, withoutCalibration } from './iwpc-coverage.js';
 import { DEFAULT_CALIBRATION_FRACTION } from '../shared/holdout.js';
+import { noiseForEpsilon } from '../shared/privacy/rdp.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,6 +42,11 @@ const { values: args } = parseArgs({
     // Without a validation part: the share of each site's training part that calibrates the
     // intervals (default: the study's own, else 0.1). More rows tighten the coverage towards nominal.
     calibration: { type: 'string' },
+    // DP-FedAvg arms (linear, FedAvg's local settings): one run per target ε, Z calibrated by the
+    // RDP accountant for the run's rounds at q = 1 (every site every round) and δ = n^-1.1.
+    'dp-epsilons': { type: 'string', default: '1,4,8' },
+    'dp-clip': { type: 'string', default: '0.3' },
+    'dp-rounds': { type: 'string', default: '20' },
     out: { type: 'string', default: 'bench-out/iwpc' },
     only: { type: 'string' },
   },
@@ -126,17 +132,33 @@ for (const [study, kind] of [[linear, 'linear'], [mlp, 'mlp']] as const) {
     serverLr: Number(args['server-lr']),
   });
 }
+// DP runs: the sites are the units protected, so δ = n^-1.1 for the n site agents (δ ≥ 1/n is refused).
+const dpDelta = split.sites.length ** -1.1;
+const dpRounds = Number(args['dp-rounds']);
+const dpEpsilons = args['dp-epsilons'] === '' ? [] : args['dp-epsilons'].split(',').map(Number);
+for (const target of dpEpsilons) {
+  const noiseMultiplier = noiseForEpsilon(target, dpDelta, 1, dpRounds);
+  configs.push({
+    study: linear, strategy: 'fedavg', rounds: dpRounds, localEpochs: Number(args.epochs), lr: Number(args.lr), lrDecay: Number(args['lr-decay']), optimizer: 'adam', batchSize: 32,
+    label: `FedAvg linear DP ε=${target}`,
+    dp: { noiseMultiplier, clip: Number(args['dp-clip']), delta: dpDelta },
+  });
+}
 const wanted = args.only?.toLowerCase().split(',').map((w) => w.trim());
 const selected = wanted === undefined ? configs : configs.filter((c) => wanted.some((w) => c.label.toLowerCase().includes(w)));
 const fedStarted = performance.now();
 const fed = await startIwpcFederation(join(out, 'federation'), records);
 console.log(`federation up: coordinator + ${fed.agents.size} agent processes in ${((performance.now() - fedStarted) / 1000).toFixed(0)} s`);
 const results: FederatedResult[] = [];
+/** ε each DP run spent, as the ledger records it. */
+const dpSpent = new Map<string, number>();
 try {
   for (const config of selected) {
     console.log(`${config.label}: ${config.rounds} rounds`);
+    if (config.dp !== undefined) console.log(`  DP-FedAvg: noise multiplier Z ${config.dp.noiseMultiplier.toFixed(3)}, clip C ${config.dp.clip}, δ ${config.dp.delta.toPrecision(3)}, ${config.rounds} rounds`);
     const result = await runFederated(fed, config, split.test, (line) => console.log(line));
     results.push(result);
+    if (config.dp !== undefined) dpSpent.set(config.label, (await fed.clients.auditor.privacy()).runs.find((r) => r.runId === result.run.id)?.epsilon ?? NaN);
     add(scoreMethod(`federated ${config.label}`, split, small, (r) => result.predictions.get(r[IWPC_COL.subject]!)!));
   }
 } finally {
@@ -169,6 +191,19 @@ if (best !== undefined) {
   );
 }
 
+const dpResults = results.filter((r) => r.config.dp !== undefined);
+if (dpResults.length > 0) {
+  const plain = scores.find((s) => s.method === 'federated FedAvg linear');
+  console.log(`\nAccuracy cost of differential privacy (client level, the ${split.sites.length} sites protected; same ${split.test.length} test patients):`);
+  console.log('| run | target ε | ε on the ledger | δ | noise multiplier Z | clip C | rounds | MAE | PW20 % | R² |\n|---|---|---|---|---|---|---|---|---|---|');
+  if (plain !== undefined) console.log(`| FedAvg linear, no DP | ∞ | – | – | – | – | ${rounds} | ${plain.all.mae.toFixed(2)} | ${plain.all.pw20.toFixed(1)} | ${plain.all.r2.toFixed(3)} |`);
+  for (const r of dpResults) {
+    const s = scores.find((x) => x.method === `federated ${r.config.label}`)!;
+    const dp = r.config.dp!;
+    console.log(`| ${r.config.label} | ${r.config.label.split('=')[1]} | ${dpSpent.get(r.config.label)?.toFixed(3)} | ${dp.delta.toPrecision(3)} | ${dp.noiseMultiplier.toFixed(3)} | ${dp.clip} | ${r.config.rounds} | ${s.all.mae.toFixed(2)} | ${s.all.pw20.toFixed(1)} | ${s.all.r2.toFixed(3)} |`);
+  }
+}
+
 const seconds = (performance.now() - t0) / 1000;
 writeFileSync(
   join(out, 'iwpc.json'),
@@ -187,6 +222,7 @@ writeFileSync(
         servedRound: r.run.bestRound,
         stopReason: r.run.stopReason,
         servedModel: r.run.rounds.find((x) => x.round === r.run.bestRound)?.modelHash,
+        ...(r.config.dp === undefined ? {} : { dp: r.config.dp, epsilon: dpSpent.get(r.config.label) }),
         rounds: r.run.rounds.filter((x) => x.round > 0).map((x) => ({ round: x.round, ...x.metrics })),
       })),
     },

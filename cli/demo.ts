@@ -3,7 +3,7 @@
 // round by round, the ledger verified (coordinator and every site replica), one prediction and
 // its audit row. Each step uses the API token of the role that would take it.
 
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CoordinatorClient } from './client/client.js';
 import { diffChains } from '../shared/ledger-diff.js';
@@ -28,7 +28,7 @@ export const EXAMPLE_PATIENT = {
   enzyme_inducer: '0',
 };
 
-export async function runDemo(o: { dir: string; sites: number; rounds: number }): Promise<number> {
+export async function runDemo(o: { dir: string; sites: number; rounds: number; keep?: boolean }): Promise<number> {
   const dir = resolve(o.dir);
   const shown = relative(process.cwd(), dir) || '.';
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
@@ -43,7 +43,7 @@ export async function runDemo(o: { dir: string; sites: number; rounds: number })
   const fed = await startLocalFederation(dir, cohorts.map((c) => ({ siteId: c.siteId, file: c.file })));
   try {
     const scientist = fed.clients['data-scientist'];
-    console.log(`coordinator (pid ${fed.coordinator.child.pid}) on ${fed.url}`);
+    console.log(`coordinator (pid ${fed.coordinator.child.pid}) on ${fed.url}; dashboard at ${fed.url}/ (REST docs at ${fed.url}/docs)`);
     console.log(`API tokens created with \`fedrx token create\`: ${ROLES.map((r) => `${r} ${fed.tokenIds[r]}`).join(', ')} (secrets stored hashed, not shown)`);
     console.log(`${o.sites} site agents connected (separate processes: ${[...fed.agents.values()].map((p) => p.child.pid).join(', ')})`);
 
@@ -76,10 +76,26 @@ export async function runDemo(o: { dir: string; sites: number; rounds: number })
     }
     console.log(`  audit log #${audit.seq}: ${audit.role} ${audit.tokenId} at ${audit.at}, input HMAC ${audit.inputHash.slice(0, 16)}… (the input itself is not kept)`);
     console.log(`demo finished: logs in ./${relative(process.cwd(), join(dir, 'logs'))}, database ./${relative(process.cwd(), fed.db)}`);
+    if (o.keep) await keepUp(fed, dir);
     return 0;
   } finally {
     await fed.stop();
   }
+}
+
+/**
+ * `--keep`: the federation stays up for a person to open the dashboard, until Ctrl-C. The role
+ * tokens go to a file only its owner may read, never to the terminal.
+ */
+async function keepUp(fed: LocalFederation, dir: string): Promise<void> {
+  const file = join(dir, 'dashboard-tokens.txt');
+  writeFileSync(file, ROLES.map((r) => `${r}\t${fed.tokens[r]}\n`).join(''), { mode: 0o600 });
+  console.log(`dashboard: open ${fed.url}/ and sign in with a token from ./${relative(process.cwd(), file)} (one per role; mode 0600)`);
+  console.log('the coordinator and the site agents keep running: press Ctrl-C to stop them');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
 }
 
 /**

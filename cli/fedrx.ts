@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ROLES, type Role } from '../shared/roles.js';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { addRunStartCommand, TOKEN_HELP } from './run-start-command.js';
+import { registerPrivacyCommands } from './privacy-command.js';
 import { registerStudyCommands } from './study-command.js';
 
 const program = new Command('fedrx')
@@ -89,9 +90,11 @@ program
   .option('--drop-bad-rows', 'leave out rows with a value of the wrong type, out of range or of an unknown level (counted in the log) instead of refusing the file')
   .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM: the hospital\'s CA or the coordinator\'s self-signed certificate')
   .option('--tls-pin <sha256>', 'refuse any coordinator certificate without this SHA-256 fingerprint (64 hex digits, colons optional)')
+  .option('--max-epsilon <e>', "this site's own privacy budget: refuse training that would take its ε (from its replica) past E, and training without DP")
   .action(
-    action(async (o: { coordinator: string; site: string; data: string; key: string; coordinatorKey?: string; replicaDir: string; columnMap?: string; dropBadRows?: boolean; tlsCa?: string; tlsPin?: string }) => {
+    action(async (o: { coordinator: string; site: string; data: string; key: string; coordinatorKey?: string; replicaDir: string; columnMap?: string; dropBadRows?: boolean; tlsCa?: string; tlsPin?: string; maxEpsilon?: string }) => {
       const { runAgent } = await import('../site-agent/main.js');
+      const { positiveEpsilon } = await import('./privacy-report.js');
       const { parsePublicKey, readPublicKeyFile } = await import('../shared/key-files.js');
       const columnMap = o.columnMap === undefined ? undefined : (JSON.parse(readFileSync(o.columnMap, 'utf8')) as Record<string, string>);
       const k = o.coordinatorKey;
@@ -106,6 +109,7 @@ program
         dropBadRows: o.dropBadRows,
         tlsCa: o.tlsCa,
         tlsPin: o.tlsPin,
+        maxEpsilon: o.maxEpsilon === undefined ? undefined : positiveEpsilon(o.maxEpsilon, '--max-epsilon'),
       });
     }),
   );
@@ -304,13 +308,15 @@ program
   .option('--dir <dir>', 'data folder for the demo', 'fedrx-demo')
   .option('--sites <n>', 'number of site agents', '4')
   .option('--rounds <r>', 'training rounds', '6')
+  .option('--keep', 'leave the coordinator and the agents running afterwards, for the dashboard (Ctrl-C stops them)')
   .action(
-    action(async (o: { dir: string; sites: string; rounds: string }) => {
+    action(async (o: { dir: string; sites: string; rounds: string; keep?: boolean }) => {
       const { runDemo } = await import('./demo.js');
-      process.exitCode = await runDemo({ dir: o.dir, sites: Number(o.sites), rounds: Number(o.rounds) });
+      process.exitCode = await runDemo({ dir: o.dir, sites: Number(o.sites), rounds: Number(o.rounds), keep: o.keep === true });
     }),
   );
 
 registerStudyCommands(program, action);
+registerPrivacyCommands(program, action, TLS_CA_HELP, TOKEN_HELP);
 
 await program.parseAsync(process.argv);

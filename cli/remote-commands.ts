@@ -10,6 +10,7 @@ import { readCaFile } from '../shared/tls.js';
 import { CoordinatorClient, type RunView } from './client/client.js';
 import { metricChart, roundLine } from './round-format.js';
 import { strategyOptionFields } from './strategy-flags.js';
+import { dpField } from './dp-flags.js';
 
 
 const num = (v: unknown): number | undefined => (v === undefined ? undefined : Number(v));
@@ -76,6 +77,7 @@ export async function startRunCommand(o: Record<string, unknown>): Promise<numbe
       patience: num(o.patience),
       // Refused here, before anything is sent: NaN or a value outside (0, 1) is E_BAD_COVERAGE.
       coverage: o.coverage === undefined ? undefined : checkCoverage(Number(o.coverage)),
+      dp: dpField(o),
       secureAggregation: secureFlags(o),
     }).filter(([, v]) => v !== undefined),
   );

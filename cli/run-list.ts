@@ -3,6 +3,7 @@
 import type { RunSummary } from '../coordinator/http/routes/runs.js';
 import { FedrxError } from '../shared/errors.js';
 import { apiClient } from './remote-commands.js';
+import { textTable } from './text-table.js';
 
 /** "2025-01-31 09:15:02" (UTC) from an ISO time. */
 const when = (iso: string | null): string => (iso === null ? '–' : iso.replace('T', ' ').slice(0, 19));
@@ -28,9 +29,7 @@ export function runTable(runs: readonly RunSummary[]): string {
     when(r.endedAt),
     reason(r),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((cells) => cells[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(head), ...rows.map(line)].join('\n');
+  return textTable(head, rows);
 }
 
 export async function runListCommand(url: string, o: { token?: string | undefined; tlsCa?: string | undefined; limit?: string | undefined; json?: boolean | undefined }): Promise<number> {

@@ -3,6 +3,7 @@
 // then the routes.
 
 import { modelRoutes } from './http/routes/models.js';
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { dirname, join } from 'node:path';
 import { FedrxError } from '../shared/errors.js';
@@ -26,11 +27,20 @@ import { RunQueue } from './rounds/run-queue.js';
 import type { StepObserver } from './rounds/run-steps.js';
 import { EndorsementDesk } from './trust/endorsement-desk.js';
 import { auditRoutes } from './http/routes/audit.js';
+import { privacyRoutes } from './http/routes/privacy.js';
 import { ledgerRoutes } from './http/routes/ledger.js';
 import { predictRoutes } from './http/routes/predict.js';
 import { runRoutes } from './http/routes/runs.js';
 import { siteRoutes } from './http/routes/sites.js';
 import { tokenRoutes } from './http/routes/tokens.js';
+import { sessionRoutes } from './http/routes/session.js';
+import { modelFormRoutes } from './http/routes/model-form.js';
+import { runEventRoutes } from './http/routes/run-events.js';
+import { RunEvents } from './http/run-events.js';
+import { dashboardRoutes } from './http/dashboard.js';
+import { installOpenApi, openApiRoute } from './http/openapi.js';
+import { HealthReply } from './http/schemas/responses.js';
+import { SessionStore } from './trust/sessions.js';
 import { Store } from './store/store.js';
 import { TokenStore } from './trust/token-store.js';
 import { checkServerTls, describeServerCert, type ServerTls } from './http/tls.js';
@@ -59,6 +69,8 @@ export interface CoordinatorOptions {
   tls?: ServerTls;
   /** Timeouts and connection limits; each one unset keeps its default (DEFAULT_NET_LIMITS). */
   limits?: Partial<NetLimits>;
+  /** How long a dashboard session lasts (default 8 h). */
+  sessionTtlMs?: number;
 }
 
 export interface Coordinator {
@@ -68,6 +80,8 @@ export interface Coordinator {
   audit: AuditLog;
   gateway: Gateway | null;
   runner: RunQueue | null;
+  /** Live progress of runs, as the dashboard's event streams receive it. */
+  events: RunEvents;
   connections: ConnectionLimiter;
   listen(port: number, host?: string): Promise<string>;
   close(): Promise<void>;
@@ -90,6 +104,8 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   const store = new Store(db, signer, headFile);
   const endorsements = new Endorsements(store);
   const tokens = new TokenStore(db);
+  const sessions = new SessionStore(opts.sessionTtlMs);
+  const events = new RunEvents();
 
   // The chain, and its length against the head recorded beside it, are checked before anything else may touch it.
   let check: ChainCheck;
@@ -136,13 +152,22 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     opts.tls === undefined ? Fastify(fastifyOptions) : (Fastify({ ...fastifyOptions, https: { cert: opts.tls.cert, key: opts.tls.key, ...timeouts } }) as unknown as FastifyInstance);
   const connections = new ConnectionLimiter(app.server, limits, log);
   installErrorHandler(app);
-  installAuth(app, tokens);
+  // Answers go out as built: the response schemas describe them (/docs) without filtering them.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Cookies are parsed before auth.ts reads the session; the OpenAPI collector sees every route.
+  await app.register(fastifyCookie);
+  await installOpenApi(app, VERSION);
+  installAuth(app, tokens, sessions);
 
   let gateway: Gateway | null = null;
   let runner: RunQueue | null = null;
   if (!readOnly) {
-    const onStep = opts.onStep;
-    const desk = new PhaseDesk((phase) => onStep?.({ step: 'answer', phase: phase.name, runId: phase.collector.runId, round: phase.collector.round }));
+    // The caller's observer (a crash drill, a progress display) and the dashboard's live events.
+    const onStep: StepObserver = (s) => {
+      opts.onStep?.(s);
+      events.step(s);
+    };
+    const desk = new PhaseDesk((phase) => onStep({ step: 'answer', phase: phase.name, runId: phase.collector.runId, round: phase.collector.round }));
     gateway = new Gateway(app.server, {
       sites: store.sites,
       ledger: store.ledger,
@@ -156,10 +181,17 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
       ...(opts.nonceTtlMs === undefined ? {} : { nonceTtlMs: opts.nonceTtlMs }),
       ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
     });
-    runner = new RunQueue(store, gateway, desk, log, { ...(opts.onRound === undefined ? {} : { onRound: opts.onRound }), ...(onStep === undefined ? {} : { onStep }) });
+    runner = new RunQueue(store, gateway, desk, log, {
+      onRound: (s) => {
+        opts.onRound?.(s);
+        events.round(s);
+      },
+      onStep,
+      onRunEnd: (runId) => events.ended(runId),
+    });
   }
 
-  app.get('/healthz', { config: { roles: 'public' } }, async () => {
+  app.get('/healthz', { schema: { response: { 200: HealthReply } }, config: { roles: 'public' } }, async () => {
     const head = store.ledger.head();
     return { ok: true, version: VERSION, readOnly, ledger: { length: head.length, headHash: head.headHash }, sitesConnected: gateway?.connectedSites().length ?? 0 };
   });
@@ -167,10 +199,18 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   auditRoutes(app, audit);
   tokenRoutes(app, tokens, { readOnly });
   runRoutes(app, store, runner);
+  runEventRoutes(app, store, events);
+  sessionRoutes(app, tokens, sessions, { secure: opts.tls !== undefined });
+  await dashboardRoutes(app);
+  openApiRoute(app);
   siteRoutes(app, store, gateway);
   modelRoutes(app, store);
-  if (gateway !== null) predictRoutes(app, new Predictor(store, endorsements), audit);
-  else {
+  privacyRoutes(app, store, { readOnly });
+  if (gateway !== null) {
+    const predictor = new Predictor(store, endorsements);
+    predictRoutes(app, predictor, audit);
+    modelFormRoutes(app, store, predictor);
+  } else {
     // Same roles as the live route, so a refusal tells nothing to a caller who may not ask.
     app.post('/v1/predict', { config: { roles: ['clinician'] } }, async () => {
       throw readOnlyError('no predictions are served while the ledger is under investigation');
@@ -184,6 +224,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
     audit,
     gateway,
     runner,
+    events,
     connections,
     async listen(port, host = '127.0.0.1') {
       const url = await app.listen({ port, host });

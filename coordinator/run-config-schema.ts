@@ -3,6 +3,7 @@
 // travels in each task (shared/run-config.ts TaskConfig).
 
 import { Type, type Static } from '@sinclair/typebox';
+import { DpConfigSchema } from '../shared/privacy/dp-settings.js';
 import { TrainingSettingsSchema } from '../shared/run-config.js';
 import { SecureRequestSchema } from '../shared/secagg/params.js';
 import { StudySchema } from '../shared/study.js';
@@ -32,6 +33,8 @@ export const RunConfigSchema = Type.Object(
     patience: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
     /** Coverage 1 − α of the served prediction intervals and sets; absent: 0.9 (stored only when given). */
     coverage: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+    /** Client-level DP-FedAvg (shared/privacy/), with δ fixed at run start; absent: no DP. */
+    dp: Type.Optional(DpConfigSchema),
     /** Secure aggregation: the coordinator only ever holds the sum of the sites' masked updates. */
     secureAggregation: Type.Optional(SecureRequestSchema),
   },

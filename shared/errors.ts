@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   // API callers
   E_UNAUTHENTICATED: 'the request carries no API token, or an unknown or revoked one',
   E_FORBIDDEN: 'the API token\'s role may not call this route',
+  E_SESSION_EXPIRED: 'the dashboard session has expired or was signed out: sign in again',
+  E_CSRF: 'a write from a dashboard session lacks its CSRF token, or carries another one',
   // runs
   E_BAD_REQUEST: 'the request body or parameters are invalid',
   E_NOT_FOUND: 'no such resource',
@@ -64,6 +66,11 @@ export const ERROR_CODES = {
   E_BAD_SKETCH: "a site's calibration sketch has the wrong size, a negative or fractional count, or counts another number of rows than it claims",
   E_BAD_COVERAGE: 'a coverage level is not a number strictly between 0 and 1',
   E_MALFORMED_ROW: 'a row has another number of cells than its header or column list',
+  // differential privacy
+  E_DP_SETTINGS: 'differential-privacy settings are invalid: a noise multiplier or clip not positive and finite, or δ not below 1/n',
+  E_CLIP_EXCEEDED: "an update's change from the global model is longer than the run's clip",
+  E_BUDGET_EXCEEDED: "a run would take a site past the privacy budget an admin set for it",
+  E_SITE_MAX_EPSILON: 'the site refuses a training task that would take it past its own --max-epsilon',
   // secure aggregation
   E_SECAGG_PARAMS: 'secure aggregation settings are impossible (threshold, neighbours, clip, quantisation) or combined with a strategy that needs each update',
   E_SECAGG_KEYS: 'a secure-aggregation key advertisement is malformed, unsigned, or differs from the one the site already sent',

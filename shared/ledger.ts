@@ -6,6 +6,7 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { canonicalJson } from './canonical-json.js';
 import { ConformalRecordSchema } from './conformal/federated-quantile.js';
+import { EntryPrivacySchema } from './privacy/entry-privacy.js';
 import { entryBody, sign, statsBody, updateBody, verify } from './signing.js';
 
 const ENTRY_DOMAIN = 'fedrx/ledger-entry/v1\0';
@@ -47,6 +48,17 @@ export const SecureSectionSchema = Type.Object(
 );
 export type SecureSection = Static<typeof SecureSectionSchema>;
 
+/** A round aggregated by a robust rule: what it set aside, so a hospital sees that its update was excluded or clipped, and why. */
+export const RobustSectionSchema = Type.Object(
+  {
+    rule: Type.String({ minLength: 1, maxLength: 128 }),
+    excluded: Type.Array(Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 128 }), reason: Type.String({ maxLength: 500 }) }, { additionalProperties: false })),
+    clipped: Type.Array(Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 128 }), factor: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false })),
+    trimmed: Type.Array(Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 128 }), share: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
 export const LedgerEntrySchema = Type.Object(
   {
     index: Type.Integer({ minimum: 0 }),
@@ -61,6 +73,8 @@ export const LedgerEntrySchema = Type.Object(
     preprocessingHash: Type.Optional(Hex64),
     /** Rounds aggregated securely only. */
     secure: Type.Optional(SecureSectionSchema),
+    /** Rounds aggregated by a robust rule only. */
+    robust: Type.Optional(RobustSectionSchema),
     metrics: Type.Record(Type.String(), Type.Number()),
     /**
      * Calibrated prediction intervals: the conformal quantile every prediction of this model is
@@ -68,6 +82,8 @@ export const LedgerEntrySchema = Type.Object(
      * hash, so older chains verify unchanged.
      */
     conformal: Type.Optional(ConformalRecordSchema),
+    /** Differentially private rounds only: the mechanism and the ε spent (absent before DP existed, so older entries hash as they did). */
+    privacy: Type.Optional(EntryPrivacySchema),
     createdAt: Type.String({ minLength: 1, maxLength: 64 }),
     /** The Ed25519 public key the coordinator signs with: inside the hash, so it cannot be swapped. */
     coordinatorKey: Hex64,
@@ -93,8 +109,10 @@ export function computeEntryHash(entry: UnsignedEntry): string {
     configHash: entry.configHash,
     preprocessingHash: entry.preprocessingHash,
     secure: entry.secure,
+    robust: entry.robust,
     metrics: entry.metrics,
     conformal: entry.conformal === undefined ? undefined : { ...entry.conformal },
+    privacy: entry.privacy,
     createdAt: entry.createdAt,
     coordinatorKey: entry.coordinatorKey,
   };

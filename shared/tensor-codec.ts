@@ -61,7 +61,9 @@ export function decodeFrameU32(buf: Uint8Array, maxValues = MAX_PARAMS): { heade
   const { header, tensors, dataStart } = readLayout(buf, maxValues, 'uint32');
   if (tensors.length !== 1 || tensors[0]!.shape.length !== 1) throw new FedrxError('E_FRAME_HEADER', 'a uint32 frame carries exactly one vector');
   const count = tensors[0]!.shape[0]!;
-  // One copy: aligned, and the caller may keep it after the socket's buffer is reused.
+  // A view when aligned (a whole WebSocket message usually is); one copy otherwise.
+  const at = buf.byteOffset + dataStart;
+  if (LITTLE_ENDIAN && at % 4 === 0) return { header, name: tensors[0]!.name, data: new Uint32Array(buf.buffer, at, count) };
   const data = new Uint32Array(count);
   new Uint8Array(data.buffer).set(buf.subarray(dataStart, dataStart + count * 4));
   return { header, name: tensors[0]!.name, data };

@@ -15,6 +15,7 @@ import { SecaggInboxSchema, SecaggKeysSchema, SecaggOpenedSchema, SecaggRevealSc
 import { StudySchema } from './study.js';
 import { decodeFrame, decodeFrame64, MAX_PARAMS, MAX_TASK_HEADER_BYTES, type DecodedFrame } from './tensor-codec.js';
 import type { NamedTensor64 } from './tensors.js';
+import { TaskDpSchema } from './privacy/dp-settings.js';
 
 export const PROTOCOL_VERSION = 1;
 export const AGENT_PATH = '/v1/agents';
@@ -294,6 +295,8 @@ export const TaskHeaderSchema = Type.Object({
   config: TaskConfigSchema,
   /** Train only: answer with a masked update for this round's secure sum (shared/secagg/), not a plain one. */
   secure: Type.Optional(Type.Literal(true)),
+  /** Train requests of a DP run: clip the change and add this noise before signing (shared/privacy/dp-settings.ts). */
+  dp: Type.Optional(TaskDpSchema),
   tensors: TensorTable,
 });
 

@@ -22,6 +22,7 @@ import { answerChallenge } from './handshake.js';
 import { LedgerSync } from './ledger-sync.js';
 import { Refusal } from './refusal.js';
 import { Replica } from './replica.js';
+import { privacyRefusal, type TrainingRequest } from './privacy-guard.js';
 import { TaskHandler } from './task-handler.js';
 import { ID, taskRef } from './task-reply.js';
 
@@ -39,6 +40,8 @@ export interface AgentOptions {
   columnMap?: Record<string, string>;
   /** Leave rows with misfit values out instead of refusing the file (see loadSiteRows). */
   dropBadRows?: boolean;
+  /** The site's own privacy budget: training that would take it past this ε is refused (privacy-guard.ts). */
+  maxEpsilon?: number;
   log?: (line: string) => void;
   /** Trust anchors and certificate pin for an https coordinator. */
   tls?: ConnectionTls;
@@ -83,7 +86,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const refusal = new Refusal(conn, replica.dir, log);
     const endorser = await Endorser.open({ siteId, keys, replica, send: (msg) => send(messageText(msg)), onDispute: (index, why) => refusal.dispute(index, 'E_ENTRY_DISPUTED', why), log });
     const answers = await AnswerStore.open(replica.dir, log);
-    const tasks = new TaskHandler({ siteId, keys, compute, endorser, answers, send, log });
+    const { maxEpsilon } = opts;
+    const guard = maxEpsilon === undefined ? undefined : (req: TrainingRequest) => privacyRefusal(siteId, maxEpsilon, replica.entries(), req);
+    const tasks = new TaskHandler({ siteId, keys, compute, endorser, answers, send, log, ...(guard === undefined ? {} : { guard }) });
     const ledger = new LedgerSync({ replica, endorser, refusal, log });
 
     const drill = opts.crashAt ?? null;

@@ -2,7 +2,8 @@
 // on its own, that the entry lists the contribution this site signed (its update hash and example
 // count, for that run, round and base model), that the chain extends its replica (the replica
 // checked that before handing the entry over), and that the entry's model hash is the hash of model
-// bytes this site actually received from the coordinator. Anything else is disputed, not endorsed.
+// bytes this site actually received from the coordinator; for a DP round, that the ε it records are
+// what the site's own replica gives (privacy-from-chain.ts). Anything else is disputed, not endorsed.
 // The models it received, the entries waiting for theirs and the contributions it signed are kept
 // on disk (endorser-state.ts), so a restarted agent still endorses, and still checks what an entry
 // records of it; what it endorsed is kept in the replica, so it can answer a coordinator that lost
@@ -13,6 +14,7 @@ import { endorsementBody, sign, type KeyPair } from '../shared/signing.js';
 import { PROTOCOL_VERSION, type Dispute, type Endorsement } from '../shared/wire.js';
 import { readEndorserState, writeEndorserState, type Contribution } from './endorser-state.js';
 import type { Replica } from './replica.js';
+import { privacyProblem, tallyChain } from '../shared/privacy/privacy-from-chain.js';
 
 export interface EndorserOptions {
   siteId: string;
@@ -148,6 +150,11 @@ export class Endorser {
     }
     const secure = secureListingProblem(entry, this.opts.siteId);
     if (secure !== null) return secure;
+    if (entry.privacy !== undefined) {
+      // The ε it records must be what this site's own replica gives (the entry is its last one).
+      const problem = privacyProblem(tallyChain(this.opts.replica.entries().slice(0, entry.index)), entry);
+      if (problem !== null) return problem;
+    }
     const sent = this.sent.get(`${entry.runId}/${entry.round}`);
     if (sent !== undefined && (sent.updateHash !== mine.updateHash || sent.numExamples !== mine.numExamples)) {
       return `entry ${entry.index} records update ${mine.updateHash.slice(0, 12)} of ${mine.numExamples} rows; this site sent ${sent.updateHash.slice(0, 12)} of ${sent.numExamples}`;

@@ -15,6 +15,7 @@ export async function runAgent(o: {
   dropBadRows?: boolean | undefined;
   tlsCa?: string | undefined;
   tlsPin?: string | undefined;
+  maxEpsilon?: number | undefined;
 }): Promise<void> {
   const log = (line: string): void => console.log(`[${o.siteId}] ${line}`);
   const tls = agentTls(o.coordinatorUrl, { caFile: o.tlsCa, pin: o.tlsPin });
@@ -31,6 +32,7 @@ export async function runAgent(o: {
     ...(o.coordinatorKey === undefined ? {} : { coordinatorKey: o.coordinatorKey }),
     ...(o.columnMap === undefined ? {} : { columnMap: o.columnMap }),
     dropBadRows: o.dropBadRows === true,
+    ...(o.maxEpsilon === undefined ? {} : { maxEpsilon: o.maxEpsilon }),
     ...(tls === undefined ? {} : { tls }),
     ...(crashAt === undefined ? {} : { crashAt }),
   });

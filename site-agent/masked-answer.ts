@@ -13,15 +13,19 @@ import type { Weights } from '../shared/tensors.js';
 import { expectSchema, PROTOCOL_VERSION, type TaskHeader } from '../shared/wire.js';
 import { ms, trainLocally, type Answer, type AnswerDeps } from './task-answers.js';
 
-export async function maskedAnswer(deps: AnswerDeps, header: TaskHeader, study: Study, global: Weights, session: ClientRound): Promise<Answer> {
+/** `current` gives the round's secure state once training is done: a round redone meanwhile has new keys. */
+export async function maskedAnswer(deps: AnswerDeps, header: TaskHeader, study: Study, global: Weights, current: () => ClientRound): Promise<Answer> {
   const started = performance.now();
+  current(); // no keys for this round: refused before training
   const { result, settings } = await trainLocally(deps, header, study, global);
+  const session = current();
   // FedAvg's weight, bounded by the largest site of round 0 (a site grown since then counts as that one).
   const weight = Math.min(1, result.numExamples / session.params.maxWeight);
   const { vector, clipped } = encodeSecureVector(global, result.weights, weight, result.numExamples, session.params, Math.random);
   const masked = maskVector(session, vector);
   const signed = { runId: header.runId, round: header.round, siteId: deps.siteId, baseModelHash: header.modelHash, updateHash: hashMasked(masked), numExamples: result.numExamples };
-  const meta = { v: PROTOCOL_VERSION, kind: 'masked-update' as const, ...signed, trainLoss: result.trainLoss, signature: sign('update', updateBody(signed), deps.keys.secretKey) };
+  const sPk = Buffer.from(session.s.publicKey).toString('hex');
+  const meta = { v: PROTOCOL_VERSION, kind: 'masked-update' as const, ...signed, trainLoss: result.trainLoss, sPk, signature: sign('update', updateBody(signed), deps.keys.secretKey) };
   expectSchema(MaskedUpdateHeaderSchema, { ...meta, dtype: 'uint32', tensors: [{ name: 'masked', shape: [masked.length] }] }, 'E_INTERNAL', 'outgoing masked-update header');
   return {
     bytes: encodeFrameU32(meta, 'masked', masked),

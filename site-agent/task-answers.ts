@@ -4,6 +4,8 @@
 
 import { hashStats } from '../shared/feature-stats.js';
 import { hashWeights } from '../shared/model-hash.js';
+import { deltaNorm, privatiseUpdate } from '../shared/privacy/private-update.js';
+import { secureNormal } from '../shared/privacy/secure-normal.js';
 import { deriveSeed, Prng } from '../shared/prng.js';
 import { sign, statsBody, updateBody, type KeyPair } from '../shared/signing.js';
 import type { Study } from '../shared/study.js';
@@ -52,7 +54,9 @@ export async function trainLocally(deps: AnswerDeps, header: TaskHeader, study: 
 
 export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: Study, global: Weights): Promise<Answer> {
   const started = performance.now();
-  const { result, settings } = await trainLocally(deps, header, study, global);
+  const { result: trained, settings } = await trainLocally(deps, header, study, global);
+  // A DP run: the change clipped (and the site's own noise added) before it is hashed and signed.
+  const result = header.dp === undefined ? trained : { ...trained, weights: privatiseUpdate(global, trained.weights, header.dp, secureNormal()) };
   const signed = {
     runId: header.runId,
     round: header.round,
@@ -72,7 +76,9 @@ export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: S
   return {
     bytes: encodeFrame(meta, result.weights),
     contribution: { runId: signed.runId, round: signed.round, updateHash: signed.updateHash, numExamples: signed.numExamples },
-    summary: `round ${header.round}: trained ${settings.localEpochs} epochs on ${result.numExamples} rows in ${ms(started)} ms, train loss ${result.trainLoss.toFixed(5)}`,
+    summary:
+      `round ${header.round}: trained ${settings.localEpochs} epochs on ${result.numExamples} rows in ${ms(started)} ms, train loss ${result.trainLoss.toFixed(5)}` +
+      (header.dp === undefined ? '' : `; change clipped to ${header.dp.clip} (norm was ${deltaNorm(global, trained.weights).toPrecision(4)})`),
   };
 }
 

@@ -20,6 +20,7 @@ import { exactAnswers } from './exact-answers.js';
 import { maskedAnswer } from './masked-answer.js';
 import { SecureRounds } from './secure-rounds.js';
 import { evaluateAnswer, statsAnswer, trainAnswer, type Answer, type AnswerDeps } from './task-answers.js';
+import type { TrainingRequest } from './privacy-guard.js';
 import { TaskQueue, type QueuedTask } from './task-queue.js';
 import { asFedrxError, taskErrorText, taskRef, type TaskRef } from './task-reply.js';
 
@@ -28,6 +29,8 @@ export interface TaskHandlerDeps extends AnswerDeps {
   answers: AnswerStore;
   send: (data: string | Buffer) => void;
   log: (line: string) => void;
+  /** Why the site refuses a training request before any work (its --max-epsilon), or null. */
+  guard?: (req: TrainingRequest) => string | null;
 }
 
 type Task = DecodedFrame & { header: TaskHeader };
@@ -64,6 +67,7 @@ export class TaskHandler {
     }
     const { header } = task;
     const key = answerKey(header);
+    if (header.kind === 'train' && this.refusedByGuard(header, { kind: 'train', dp: header.dp })) return;
     this.admit(header, `${header.kind} task`, { key, training: header.kind === 'train', label: `run ${header.runId} round ${header.round}` }, () => this.runModelTask(task, key));
   }
 
@@ -73,6 +77,7 @@ export class TaskHandler {
 
   onExactRequest(req: ExactRequest): void {
     const key = `exact ${req.runId} ${req.round} ${req.baseModelHash} ${req.mode} ${req.folds}`;
+    if (this.refusedByGuard(req, { kind: 'exact' })) return;
     this.admit(req, 'exact-fit request', { key, training: true, label: `run ${req.runId} round ${req.round}` }, () => this.exact.onRequest(req));
   }
 
@@ -99,6 +104,15 @@ export class TaskHandler {
     this.enqueue(run, task);
   }
 
+  /** Refuses (E_SITE_MAX_EPSILON) a training request the site's own budget does not allow. */
+  private refusedByGuard(ref: TaskRef, req: TrainingRequest): boolean {
+    const why = this.deps.guard?.(req) ?? null;
+    if (why === null) return false;
+    this.deps.log(`round ${ref.round}: refused: ${why}`);
+    this.refuse(ref, 'E_SITE_MAX_EPSILON', why);
+    return true;
+  }
+
   private enqueue(run: () => Promise<void>, task?: QueuedTask): void {
     this.queue.push(() => (this.stopped ? Promise.resolve() : run()), task);
   }
@@ -119,7 +133,7 @@ export class TaskHandler {
       this.deps.endorser.noteModel(header.modelHash);
       // A masked update is never sent twice: a redone secure round has new keys, so it trains again.
       if (header.secure === true) {
-        this.deliver(await maskedAnswer(this.deps, header, study, global, this.secure.session(header)));
+        this.deliver(await maskedAnswer(this.deps, header, study, global, () => this.secure.session(header)));
         return;
       }
       if (await this.resendKept(header, key)) return;

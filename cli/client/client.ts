@@ -15,6 +15,8 @@ import type { RoundRow, RunRow } from '../../coordinator/store/store.js';
 import { isFinished } from '../../coordinator/store/run-status.js';
 import type { RunSummary } from '../../coordinator/http/routes/runs.js';
 import type { CreatedToken, TokenInfo } from '../../coordinator/trust/token-store.js';
+import type { PrivacyReport } from '../../coordinator/privacy/privacy-report.js';
+import type { BudgetChange } from '../../coordinator/store/privacy-budgets.js';
 
 /** GET /v1/runs/:id: the run's row (fields as the store keeps them), its study and metric by name, and its rounds. */
 export interface RunView extends Pick<RunRow, 'id' | 'status' | 'error' | 'bestRound' | 'stopReason' | 'cancelRequestedAt' | 'cancelRequestedBy' | 'configHash' | 'preprocessing'> {
@@ -76,6 +78,12 @@ export class CoordinatorClient {
   /** A queued run is cancelled at once; a running one is asked to stop (its status says when it has). */
   cancelRun(id: string): Promise<RunView> {
     return this.call('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`);
+  }
+  privacy(): Promise<PrivacyReport> {
+    return this.call('GET', '/v1/privacy');
+  }
+  setBudget(siteId: string, epsilon: number | null): Promise<BudgetChange> {
+    return this.call('PUT', `/v1/privacy/budgets/${encodeURIComponent(siteId)}`, { epsilon });
   }
   sites(): Promise<{ sites: { id: string; connected: boolean; backend: string | null; pingMs: number | null }[] }> {
     return this.call('GET', '/v1/sites');

@@ -10,12 +10,16 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_BAD_COVERAGE: 400,
   E_UNAUTHENTICATED: 401,
   E_FORBIDDEN: 403,
+  E_SESSION_EXPIRED: 401,
+  E_CSRF: 403,
   E_NOT_FOUND: 404,
   E_NOT_ENDORSED: 409,
   E_RUN_FINISHED: 409,
   E_NO_MODEL: 404,
   E_LEDGER_BROKEN: 409,
   E_READ_ONLY: 503,
+  E_DP_SETTINGS: 400,
+  E_BUDGET_EXCEEDED: 409,
 };
 
 /** What a read-only coordinator (`--read-only`, for investigating a ledger) answers to a write. */

@@ -8,8 +8,9 @@ import { checkStudy, loadStudyFile } from '../../shared/load-study.js';
 import { isSearch, penaltyGrid } from '../../shared/exact/penalty.js';
 import { groupingFeature, isRegression, outputDim, type Study } from '../../shared/study.js';
 import { expectSchema } from '../../shared/wire.js';
+import { resolveDpConfig, type DpConfig } from '../../shared/privacy/dp-settings.js';
 import { RUN_DEFAULTS, RunConfigSchema, type RunConfig } from '../run-config-schema.js';
-import { strategyOptionsFor, strategySumsSecurely, type StrategyName } from '../strategies/registry.js';
+import { strategyOptionsFor, strategyRunProblem, strategySumsSecurely, type StrategyName } from '../strategies/registry.js';
 import type { CreateRunBody } from './schemas/runs.js';
 
 export const STUDIES_DIR = fileURLToPath(new URL('../../datasets/studies/', import.meta.url));
@@ -53,7 +54,8 @@ function secureAggregation(asked: CreateRunBody['secureAggregation'], strategy: 
   return { secureAggregation: asked === true ? {} : asked };
 }
 
-export function buildRunConfig(body: CreateRunBody): RunConfig {
+/** `registeredSites`: the n that δ must stay below 1/n of (needed only with `dp`). */
+export function buildRunConfig(body: CreateRunBody, registeredSites = 0): RunConfig {
   const d = RUN_DEFAULTS;
   const { study, strategy } = penaltyAndStrategy(resolveStudy(body.study), body.l2, body.strategy);
   groupingFeature(study); // a groupBy that names no categorical or genotype feature: E_BAD_REQUEST
@@ -79,7 +81,20 @@ export function buildRunConfig(body: CreateRunBody): RunConfig {
     serveEndorsedOnly: body.serveEndorsedOnly ?? d.serveEndorsedOnly,
     patience: body.patience ?? d.patience,
     ...(body.coverage === undefined ? {} : { coverage: checkCoverage(body.coverage) }),
+    ...(body.dp === undefined ? {} : { dp: privateSettings(body.dp, strategy, registeredSites, body.secureAggregation) }),
     ...secureAggregation(body.secureAggregation, strategy),
   };
+  const problem = strategyRunProblem(strategy, config.strategyOptions, config);
+  if (problem !== null) throw new FedrxError('E_BAD_REQUEST', problem);
   return expectSchema(RunConfigSchema, config, 'E_BAD_REQUEST', 'run configuration');
+}
+
+/** DP-FedAvg's settings checked (E_DP_SETTINGS) and δ fixed; only strategies that fold a summed contribution take it. */
+function privateSettings(dp: NonNullable<CreateRunBody['dp']>, strategy: StrategyName, registeredSites: number, secure: CreateRunBody['secureAggregation']): DpConfig {
+  // Distributed noise (each site its share inside the masked sum) is not wired into the secure round yet.
+  if (secure !== undefined && secure !== false) throw new FedrxError('E_DP_SETTINGS', 'differential privacy cannot be combined with secure aggregation yet');
+  if (strategy === 'exact') throw new FedrxError('E_DP_SETTINGS', 'differential privacy is for iterative strategies (DP-FedAvg); an exact fit sends statistics it does not cover');
+  // DP-FedAvg hands the strategy one noisy sum: a strategy that needs each update apart cannot take it.
+  if (!strategySumsSecurely(strategy)) throw new FedrxError('E_DP_SETTINGS', `strategy ${strategy} needs each site's update apart and cannot aggregate a private sum; use fedavg, fedprox or fedadam`);
+  return resolveDpConfig(dp, registeredSites);
 }

@@ -3,6 +3,7 @@
 // strategy's aggregator as it arrives (memory O(model), whatever the number of sites).
 
 import { hashWeights } from '../../shared/model-hash.js';
+import type { TaskDp } from '../../shared/privacy/dp-settings.js';
 import type { TaskConfig } from '../../shared/run-config.js';
 import { encodeFrame } from '../../shared/tensor-codec.js';
 import type { Weights } from '../../shared/tensors.js';
@@ -34,9 +35,10 @@ export class TrainingPhase implements Phase<TrainReport> {
     private readonly aggregator: Aggregator,
     asked: ReadonlySet<string>,
     deadlineMs: number,
+    dp?: TaskDp,
   ) {
     this.collector = new RoundCollector(runId, round, asked, deadlineMs);
-    this.request = encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId, round, modelHash: global.modelHash, config: task }, global.weights);
+    this.request = encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId, round, modelHash: global.modelHash, config: task, ...(dp === undefined ? {} : { dp }) }, global.weights);
   }
 
   accept(siteId: string, m: SiteMessage): Verdict {

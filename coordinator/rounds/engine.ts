@@ -72,13 +72,21 @@ export async function runPhase<T>(engine: Engine, phase: Phase<T>): Promise<void
   checkInterrupted(engine, collector.runId);
 }
 
-/** Waits until `minSites` sites are connected; null when they are, else why the round cannot start. */
+/**
+ * How many connected sites a round of this run waits for: minSites, and for secure aggregation at
+ * least its threshold (a secure round with fewer sites could never finish).
+ */
+export const sitesNeeded = (config: RunConfig, round: number): number =>
+  round > 0 && config.secureAggregation !== undefined ? Math.max(config.minSites, config.secureAggregation.threshold ?? 3) : config.minSites;
+
+/** Waits until the sites the round needs are connected; null when they are, else why the round cannot start. */
 export async function waitForSites(engine: Engine, runId: string, config: RunConfig, round: number): Promise<string | null> {
   const until = Date.now() + config.waitForSitesSec * 1000;
-  while (engine.link.connectedSites().length < config.minSites) {
+  const needed = sitesNeeded(config, round);
+  while (engine.link.connectedSites().length < needed) {
     checkInterrupted(engine, runId);
     if (Date.now() >= until) {
-      return `${round === 0 ? 'statistics' : `round ${round}`}: ${engine.link.connectedSites().length} of the ${config.minSites} sites needed were connected after ${config.waitForSitesSec}s`;
+      return `${round === 0 ? 'statistics' : `round ${round}`}: ${engine.link.connectedSites().length} of the ${needed} sites needed were connected after ${config.waitForSitesSec}s`;
     }
     await new Promise((r) => setTimeout(r, 100));
   }

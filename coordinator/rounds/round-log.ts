@@ -7,5 +7,6 @@ export function formatRoundLine(runId: string, round: number, rounds: number, en
   const m = entry.metrics;
   const f = (x: number | undefined, d = 4): string => (x === undefined ? '-' : x.toFixed(d));
   const val = m.valLoss === undefined ? '' : `, validation loss ${f(m.valLoss)} (best round ${m.bestRound})`;
-  return `run ${runId} round ${round}/${rounds}: ${m.sites}/${selected} sites, eval loss ${f(m.evalLoss)}, metric ${f(m.evalMetric)}${val}, model ${entry.modelHash.slice(0, 12)}, ledger #${entry.index}${stop === null ? '' : `; stopping early: ${stop}`}`;
+  const eps = entry.privacy === undefined ? '' : `, ε ${f(entry.privacy.runEpsilon, 3)} (δ ${entry.privacy.delta.toPrecision(2)})`;
+  return `run ${runId} round ${round}/${rounds}: ${m.sites}/${selected} sites, eval loss ${f(m.evalLoss)}, metric ${f(m.evalMetric)}${val}${eps}, model ${entry.modelHash.slice(0, 12)}, ledger #${entry.index}${stop === null ? '' : `; stopping early: ${stop}`}`;
 }

@@ -7,11 +7,13 @@
 
 import { hashConfig } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
+import type { TaskDp } from '../../shared/privacy/dp-settings.js';
 import type { TaskConfig } from '../../shared/run-config.js';
 import { statsReportBytes, updateFrameBytes } from '../gateway/frame-caps.js';
 import type { RunRow, SiteOutcome } from '../store/store.js';
 import { createStrategy, siteTaskOptions } from '../strategies/registry.js';
-import type { Aggregator, Strategy } from '../strategies/types.js';
+import type { Aggregator, RobustReport, Strategy } from '../strategies/types.js';
+import { privateRound } from '../privacy/private-round.js';
 import { observeRound } from './best-round.js';
 import { checkInterrupted, connectedSet, failRound, participantsOf, runPhase, waitForSites, type Engine } from './engine.js';
 import { evaluate } from './evaluate.js';
@@ -67,8 +69,10 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   if (absent !== null) return fail(absent, []);
 
   const selected = connectedSet(engine);
-  const aggregator = strategy.beginRound({ runId: run.id, round, globalWeights: from.weights, globalHash: from.modelHash, selected });
-  const updates = config.secureAggregation === undefined ? await plainUpdates(engine, run, round, from, task, aggregator, selected) : await secureUpdates(engine, run, round, from, task, aggregator, selected);
+  const ctx = { runId: run.id, round, globalWeights: from.weights, globalHash: from.modelHash, selected };
+  const dp = privateRound(engine.store, config, round, selected.size);
+  const aggregator = dp === null ? strategy.beginRound(ctx) : dp.wrap(ctx, strategy.beginRound(ctx));
+  const updates = config.secureAggregation === undefined ? await plainUpdates(engine, run, round, from, task, aggregator, selected, dp?.task) : await secureUpdates(engine, run, round, from, task, aggregator, selected);
   const { outcomes } = updates;
   const result = updates.failure === null ? aggregator.finalize() : null;
   if (result === null) return fail(`round ${round}: ${updates.failure ?? 'no update was aggregated'}`, outcomes);
@@ -85,6 +89,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   metrics.bestRound = verdict.state.bestRound!;
   if (verdict.stop !== null) metrics.stoppedEarly = 1;
   const snapshot = strategy.snapshot();
+  const participants = participantsOf(outcomes);
   const entry = engine.store.commitRound({
     runId: run.id,
     round,
@@ -95,10 +100,12 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
     sites: outcomes,
     entry: {
       parentModelHash: from.modelHash,
-      participants: participantsOf(outcomes),
+      participants,
       configHash,
       ...(conformal === undefined ? {} : { conformal }),
       ...(updates.secure === null ? {} : { secure: updates.secure }),
+      ...(result.robust === undefined ? {} : { robust: roundedReport(result.robust) }),
+      ...(dp === null ? {} : { privacy: dp.entryPrivacy(run.id, round, participants) }),
     },
     state: { progress: JSON.stringify(progress), strategy: snapshot },
     bestRound: verdict.state.bestRound!,
@@ -111,13 +118,19 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
 }
 
 /** The round's updates in the clear: each one checked and folded into the aggregator as it arrives. */
-async function plainUpdates(engine: Engine, run: RunRow, round: number, from: RunState, task: TaskConfig, aggregator: Aggregator, selected: ReadonlySet<string>): Promise<SecureUpdates> {
+async function plainUpdates(engine: Engine, run: RunRow, round: number, from: RunState, task: TaskConfig, aggregator: Aggregator, selected: ReadonlySet<string>, dp?: TaskDp): Promise<SecureUpdates> {
   const { config } = run;
-  const training = new TrainingPhase(run.id, round, from, task, aggregator, selected, config.roundTimeoutSec * 1000);
+  const training = new TrainingPhase(run.id, round, from, task, aggregator, selected, config.roundTimeoutSec * 1000, dp);
   await runPhase(engine, training);
   const { outcomes, accepted } = training.results();
   const failure = accepted < config.minSites ? phaseFailure('updates', accepted, config.minSites, outcomes, config.roundTimeoutSec) : null;
   return { outcomes, secure: null, failure };
+}
+
+/** Factors and shares to 6 significant digits: what the ledger keeps of them. */
+function roundedReport(r: RobustReport): RobustReport {
+  const six = (x: number): number => Number(x.toPrecision(6));
+  return { ...r, clipped: r.clipped.map((c) => ({ ...c, factor: six(c.factor) })), trimmed: r.trimmed.map((t) => ({ ...t, share: six(t.share) })) };
 }
 
 function completed(engine: Engine, run: RunRow, stopReason: string | null, bestRound: number | null): void {

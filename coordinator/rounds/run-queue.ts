@@ -22,7 +22,7 @@ export class RunQueue {
     link: SiteLink,
     private readonly desk: PhaseDesk,
     log: (line: string) => void,
-    observers: { onRound?: (s: RoundSummary) => void; onStep?: StepObserver } = {},
+    private readonly observers: { onRound?: (s: RoundSummary) => void; onStep?: StepObserver; onRunEnd?: (runId: string) => void } = {},
   ) {
     this.engine = { store, link, desk, log, onStep: observers.onStep ?? (() => {}), onRound: observers.onRound ?? (() => {}), interrupted: (runId) => this.stopping || store.isCancelRequested(runId) };
   }
@@ -68,6 +68,7 @@ export class RunQueue {
         store.endRun(run.id, 'failed', message);
       } finally {
         link.expectRun(null);
+        this.observers.onRunEnd?.(run.id);
       }
     }
   }

@@ -95,7 +95,7 @@ export async function secureUpdates(engine: Engine, run: RunRow, round: number, 
       take: (site, m, s): TrainReport => {
         const h = m.header;
         if (h.baseModelHash !== from.modelHash) throw new FedrxError('E_BASE_MODEL', 'the masked update was trained from another base model');
-        s.addMasked(site, m.masked);
+        s.addMasked(site, m.masked, h.sPk);
         return { numExamples: h.numExamples, updateHash: h.updateHash, trainLoss: h.trainLoss, signature: h.signature };
       },
     },

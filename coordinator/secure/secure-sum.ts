@@ -116,8 +116,9 @@ export class SecureSum {
   // ---- stage 4: masked vectors ----------------------------------------------------------
 
   /** Folds one masked vector (already checked: hash, signature) into the running sum. */
-  addMasked(site: string, masked: Uint32Array): void {
+  addMasked(site: string, masked: Uint32Array, sPk: string = this.adverts.get(site)?.sPk ?? ''): void {
     if (!this.ready().includes(site)) throw new FedrxError('E_SECAGG_MASKED', `site ${site} was not asked for a masked update this round`);
+    if (sPk !== this.adverts.get(site)!.sPk) throw new FedrxError('E_SECAGG_MASKED', `site ${site} masked its update with keys of another attempt at this round`);
     if (this.uploaded.has(site)) throw new FedrxError('E_DUPLICATE_UPDATE', `site ${site} already sent its masked update`);
     if (masked.length !== this.ref.length) throw new FedrxError('E_SECAGG_MASKED', `masked vector of ${masked.length} values, the round expects ${this.ref.length}`);
     addRing(this.sum, masked);

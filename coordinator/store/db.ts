@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FedrxError } from '../../shared/errors.js';
 import { ROLES } from '../../shared/roles.js';
+import { BUDGET_SCHEMA } from './privacy-budgets.js';
 import { RUN_STATUSES } from './run-status.js';
 
 export type Db = Database.Database;
@@ -96,6 +97,7 @@ CREATE TABLE IF NOT EXISTS ledger (
   config_hash TEXT NOT NULL,
   preprocessing_hash TEXT,
   metrics_json TEXT NOT NULL,
+  privacy_json TEXT,
   created_at TEXT NOT NULL,
   coordinator_key TEXT NOT NULL,
   entry_hash TEXT NOT NULL UNIQUE,
@@ -191,9 +193,10 @@ function applySchema(db: Db, opts: { readonly?: boolean }): void {
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
     addMissingColumns(db, 'runs', { best_round: 'INTEGER', stop_reason: 'TEXT', cancel_requested_at: 'TEXT', cancel_requested_by: 'TEXT' });
-    addMissingColumns(db, 'ledger', { secure_json: 'TEXT', conformal_json: 'TEXT' });
+    addMissingColumns(db, 'ledger', { secure_json: 'TEXT', robust_json: 'TEXT', privacy_json: 'TEXT', conformal_json: 'TEXT' });
     widenRunStatuses(db);
     db.exec(TRUST_SCHEMA);
+    db.exec(BUDGET_SCHEMA);
   }
 }
 

@@ -18,8 +18,12 @@ interface LedgerRow {
   config_hash: string;
   preprocessing_hash: string | null;
   secure_json: string | null;
+  robust_json: string | null;
   metrics_json: string;
-  conformal_json: string | null;
+  /** Absent from a database made before DP existed and opened read-only (not migrated). */
+  privacy_json?: string | null;
+  /** Absent from a database made before intervals existed and opened read-only (not migrated). */
+  conformal_json?: string | null;
   created_at: string;
   coordinator_key: string;
   entry_hash: string;
@@ -38,8 +42,10 @@ function fromRow(r: LedgerRow): LedgerEntry {
     configHash: r.config_hash,
     ...(r.preprocessing_hash === null ? {} : { preprocessingHash: r.preprocessing_hash }),
     ...(r.secure_json === null ? {} : { secure: JSON.parse(r.secure_json) as NonNullable<LedgerEntry['secure']> }),
+    ...(r.robust_json === null ? {} : { robust: JSON.parse(r.robust_json) as NonNullable<LedgerEntry['robust']> }),
     metrics: JSON.parse(r.metrics_json) as LedgerEntry['metrics'],
-    ...(r.conformal_json === null ? {} : { conformal: JSON.parse(r.conformal_json) as NonNullable<LedgerEntry['conformal']> }),
+    ...(r.privacy_json == null ? {} : { privacy: JSON.parse(r.privacy_json) as NonNullable<LedgerEntry['privacy']> }),
+    ...(r.conformal_json == null ? {} : { conformal: JSON.parse(r.conformal_json) as NonNullable<LedgerEntry['conformal']> }),
     createdAt: r.created_at,
     coordinatorKey: r.coordinator_key,
     entryHash: r.entry_hash,
@@ -72,8 +78,8 @@ export class LedgerStore {
     this.db
       .prepare(
         `INSERT INTO ledger (idx, prev_hash, run_id, round, model_hash, parent_model_hash, participants_json,
-           config_hash, preprocessing_hash, secure_json, metrics_json, conformal_json, created_at, coordinator_key, entry_hash, coordinator_signature)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+           config_hash, preprocessing_hash, secure_json, robust_json, metrics_json, privacy_json, conformal_json, created_at, coordinator_key, entry_hash, coordinator_signature)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       )
       .run(
         entry.index,
@@ -86,7 +92,9 @@ export class LedgerStore {
         entry.configHash,
         entry.preprocessingHash ?? null,
         entry.secure === undefined ? null : JSON.stringify(entry.secure),
+        entry.robust === undefined ? null : JSON.stringify(entry.robust),
         JSON.stringify(entry.metrics),
+        entry.privacy === undefined ? null : JSON.stringify(entry.privacy),
         entry.conformal === undefined ? null : JSON.stringify(entry.conformal),
         entry.createdAt,
         entry.coordinatorKey,
@@ -104,6 +112,11 @@ export class LedgerStore {
   list(from = 0, limit = 1000): LedgerEntry[] {
     const rows = this.db.prepare('SELECT * FROM ledger WHERE idx >= ? ORDER BY idx LIMIT ?').all(from, limit) as LedgerRow[];
     return rows.map(fromRow);
+  }
+
+  /** Every entry in chain order, lazily. */
+  *inOrder(): Generator<LedgerEntry> {
+    for (const r of this.db.prepare('SELECT * FROM ledger ORDER BY idx').iterate() as IterableIterator<LedgerRow>) yield fromRow(r);
   }
 
   /** Entries newest first, of one run or of all; lazily, so a caller can stop at the first it wants. */

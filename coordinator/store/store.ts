@@ -13,6 +13,7 @@ import type { Db } from './db.js';
 import { EndorsementStore } from './endorsement-store.js';
 import { writeHeadFile } from './head-file.js';
 import { LedgerStore } from './ledger-store.js';
+import { PrivacyBudgets } from './privacy-budgets.js';
 import { SiteRegistry } from './site-registry.js';
 import type { KeyPair } from '../../shared/signing.js';
 import type { RunStatus } from './run-status.js';
@@ -117,6 +118,7 @@ export class Store {
   readonly ledger: LedgerStore;
   readonly sites: SiteRegistry;
   readonly endorsements: EndorsementStore;
+  readonly budgets: PrivacyBudgets;
 
   /**
    * `signer`: the coordinator's key pair, needed to append ledger entries (not to read them).
@@ -130,6 +132,7 @@ export class Store {
     this.ledger = new LedgerStore(db, signer);
     this.sites = new SiteRegistry(db);
     this.endorsements = new EndorsementStore(db);
+    this.budgets = new PrivacyBudgets(db);
   }
 
   // ---- runs ----

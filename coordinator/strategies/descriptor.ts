@@ -37,6 +37,8 @@ export interface IterativeStrategyDescriptor<N extends string = string, P extend
    * acceptSum), so it runs over secure aggregation; a robust rule that looks at each update does not.
    */
   readonly sumsSecurely: boolean;
+  /** Why these options cannot work for a run that closes rounds with `minSites` updates, or null. */
+  checkRun?(options: ResolvedOptions<P>, run: { minSites: number }): string | null;
 }
 
 /** Not iterative: one request for the sites' sufficient statistics and a solve (coordinator/rounds/exact/). */

@@ -11,9 +11,13 @@ import { exact } from './exact.js';
 import { fedAdam } from './fedadam.js';
 import { fedAvg } from './fedavg.js';
 import { fedProx } from './fedprox.js';
+import { median } from './median.js';
+import { multiKrum } from './multi-krum.js';
+import { trimmedMean } from './trimmed-mean.js';
+import { centeredClipping } from './centered-clipping.js';
 import type { Strategy, StrategyState } from './types.js';
 
-export const STRATEGIES = [fedAvg, fedProx, fedAdam, exact] as const;
+export const STRATEGIES = [fedAvg, fedProx, fedAdam, median, trimmedMean, multiKrum, centeredClipping, exact] as const;
 
 type Registered = (typeof STRATEGIES)[number];
 export type StrategyName = Registered['name'];
@@ -113,6 +117,12 @@ export function createStrategy(name: IterativeStrategyName, options: StrategyOpt
 export function strategySumsSecurely(name: StrategyName): boolean {
   const d = strategyDescriptor(name);
   return d.kind === 'iterative' && d.sumsSecurely;
+}
+
+/** Why a run of `name` with these options cannot work (robust rules' conditions on the number of updates), or null. */
+export function strategyRunProblem(name: StrategyName, options: StrategyOptions, run: { minSites: number }): string | null {
+  const d = strategyDescriptor(name);
+  return d.kind === 'iterative' && d.checkRun !== undefined ? d.checkRun(resolvedOptions(d, options), run) : null;
 }
 
 export function siteTaskOptions(name: StrategyName, options: StrategyOptions): SiteTaskOptions {

@@ -26,10 +26,23 @@ export interface RoundContext {
   selected: ReadonlySet<string>;
 }
 
+/** What a robust rule set aside, for the round's ledger entry: a hospital sees that its update was excluded or clipped, and why. */
+export interface RobustReport {
+  rule: string;
+  /** Updates left out of the aggregate whole. */
+  excluded: { siteId: string; reason: string }[];
+  /** Updates scaled down (centered clipping), by what factor. */
+  clipped: { siteId: string; factor: number }[];
+  /** Share of coordinates at which each site's value was trimmed away (trimmed mean, median). */
+  trimmed: { siteId: string; share: number }[];
+}
+
 export interface AggregateResult {
   weights: Weights;
   totalExamples: number;
   contributors: number;
+  /** Robust strategies only. */
+  robust?: RobustReport;
 }
 
 /**

@@ -49,8 +49,13 @@ export class WeightedMeanAggregator implements Aggregator {
       const x = sum.sums[k]!;
       const dst = this.spare[k]!;
       const src = this.sums[k]!;
-      for (let i = 0; i < x.length; i++) dst[i] = src[i]! + x[i]!;
-      if (!dst.every(Number.isFinite)) return { accepted: false, code: 'E_NON_FINITE', reason: `the summed tensor ${this.ctx.globalWeights[k]!.name} holds a non-finite value` };
+      let bad = 0;
+      for (let i = 0; i < x.length; i++) {
+        const v = src[i]! + x[i]!;
+        dst[i] = v;
+        bad += v * 0; // NaN once any v is NaN or ±Infinity (aggregate.ts foldWeighted)
+      }
+      if (bad !== 0) return { accepted: false, code: 'E_NON_FINITE', reason: `the summed tensor ${this.ctx.globalWeights[k]!.name} holds a non-finite value` };
     }
     [this.sums, this.spare] = [this.spare, this.sums];
     this.total += sum.totalWeight;

@@ -59,13 +59,16 @@ export class AuditLog {
   record(
     who: Principal,
     what: { route: string; runId: string; round: number; modelHash: string; ledgerIndex: number; rows: number; input: unknown },
-  ): void {
-    this.db
+  ): Pick<AuditEntry, 'seq' | 'at' | 'inputHash'> {
+    const at = new Date().toISOString();
+    const inputHash = inputHmac(this.key, what.input);
+    const hit = this.db
       .prepare(
         `INSERT INTO prediction_audit (at, token_id, role, route, run_id, round, model_hash, ledger_index, rows, input_hash)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(new Date().toISOString(), who.tokenId, who.role, what.route, what.runId, what.round, what.modelHash, what.ledgerIndex, what.rows, inputHmac(this.key, what.input));
+      .run(at, who.tokenId, who.role, what.route, what.runId, what.round, what.modelHash, what.ledgerIndex, what.rows, inputHash);
+    return { seq: Number(hit.lastInsertRowid), at, inputHash };
   }
 
   /** Entries with `seq >= from`, oldest first. */

@@ -2,12 +2,14 @@
 // `config: { roles: ['auditor', …] }` or `config: { roles: 'public' }`; a route that declares
 // nothing stops the build (fail closed). Each request then needs `Authorization: Bearer <token>`
 // of an accepted role: 401 E_UNAUTHENTICATED without a valid token, 403 E_FORBIDDEN for a role
-// the route does not accept.
+// the route does not accept. Without that header, the dashboard's session cookie stands for the
+// token it was opened with (sessions.ts): same roles, plus its CSRF token on every write.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FedrxError } from '../../shared/errors.js';
 import { isRole, type Role } from '../../shared/roles.js';
 import type { Principal, TokenStore } from './token-store.js';
+import { CSRF_HEADER, SESSION_COOKIE, csrfMatches, type SessionStore } from './sessions.js';
 
 export type RouteAccess = 'public' | readonly Role[];
 
@@ -45,8 +47,29 @@ function unauthenticated(message: string): FedrxError {
   return new FedrxError('E_UNAUTHENTICATED', `${message}: send "Authorization: Bearer <token>" (tokens come from \`fedrx token create\`)`);
 }
 
+// Methods that change nothing: the only ones a session may call without its CSRF token.
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * The caller behind a session cookie (attacker-controlled): an expired or signed-out session is
+ * E_SESSION_EXPIRED, a revoked token ends its sessions, and a write must carry the CSRF token.
+ */
+function sessionPrincipal(req: FastifyRequest, tokens: TokenStore, sessions: SessionStore): Principal | null {
+  const found = sessions.find(req.cookies?.[SESSION_COOKIE]);
+  if (!found.ok) {
+    if (found.why === 'none') return null;
+    throw new FedrxError('E_SESSION_EXPIRED', 'the dashboard session has expired or was signed out: sign in again with an API token');
+  }
+  const { session } = found;
+  if (!tokens.active(session.principal.tokenId)) throw unauthenticated('the API token of this session was revoked');
+  if (!SAFE_METHODS.has(req.method) && !csrfMatches(session, req.headers[CSRF_HEADER])) {
+    throw new FedrxError('E_CSRF', `${req.method} ${req.routeOptions.url} from a dashboard session needs its CSRF token in the ${CSRF_HEADER} header`);
+  }
+  return session.principal;
+}
+
 /** Must run before any route is registered, so that every route passes through `onRoute`. */
-export function installAuth(app: FastifyInstance, tokens: TokenStore): void {
+export function installAuth(app: FastifyInstance, tokens: TokenStore, sessions?: SessionStore): void {
   const table: DeclaredRoute[] = [];
   tables.set(app, table);
   app.decorateRequest('principal', null);
@@ -67,11 +90,16 @@ export function installAuth(app: FastifyInstance, tokens: TokenStore): void {
     // Attacker-controlled header: bounded, then parsed strictly.
     const header = req.headers.authorization;
     reply.header('www-authenticate', 'Bearer realm="fedrx"');
-    if (header === undefined) throw unauthenticated('no API token');
-    const m = header.length <= MAX_AUTHORIZATION ? BEARER.exec(header) : null;
-    if (m === null) throw unauthenticated('malformed Authorization header');
-    const principal = tokens.find(m[1]!);
-    if (principal === null) throw unauthenticated('unknown or revoked API token');
+    let principal: Principal | null;
+    if (header === undefined) {
+      principal = sessions === undefined ? null : sessionPrincipal(req, tokens, sessions);
+      if (principal === null) throw unauthenticated('no API token');
+    } else {
+      const m = header.length <= MAX_AUTHORIZATION ? BEARER.exec(header) : null;
+      if (m === null) throw unauthenticated('malformed Authorization header');
+      principal = tokens.find(m[1]!);
+      if (principal === null) throw unauthenticated('unknown or revoked API token');
+    }
     reply.removeHeader('www-authenticate');
     if (!access.includes(principal.role)) {
       throw new FedrxError(

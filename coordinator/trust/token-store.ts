@@ -13,6 +13,9 @@ export interface Principal {
   label: string | null;
 }
 
+/** "data-scientist dr-lee (tok-…)": who did something, as records name them. */
+export const principalName = (p: Principal): string => `${p.role} ${p.label === null ? p.tokenId : `${p.label} (${p.tokenId})`}`;
+
 export interface CreatedToken {
   id: string;
   role: Role;
@@ -80,6 +83,12 @@ export class TokenStore {
       | undefined;
     if (row === undefined || !isRole(row.role)) return null;
     return { tokenId: row.id, role: row.role, label: row.label };
+  }
+
+  /** True while the token `id` exists and is not revoked (a dashboard session lives only as long as its token). */
+  active(id: string): boolean {
+    if (!this.hasTable) return false;
+    return this.db.prepare('SELECT 1 FROM api_tokens WHERE id = ? AND revoked_at IS NULL').get(id) !== undefined;
   }
 
   /** Revokes a token (a second revocation keeps the first date); false when no such id. */

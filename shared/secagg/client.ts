@@ -10,7 +10,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { FedrxError } from '../errors.js';
 import { sign, verify } from '../signing.js';
-import { addMask, agreedKey, expandMask, pairSign, randomSeed, x25519Pair, type X25519Pair } from './masks.js';
+import { agreedKey, applyMask, pairSign, randomSeed, x25519Pair, type X25519Pair } from './masks.js';
 import { neighboursOf, type SecureParams } from './params.js';
 import { shareSecret } from './shamir.js';
 import { openShares, sealShares, type ShareBundle } from './share-box.js';
@@ -118,10 +118,10 @@ export function receiveInbox(state: ClientRound, inbox: SecaggInbox): { from: st
 export function maskVector(state: ClientRound, plain: Uint32Array): Uint32Array {
   if (state.selfSeed === null) throw refuse('E_SECAGG_PARAMS', 'no shares were made for this round');
   const out = plain.slice();
-  addMask(out, expandMask(state.selfSeed, out.length), 1);
+  applyMask(out, state.selfSeed, 1);
   for (const other of state.maskWith) {
     const seed = agreedKey(state.s.secretKey, state.peers.get(other)!.sPk, 'pair', state.runId, state.round, state.siteId, other);
-    addMask(out, expandMask(seed, out.length), pairSign(state.siteId, other));
+    applyMask(out, seed, pairSign(state.siteId, other));
   }
   return out;
 }

@@ -31,18 +31,33 @@ export function agreedKey(mySecret: Uint8Array, theirPublic: Uint8Array, purpose
 
 export const randomSeed = (): Uint8Array => new Uint8Array(randomBytes(32));
 
+/** Keystream is made this many bytes at a time: it stays in cache while it is added. */
+const CHUNK_BYTES = 64 * 1024;
+const ZEROS = Buffer.alloc(CHUNK_BYTES);
+
 /** `length` ring elements from `seed`: a ChaCha20 keystream read as little-endian uint32. */
 export function expandMask(seed: Uint8Array, length: number): Uint32Array {
-  // A fixed IV is safe: every seed is used for exactly one mask.
-  const cipher = createCipheriv('chacha20', seed, Buffer.alloc(16));
-  const bytes = cipher.update(Buffer.alloc(length * 4));
-  return new Uint32Array(bytes.buffer, bytes.byteOffset, length).slice();
+  const out = new Uint32Array(length);
+  applyMask(out, seed, 1);
+  return out;
 }
 
-/** dst += sign·mask (mod 2^32), in place. */
-export function addMask(dst: Uint32Array, mask: Uint32Array, sign: 1 | -1): void {
-  if (sign === 1) for (let i = 0; i < dst.length; i++) dst[i] = (dst[i]! + mask[i]!) >>> 0;
-  else for (let i = 0; i < dst.length; i++) dst[i] = (dst[i]! - mask[i]!) >>> 0;
+/**
+ * dst += sign·expandMask(seed, dst.length) (mod 2^32), in place, without making the mask: the
+ * keystream comes in cache-sized chunks, each added as it is made (the bulk of secure
+ * aggregation's work, at the sites and at the coordinator alike).
+ */
+export function applyMask(dst: Uint32Array, seed: Uint8Array, sign: 1 | -1): void {
+  // A fixed IV is safe: every seed is used for exactly one mask.
+  const cipher = createCipheriv('chacha20', seed, Buffer.alloc(16));
+  const words = CHUNK_BYTES / 4;
+  for (let at = 0; at < dst.length; at += words) {
+    const n = Math.min(words, dst.length - at);
+    const bytes = cipher.update(n === words ? ZEROS : ZEROS.subarray(0, n * 4));
+    const ks = bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, n) : new Uint32Array(new Uint8Array(bytes).buffer, 0, n);
+    if (sign === 1) for (let i = 0; i < n; i++) dst[at + i] = (dst[at + i]! + ks[i]!) >>> 0;
+    else for (let i = 0; i < n; i++) dst[at + i] = (dst[at + i]! - ks[i]!) >>> 0;
+  }
 }
 
 /** The sign with which `me` applies the pairwise mask it shares with `other`. */

@@ -7,7 +7,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { FedrxError } from '../errors.js';
-import { addMask, agreedKey, expandMask, pairSign, x25519PublicOf } from './masks.js';
+import { agreedKey, applyMask, pairSign, x25519PublicOf } from './masks.js';
 import { neighboursOf, type SecureParams } from './params.js';
 import { rebuildSecret } from './shamir.js';
 
@@ -38,7 +38,7 @@ export async function unmaskSum(maskedSum: Uint32Array, r: RecoveryInput): Promi
   for (const site of r.survivors) {
     const seed = await rebuildSecret(r.selfShares.get(site) ?? [], t, `self-mask seed of ${site}`);
     if (bytesToHex(sha256(seed)) !== r.selfCommits.get(site)) throw new FedrxError('E_SECAGG_REVEAL', `the rebuilt self-mask seed of ${site} does not match its commitment: a revealed share is wrong`);
-    addMask(maskedSum, expandMask(seed, maskedSum.length), -1);
+    applyMask(maskedSum, seed, -1);
   }
   const survivors = new Set(r.survivors);
   for (const gone of r.dropped) {
@@ -51,7 +51,7 @@ export async function unmaskSum(maskedSum: Uint32Array, r: RecoveryInput): Promi
       if (!survivors.has(other) || !(r.maskedWith.get(other) ?? []).includes(gone)) continue;
       const seed = agreedKey(secret, hexToBytes(r.sPk.get(other)!), 'pair', r.runId, r.round, gone, other);
       // `other` applied pairSign(other, gone)·mask: take it away.
-      addMask(maskedSum, expandMask(seed, maskedSum.length), pairSign(other, gone) === 1 ? -1 : 1);
+      applyMask(maskedSum, seed, pairSign(other, gone) === 1 ? -1 : 1);
     }
   }
   return maskedSum;

@@ -40,12 +40,17 @@ export interface DecodedSum {
 export function decodeSecureSum(sum: Uint32Array, m: number, global: Weights, p: SecureParams): DecodedSum {
   const size = global.reduce((n, t) => n + t.data.length, 0);
   const totalWeight = dequantiseUnitSum(sum[size]!, p.quantBits);
+  // dequantiseSum(level, m, clip, bits) = level·scale − m·clip, hoisted out of the loop.
+  const scale = dequantiseSum(1, 0, p.clip, p.quantBits);
+  const offset = dequantiseSum(0, m, p.clip, p.quantBits);
+  const sums: Float64Array[] = [];
   let at = 0;
-  const sums = global.map((t) => {
-    const out = new Float64Array(t.data.length);
-    for (let i = 0; i < out.length; i++) out[i] = dequantiseSum(sum[at + i]!, m, p.clip, p.quantBits) + totalWeight * t.data[i]!;
-    at += t.data.length;
-    return out;
-  });
+  for (const t of global) {
+    const g = t.data;
+    const out = new Float64Array(g.length);
+    for (let i = 0; i < out.length; i++) out[i] = sum[at + i]! * scale + offset + totalWeight * g[i]!;
+    sums.push(out);
+    at += g.length;
+  }
   return { sums, totalWeight, examples: sum[size + 1]! };
 }

@@ -105,6 +105,8 @@ export const MaskedUpdateHeaderSchema = Type.Object(
     updateHash: Hex32,
     numExamples: Type.Integer({ minimum: 1 }),
     trainLoss: Type.Number(),
+    /** The mask-agreement key of the round this was masked for: a round redone with new keys refuses a stale upload. */
+    sPk: Hex32,
     signature: Signature,
     tensors: Type.Array(Type.Object({ name: Type.String(), shape: Type.Array(Type.Integer()) })),
   },

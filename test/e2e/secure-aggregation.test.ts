@@ -4,7 +4,9 @@
 // and who was recovered; with five killed, the run fails with E_SECAGG_THRESHOLD and commits
 // nothing. The ledger verifies and names the protocol and its parameters.
 
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LISTENING, spawnFedrx, type FedrxProcess } from '../../cli/spawn.js';
 import type { LedgerEntry } from '../../shared/ledger.js';
 import { tempDir } from '../helpers/temp.js';
 import { fedrxCommand, startFederation, type Federation } from './harness.js';
@@ -13,8 +15,10 @@ const SITES = Array.from({ length: 10 }, (_, i) => `site-${i + 1}`);
 const THREE = ['site-2', 'site-5', 'site-9'];
 const FIVE = ['site-1', 'site-3', 'site-5', 'site-7', 'site-9'];
 let fed: Federation;
+const restarted: FedrxProcess[] = [];
 
 afterAll(async () => {
+  await Promise.all(restarted.map((c) => c.stop()));
   await fed?.stop();
 });
 
@@ -45,8 +49,8 @@ async function entryOf(runId: string, round: number): Promise<LedgerEntry | unde
   return entries.find((e) => e.runId === runId && e.round === round);
 }
 
-async function finished(runId: string): Promise<{ status: string; error: string | null }> {
-  await fed.coordinator.waitFor(new RegExp(`run ${runId} (completed|failed)`), 240_000);
+async function finished(runId: string, coordinator: FedrxProcess = fed.coordinator): Promise<{ status: string; error: string | null }> {
+  await coordinator.waitFor(new RegExp(`run ${runId} (completed|failed)`), 240_000);
   const run = await fed.clients['data-scientist'].run(runId);
   return { status: run.status, error: run.error ?? null };
 }
@@ -95,5 +99,28 @@ describe('secure aggregation with ten real sites, threshold 6', () => {
     expect(end.error).toMatch(/E_SECAGG_THRESHOLD: secure masked update: 5 of 10 sites answered, the threshold is 6/);
     expect(await entryOf(run.id, 1)).toBeUndefined();
     await restore(FIVE);
+  });
+
+  it('a coordinator killed mid-upload of a secure round resumes it with fresh keys, and every site is in the sum', { timeout: 300_000 }, async () => {
+    const port = new URL(fed.url).port;
+    // All ten sites, so that the resumed round waits for every one to reconnect.
+    const run = await fed.clients['data-scientist'].startRun({ ...secureRun, minSites: 10 });
+    // The first run of this file started the coordinator without a drill: this one is started with one.
+    await fed.coordinator.stop();
+    const armed = spawnFedrx('coordinator-drill', ['coordinator', '--db', fed.db, '--port', port], {
+      logFile: join(fed.dir, 'logs', 'coordinator-drill.log'),
+      env: { FEDRX_CRASH_AT: 'answer:secure masked update@1' },
+    });
+    restarted.push(armed);
+    await armed.waitFor(/crash drill: killed at/, 240_000);
+    const again = spawnFedrx('coordinator-again', ['coordinator', '--db', fed.db, '--port', port], { logFile: join(fed.dir, 'logs', 'coordinator-again.log') });
+    restarted.push(again);
+    await again.waitFor(LISTENING, 30_000);
+    expect(await finished(run.id, again)).toMatchObject({ status: 'completed' });
+    const entry = (await entryOf(run.id, 1))!;
+    expect(entry.secure).toMatchObject({ included: SITES.slice().sort(), recovered: [] });
+    // The uploads masked for the first attempt were never re-sent: each site trained again for the redone round.
+    for (const site of SITES) expect(fed.agents.get(site)!.lines.filter((l) => /masked update of \d+ values sent/.test(l)).length).toBeGreaterThanOrEqual(1);
+    expect((await fedrxCommand(['ledger', 'verify', '--db', fed.db])).code).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GENESIS_PREV_HASH, sealEntry, type LedgerEntry } from '../../shared/ledger.js';
 import { endorsementBody, generateKeyPair, sign, updateBody, verify } from '../../shared/signing.js';
 import type { Dispute, Endorsement } from '../../shared/wire.js';
+import { entryFigures, PrivacyTally } from '../../shared/privacy/privacy-from-chain.js';
 import { Endorser } from '../../site-agent/endorser.js';
 import { Replica } from '../../site-agent/replica.js';
 import { tempDir, type TempDir } from './helpers.js';
@@ -14,16 +15,23 @@ const COORD = generateKeyPair();
 const SITE = { siteId: 'site-a', keys: generateKeyPair() };
 const hex = (c: string): string => c.repeat(64);
 
-/** Entries 0..n-1, each listing site-a's signed update; entry i commits model hex(String(i)). */
-function entries(n: number): LedgerEntry[] {
+/**
+ * Entries 0..n-1, each listing site-a's signed update; entry i commits model hex(String(i)). With
+ * `dp`, each is a private round with the figures the chain gives, times `skew(i)`.
+ */
+function entries(n: number, dp?: { skew: (index: number) => number }): LedgerEntry[] {
   const out: LedgerEntry[] = [];
+  const tally = new PrivacyTally();
   for (let index = 0; index < n; index++) {
     const parentModelHash = hex('f');
     const u = { runId: 'run-1', round: index + 1, siteId: SITE.siteId, baseModelHash: parentModelHash, updateHash: hex('a'), numExamples: 9 };
+    const participants = [{ siteId: SITE.siteId, numExamples: 9, updateHash: hex('a'), signature: sign('update', updateBody(u), SITE.keys.secretKey) }];
+    const privacy = dp === undefined ? undefined : entryFigures(tally, { runId: 'run-1', round: index + 1, participants }, { mechanism: 'gaussian-sum', noiseMultiplier: 2, sigma: 2, clip: 1, delta: 1e-3, samplingRate: 1 });
+    if (privacy !== undefined) privacy.siteEpsilon[0]!.epsilon *= dp!.skew(index);
     out.push(sealEntry({
       index, prevHash: index === 0 ? GENESIS_PREV_HASH : out[index - 1]!.entryHash, runId: 'run-1', round: index + 1, modelHash: hex(String(index)), parentModelHash,
-      participants: [{ siteId: SITE.siteId, numExamples: 9, updateHash: hex('a'), signature: sign('update', updateBody(u), SITE.keys.secretKey) }],
-      configHash: hex('c'), metrics: {}, createdAt: '2026-01-01T00:00:00.000Z', coordinatorKey: COORD.publicKey,
+      participants, configHash: hex('c'), metrics: {}, createdAt: '2026-01-01T00:00:00.000Z', coordinatorKey: COORD.publicKey,
+      ...(privacy === undefined ? {} : { privacy }),
     }, COORD.secretKey));
   }
   return out;
@@ -122,6 +130,18 @@ describe('Endorser', () => {
     expect(disputed).toEqual([1]);
     expect(sent.map((m) => [m.type, m.index])).toEqual([['dispute', 1], ['endorsement', 0]]);
     expect((sent[0] as Dispute).reason).toBe(`entry 1 records update ${'a'.repeat(12)} of 9 rows; this site sent ${'e'.repeat(12)} of 9`);
+  });
+
+  it('disputes a private round whose recorded ε for this site is not what its replica gives', async () => {
+    const dir = path.join((tmp = tempDir('endorser-')).dir, 'replica');
+    const chain = entries(2, { skew: (i) => (i === 1 ? 0.5 : 1) }); // entry 1 halves site-a's ε
+    const { replica, endorser, sent } = await start(dir);
+    endorser.noteModel(hex('0'));
+    endorser.noteModel(hex('1'));
+    endorser.review(await replica.append(chain));
+    await settle(2, sent);
+    expect(sent.map((m) => [m.type, m.index])).toEqual([['dispute', 1], ['endorsement', 0]]);
+    expect((sent[0] as Dispute).reason).toBe('entry 1 records another ε for site-a than the chain gives');
   });
 
   it('checks its listing in a secure round: in the sum as a participant, and never counted as dropped after uploading', async () => {

@@ -5,6 +5,7 @@ import type { AuditLog } from '../../trust/audit-log.js';
 import { principalOf } from '../../trust/auth.js';
 import type { Predictor } from '../../predictor.js';
 import { BatchPredictionResponse, ModelInputsQuery, PredictBatchBody, PredictBody, PredictionResponse, PredictTableBody } from '../schemas/predict.js';
+import { ErrorReply, ModelInputsReply } from '../schemas/responses.js';
 
 // Each answered request leaves one audit row, written after the prediction and before the answer:
 // if the row cannot be written, the clinician gets an error, never an unaudited prediction.
@@ -13,16 +14,17 @@ export function predictRoutes(app: FastifyInstance, predictor: Predictor, audit:
   function answer<B>(
     url: string,
     schema: TSchema,
-    response: TSchema,
+    reply: TSchema,
     shape: Shape,
     run: (body: B) => Provenance,
     input: (body: B) => { rows: number; input: unknown },
   ): void {
-    app.post(url, { schema: { body: schema, response: { 200: response } }, config: { roles: ['clinician'] }, preValidation: async (req) => refuseCoercible(req, shape) }, async (req) => {
+    app.post(url, { schema: { body: schema, response: { 200: reply, 400: ErrorReply } }, config: { roles: ['clinician'] }, preValidation: async (req) => refuseCoercible(req, shape) }, async (req) => {
       const body = req.body as B;
       const res = run(body);
-      audit.record(principalOf(req), { route: url, ...provenance(res), ...input(body) });
-      return res;
+      // The clinician sees the audit row of the answer it got (its number, time and input hash).
+      const row = audit.record(principalOf(req), { route: url, ...provenance(res), ...input(body) });
+      return { ...res, audit: row };
     });
   }
 
@@ -35,7 +37,7 @@ export function predictRoutes(app: FastifyInstance, predictor: Predictor, audit:
   }));
 
   // What to send: the served model's input columns (a client sends these and nothing else).
-  app.get('/v1/model/inputs', { schema: { querystring: ModelInputsQuery }, config: { roles: ['clinician'] } }, async (req) =>
+  app.get('/v1/model/inputs', { schema: { querystring: ModelInputsQuery, response: { 200: ModelInputsReply } }, config: { roles: ['clinician'] } }, async (req) =>
     predictor.inputs(req.query as ModelInputsQuery),
   );
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
 import { FedrxError } from '../../../shared/errors.js';
 import { refuseWhenReadOnly } from '../http-errors.js';
 import { parsePublicKey } from '../../../shared/key-files.js';
@@ -6,6 +7,11 @@ import type { Gateway } from '../../gateway/gateway.js';
 import { RegisterSiteBody, SiteIdParams } from '../schemas/sites.js';
 import type { SiteRecord } from '../../store/site-registry.js';
 import type { Store } from '../../store/store.js';
+import { ErrorReply, SiteChangeReply, SiteListReply } from '../schemas/responses.js';
+
+/** SHA-256 of the raw Ed25519 public key, first 8 bytes as colon-separated hex: short enough to read out over the phone. */
+export const keyFingerprint = (publicKeyHex: string): string =>
+  createHash('sha256').update(Buffer.from(publicKeyHex, 'hex')).digest('hex').slice(0, 16).match(/../g)!.join(':');
 
 /** `gateway` null: a read-only coordinator, which lists its sites but changes none. */
 export function siteRoutes(app: FastifyInstance, store: Store, gateway: Gateway | null): void {
@@ -13,6 +19,7 @@ export function siteRoutes(app: FastifyInstance, store: Store, gateway: Gateway 
   const view = (s: SiteRecord, live = connected()) => ({
     id: s.id,
     publicKey: s.publicKey,
+    keyFingerprint: keyFingerprint(s.publicKey),
     revoked: s.revokedAt !== null,
     revokedAt: s.revokedAt,
     connected: live.has(s.id),
@@ -23,7 +30,7 @@ export function siteRoutes(app: FastifyInstance, store: Store, gateway: Gateway 
     lastSeenAt: s.lastSeenAt,
   });
 
-  app.get('/v1/sites', { config: { roles: ['admin', 'data-scientist', 'auditor'] } }, async () => {
+  app.get('/v1/sites', { schema: { response: { 200: SiteListReply } }, config: { roles: ['admin', 'data-scientist', 'auditor'] } }, async () => {
     const live = connected();
     return { sites: store.sites.list().map((s) => view(s, live)) };
   });
@@ -31,7 +38,7 @@ export function siteRoutes(app: FastifyInstance, store: Store, gateway: Gateway 
   const writable = refuseWhenReadOnly(gateway === null, 'sites cannot be registered or revoked');
 
   /** Enrols a site by its public key (or re-keys or reinstates it). */
-  app.post('/v1/sites', { schema: { body: RegisterSiteBody }, preValidation: writable, config: { roles: ['admin'] } }, async (req, reply) => {
+  app.post('/v1/sites', { schema: { body: RegisterSiteBody, response: { 200: SiteChangeReply, 201: SiteChangeReply, 400: ErrorReply } }, preValidation: writable, config: { roles: ['admin'] } }, async (req, reply) => {
     const body = req.body as RegisterSiteBody;
     let key: string;
     try {
@@ -46,7 +53,7 @@ export function siteRoutes(app: FastifyInstance, store: Store, gateway: Gateway 
   });
 
   /** Revokes a site: refused from now on, its open connection closed; its past signatures stay valid. */
-  app.delete('/v1/sites/:id', { schema: { params: SiteIdParams }, preValidation: writable, config: { roles: ['admin'] } }, async (req) => {
+  app.delete('/v1/sites/:id', { schema: { params: SiteIdParams, response: { 200: SiteChangeReply, 404: ErrorReply } }, preValidation: writable, config: { roles: ['admin'] } }, async (req) => {
     const { id } = req.params as SiteIdParams;
     const site = store.sites.revoke(id);
     gateway!.disconnect(id, 'E_SITE_REVOKED', `site ${id} was revoked`);

@@ -66,6 +66,8 @@ export const ProvenanceFields = {
   entryHash: Type.String(),
   /** The conformal quantile recorded in that ledger entry. */
   conformal: Type.Optional(ConformalRecordSchema),
+  /** This request's row in the prediction audit log. */
+  audit: Type.Optional(Type.Object({ seq: Type.Integer(), at: Type.String(), inputHash: Type.String() }, { additionalProperties: false })),
 };
 export const PredictionResponse = Type.Object({ ...ScoreFields, ...ProvenanceFields }, { additionalProperties: false });
 

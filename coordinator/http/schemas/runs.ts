@@ -34,6 +34,11 @@ const RUN_FIELDS = {
   patience: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
   /** Coverage of prediction intervals, 0 < c < 1 (default 0.9); checked in run-config.ts for its own code, E_BAD_COVERAGE. */
   coverage: Type.Optional(Type.Number()),
+  /**
+   * DP-FedAvg: noise multiplier Z, clip C, δ. Loosely typed here so that 0, a negative value or
+   * δ ≥ 1/n gets E_DP_SETTINGS from buildRunConfig, not a schema error.
+   */
+  dp: Type.Optional(Type.Object({ noiseMultiplier: Type.Number(), clip: Type.Number(), delta: Type.Optional(Type.Number()) }, { additionalProperties: false })),
   /** Secure aggregation (SecAgg+): true for the defaults, or its settings. */
   secureAggregation: Type.Optional(Type.Union([Type.Boolean(), SecureRequestSchema])),
 };

@@ -86,7 +86,11 @@ describe('REST API', () => {
     const res = await post('/v1/predict', { runId, features: { x1: 4, g: 'b' } });
     expect(res.statusCode).toBe(200);
     const entry = c.store.ledger.get(0)!;
-    expect(res.json()).toEqual({ prediction: 12, runId, round: 1, modelHash, ledgerIndex: 0, entryHash: entry.entryHash });
+    expect(res.json()).toEqual({
+      prediction: 12, runId, round: 1, modelHash, ledgerIndex: 0, entryHash: entry.entryHash,
+      // This request's row in the audit log, which the dashboard shows beside the answer.
+      audit: { seq: c.audit.list().at(-1)!.seq, at: expect.any(String), inputHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
     // Strings are parsed the same way a site's CSV cells are.
     expect((await post('/v1/predict', { modelHash, features: { x1: '-1', g: 'a' } })).json().prediction).toBe(-1);
   });

@@ -63,16 +63,16 @@ function probes(schema: TSchema): { outside: number[]; inside: number[] } {
 }
 
 describe('the registry', () => {
-  it('lists fedavg, fedprox, fedadam and exact, each with a one-line summary and an options object that allows nothing else', () => {
-    expect(STRATEGY_NAMES).toEqual(['fedavg', 'fedprox', 'fedadam', 'exact']);
-    expect(STRATEGIES.map((s) => s.kind)).toEqual(['iterative', 'iterative', 'iterative', 'exact']);
+  it('lists fedavg, fedprox, fedadam, the robust rules and exact, each with a one-line summary and an options object that allows nothing else', () => {
+    expect(STRATEGY_NAMES).toEqual(['fedavg', 'fedprox', 'fedadam', 'median', 'trimmed-mean', 'multi-krum', 'centered-clipping', 'exact']);
+    expect(STRATEGIES.map((s) => s.kind)).toEqual(['iterative', 'iterative', 'iterative', 'iterative', 'iterative', 'iterative', 'iterative', 'exact']);
     for (const s of STRATEGIES) {
       expect(s.summary.length, s.name).toBeGreaterThan(20);
       expect(s.summary, s.name).not.toMatch(/\n/);
       expect(s.options.additionalProperties, s.name).toBe(false);
     }
-    expect(STRATEGY_OPTION_NAMES).toEqual(['mu', 'serverLr', 'beta1', 'beta2', 'tau', 'folds', 'exactAlgorithm']);
-    expect(STRATEGY_OPTION_NAMES.map(optionOwners)).toEqual([['fedprox'], ['fedadam'], ['fedadam'], ['fedadam'], ['fedadam'], ['exact'], ['exact']]);
+    expect(STRATEGY_OPTION_NAMES).toEqual(['mu', 'serverLr', 'beta1', 'beta2', 'tau', 'trimBeta', 'byzantine', 'krumKeep', 'clipTau', 'folds', 'exactAlgorithm']);
+    expect(STRATEGY_OPTION_NAMES.map(optionOwners)).toEqual([['fedprox'], ['fedadam'], ['fedadam'], ['fedadam'], ['fedadam'], ['trimmed-mean'], ['multi-krum'], ['multi-krum'], ['centered-clipping'], ['exact'], ['exact']]);
   });
 
   it('every option is optional and described; an iterative strategy\'s have defaults (its factory gets them all)', () => {
@@ -168,7 +168,9 @@ describe('POST /v1/runs derives its strategy fields from the registry', () => {
       }
       for (const x of values.inside) {
         // An exact fit needs a linear model (a penalty grid, so folds mean something).
-        const res = await post({ strategy, [option]: x, ...(strategy === 'exact' ? { study: TINY_STUDY, l2: [0.1, 1] } : {}) });
+        // Enough sites for Krum to tolerate up to 1000 hostile ones.
+        const sites = strategy === 'multi-krum' ? { minSites: 2003 } : {};
+        const res = await post({ strategy, [option]: x, ...sites, ...(strategy === 'exact' ? { study: TINY_STUDY, l2: [0.1, 1] } : {}) });
         expect(res.statusCode, `${option} ${x}: ${res.body}`).toBe(201);
         expect(res.json().config.strategyOptions, `${option} ${x}`).toEqual({ [option]: x });
       }
@@ -205,7 +207,7 @@ describe('`fedrx run start` derives its strategy flags and --help from the regis
   }
 
   it('one flag per option, kebab-case of its name, as the flags were named before the registry', () => {
-    expect(STRATEGY_OPTION_NAMES.map(flagOf)).toEqual(['--mu', '--server-lr', '--beta1', '--beta2', '--tau', '--folds', '--exact-algorithm']);
+    expect(STRATEGY_OPTION_NAMES.map(flagOf)).toEqual(['--mu', '--server-lr', '--beta1', '--beta2', '--tau', '--trim-beta', '--byzantine', '--krum-keep', '--clip-tau', '--folds', '--exact-algorithm']);
     const { start } = runStart();
     const flags = new Map(start.options.map((o: Option) => [o.long, o]));
     for (const { option, schema } of OPTIONS) {
