@@ -81,7 +81,7 @@ export function buildRunConfig(body: CreateRunBody, registeredSites = 0): RunCon
     serveEndorsedOnly: body.serveEndorsedOnly ?? d.serveEndorsedOnly,
     patience: body.patience ?? d.patience,
     ...(body.coverage === undefined ? {} : { coverage: checkCoverage(body.coverage) }),
-    ...(body.dp === undefined ? {} : { dp: privateSettings(body.dp, strategy, registeredSites, body.secureAggregation) }),
+    ...(body.dp === undefined ? {} : { dp: privateSettings(body.dp, strategy, registeredSites) }),
     ...secureAggregation(body.secureAggregation, strategy),
   };
   const problem = strategyRunProblem(strategy, config.strategyOptions, config);
@@ -90,9 +90,7 @@ export function buildRunConfig(body: CreateRunBody, registeredSites = 0): RunCon
 }
 
 /** DP-FedAvg's settings checked (E_DP_SETTINGS) and δ fixed; only strategies that fold a summed contribution take it. */
-function privateSettings(dp: NonNullable<CreateRunBody['dp']>, strategy: StrategyName, registeredSites: number, secure: CreateRunBody['secureAggregation']): DpConfig {
-  // Distributed noise (each site its share inside the masked sum) is not wired into the secure round yet.
-  if (secure !== undefined && secure !== false) throw new FedrxError('E_DP_SETTINGS', 'differential privacy cannot be combined with secure aggregation yet');
+function privateSettings(dp: NonNullable<CreateRunBody['dp']>, strategy: StrategyName, registeredSites: number): DpConfig {
   if (strategy === 'exact') throw new FedrxError('E_DP_SETTINGS', 'differential privacy is for iterative strategies (DP-FedAvg); an exact fit sends statistics it does not cover');
   // DP-FedAvg hands the strategy one noisy sum: a strategy that needs each update apart cannot take it.
   if (!strategySumsSecurely(strategy)) throw new FedrxError('E_DP_SETTINGS', `strategy ${strategy} needs each site's update apart and cannot aggregate a private sum; use fedavg, fedprox or fedadam`);

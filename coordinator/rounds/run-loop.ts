@@ -72,7 +72,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   const ctx = { runId: run.id, round, globalWeights: from.weights, globalHash: from.modelHash, selected };
   const dp = privateRound(engine.store, config, round, selected.size);
   const aggregator = dp === null ? strategy.beginRound(ctx) : dp.wrap(ctx, strategy.beginRound(ctx));
-  const updates = config.secureAggregation === undefined ? await plainUpdates(engine, run, round, from, task, aggregator, selected, dp?.task) : await secureUpdates(engine, run, round, from, task, aggregator, selected);
+  const updates = config.secureAggregation === undefined ? await plainUpdates(engine, run, round, from, task, aggregator, selected, dp?.task) : await secureUpdates(engine, run, round, from, task, aggregator, selected, dp?.task);
   const { outcomes } = updates;
   const result = updates.failure === null ? aggregator.finalize() : null;
   if (result === null) return fail(`round ${round}: ${updates.failure ?? 'no update was aggregated'}`, outcomes);

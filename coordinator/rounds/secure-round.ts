@@ -5,6 +5,7 @@
 // nothing is committed.
 
 import { FedrxError, isFedrxError } from '../../shared/errors.js';
+import type { TaskDp } from '../../shared/privacy/dp-settings.js';
 import type { TaskConfig } from '../../shared/run-config.js';
 import { MODULUS_BITS, resolveParams, type SecureParams } from '../../shared/secagg/params.js';
 import { decodeSecureSum, secureLength } from '../../shared/secagg/secure-vector.js';
@@ -45,7 +46,8 @@ export interface SecureUpdates {
 
 type StageName = 'keys' | 'shares' | 'inbox' | 'masked update' | 'reveal';
 
-export async function secureUpdates(engine: Engine, run: RunRow, round: number, from: RunState, task: TaskConfig, aggregator: Aggregator, selected: ReadonlySet<string>): Promise<SecureUpdates> {
+/** `dp`: a private run's settings for the sites, who clip and add their share of the noise inside the sum. */
+export async function secureUpdates(engine: Engine, run: RunRow, round: number, from: RunState, task: TaskConfig, aggregator: Aggregator, selected: ReadonlySet<string>, dp?: TaskDp): Promise<SecureUpdates> {
   const { config } = run;
   const sites = [...selected].sort();
   const firstMiss = new Map<string, SiteOutcome>();
@@ -86,7 +88,7 @@ export async function secureUpdates(engine: Engine, run: RunRow, round: number, 
   const opened = await stage('inbox', { answers: 'secagg-opened', request: (site) => messageText(sum.inboxFor(site)), take: (site, m, s) => s.addOpened(site, m.msg.refusedBoxes) }, sum.shared());
   if (opened === null || sum.ready().length < params.threshold) return fail(below('inbox', sum.ready().length, shares.size));
 
-  const train = encodeFrame({ ...ref, kind: 'train', modelHash: from.modelHash, config: task, secure: true }, from.weights);
+  const train = encodeFrame({ ...ref, kind: 'train', modelHash: from.modelHash, config: task, secure: true, ...(dp === undefined ? {} : { dp }) }, from.weights);
   const masked = await stage(
     'masked update',
     {

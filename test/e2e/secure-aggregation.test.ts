@@ -2,7 +2,9 @@
 // 6). Three sites are killed (FEDRX_SITE_CRASH_AT) at each stage in turn — key exchange, share
 // exchange, masked upload, unmasking — and the round still commits, recording who is in the sum
 // and who was recovered; with five killed, the run fails with E_SECAGG_THRESHOLD and commits
-// nothing. The ledger verifies and names the protocol and its parameters.
+// nothing. The ledger verifies and names the protocol and its parameters. A private secure round
+// records the σ its surviving noise shares reach, and a coordinator killed mid-upload resumes the
+// secure round with fresh keys.
 
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -101,6 +103,19 @@ describe('secure aggregation with ten real sites, threshold 6', () => {
     await restore(FIVE);
   });
 
+  it('a private secure round: each site adds its share of the noise inside the sum; three lost, the entry records σ = Z·√(7/10)', { timeout: 300_000 }, async () => {
+    await arm(THREE, 'train');
+    const run = await fed.clients['data-scientist'].startRun({ ...secureRun, dp: { noiseMultiplier: 2, clip: 0.5 } });
+    expect(await finished(run.id)).toMatchObject({ status: 'completed' });
+    const entry = (await entryOf(run.id, 1))!;
+    expect(entry.secure).toMatchObject({ included: SITES.filter((s) => !THREE.includes(s)).sort(), recovered: THREE.slice().sort() });
+    expect(entry.privacy).toMatchObject({ mechanism: 'distributed-gaussian', noiseMultiplier: 2, clip: 0.5 });
+    expect(entry.privacy!.sigma).toBeCloseTo(2 * Math.sqrt(7 / 10), 12);
+    // Each surviving site clipped and noised its own change before masking it: Z·C/√10 per site.
+    const survivor = SITES.find((s) => !THREE.includes(s))!;
+    expect(fed.agents.get(survivor)!.lines.some((l) => l.includes(`change clipped to 0.5 with noise share σ ${((2 * 0.5) / Math.sqrt(10)).toPrecision(3)}`))).toBe(true);
+    await restore(THREE);
+  });
   it('a coordinator killed mid-upload of a secure round resumes it with fresh keys, and every site is in the sum', { timeout: 300_000 }, async () => {
     const port = new URL(fed.url).port;
     // All ten sites, so that the resumed round waits for every one to reconnect.

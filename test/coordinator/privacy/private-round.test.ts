@@ -133,7 +133,6 @@ describe('run start with DP settings and budgets', () => {
       expect(res.json().error.code).toBe('E_DP_SETTINGS');
     }
     expect((await start({ dp: { noiseMultiplier: 1, clip: 1 }, strategy: 'exact', l2: 0.1 })).json().error.code).toBe('E_DP_SETTINGS');
-    expect((await start({ dp: { noiseMultiplier: 1, clip: 1 }, secureAggregation: true })).json().error.code).toBe('E_DP_SETTINGS');
     expect((await start({ dp: { noiseMultiplier: 1, clip: 1 }, strategy: 'median' })).json().error).toMatchObject({ code: 'E_DP_SETTINGS', message: expect.stringMatching(/median needs each site's update apart/) });
     expect(await runCount()).toBe(0);
     const ok = await start({ dp: { noiseMultiplier: 1, clip: 1 } });
