@@ -86,6 +86,9 @@ export async function secureUpdates(engine: Engine, run: RunRow, round: number, 
   const shares = await stage('shares', { answers: 'secagg-shares', request: (site) => messageText(sum.rosterFor(site)), take: (_s, m, s) => s.addShares(m.msg) }, sum.advertised());
   if (shares === null) return fail(below('shares', sum.shared().length, keys.size));
   const opened = await stage('inbox', { answers: 'secagg-opened', request: (site) => messageText(sum.inboxFor(site)), take: (site, m, s) => s.addOpened(site, m.msg.refusedBoxes) }, sum.shared());
+  for (const s of sum.accused()) {
+    if (!firstMiss.has(s)) firstMiss.set(s, { siteId: s, status: 'rejected', code: 'E_SECAGG_SHARE', reason: "secure inbox: a neighbour could not open this site's share box; left out of the round" });
+  }
   if (opened === null || sum.ready().length < params.threshold) return fail(below('inbox', sum.ready().length, shares.size));
 
   const train = encodeFrame({ ...ref, kind: 'train', modelHash: from.modelHash, config: task, secure: true, ...(dp === undefined ? {} : { dp }) }, from.weights);
