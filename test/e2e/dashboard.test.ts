@@ -63,6 +63,8 @@ describe.skipIf(!hasChromium)('dashboard in a browser', () => {
   it('refuses a wrong token, a revoked token and an ended session at sign-in, with a coded message', async () => {
     const { context, page } = await fresh();
     await page.goto(`${fed.url}/`);
+    // The page's modules render the form after load: Tab only once it is there.
+    await page.waitForSelector('#token');
     expect(await tabOrder(page, 2)).toEqual(['token', 'Sign in']);
     expect(await unlabelledFields(page)).toEqual([]);
     expect(await lowContrast(page)).toEqual([]);
