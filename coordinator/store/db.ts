@@ -98,6 +98,9 @@ CREATE TABLE IF NOT EXISTS ledger (
   preprocessing_hash TEXT,
   metrics_json TEXT NOT NULL,
   privacy_json TEXT,
+  secure_json TEXT,
+  robust_json TEXT,
+  conformal_json TEXT,
   created_at TEXT NOT NULL,
   coordinator_key TEXT NOT NULL,
   entry_hash TEXT NOT NULL UNIQUE,
@@ -204,7 +207,13 @@ function applySchema(db: Db, opts: { readonly?: boolean }): void {
 function addMissingColumns(db: Db, table: string, columns: Record<string, string>): void {
   const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
   for (const [name, type] of Object.entries(columns)) {
-    if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+    if (have.has(name)) continue;
+    try {
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+    } catch (e) {
+      // Another process opening the same database (admin commands run side by side) added it first.
+      if (!/duplicate column name/.test((e as Error).message)) throw e;
+    }
   }
 }
 
