@@ -38,13 +38,57 @@ function hashTensors(domain: string, dtype: string, tensors: readonly { name: st
   h.update(domain);
   h.update(u32(tensors.length));
   for (const t of tensors) {
-    h.update(str(t.name));
-    h.update(u32(t.shape.length));
-    for (const d of t.shape) h.update(u32(d));
-    h.update(str(dtype));
-    h.update(u32(t.data.length));
+    h.update(tensorHead(t.name, t.shape, dtype, t.data.length));
     // Typed-array memory is little-endian on every platform Node ships for.
     h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   }
   return h.digest('hex');
+}
+
+/** What precedes a tensor's bytes in the hash: its name, shape, dtype and length. */
+function tensorHead(name: string, shape: readonly number[], dtype: string, length: number): Buffer {
+  return Buffer.concat([str(name), u32(shape.length), ...shape.map(u32), str(dtype), u32(length)]);
+}
+
+/**
+ * hashWeights of an update that arrives as a flat run of float32 values in table order (a
+ * chunked stream): the same digest, fed a chunk at a time, never holding the update.
+ */
+export class StreamingWeightsHash {
+  private readonly h = createHash('sha256').update(DOMAIN);
+  private tensor = 0;
+  /** Values still owed to the current tensor (-1 before its head is written). */
+  private left = -1;
+
+  constructor(private readonly table: readonly { name: string; shape: number[] }[]) {
+    this.h.update(u32(table.length));
+  }
+
+  update(values: Float32Array): void {
+    let at = 0;
+    while (at < values.length) {
+      if (this.left <= 0) this.nextTensor();
+      const n = Math.min(this.left, values.length - at);
+      this.h.update(new Uint8Array(values.buffer, values.byteOffset + at * 4, n * 4));
+      this.left -= n;
+      at += n;
+    }
+  }
+
+  /** The digest, or null when fewer values than the table holds were fed. */
+  digest(): string | null {
+    // Trailing empty tensors still contribute their heads.
+    while (this.tensor < this.table.length || this.left > 0) {
+      if (this.left > 0) return null;
+      this.nextTensor();
+    }
+    return this.h.digest('hex');
+  }
+
+  private nextTensor(): void {
+    const t = this.table[this.tensor++];
+    if (t === undefined) throw new RangeError('more values than the tensor table holds');
+    this.left = t.shape.reduce((n, d) => n * d, 1);
+    this.h.update(tensorHead(t.name, t.shape, 'float32', this.left));
+  }
 }

@@ -12,6 +12,8 @@ export const SIGNATURE_DOMAINS = {
   hello: 'fedrx/hello/v1',
   /** A trained update: {runId, round, siteId, baseModelHash, updateHash, numExamples}. */
   update: 'fedrx/update/v1',
+  /** A chunked update's stream: {streamId, runId, round, siteId, updateHash, totalValues, chunkValues, chunkHashes}. */
+  'update-stream': 'fedrx/update-stream/v1',
   /** A statistics report (round 0): {runId, siteId, statsHash, rows}. */
   stats: 'fedrx/stats/v1',
   /** The coordinator's signature of a ledger entry: {entryHash}. */
@@ -92,6 +94,18 @@ export const updateBody = (u: { runId: string; round: number; siteId: string; ba
   baseModelHash: u.baseModelHash,
   updateHash: u.updateHash,
   numExamples: u.numExamples,
+});
+
+/** A chunked update's stream: binds the per-chunk hashes (and so every chunk) to the update it carries. */
+export const streamBody = (s: { streamId: string; runId: string; round: number; siteId: string; updateHash: string; totalValues: number; chunkValues: number; chunkHashes: readonly string[] }) => ({
+  streamId: s.streamId,
+  runId: s.runId,
+  round: s.round,
+  siteId: s.siteId,
+  updateHash: s.updateHash,
+  totalValues: s.totalValues,
+  chunkValues: s.chunkValues,
+  chunkHashes: [...s.chunkHashes],
 });
 
 export const statsBody = (s: { runId: string; siteId: string; statsHash: string; rows: number }) => ({
