@@ -41,6 +41,11 @@ export function foldWeighted(dst: Float64Array, src: Float64Array, w: number, x:
   return bad0 + bad1 === 0;
 }
 
+/** sum[i] -= w·x[i]: a chunk folded by foldWeighted taken back out (a chunked update that failed). */
+export function unfoldWeighted(sum: Float64Array, w: number, x: Float32Array): void {
+  for (let i = 0; i < x.length; i++) sum[i] = sum[i]! - w * x[i]!;
+}
+
 /** sum[i] / total, rounded once to float32 (as sum[i] · (1/total), the rounding every strategy uses). */
 export function meanOf(sum: Float64Array, total: number): Float32Array {
   const inv = 1 / total;

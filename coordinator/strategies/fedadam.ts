@@ -21,7 +21,7 @@ import { sizeOf, specMismatch, specsOf, type TensorSpec, type Weights } from '..
 import { adamStep, type AdamHyperparameters } from './aggregate.js';
 import type { IterativeStrategyDescriptor } from './descriptor.js';
 import { WeightedMeanAggregator } from './weighted-mean.js';
-import type { AcceptResult, AggregateResult, RoundContext, SiteUpdate, Strategy, SummedUpdate, StrategyState } from './types.js';
+import type { AcceptResult, AggregateResult, RoundContext, SiteUpdate, SiteUpdateStart, Strategy, SummedUpdate, StrategyState } from './types.js';
 
 const options = Type.Object(
   {
@@ -104,6 +104,11 @@ class FedAdamAggregator extends WeightedMeanAggregator {
     // The server step has been taken: a late update can no longer count.
     if (this.result !== null) return { accepted: false, code: 'E_STALE_ROUND', reason: `round ${this.ctx.round} is already aggregated` };
     return super.accept(update);
+  }
+
+  override beginStream(start: SiteUpdateStart): ReturnType<WeightedMeanAggregator['beginStream']> {
+    if (this.result !== null) return { accepted: false, code: 'E_STALE_ROUND', reason: `round ${this.ctx.round} is already aggregated` };
+    return super.beginStream(start);
   }
 
   override acceptSum(sum: SummedUpdate): AcceptResult {

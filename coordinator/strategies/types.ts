@@ -3,7 +3,7 @@
 // end produces the next global model. Memory is O(model size) whatever the number of sites.
 
 import type { ErrorCode } from '../../shared/errors.js';
-import type { NamedTensor64, Weights } from '../../shared/tensors.js';
+import type { NamedTensor64, TensorSpec, Weights } from '../../shared/tensors.js';
 
 export interface SiteUpdate {
   siteId: string;
@@ -13,6 +13,24 @@ export interface SiteUpdate {
   numExamples: number;
   updateHash: string;
   weights: Weights;
+}
+
+/** A chunked update before its values: what its signed header says. */
+export interface SiteUpdateStart extends Omit<SiteUpdate, 'weights'> {
+  tensors: TensorSpec[];
+}
+
+/**
+ * Where one site's chunked update goes, a verified chunk at a time, in order: `values` are the
+ * update's flat values from `offset` (its tensors end to end in table order). A refused chunk
+ * ends the stream; `abort` leaves the aggregate as if the stream had never begun, and either
+ * `end` or `abort` releases whatever the sink holds (memory, spool files).
+ */
+export interface ChunkSink {
+  acceptChunk(offset: number, values: Float32Array): AcceptResult;
+  /** Every chunk arrived and the whole update matched its hash: the update counts from now on. */
+  end(): AcceptResult;
+  abort(): void;
 }
 
 export type AcceptResult = { accepted: true } | { accepted: false; code: ErrorCode; reason: string };
@@ -58,6 +76,11 @@ export interface SummedUpdate {
 
 export interface Aggregator {
   accept(update: SiteUpdate): AcceptResult;
+  /**
+   * Opens a chunked update, checked as accept() checks a whole one (run, round, site, base model,
+   * shapes), or refuses it. Aggregators without it get the update whole, reassembled in memory.
+   */
+  beginStream?(update: SiteUpdateStart): { accepted: true; sink: ChunkSink } | Extract<AcceptResult, { accepted: false }>;
   /** Folds a summed contribution; strategies that need each update apart do not offer it. */
   acceptSum?(sum: SummedUpdate): AcceptResult;
   readonly accepted: number;

@@ -1,26 +1,43 @@
 // The example-weighted mean of the sites' weights, streaming: each update is folded into a float64
 // running sum as it arrives and can then be dropped, so memory stays O(model size) (two sums: the
-// current one and the one the next update is folded into). FedAvg and FedProx finalize it as is;
-// FedAdam takes its server step from the same sums.
+// current one and the one the next whole update is folded into). FedAvg and FedProx finalize it as
+// is; FedAdam takes its server step from the same sums. A chunked update is folded a chunk at a
+// time straight into the sum (see beginStream), so it needs only the one sum.
 
+import { segments } from '../../shared/update-chunks.js';
 import { firstNonFinite, type NamedTensor } from '../../shared/tensors.js';
-import { foldWeighted, meanOf } from './aggregate.js';
-import { checkUpdate } from './update-check.js';
-import type { AcceptResult, AggregateResult, Aggregator, RoundContext, SiteUpdate, SummedUpdate } from './types.js';
+import { foldWeighted, meanOf, unfoldWeighted } from './aggregate.js';
+import { ChunkSpool } from './chunk-spool.js';
+import { checkUpdate, chunkNonFinite } from './update-check.js';
+import type { AcceptResult, AggregateResult, Aggregator, ChunkSink, RoundContext, SiteUpdate, SiteUpdateStart, SummedUpdate } from './types.js';
+
+/** Values read back per block when a failed stream is subtracted out. */
+const UNFOLD_BLOCK = 1 << 20;
 
 export class WeightedMeanAggregator implements Aggregator {
   /** Σ n·x per tensor over the accepted updates, in float64. Subclasses read it; only accept() changes it. */
   protected sums: Float64Array[];
-  /** Where the next update is folded; it becomes `sums` only once the whole update proved finite. */
-  private spare: Float64Array[];
+  /** Where the next whole update is folded; it becomes `sums` only once the update proved finite. Made on first use. */
+  private spareSums: Float64Array[] | null = null;
   /** Sites accepted so far. */
   protected readonly seen = new Set<string>();
+  /** Sites whose chunked update is being folded in. */
+  private readonly streaming = new Set<string>();
   /** Σ n over accepted updates. */
   protected total = 0;
 
   constructor(protected readonly ctx: RoundContext) {
-    this.sums = ctx.globalWeights.map((t) => new Float64Array(t.data.length));
-    this.spare = ctx.globalWeights.map((t) => new Float64Array(t.data.length));
+    // Committed now (fill touches every page): the round takes its memory when it opens, so a
+    // coordinator that lacks it fails before any site uploads, not halfway through one.
+    this.sums = ctx.globalWeights.map((t) => new Float64Array(t.data.length).fill(0));
+  }
+
+  private get spare(): Float64Array[] {
+    return (this.spareSums ??= this.ctx.globalWeights.map((t) => new Float64Array(t.data.length)));
+  }
+
+  private set spare(s: Float64Array[]) {
+    this.spareSums = s;
   }
 
   get accepted(): number {
@@ -28,7 +45,7 @@ export class WeightedMeanAggregator implements Aggregator {
   }
 
   accept(update: SiteUpdate): AcceptResult {
-    const verdict = checkUpdate(this.ctx, this.seen, update);
+    const verdict = checkUpdate(this.ctx, this.taken(), update);
     if (!verdict.accepted) return verdict;
     const n = update.numExamples;
     for (let k = 0; k < update.weights.length; k++) {
@@ -41,9 +58,65 @@ export class WeightedMeanAggregator implements Aggregator {
     return verdict;
   }
 
+  /**
+   * A chunked update, folded into the running sum as its chunks arrive. A stream that fails after
+   * some chunks were folded is subtracted back out, read from a disk spool of its chunks. Chosen
+   * over spooling everything and folding at the end because the sum is then ready when the last
+   * chunk lands, and a complete stream's result equals the one-frame path's exactly (the same
+   * additions in the same order). The price: when a failed stream is subtracted, each coordinate it
+   * touched is restored up to float64 rounding (exactly, when no sum needed rounding), far below the
+   * float32 the mean is rounded to.
+   */
+  beginStream(start: SiteUpdateStart): { accepted: true; sink: ChunkSink } | Extract<AcceptResult, { accepted: false }> {
+    const verdict = checkUpdate(this.ctx, this.taken(), start);
+    if (!verdict.accepted) return verdict;
+    const n = start.numExamples;
+    const sizes = this.ctx.globalWeights.map((t) => t.data.length);
+    const spool = new ChunkSpool();
+    const fold = (offset: number, values: Float32Array, w: number): void => {
+      for (const s of segments(sizes, offset, values.length)) {
+        const sum = this.sums[s.tensor]!.subarray(s.from, s.from + s.count);
+        const x = values.subarray(s.at, s.at + s.count);
+        if (w > 0) foldWeighted(sum, sum, w, x);
+        else unfoldWeighted(sum, -w, x);
+      }
+    };
+    this.streaming.add(start.siteId);
+    const release = (): void => {
+      spool.close();
+      this.streaming.delete(start.siteId);
+    };
+    const sink: ChunkSink = {
+      acceptChunk: (offset, values) => {
+        // Checked before folding: a non-finite value never reaches the sum.
+        const bad = chunkNonFinite(offset, values);
+        if (bad !== null) return bad;
+        spool.write(offset, values);
+        fold(offset, values, n);
+        return { accepted: true };
+      },
+      end: () => {
+        release();
+        this.total += n;
+        this.seen.add(start.siteId);
+        return { accepted: true };
+      },
+      abort: () => {
+        spool.forEachBlock(UNFOLD_BLOCK, (offset, values) => fold(offset, values, -n));
+        release();
+      },
+    };
+    return { accepted: true, sink };
+  }
+
+  /** Sites counted in, or being streamed in: a second update from one of them is refused. */
+  private taken(): ReadonlySet<string> {
+    return this.streaming.size === 0 ? this.seen : new Set([...this.seen, ...this.streaming]);
+  }
+
   /** Adds a sum of several sites' weighted weights (each site counted once, in a sum or alone). */
   acceptSum(sum: SummedUpdate): AcceptResult {
-    const refusal = checkSum(this.ctx, this.seen, sum);
+    const refusal = checkSum(this.ctx, this.taken(), sum);
     if (refusal !== null) return refusal;
     for (let k = 0; k < sum.sums.length; k++) {
       const x = sum.sums[k]!;

@@ -3,8 +3,8 @@
 // rule runs at finalize, a block of coordinates at a time.
 
 import { firstNonFinite, sizeOf, type Weights } from '../../../shared/tensors.js';
-import { checkUpdate } from '../update-check.js';
-import type { AcceptResult, AggregateResult, Aggregator, RobustReport, RoundContext, SiteUpdate } from '../types.js';
+import { checkUpdate, chunkNonFinite } from '../update-check.js';
+import type { AcceptResult, AggregateResult, Aggregator, ChunkSink, RobustReport, RoundContext, SiteUpdate, SiteUpdateStart } from '../types.js';
 import { bufferBudget, UpdateBuffer } from './update-buffer.js';
 
 /** Coordinates read per block when the rule runs. */
@@ -14,6 +14,8 @@ export abstract class BufferedAggregator implements Aggregator {
   protected readonly buffer: UpdateBuffer;
   private examples = 0;
   private result: AggregateResult | null = null;
+  /** Sites whose chunked update is being written into the buffer. */
+  private readonly streaming = new Set<string>();
 
   constructor(protected readonly ctx: RoundContext) {
     this.buffer = new UpdateBuffer(ctx.globalWeights.reduce((n, t) => n + sizeOf(t.shape), 0), bufferBudget());
@@ -25,13 +27,45 @@ export abstract class BufferedAggregator implements Aggregator {
 
   accept(update: SiteUpdate): AcceptResult {
     if (this.result !== null) return { accepted: false, code: 'E_STALE_ROUND', reason: `round ${this.ctx.round} is already aggregated` };
-    const verdict = checkUpdate(this.ctx, new Set(this.buffer.sites), update);
+    const verdict = checkUpdate(this.ctx, this.taken(), update);
     if (!verdict.accepted) return verdict;
     const bad = firstNonFinite(update.weights);
     if (bad !== null) return { accepted: false, code: 'E_NON_FINITE', reason: `tensor ${bad[0]} holds a non-finite value at ${bad[1]}` };
     this.buffer.add(update.siteId, update.weights);
     this.examples += update.numExamples;
     return verdict;
+  }
+
+  /** A chunked update, written into the buffer (memory within its budget, else its spill file) as it arrives; kept at its end. */
+  beginStream(start: SiteUpdateStart): { accepted: true; sink: ChunkSink } | Extract<AcceptResult, { accepted: false }> {
+    if (this.result !== null) return { accepted: false, code: 'E_STALE_ROUND', reason: `round ${this.ctx.round} is already aggregated` };
+    const verdict = checkUpdate(this.ctx, this.taken(), start);
+    if (!verdict.accepted) return verdict;
+    const slot = this.buffer.open();
+    this.streaming.add(start.siteId);
+    const sink: ChunkSink = {
+      acceptChunk: (offset, values) => {
+        const bad = chunkNonFinite(offset, values);
+        if (bad !== null) return bad;
+        slot.write(offset, values);
+        return { accepted: true };
+      },
+      end: () => {
+        this.streaming.delete(start.siteId);
+        slot.commit(start.siteId);
+        this.examples += start.numExamples;
+        return { accepted: true };
+      },
+      abort: () => {
+        this.streaming.delete(start.siteId);
+        slot.discard();
+      },
+    };
+    return { accepted: true, sink };
+  }
+
+  private taken(): ReadonlySet<string> {
+    return new Set([...this.buffer.sites, ...this.streaming]);
   }
 
   finalize(): AggregateResult | null {
