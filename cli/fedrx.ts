@@ -23,8 +23,12 @@ function fail(e: unknown): never {
 
 /** A duration option in seconds: a finite number > 0 (fractions allowed), refused otherwise. */
 function positiveSeconds(raw: string, flag: string): number {
+  return positive(raw, flag, 'seconds');
+}
+
+function positive(raw: string, flag: string, unit: string): number {
   const x = Number(raw);
-  if (!(Number.isFinite(x) && x > 0)) throw new FedrxError('E_BAD_REQUEST', `${flag} must be a number of seconds > 0, got "${raw}"`);
+  if (!(Number.isFinite(x) && x > 0)) throw new FedrxError('E_BAD_REQUEST', `${flag} must be a number of ${unit} > 0, got "${raw}"`);
   return x;
 }
 
@@ -43,6 +47,7 @@ program
   .option('--key-dir <dir>', 'folder of the coordinator\'s ledger-signing key, created on first start (default: coordinator-key/ beside the db)')
   .option('--max-frame-mb <n>', 'largest WebSocket frame accepted from an agent', '256')
   .option('--heartbeat-sec <s>', 'ping each agent this often; one that has not answered the previous ping is disconnected', '15')
+  .option('--stream-idle-sec <s>', 'a chunked update with no chunk for this long is refused (E_STREAM_DEADLINE)', '60')
   .option('--tls-cert <file>', 'serve HTTPS and WSS with this certificate (PEM, leaf first; with --tls-key)')
   .option('--tls-key <file>', 'the certificate\'s private key (PEM; with --tls-cert)')
   .option('--headers-timeout <sec>', 'time a client has to send its request headers', '20')
@@ -52,7 +57,7 @@ program
   .option('--max-pending-hellos <n>', 'agent connections waiting for their hello at once, from all addresses', '256')
   .action(
     action(async (o: {
-      db: string; port: string; host: string; readOnly?: boolean; keyDir?: string; maxFrameMb: string; heartbeatSec: string; tlsCert?: string; tlsKey?: string;
+      db: string; port: string; host: string; readOnly?: boolean; keyDir?: string; maxFrameMb: string; heartbeatSec: string; streamIdleSec: string; tlsCert?: string; tlsKey?: string;
       headersTimeout: string; requestTimeout: string; keepAliveTimeout: string; maxConnectionsPerAddress: string; maxPendingHellos: string;
     }) => {
       const { runCoordinator } = await import('../coordinator/main.js');
@@ -70,6 +75,7 @@ program
         readOnly: o.readOnly ?? false,
         maxFrameBytes: Number(o.maxFrameMb) * 1024 * 1024,
         heartbeatMs: positiveSeconds(o.heartbeatSec, '--heartbeat-sec') * 1000,
+        streamIdleMs: positiveSeconds(o.streamIdleSec, '--stream-idle-sec') * 1000,
         ...(o.keyDir === undefined ? {} : { keyDir: o.keyDir }),
         tlsCert: o.tlsCert,
         tlsKey: o.tlsKey,
@@ -91,8 +97,9 @@ program
   .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM: the hospital\'s CA or the coordinator\'s self-signed certificate')
   .option('--tls-pin <sha256>', 'refuse any coordinator certificate without this SHA-256 fingerprint (64 hex digits, colons optional)')
   .option('--max-epsilon <e>', "this site's own privacy budget: refuse training that would take its ε (from its replica) past E, and training without DP")
+  .option('--chunk-mb <n>', 'an update larger than this goes as a stream of chunks this size, with back-pressure', '4')
   .action(
-    action(async (o: { coordinator: string; site: string; data: string; key: string; coordinatorKey?: string; replicaDir: string; columnMap?: string; dropBadRows?: boolean; tlsCa?: string; tlsPin?: string; maxEpsilon?: string }) => {
+    action(async (o: { coordinator: string; site: string; data: string; key: string; coordinatorKey?: string; replicaDir: string; columnMap?: string; dropBadRows?: boolean; tlsCa?: string; tlsPin?: string; maxEpsilon?: string; chunkMb: string }) => {
       const { runAgent } = await import('../site-agent/main.js');
       const { positiveEpsilon } = await import('./privacy-report.js');
       const { parsePublicKey, readPublicKeyFile } = await import('../shared/key-files.js');
@@ -110,6 +117,7 @@ program
         tlsCa: o.tlsCa,
         tlsPin: o.tlsPin,
         maxEpsilon: o.maxEpsilon === undefined ? undefined : positiveEpsilon(o.maxEpsilon, '--max-epsilon'),
+        chunkBytes: Math.max(4, Math.round(positive(o.chunkMb, '--chunk-mb', 'MB') * 1024 * 1024)),
       });
     }),
   );

@@ -59,6 +59,8 @@ export interface CoordinatorOptions {
   nonceTtlMs?: number;
   /** Heartbeat interval to the agents (default 15 s): a site silent for two is disconnected. */
   heartbeatMs?: number;
+  /** A chunked update with no chunk for this long is refused (default 60 s). */
+  streamIdleMs?: number;
   onRound?: (s: RoundSummary) => void;
   /** Told of each moment of a run: phases opened, answers accepted, models aggregated, rounds committed. */
   onStep?: StepObserver;
@@ -180,6 +182,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
       connections,
       ...(opts.nonceTtlMs === undefined ? {} : { nonceTtlMs: opts.nonceTtlMs }),
       ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
+      ...(opts.streamIdleMs === undefined ? {} : { streamIdleMs: opts.streamIdleMs }),
     });
     runner = new RunQueue(store, gateway, desk, log, {
       onRound: (s) => {

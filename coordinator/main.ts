@@ -13,6 +13,7 @@ export async function runCoordinator(o: {
   maxFrameBytes: number;
   keyDir?: string | undefined;
   heartbeatMs?: number | undefined;
+  streamIdleMs?: number | undefined;
   tlsCert?: string | undefined;
   tlsKey?: string | undefined;
   limits?: Partial<NetLimits>;
@@ -30,6 +31,7 @@ export async function runCoordinator(o: {
     ...(o.limits === undefined ? {} : { limits: o.limits }),
     ...(o.keyDir === undefined ? {} : { keyDir: o.keyDir }),
     ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
+    ...(o.streamIdleMs === undefined ? {} : { streamIdleMs: o.streamIdleMs }),
     ...(tls === undefined ? {} : { tls }),
     ...(onStep === undefined ? {} : { onStep }),
   });

@@ -35,6 +35,13 @@ export const ERROR_CODES = {
   E_HASH_MISMATCH: 'a declared hash does not match the bytes',
   E_DISCONNECTED: 'the site disconnected before answering',
   E_DEADLINE: 'the site did not answer before the deadline',
+  // chunked updates (an update larger than one frame, streamed)
+  E_CHUNK_UNKNOWN: 'a chunk names no stream the site has open: none was opened, or it is for another update, run or round',
+  E_CHUNK_ORDER: 'a chunk arrived out of order or twice, or a stream began before the last one ended',
+  E_CHUNK_HASH: "a chunk's bytes do not match the hash its signed stream header declared",
+  E_CHUNK_COUNT: 'a stream carried more chunks, or a chunk more or fewer values, than its header declared',
+  E_STREAM_DEADLINE: 'a chunked update stopped arriving and was refused on its deadline',
+  E_STREAM_TRUNCATED: "the site's connection closed in the middle of a chunked update",
   // site-side failures reported to the coordinator
   E_CSV_MISSING_COLUMN: 'a site CSV, or a CSV sent for prediction, lacks a required column',
   E_CSV_BAD_VALUE: 'the site CSV holds a value of the wrong type or range',

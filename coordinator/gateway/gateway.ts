@@ -23,6 +23,7 @@ import { Heartbeat } from './heartbeat.js';
 import { RateLimiter } from '../trust/rate-limit.js';
 import { replicaSync, type LedgerReader } from './replica-sync.js';
 import { readSiteFrame } from './site-frames.js';
+import { UpdateStreamReceiver } from './update-stream.js';
 
 export interface GatewayOptions {
   sites: SiteDirectory;
@@ -48,7 +49,11 @@ export interface GatewayOptions {
   nonceTtlMs?: number;
   /** Heartbeat: a ping this often; a site that has not answered the previous one is disconnected. */
   heartbeatMs?: number;
+  /** A chunked update with no chunk for this long is refused (E_STREAM_DEADLINE); default 60 s. */
+  streamIdleMs?: number;
 }
+
+export const DEFAULT_STREAM_IDLE_MS = 60_000;
 
 /** Close codes in the private range; the reason carries the error code. */
 const CLOSE_REFUSED = 4001;
@@ -63,6 +68,8 @@ interface Peer {
   connectedAt: string;
   backend: string | undefined;
   badFrames: number;
+  /** The site's chunked updates in flight. */
+  streams: UpdateStreamReceiver;
 }
 
 export class Gateway {
@@ -230,7 +237,15 @@ export class Gateway {
       this.peers.delete(hello.siteId);
       previous.ws.close(CLOSE_REPLACED, 'replaced by a newer connection');
     }
-    const peer: Peer = { siteId: hello.siteId, publicKey, ws, connectedAt: new Date().toISOString(), backend: hello.backend, badFrames: 0 };
+    const streams = new UpdateStreamReceiver({
+      deliver: (header, part) => this.opts.answers.deliver(hello.siteId, { kind: 'update-stream', header, part }),
+      onDeadline: (header, code, reason) => {
+        this.opts.log(`refused the update stream of ${hello.siteId} for run ${header.runId} round ${header.round}: ${code} ${reason}`);
+        this.sendError(hello.siteId, code, reason, { runId: header.runId, round: header.round });
+      },
+      idleMs: this.opts.streamIdleMs ?? DEFAULT_STREAM_IDLE_MS,
+    });
+    const peer: Peer = { siteId: hello.siteId, publicKey, ws, connectedAt: new Date().toISOString(), backend: hello.backend, badFrames: 0, streams };
     this.peers.set(hello.siteId, peer);
     this.admitted.add(ws);
     this.opts.sites.touch(hello.siteId);
@@ -246,9 +261,11 @@ export class Gateway {
     this.opts.log(`site ${hello.siteId} connected from ${remote} (backend ${hello.backend ?? 'unknown'})`);
     ws.on('message', (data, isBinary) => this.onMessage(peer, rawBytes(data), isBinary));
     ws.on('close', (code) => {
+      const why = this.closedBecause.get(ws) ?? `connection closed (code ${code})`;
+      // Also when a newer connection replaced this one: its stream can never finish.
+      peer.streams.close(why);
       if (this.peers.get(peer.siteId) !== peer) return;
       this.peers.delete(peer.siteId);
-      const why = this.closedBecause.get(ws) ?? `connection closed (code ${code})`;
       this.opts.log(`site ${peer.siteId} disconnected: ${why}`);
       this.opts.answers.disconnected(peer.siteId, why);
     });
@@ -267,9 +284,18 @@ export class Gateway {
         this.disconnect(peer.siteId, 'E_SITE_REKEYED', `site ${peer.siteId} has a new public key: reconnect and sign with it`);
         return;
       }
-      const frame = readSiteFrame(data, isBinary, peer, this.opts.sites, this.caps.controlBytes);
+      const frame = readSiteFrame(data, isBinary, peer, this.opts.sites, this.caps.controlBytes, peer.streams.maxChunkValues);
       peer.badFrames = 0;
       switch (frame.to) {
+        case 'stream':
+        case 'chunk': {
+          const verdict = frame.to === 'stream' ? peer.streams.begin(frame.header) : peer.streams.chunk(frame.header, frame.values);
+          if (verdict === null || verdict.accepted) return;
+          const ref = { runId: frame.header.runId, round: frame.header.round };
+          this.opts.log(`refused the update stream of ${peer.siteId} for run ${ref.runId} round ${ref.round}: ${verdict.code} ${verdict.reason}`);
+          this.sendError(peer.siteId, verdict.code, verdict.reason, ref);
+          return;
+        }
         case 'phase': {
           const verdict = this.opts.answers.deliver(peer.siteId, frame.msg);
           if (verdict.accepted) return;

@@ -5,7 +5,8 @@
 
 import { FedrxError } from '../../shared/errors.js';
 import { hashStats } from '../../shared/feature-stats.js';
-import { statsBody, updateBody, verify, type SignatureDomain } from '../../shared/signing.js';
+import { statsBody, streamBody, updateBody, verify, type SignatureDomain } from '../../shared/signing.js';
+import { decodeChunkFrame, decodeStreamHeader, type UpdateChunkHeader, type UpdateStreamHeader } from '../../shared/update-chunks.js';
 import { hashMasked } from '../../shared/model-hash.js';
 import { keysBody, MaskedUpdateHeaderSchema, type SecaggOpened, type SecaggReveal, type SecaggShares } from '../../shared/secagg/wire.js';
 import { decodeFrameU32, frameKind } from '../../shared/tensor-codec.js';
@@ -26,12 +27,26 @@ export type RoutedFrame =
   | { to: 'phase'; msg: SiteMessage }
   | { to: 'task-error'; msg: TaskError }
   | { to: 'endorsement'; msg: Endorsement }
-  | { to: 'dispute'; msg: Dispute };
+  | { to: 'dispute'; msg: Dispute }
+  | { to: 'stream'; header: UpdateStreamHeader }
+  | { to: 'chunk'; header: UpdateChunkHeader; values: Float32Array };
 
-/** Attacker-controlled `data`, from the socket of `siteId`, which proved it holds `publicKey`. */
-export function readSiteFrame(data: Buffer, isBinary: boolean, site: { siteId: string; publicKey: string }, sites: SiteDirectory, controlBytes: number): RoutedFrame {
+/**
+ * Attacker-controlled `data`, from the socket of `siteId`, which proved it holds `publicKey`.
+ * `maxChunkValues`: the most values a chunk frame may carry now (the open stream's chunk size).
+ */
+export function readSiteFrame(data: Buffer, isBinary: boolean, site: { siteId: string; publicKey: string }, sites: SiteDirectory, controlBytes: number, maxChunkValues: number): RoutedFrame {
   const signed = (domain: SignatureDomain, body: unknown, signature: string, what: string): void => checkSigned(sites, site, domain, body, signature, what);
   const kind = isBinary ? frameKind(data) : null;
+  if (kind === 'update-stream') {
+    const header = decodeStreamHeader(data);
+    claimsSite(header.siteId, site.siteId, 'update stream');
+    signed('update', updateBody(header), header.signature, 'update stream');
+    signed('update-stream', streamBody(header), header.streamSignature, 'update stream');
+    return { to: 'stream', header };
+  }
+  // Unsigned: the hash of each chunk is in its signed stream header, checked before it is used.
+  if (kind === 'update-chunk') return { to: 'chunk', ...decodeChunkFrame(data, maxChunkValues) };
   if (kind === 'exact-stats' || kind === 'exact-product') {
     const frame = kind === 'exact-stats' ? decodeExactStatsFrame(data) : decodeExactProductFrame(data);
     claimsSite(frame.header.siteId, site.siteId, 'exact-fit answer');

@@ -37,13 +37,16 @@ export class PhaseDesk implements AnswerSink {
 
   deliver(siteId: string, msg: SiteMessage): Verdict {
     const p = this.current;
-    if (p === null || p.answers !== msg.kind) {
+    // A chunked update answers what a one-frame update answers.
+    const kind = msg.kind === 'update-stream' ? 'update' : msg.kind;
+    if (p === null || p.answers !== kind) {
       const ref = answerRef(msg);
       const code = p === null || ref.runId !== p.collector.runId ? 'E_WRONG_RUN' : 'E_STALE_ROUND';
       return { accepted: false, code, reason: `no phase of run ${ref.runId} round ${ref.round} is collecting ${msg.kind} answers` };
     }
     const verdict = p.accept(siteId, msg);
-    if (verdict.accepted) this.onAnswer(p, siteId);
+    // A stream is one answer, given when its last chunk has been folded.
+    if (verdict.accepted && (msg.kind !== 'update-stream' || msg.part.step === 'end')) this.onAnswer(p, siteId);
     return verdict;
   }
 

@@ -9,6 +9,7 @@ import type { NamedTensor64, Weights } from '../../shared/tensors.js';
 import type { EvalResult, ExactProductHeader, ExactStatsHeader, StatsReport, UpdateHeader } from '../../shared/wire.js';
 import type { MaskedUpdateHeader, SecaggKeys, SecaggOpened, SecaggReveal, SecaggShares } from '../../shared/secagg/wire.js';
 import type { SiteOutcome } from '../store/store.js';
+import type { UpdateStreamHeader } from '../../shared/update-chunks.js';
 import type { AcceptResult } from '../strategies/types.js';
 import type { Answer, RoundCollector } from './round-collector.js';
 
@@ -16,6 +17,7 @@ import type { Answer, RoundCollector } from './round-collector.js';
 export type SiteMessage =
   | { kind: 'stats-report'; msg: StatsReport }
   | { kind: 'update'; header: UpdateHeader; weights: Weights }
+  | { kind: 'update-stream'; header: UpdateStreamHeader; part: StreamPart }
   | { kind: 'eval-result'; msg: EvalResult }
   | { kind: 'exact-stats'; header: ExactStatsHeader; tensors: NamedTensor64[] }
   | { kind: 'exact-product'; header: ExactProductHeader; tensors: NamedTensor64[] }
@@ -24,6 +26,17 @@ export type SiteMessage =
   | { kind: 'secagg-opened'; msg: SecaggOpened }
   | { kind: 'secagg-reveal'; msg: SecaggReveal }
   | { kind: 'masked-update'; header: MaskedUpdateHeader; masked: Uint32Array };
+
+/**
+ * One step of a chunked update (gateway/update-stream.ts): its signed header was accepted
+ * (`begin`), a verified chunk of `values` at flat `offset`, every chunk arrived and the whole
+ * update matched its updateHash (`end`), or the stream failed and must leave no trace (`abort`).
+ */
+export type StreamPart =
+  | { step: 'begin' }
+  | { step: 'chunk'; index: number; offset: number; values: Float32Array }
+  | { step: 'end' }
+  | { step: 'abort'; code: ErrorCode; reason: string };
 
 /** The run and round an answer says it is for (statistics are round 0's). */
 export function answerRef(m: SiteMessage): { runId: string; round: number } {

@@ -1,6 +1,7 @@
 // A training round's phase: the selected sites get the global model and the task, train on their
 // rows and send back signed updates. Each update is checked against its hash and folded into the
-// strategy's aggregator as it arrives (memory O(model), whatever the number of sites).
+// strategy's aggregator as it arrives (memory O(model), whatever the number of sites); an update
+// too large for one frame arrives as a stream of chunks, folded chunk by chunk (streamed-updates.ts).
 
 import { hashWeights } from '../../shared/model-hash.js';
 import type { TaskDp } from '../../shared/privacy/dp-settings.js';
@@ -12,6 +13,7 @@ import type { SiteOutcome } from '../store/store.js';
 import type { Aggregator } from '../strategies/types.js';
 import { admissionRefusal, phaseOutcomes, refuse, type Phase, type SiteMessage, type Verdict } from './phase.js';
 import { RoundCollector } from './round-collector.js';
+import { StreamedUpdates } from './streamed-updates.js';
 
 export interface TrainReport {
   numExamples: number;
@@ -26,6 +28,7 @@ export class TrainingPhase implements Phase<TrainReport> {
   readonly answers = 'update';
   readonly collector: RoundCollector<TrainReport>;
   readonly request: Buffer;
+  private readonly streams: StreamedUpdates<TrainReport>;
 
   constructor(
     runId: string,
@@ -38,10 +41,12 @@ export class TrainingPhase implements Phase<TrainReport> {
     dp?: TaskDp,
   ) {
     this.collector = new RoundCollector(runId, round, asked, deadlineMs);
+    this.streams = new StreamedUpdates(this.collector, aggregator, (h) => ({ numExamples: h.numExamples, updateHash: h.updateHash, trainLoss: h.trainLoss, signature: h.signature }));
     this.request = encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId, round, modelHash: global.modelHash, config: task, ...(dp === undefined ? {} : { dp }) }, global.weights);
   }
 
   accept(siteId: string, m: SiteMessage): Verdict {
+    if (m.kind === 'update-stream') return this.streams.accept(siteId, m.header, m.part);
     if (m.kind !== 'update') throw new TypeError(`training phase got ${m.kind}`);
     const { header, weights } = m;
     const early = admissionRefusal(this.collector, siteId, header, 'training');
@@ -58,6 +63,7 @@ export class TrainingPhase implements Phase<TrainReport> {
 
   /** Every selected site's outcome, and how many updates the aggregator holds. */
   results(): { outcomes: SiteOutcome[]; accepted: number } {
+    this.streams.abortAll();
     return { outcomes: phaseOutcomes(this.collector, 'update', (r) => ({ ...r })), accepted: this.aggregator.accepted };
   }
 }
