@@ -40,6 +40,8 @@ export interface AgentOptions {
   columnMap?: Record<string, string>;
   /** Leave rows with misfit values out instead of refusing the file (see loadSiteRows). */
   dropBadRows?: boolean;
+  /** Updates whose frame is larger than this go as a stream of chunks this size (default 4 MiB). */
+  chunkBytes?: number;
   /** The site's own privacy budget: training that would take it past this ε is refused (privacy-guard.ts). */
   maxEpsilon?: number;
   log?: (line: string) => void;
@@ -88,7 +90,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const answers = await AnswerStore.open(replica.dir, log);
     const { maxEpsilon } = opts;
     const guard = maxEpsilon === undefined ? undefined : (req: TrainingRequest) => privacyRefusal(siteId, maxEpsilon, replica.entries(), req);
-    const tasks = new TaskHandler({ siteId, keys, compute, endorser, answers, send, log, ...(guard === undefined ? {} : { guard }) });
+    const sendPaced = (frame: Buffer): Promise<boolean> => conn.sendPaced(frame);
+    const tasks = new TaskHandler({ siteId, keys, compute, endorser, answers, send, sendPaced, log, ...(guard === undefined ? {} : { guard }), ...(opts.chunkBytes === undefined ? {} : { chunkBytes: opts.chunkBytes }) });
     const ledger = new LedgerSync({ replica, endorser, refusal, log });
 
     const drill = opts.crashAt ?? null;

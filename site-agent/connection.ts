@@ -124,6 +124,13 @@ export class Connection {
     return true;
   }
 
+  /** Sends if connected; resolves once the frame is written to the socket (true), or false when it could not be. */
+  sendPaced(data: Buffer): Promise<boolean> {
+    const ws = this.ws;
+    if (this.stopped || ws === undefined || ws.readyState !== WebSocket.OPEN) return Promise.resolve(false);
+    return new Promise((resolve) => ws.send(data, (err) => resolve(err === undefined || err === null)));
+  }
+
   /** Stops reconnecting and closes the socket; resolves once it is closed. */
   close(): Promise<void> {
     this.stopped = true;

@@ -16,6 +16,7 @@ export async function runAgent(o: {
   tlsCa?: string | undefined;
   tlsPin?: string | undefined;
   maxEpsilon?: number | undefined;
+  chunkBytes?: number | undefined;
 }): Promise<void> {
   const log = (line: string): void => console.log(`[${o.siteId}] ${line}`);
   const tls = agentTls(o.coordinatorUrl, { caFile: o.tlsCa, pin: o.tlsPin });
@@ -33,6 +34,7 @@ export async function runAgent(o: {
     ...(o.columnMap === undefined ? {} : { columnMap: o.columnMap }),
     dropBadRows: o.dropBadRows === true,
     ...(o.maxEpsilon === undefined ? {} : { maxEpsilon: o.maxEpsilon }),
+    ...(o.chunkBytes === undefined ? {} : { chunkBytes: o.chunkBytes }),
     ...(tls === undefined ? {} : { tls }),
     ...(crashAt === undefined ? {} : { crashAt }),
   });

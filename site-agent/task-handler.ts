@@ -23,11 +23,17 @@ import { evaluateAnswer, statsAnswer, trainAnswer, type Answer, type AnswerDeps 
 import type { TrainingRequest } from './privacy-guard.js';
 import { TaskQueue, type QueuedTask } from './task-queue.js';
 import { asFedrxError, taskErrorText, taskRef, type TaskRef } from './task-reply.js';
+import { DEFAULT_CHUNK_BYTES } from '../shared/update-chunks.js';
+import { chunkedUpdate, sendStream, type PacedSend } from './chunked-send.js';
 
 export interface TaskHandlerDeps extends AnswerDeps {
   endorser: Endorser;
   answers: AnswerStore;
   send: (data: string | Buffer) => void;
+  /** Sends a frame with back-pressure: updates larger than `chunkBytes` go as chunk streams through it (chunked-send.ts). */
+  sendPaced?: PacedSend;
+  /** One-frame updates up to this size; larger ones are streamed in chunks of it (default DEFAULT_CHUNK_BYTES). */
+  chunkBytes?: number;
   log: (line: string) => void;
   /** Why the site refuses a training request before any work (its --max-epsilon), or null. */
   guard?: (req: TrainingRequest) => string | null;
@@ -159,7 +165,15 @@ export class TaskHandler {
 
   private deliver(answer: Answer): void {
     if (answer.contribution !== undefined) this.deps.endorser.noteContribution(answer.contribution);
-    this.deps.send(answer.bytes);
+    const paced = this.deps.sendPaced;
+    const stream = paced === undefined ? null : chunkedUpdate(answer.bytes, this.deps.keys, this.deps.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    if (stream === null || paced === undefined) this.deps.send(answer.bytes);
+    else {
+      const started = performance.now();
+      void sendStream(stream, paced).then((ok) =>
+        this.deps.log(ok ? `sent the update as ${stream.chunkCount} chunks in ${Math.round(performance.now() - started)} ms` : `the update stream stopped after the connection failed`),
+      );
+    }
     this.deps.log(answer.summary);
   }
 
