@@ -10,7 +10,8 @@ const L2Value = Type.Number({ minimum: 0, maximum: 1e6 });
 export const ModelSpecSchema = Type.Object(
   {
     type: Type.Union([Type.Literal('linear'), Type.Literal('mlp')]),
-    hidden: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 4096 }), { maxItems: 8 })),
+    // Up to 16,384 units, for models of hundreds of millions of weights (MAX_PARAMS at most), whose updates stream in chunks.
+    hidden: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 16384 }), { maxItems: 8 })),
     activation: Type.Optional(Type.Union([Type.Literal('relu'), Type.Literal('tanh')])),
     /**
      * L2 penalty λ on the kernels (never the biases): the objective is the mean per-example loss over

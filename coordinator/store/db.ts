@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { FedrxError } from '../../shared/errors.js';
 import { ROLES } from '../../shared/roles.js';
 import { BUDGET_SCHEMA } from './privacy-budgets.js';
+import { MODEL_PARTS_SCHEMA } from './model-frames.js';
 import { RUN_STATUSES } from './run-status.js';
 
 export type Db = Database.Database;
@@ -195,6 +196,7 @@ function applySchema(db: Db, opts: { readonly?: boolean }): void {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
+    db.exec(MODEL_PARTS_SCHEMA);
     addMissingColumns(db, 'runs', { best_round: 'INTEGER', stop_reason: 'TEXT', cancel_requested_at: 'TEXT', cancel_requested_by: 'TEXT' });
     addMissingColumns(db, 'ledger', { secure_json: 'TEXT', robust_json: 'TEXT', privacy_json: 'TEXT', conformal_json: 'TEXT' });
     widenRunStatuses(db);

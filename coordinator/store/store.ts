@@ -13,6 +13,7 @@ import type { Db } from './db.js';
 import { EndorsementStore } from './endorsement-store.js';
 import { writeHeadFile } from './head-file.js';
 import { LedgerStore } from './ledger-store.js';
+import { putModelFrame, readModelFrame } from './model-frames.js';
 import { PrivacyBudgets } from './privacy-budgets.js';
 import { SiteRegistry } from './site-registry.js';
 import type { KeyPair } from '../../shared/signing.js';
@@ -234,9 +235,7 @@ export class Store {
   // ---- models and rounds ----
 
   getModel(hash: string): { runId: string; round: number; weights: Weights } | null {
-    const r = this.db.prepare('SELECT run_id, round, frame FROM models WHERE hash = ?').get(hash) as
-      | { run_id: string; round: number; frame: Buffer }
-      | undefined;
+    const r = readModelFrame(this.db, hash);
     return r === undefined ? null : { runId: r.run_id, round: r.round, weights: decodeFrame(r.frame).weights };
   }
 
@@ -285,9 +284,7 @@ export class Store {
       this.db
         .prepare('INSERT OR REPLACE INTO run_state (run_id, round, progress_json, strategy_frame) VALUES (?, ?, ?, ?)')
         .run(args.runId, args.round, args.state.progress, args.state.strategy === null ? null : encodeFrame64({ kind: 'strategy-state' }, args.state.strategy));
-      this.db
-        .prepare('INSERT OR IGNORE INTO models (hash, run_id, round, frame, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(args.modelHash, args.runId, args.round, encodeFrame({ kind: 'model' }, args.weights), createdAt);
+      putModelFrame(this.db, { hash: args.modelHash, runId: args.runId, round: args.round, createdAt }, encodeFrame({ kind: 'model' }, args.weights));
       const entry = this.ledger.append({
         ...args.entry,
         runId: args.runId,
