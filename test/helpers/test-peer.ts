@@ -9,6 +9,7 @@ import { generateKeyPair, helloBody, sign, statsBody, updateBody, type KeyPair }
 import { hashStats, type FeatureStats } from '../../shared/feature-stats.js';
 import { encodeFrame } from '../../shared/tensor-codec.js';
 import type { Weights } from '../../shared/tensors.js';
+import { updateStream, type UpdateStream } from '../../shared/update-chunks.js';
 import type { Store } from '../../coordinator/store/store.js';
 
 export interface Received {
@@ -45,9 +46,26 @@ export function signedUpdateFrame(
   return encodeFrame({ ...header, signature }, weights);
 }
 
+/** An update as a chunk stream (shared/update-chunks.ts), signed by the site as an agent would, in chunks of `chunkValues` values. */
+export function signedUpdateStream(
+  site: TestSite,
+  fields: { runId: string; round: number; baseModelHash: string; updateHash: string; numExamples: number },
+  weights: Weights,
+  chunkValues: number,
+): UpdateStream {
+  const meta = { v: PROTOCOL_VERSION as 1, kind: 'update' as const, siteId: site.siteId, trainLoss: 0.5, ...fields };
+  return updateStream({ ...meta, signature: sign('update', updateBody(meta), site.keys.secretKey) }, weights, site.keys, chunkValues);
+}
+
 export function signedStatsReport(site: TestSite, runId: string, stats: FeatureStats): string {
   const signature = sign('stats', statsBody({ runId, siteId: site.siteId, statsHash: hashStats(stats), rows: stats.rows }), site.keys.secretKey);
   return JSON.stringify({ type: 'stats-report', v: PROTOCOL_VERSION, runId, stats, signature });
+}
+
+/** `maxPayload`: the largest frame the peer takes (ws's default 100 MiB otherwise); `dropWeights`: keep tasks' headers only (large models). */
+export interface PeerOptions {
+  maxPayload?: number;
+  dropWeights?: boolean;
 }
 
 export class TestPeer {
@@ -55,10 +73,16 @@ export class TestPeer {
   private waiters: (() => void)[] = [];
   closed: { code: number; reason: string } | null = null;
 
-  private constructor(readonly ws: WebSocket) {
+  private constructor(
+    readonly ws: WebSocket,
+    opts: PeerOptions,
+  ) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) this.received.tasks.push(decodeTaskFrame(data));
-      else this.received.json.push(JSON.parse(data.toString('utf8')) as Record<string, unknown>);
+      if (isBinary) {
+        // The header alone, its data never read: a task of a large model is not copied.
+        const header = () => JSON.parse(data.subarray(8, 8 + data.readUInt32LE(4)).toString('utf8')) as TaskHeader;
+        this.received.tasks.push(opts.dropWeights === true ? { header: header(), weights: [] } : decodeTaskFrame(data));
+      } else this.received.json.push(JSON.parse(data.toString('utf8')) as Record<string, unknown>);
       for (const w of this.waiters.splice(0)) w();
     });
     ws.on('close', (code, reason) => {
@@ -68,9 +92,9 @@ export class TestPeer {
   }
 
   /** Opens a socket and waits for the coordinator's challenge; sends nothing. */
-  static async connect(baseUrl: string): Promise<TestPeer> {
-    const ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + AGENT_PATH);
-    const peer = new TestPeer(ws);
+  static async connect(baseUrl: string, opts: PeerOptions = {}): Promise<TestPeer> {
+    const ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + AGENT_PATH, opts.maxPayload === undefined ? {} : { maxPayload: opts.maxPayload });
+    const peer = new TestPeer(ws, opts);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
@@ -80,8 +104,8 @@ export class TestPeer {
   }
 
   /** Connects as `site` with a correctly signed hello and waits for the welcome. */
-  static async admit(baseUrl: string, site: TestSite): Promise<TestPeer> {
-    const p = await TestPeer.connect(baseUrl);
+  static async admit(baseUrl: string, site: TestSite, opts: PeerOptions = {}): Promise<TestPeer> {
+    const p = await TestPeer.connect(baseUrl, opts);
     p.send(JSON.stringify(p.hello(site)));
     await p.until((r) => r.json.find((m) => m.type === 'welcome'));
     return p;

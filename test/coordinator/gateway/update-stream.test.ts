@@ -14,9 +14,9 @@ import { hashWeights } from '../../../shared/model-hash.js';
 import { participantSigned, type LedgerEntry } from '../../../shared/ledger.js';
 import { encodeFrame } from '../../../shared/tensor-codec.js';
 import type { Weights } from '../../../shared/tensors.js';
-import { updateStream, type UpdateStream } from '../../../shared/update-chunks.js';
+import type { UpdateStream } from '../../../shared/update-chunks.js';
 import { PROTOCOL_VERSION, type TaskHeader } from '../../../shared/wire.js';
-import { registerTestSites, signedStatsReport, signedUpdateFrame, TestPeer, type TestSite } from '../../helpers/test-peer.js';
+import { registerTestSites, signedStatsReport, signedUpdateFrame, signedUpdateStream, TestPeer, type TestSite } from '../../helpers/test-peer.js';
 import { TINY_STUDY } from '../../helpers/tiny-study.js';
 
 const savedTmp = process.env.TMPDIR;
@@ -84,10 +84,8 @@ async function openRound(): Promise<Round> {
 
 /** site-a's update as a stream of 1-value chunks (3 chunks), n = 10. */
 function streamOf(r: Round, weights: Weights, over: { updateHash?: string } = {}): UpdateStream {
-  const meta = { v: PROTOCOL_VERSION, kind: 'update' as const, runId: r.runId, round: 1, siteId: 'site-a', baseModelHash: r.task.modelHash, updateHash: over.updateHash ?? hashWeights(weights), numExamples: 10, trainLoss: 0.5 };
-  const frame = signedUpdateFrame(sites['site-a']!, meta, weights);
-  const header = JSON.parse(frame.subarray(8, 8 + frame.readUInt32LE(4)).toString('utf8')) as Record<string, unknown>;
-  return updateStream({ ...meta, signature: header.signature as string }, weights, sites['site-a']!.keys, 1);
+  const fields = { runId: r.runId, round: 1, baseModelHash: r.task.modelHash, updateHash: over.updateHash ?? hashWeights(weights), numExamples: 10 };
+  return signedUpdateStream(sites['site-a']!, fields, weights, 1);
 }
 
 /** A chunk frame as a site could forge it: any stream id, run, round, index and values. */
