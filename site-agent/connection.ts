@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { isCertificateError, normalizeFingerprint, withSystemRoots, type Fingerprint } from '../shared/tls.js';
 import { AGENT_PATH, messageText, parseCoordinatorMessage, type Challenge, type CoordinatorMessage, type Hello } from '../shared/wire.js';
+import { MAX_PARAMS, MAX_TASK_HEADER_BYTES } from '../shared/tensor-codec.js';
 import { probeCertificate, type Probe } from './tls-probe.js';
 
 export interface ConnectionTls {
@@ -78,6 +79,9 @@ function toBuffer(data: WebSocket.RawData): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data);
 }
+
+/** The largest task a coordinator can send: a model of MAX_PARAMS weights and the largest task header (ws's default cap is 100 MiB). */
+const MAX_TASK_FRAME_BYTES = MAX_PARAMS * 4 + MAX_TASK_HEADER_BYTES + 64;
 
 export class Connection {
   private ws: WebSocket | undefined;
@@ -177,7 +181,7 @@ export class Connection {
   }
 
   private open(ca: (Buffer | string)[] | undefined): void {
-    const ws = new WebSocket(this.url, { handshakeTimeout: 10_000, ...tlsOptions(this.url, ca, this.pin) });
+    const ws = new WebSocket(this.url, { handshakeTimeout: 10_000, maxPayload: MAX_TASK_FRAME_BYTES, ...tlsOptions(this.url, ca, this.pin) });
     this.ws = ws;
     ws.on('open', () => this.opts.log(`connected to ${this.url}; waiting for the coordinator's challenge`));
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
