@@ -4,12 +4,11 @@
 // refused with their code, recorded as the site's outcome, leave the aggregate without any of
 // their chunks, and leave no spool file behind.
 
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../../coordinator/app.js';
-import { SPOOL_PREFIX } from '../../../coordinator/strategies/chunk-spool.js';
 import { hashWeights } from '../../../shared/model-hash.js';
 import { participantSigned, type LedgerEntry } from '../../../shared/ledger.js';
 import { encodeFrame } from '../../../shared/tensor-codec.js';
@@ -17,25 +16,16 @@ import type { Weights } from '../../../shared/tensors.js';
 import type { UpdateStream } from '../../../shared/update-chunks.js';
 import { PROTOCOL_VERSION, type TaskHeader } from '../../../shared/wire.js';
 import { registerTestSites, signedStatsReport, signedUpdateFrame, signedUpdateStream, TestPeer, type TestSite } from '../../helpers/test-peer.js';
+import { countedTempFiles } from '../../helpers/counted-temp-files.js';
 import { TINY_STUDY } from '../../helpers/tiny-study.js';
 
-const savedTmp = process.env.TMPDIR;
-let spoolRoot = '';
+// The coordinator runs in this process: its spool folders land where the tests count them.
+const spoolLeftovers = countedTempFiles();
 let coordinator: Coordinator;
 let url: string;
 let sites: Record<string, TestSite>;
 let headers: { authorization: string };
 let peers: TestPeer[] = [];
-
-beforeAll(() => {
-  // The coordinator runs in this process: its spool folders land here, where the tests count them.
-  spoolRoot = mkdtempSync(join(tmpdir(), 'fedrx-stream-test-'));
-  process.env.TMPDIR = spoolRoot;
-});
-afterAll(() => {
-  if (savedTmp === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = savedTmp;
-});
 
 beforeEach(async () => {
   coordinator = await buildCoordinator({ db: join(mkdtempSync(join(tmpdir(), 'fedrx-sdb-')), 'c.sqlite'), log: () => {}, streamIdleMs: 400 });
@@ -51,7 +41,6 @@ afterEach(async () => {
 });
 
 const shifted = (w: Weights, by: number): Weights => w.map((t) => ({ ...t, data: t.data.map((x) => x + by) }));
-const spoolLeftovers = (): string[] => readdirSync(spoolRoot).filter((f) => f.startsWith(SPOOL_PREFIX));
 
 interface Round {
   a: TestPeer;

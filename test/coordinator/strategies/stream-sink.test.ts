@@ -4,34 +4,20 @@
 // the robust rules (written into their buffer, spilled to disk past its budget) and an aggregator
 // without the entry point (reassembled whole).
 
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SPOOL_PREFIX } from '../../../coordinator/strategies/chunk-spool.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createStrategy } from '../../../coordinator/strategies/registry.js';
 import { openStream } from '../../../coordinator/strategies/stream-sink.js';
 import type { Aggregator, ChunkSink, SiteUpdate } from '../../../coordinator/strategies/types.js';
 import { readFlat } from '../../../shared/update-chunks.js';
 import { specsOf } from '../../../shared/tensors.js';
+import { countedTempFiles } from '../../helpers/counted-temp-files.js';
 import { ctx, update, values } from './fixtures.js';
 
-// Spool folders go to a folder of this test's own, so leftovers can be counted.
-const savedTmp = process.env.TMPDIR;
-let spoolRoot = '';
-beforeAll(() => {
-  spoolRoot = mkdtempSync(join(tmpdir(), 'fedrx-spool-test-'));
-  process.env.TMPDIR = spoolRoot;
-});
-afterAll(() => {
-  if (savedTmp === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = savedTmp;
-});
+const leftovers = countedTempFiles();
 afterEach(() => {
   delete process.env.FEDRX_ROBUST_BUFFER_MB;
 });
 
-const leftovers = (): string[] => readdirSync(spoolRoot).filter((f) => f.startsWith(SPOOL_PREFIX) || f.startsWith('fedrx-updates-'));
 
 function begin(agg: Aggregator, u: SiteUpdate): ChunkSink {
   const { weights, ...meta } = u;
