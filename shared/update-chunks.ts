@@ -16,8 +16,11 @@ import { expectSchema, UpdateHeaderSchema, type UpdateHeader } from './wire.js';
 
 /** Updates whose one frame is larger than this go as a stream (the agent's `--chunk-mb`). */
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
-/** At most this many chunks: the header's hash list stays under the frame header's limit. */
-export const MAX_STREAM_CHUNKS = 2048;
+/**
+ * At most this many chunks: the header's hash list (~34 KB) then fits in the room a run's frame
+ * cap leaves for an update's header (frame-caps.ts UPDATE_HEADER_ALLOWANCE, 64 KB).
+ */
+export const MAX_STREAM_CHUNKS = 512;
 
 const U = UpdateHeaderSchema.properties;
 const StreamId = Type.String({ pattern: '^[0-9a-f]{32}$' });
@@ -126,14 +129,14 @@ export interface UpdateStream {
 
 /**
  * The stream of an update whose one-frame header is `meta` (signed as for one frame), cut into
- * chunks of `chunkValues` values and signed by `keys`. Hashes every chunk first (one pass, one
- * chunk buffer), so the header can list them.
+ * chunks of `wantValues` values (larger when that would make more than MAX_STREAM_CHUNKS) and
+ * signed by `keys`. Hashes every chunk first (one pass, one chunk buffer), so the header can list them.
  */
-export function updateStream(meta: Omit<UpdateHeader, 'tensors'>, weights: Weights, keys: KeyPair, chunkValues: number): UpdateStream {
+export function updateStream(meta: Omit<UpdateHeader, 'tensors'>, weights: Weights, keys: KeyPair, wantValues: number): UpdateStream {
   const table: TensorSpec[] = weights.map((t) => ({ name: t.name, shape: [...t.shape] }));
   const totalValues = weights.reduce((n, t) => n + sizeOf(t.shape), 0);
+  const chunkValues = Math.max(wantValues, Math.ceil(totalValues / MAX_STREAM_CHUNKS));
   const count = chunkCount(totalValues, chunkValues);
-  if (count > MAX_STREAM_CHUNKS) throw new FedrxError('E_INTERNAL', `${count} chunks of ${chunkValues} values exceed ${MAX_STREAM_CHUNKS}: use larger chunks`);
   const buffer = new Float32Array(Math.min(chunkValues, totalValues));
   const dims = { totalValues, chunkValues };
   const values = (i: number): Float32Array => readFlat(weights, i * chunkValues, buffer.subarray(0, chunkLength(dims, i)));

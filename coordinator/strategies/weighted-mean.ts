@@ -15,7 +15,7 @@ import type { AcceptResult, AggregateResult, Aggregator, ChunkSink, RoundContext
 const UNFOLD_BLOCK = 1 << 20;
 
 export class WeightedMeanAggregator implements Aggregator {
-  /** Σ n·x per tensor over the accepted updates, in float64. Subclasses read it; only accept() changes it. */
+  /** Σ n·x per tensor over the accepted updates, in float64. Subclasses read it; only this class changes it. */
   protected sums: Float64Array[];
   /** Where the next whole update is folded; it becomes `sums` only once the update proved finite. Made on first use. */
   private spareSums: Float64Array[] | null = null;
@@ -62,8 +62,8 @@ export class WeightedMeanAggregator implements Aggregator {
    * A chunked update, folded into the running sum as its chunks arrive. A stream that fails after
    * some chunks were folded is subtracted back out, read from a disk spool of its chunks. Chosen
    * over spooling everything and folding at the end because the sum is then ready when the last
-   * chunk lands, and a complete stream's result equals the one-frame path's exactly (the same
-   * additions in the same order). The price: when a failed stream is subtracted, each coordinate it
+   * chunk lands, and a complete stream's result equals the one-frame path's exactly (per
+   * coordinate, the same additions in the order the updates reached it). The price: when a failed stream is subtracted, each coordinate it
    * touched is restored up to float64 rounding (exactly, when no sum needed rounding), far below the
    * float32 the mean is rounded to.
    */
@@ -73,13 +73,9 @@ export class WeightedMeanAggregator implements Aggregator {
     const n = start.numExamples;
     const sizes = this.ctx.globalWeights.map((t) => t.data.length);
     const spool = new ChunkSpool();
-    const fold = (offset: number, values: Float32Array, w: number): void => {
-      for (const s of segments(sizes, offset, values.length)) {
-        const sum = this.sums[s.tensor]!.subarray(s.from, s.from + s.count);
-        const x = values.subarray(s.at, s.at + s.count);
-        if (w > 0) foldWeighted(sum, sum, w, x);
-        else unfoldWeighted(sum, -w, x);
-      }
+    /** Applies `f` to each tensor's part of the sum that flat values [offset, offset + values.length) cover. */
+    const atSums = (offset: number, values: Float32Array, f: (sum: Float64Array, x: Float32Array) => void): void => {
+      for (const s of segments(sizes, offset, values.length)) f(this.sums[s.tensor]!.subarray(s.from, s.from + s.count), values.subarray(s.at, s.at + s.count));
     };
     this.streaming.add(start.siteId);
     const release = (): void => {
@@ -92,7 +88,7 @@ export class WeightedMeanAggregator implements Aggregator {
         const bad = chunkNonFinite(offset, values);
         if (bad !== null) return bad;
         spool.write(offset, values);
-        fold(offset, values, n);
+        atSums(offset, values, (sum, x) => foldWeighted(sum, sum, n, x));
         return { accepted: true };
       },
       end: () => {
@@ -102,7 +98,7 @@ export class WeightedMeanAggregator implements Aggregator {
         return { accepted: true };
       },
       abort: () => {
-        spool.forEachBlock(UNFOLD_BLOCK, (offset, values) => fold(offset, values, -n));
+        spool.forEachBlock(UNFOLD_BLOCK, (offset, values) => atSums(offset, values, (sum, x) => unfoldWeighted(sum, n, x)));
         release();
       },
     };

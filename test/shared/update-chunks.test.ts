@@ -7,7 +7,7 @@ import { hashWeights, StreamingWeightsHash } from '../../shared/model-hash.js';
 import { generateKeyPair, streamBody, updateBody, verify } from '../../shared/signing.js';
 import { encodeFrame } from '../../shared/tensor-codec.js';
 import type { Weights } from '../../shared/tensors.js';
-import { chunkHash, decodeChunkFrame, decodeStreamHeader, readFlat, segments, updateStream } from '../../shared/update-chunks.js';
+import { chunkHash, decodeChunkFrame, decodeStreamHeader, MAX_STREAM_CHUNKS, readFlat, segments, updateStream } from '../../shared/update-chunks.js';
 import { PROTOCOL_VERSION } from '../../shared/wire.js';
 import { thrownCode } from '../helpers/error-code.js';
 
@@ -82,6 +82,14 @@ describe('update stream', () => {
     expect(decodeChunkFrame(s.chunk(2), 3).values.length).toBe(2);
     // Another stream of the same update has another id.
     expect(decodeStreamHeader(updateStream(meta(updateHash), W, keys, 3).header).streamId).not.toBe(h.streamId);
+  });
+
+  it('makes chunks larger rather than list more than MAX_STREAM_CHUNKS hashes', () => {
+    const wide: Weights = [{ name: 'w', shape: [2000], data: new Float32Array(2000) }];
+    const s = updateStream(meta(hashWeights(wide)), wide, keys, 1);
+    expect(MAX_STREAM_CHUNKS).toBe(512);
+    expect(decodeStreamHeader(s.header)).toMatchObject({ chunkValues: 4, totalValues: 2000 });
+    expect(s.chunkCount).toBe(500);
   });
 
   it('refuses a header whose sizes or hash list disagree with its table, and a chunk larger than the stream allows', () => {
