@@ -135,6 +135,11 @@ export class Connection {
     return new Promise((resolve) => ws.send(data, (err) => resolve(err === undefined || err === null)));
   }
 
+  /** Cuts the socket as a lost link would (a simulated dropout): the connection redials with backoff. */
+  drop(): void {
+    this.ws?.terminate();
+  }
+
   /** Stops reconnecting and closes the socket; resolves once it is closed. */
   close(): Promise<void> {
     this.stopped = true;
