@@ -1,6 +1,7 @@
 // The heartbeat: every socket is pinged at an interval; one that has not answered the previous
 // ping is terminated. A tick that comes late means this process was busy, so nobody is judged on
-// it. Also measures each socket's round trip.
+// it; nor is a socket this process is still writing to (a large model on its way out: the ping
+// waits behind it). Also measures each socket's round trip.
 
 import type { WebSocket, WebSocketServer } from 'ws';
 
@@ -26,6 +27,11 @@ export class Heartbeat {
       lastTick = now;
       const suspects: WebSocket[] = [];
       for (const ws of wss.clients) {
+        if (ws.bufferedAmount > 0) {
+          // Judged a whole interval after our bytes have gone out, not before.
+          this.alive.add(ws);
+          continue;
+        }
         if (!this.alive.has(ws) && !late) {
           suspects.push(ws);
           continue;
