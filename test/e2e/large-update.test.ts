@@ -18,7 +18,9 @@ import { SPOOL_PREFIX } from '../../coordinator/strategies/chunk-spool.js';
 import { readKeyPair } from '../../shared/key-files.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import { decodeFrame } from '../../shared/tensor-codec.js';
-import { totalParams, type Weights } from '../../shared/tensors.js';
+import { specMismatch, totalParams, type Weights } from '../../shared/tensors.js';
+import { weightSpecs } from '../../shared/model-spec.js';
+import { inputDim, outputDim } from '../../shared/study.js';
 import type { Study } from '../../shared/study.js';
 import { sendStream } from '../../site-agent/chunked-send.js';
 import { signedStatsReport, signedUpdateStream, TestPeer, type TestSite } from '../helpers/test-peer.js';
@@ -102,6 +104,12 @@ describe.skipIf(freemem() < NEEDED_FREE_BYTES)('updates larger than one message'
     const url = (await coordinator.waitFor(LISTENING, 60_000))[1]!;
     const pid = coordinator.child.pid!;
     const client = new CoordinatorClient(url, { token });
+    // Made before the sites connect: seconds of work that would keep this process from answering
+    // the coordinator's heartbeats (a real agent computes in its compute thread).
+    const table = weightSpecs(STUDY.model, inputDim(STUDY), outputDim(STUDY));
+    const updates = [knownUpdate(table, valueA), knownUpdate(table, valueB)];
+    const hashes = updates.map(hashWeights);
+    step('updates made and hashed');
 
     for (const [k, site] of sites.entries()) {
       const p = await TestPeer.admit(url, site, { maxPayload: 1024 ** 3, dropWeights: true });
@@ -116,16 +124,14 @@ describe.skipIf(freemem() < NEEDED_FREE_BYTES)('updates larger than one message'
     const taskOf = (p: TestPeer, kind: string) => p.until((r) => r.tasks.find((t) => t.header.kind === kind && t.header.round === 1), 300_000);
     const tasks = await Promise.all(peers.map((p) => taskOf(p, 'train')));
     step('both sites hold the training task of round 1');
-    const table = tasks[0]!.header.tensors;
+    expect(specMismatch(tasks[0]!.header.tensors, table)).toBeNull();
     const modelBytes = totalParams(table) * 4;
     expect(modelBytes).toBeGreaterThan(600e6);
 
-    const updates = [knownUpdate(table, valueA), knownUpdate(table, valueB)];
-    const hashes = updates.map(hashWeights);
     const streams = sites.map((site, k) =>
       signedUpdateStream(site, { runId: run.id, round: 1, baseModelHash: tasks[k]!.header.modelHash, updateHash: hashes[k]!, numExamples: k === 0 ? 1 : 3 }, updates[k]!, CHUNK_VALUES),
     );
-    step('updates made and hashed');
+    step('streams signed');
     // The round is open: global model, task frame and the aggregator's running sum are held. From
     // here, sample the coordinator's memory while both updates stream in, all but site 2's last chunk.
     const baseline = rssBytes(pid);
