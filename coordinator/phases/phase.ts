@@ -4,6 +4,8 @@
 // one phase at a time (phase-desk.ts); the gateway delivers each authenticated message to it and
 // sends a refusal back to the site. A phase never sends anything itself.
 
+import type { Payload } from '../../shared/compression/update-codec.js';
+import type { CompressedUpdateHeader } from '../../shared/compression/wire.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { NamedTensor64, Weights } from '../../shared/tensors.js';
 import type { EvalResult, ExactProductHeader, ExactStatsHeader, StatsReport, UpdateHeader } from '../../shared/wire.js';
@@ -15,7 +17,8 @@ import type { Answer, RoundCollector } from './round-collector.js';
 /** An answer from a site, authenticated and well-formed (gateway), not yet trusted. */
 export type SiteMessage =
   | { kind: 'stats-report'; msg: StatsReport }
-  | { kind: 'update'; header: UpdateHeader; weights: Weights }
+  | { kind: 'update'; header: UpdateHeader; weights: Weights; bytes?: number }
+  | { kind: 'compressed-update'; header: CompressedUpdateHeader; payload: Payload; bytes: number }
   | { kind: 'eval-result'; msg: EvalResult }
   | { kind: 'exact-stats'; header: ExactStatsHeader; tensors: NamedTensor64[] }
   | { kind: 'exact-product'; header: ExactProductHeader; tensors: NamedTensor64[] }

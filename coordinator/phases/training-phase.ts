@@ -1,7 +1,12 @@
 // A training round's phase: the selected sites get the global model and the task, train on their
 // rows and send back signed updates. Each update is checked against its hash and folded into the
-// strategy's aggregator as it arrives (memory O(model), whatever the number of sites).
+// strategy's aggregator as it arrives (memory O(model), whatever the number of sites). A run that
+// compresses its updates takes only compressed ones: each is decoded and added to the global model
+// (shared/compression/update-codec.ts) before the same checks and fold.
 
+import type { Compression } from '../../shared/compression/settings.js';
+import { reconstructUpdate } from '../../shared/compression/update-codec.js';
+import { isFedrxError, type ErrorCode } from '../../shared/errors.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import type { TaskDp } from '../../shared/privacy/dp-settings.js';
 import type { TaskConfig } from '../../shared/run-config.js';
@@ -19,13 +24,17 @@ export interface TrainReport {
   trainLoss: number;
   /** The site's signature over its update, carried into the ledger entry. */
   signature: string;
+  /** The update's frame as received, in bytes. */
+  updateBytes?: number;
 }
 
 export class TrainingPhase implements Phase<TrainReport> {
   readonly name = 'training';
-  readonly answers = 'update';
+  readonly answers: 'update' | 'compressed-update';
   readonly collector: RoundCollector<TrainReport>;
   readonly request: Buffer;
+  private readonly global: Weights;
+  private readonly compression: Compression | undefined;
 
   constructor(
     runId: string,
@@ -38,22 +47,44 @@ export class TrainingPhase implements Phase<TrainReport> {
     dp?: TaskDp,
   ) {
     this.collector = new RoundCollector(runId, round, asked, deadlineMs);
+    this.global = global.weights;
+    this.compression = task.compression;
+    this.answers = task.compression === undefined ? 'update' : 'compressed-update';
     this.request = encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId, round, modelHash: global.modelHash, config: task, ...(dp === undefined ? {} : { dp }) }, global.weights);
   }
 
   accept(siteId: string, m: SiteMessage): Verdict {
-    if (m.kind !== 'update') throw new TypeError(`training phase got ${m.kind}`);
-    const { header, weights } = m;
+    if (m.kind !== 'update' && m.kind !== 'compressed-update') throw new TypeError(`training phase got ${m.kind}`);
+    const { header } = m;
     const early = admissionRefusal(this.collector, siteId, header, 'training');
     if (early !== null) return early;
-    if (hashWeights(weights) !== header.updateHash) return refuse(this.collector, siteId, 'E_HASH_MISMATCH', 'updateHash does not match the update bytes');
+    const weights = this.weightsOf(m);
+    if (!Array.isArray(weights)) return refuse(this.collector, siteId, weights.code, weights.reason);
     const verdict = this.aggregator.accept({ ...header, weights });
     if (!verdict.accepted) return refuse(this.collector, siteId, verdict.code, verdict.reason);
     this.collector.record(siteId, {
       kind: 'ok',
-      value: { numExamples: header.numExamples, updateHash: header.updateHash, trainLoss: header.trainLoss, signature: header.signature },
+      value: {
+        numExamples: header.numExamples,
+        updateHash: header.updateHash,
+        trainLoss: header.trainLoss,
+        signature: header.signature,
+        ...(m.bytes === undefined ? {} : { updateBytes: m.bytes }),
+      },
     });
     return { accepted: true };
+  }
+
+  /** The weights an update stands for: as sent, or a compressed change added to the global model (its hash was checked on decoding). */
+  private weightsOf(m: Extract<SiteMessage, { kind: 'update' | 'compressed-update' }>): Weights | { code: ErrorCode; reason: string } {
+    if (m.kind === 'update') return hashWeights(m.weights) === m.header.updateHash ? m.weights : { code: 'E_HASH_MISMATCH', reason: 'updateHash does not match the update bytes' };
+    if (this.compression === undefined) return { code: 'E_COMPRESSED_UPDATE', reason: 'the run does not compress its updates' };
+    try {
+      return reconstructUpdate(this.global, m.payload, this.compression);
+    } catch (e) {
+      if (isFedrxError(e)) return { code: e.code, reason: e.message };
+      throw e;
+    }
   }
 
   /** Every selected site's outcome, and how many updates the aggregator holds. */

@@ -42,10 +42,11 @@ describe('float16', () => {
     expect(Object.is(halfValue(0x8000), -0)).toBe(true);
     expect(halfValue(0x2e66)).toBe(0.0999755859375);
     // Every finite pattern survives a round trip.
+    const off: number[] = [];
     for (let h = 0; h < 0x10000; h++) {
-      if (((h >>> 10) & 0x1f) === 0x1f) continue;
-      expect(halfBits(halfValue(h))).toBe(h);
+      if (((h >>> 10) & 0x1f) !== 0x1f && halfBits(halfValue(h)) !== h) off.push(h);
     }
+    expect(off).toEqual([]);
   });
 
   it('refuses overflow, NaN and ±Infinity with E_NON_FINITE, rather than clipping them', () => {
