@@ -37,7 +37,7 @@ export class PhaseDesk implements AnswerSink {
 
   deliver(siteId: string, msg: SiteMessage): Verdict {
     const p = this.current;
-    if (p === null || p.answers !== msg.kind) {
+    if (p === null || !(Array.isArray(p.answers) ? p.answers.includes(msg.kind) : p.answers === msg.kind)) {
       const ref = answerRef(msg);
       const code = p === null || ref.runId !== p.collector.runId ? 'E_WRONG_RUN' : 'E_STALE_ROUND';
       return { accepted: false, code, reason: `no phase of run ${ref.runId} round ${ref.round} is collecting ${msg.kind} answers` };

@@ -40,8 +40,8 @@ export type Verdict = AcceptResult;
 export interface Phase<T> {
   /** For logs and progress: 'statistics', 'training', 'evaluation', 'exact statistics', … */
   readonly name: string;
-  /** Which message kind answers this phase; any other is refused as not open. */
-  readonly answers: SiteMessage['kind'];
+  /** Which message kind (or kinds) answers this phase; any other is refused as not open. */
+  readonly answers: SiteMessage['kind'] | readonly SiteMessage['kind'][];
   /** Who was asked, who answered, and when the phase is over. */
   readonly collector: RoundCollector<T>;
   /** What every asked site receives, unless `requestFor` says otherwise. */

@@ -4,7 +4,7 @@
 // compresses its updates takes only compressed ones: each is decoded and added to the global model
 // (shared/compression/update-codec.ts) before the same checks and fold.
 
-import type { Compression } from '../../shared/compression/settings.js';
+import { describeCompression, type Compression } from '../../shared/compression/settings.js';
 import { reconstructUpdate } from '../../shared/compression/update-codec.js';
 import { isFedrxError, type ErrorCode } from '../../shared/errors.js';
 import { hashWeights } from '../../shared/model-hash.js';
@@ -30,7 +30,8 @@ export interface TrainReport {
 
 export class TrainingPhase implements Phase<TrainReport> {
   readonly name = 'training';
-  readonly answers: 'update' | 'compressed-update';
+  /** Both kinds, so a site that sends the other one than the run's is refused with a reason (E_COMPRESSED_UPDATE). */
+  readonly answers = ['update', 'compressed-update'] as const;
   readonly collector: RoundCollector<TrainReport>;
   readonly request: Buffer;
   private readonly global: Weights;
@@ -49,7 +50,6 @@ export class TrainingPhase implements Phase<TrainReport> {
     this.collector = new RoundCollector(runId, round, asked, deadlineMs);
     this.global = global.weights;
     this.compression = task.compression;
-    this.answers = task.compression === undefined ? 'update' : 'compressed-update';
     this.request = encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId, round, modelHash: global.modelHash, config: task, ...(dp === undefined ? {} : { dp }) }, global.weights);
   }
 
@@ -77,7 +77,10 @@ export class TrainingPhase implements Phase<TrainReport> {
 
   /** The weights an update stands for: as sent, or a compressed change added to the global model (its hash was checked on decoding). */
   private weightsOf(m: Extract<SiteMessage, { kind: 'update' | 'compressed-update' }>): Weights | { code: ErrorCode; reason: string } {
-    if (m.kind === 'update') return hashWeights(m.weights) === m.header.updateHash ? m.weights : { code: 'E_HASH_MISMATCH', reason: 'updateHash does not match the update bytes' };
+    if (m.kind === 'update') {
+      if (this.compression !== undefined) return { code: 'E_COMPRESSED_UPDATE', reason: `the run sends its updates as ${describeCompression(this.compression)}, not float32 weights` };
+      return hashWeights(m.weights) === m.header.updateHash ? m.weights : { code: 'E_HASH_MISMATCH', reason: 'updateHash does not match the update bytes' };
+    }
     if (this.compression === undefined) return { code: 'E_COMPRESSED_UPDATE', reason: 'the run does not compress its updates' };
     try {
       return reconstructUpdate(this.global, m.payload, this.compression);
