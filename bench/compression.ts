@@ -6,17 +6,17 @@
 // bytes a site). Accuracy is on the same held-out test patients, through the clinicians' path.
 //   node bin/run-ts.mjs bench/compression.ts [--rounds 20] [--fractions 0.1,0.01] [--model mlp|linear]
 
-import { mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { textTable } from '../cli/text-table.js';
-import { IWPC_COL, IWPC_CSV, iwpcAvailable, iwpcTestSplit, loadIwpc } from '../datasets/iwpc.js';
+import { IWPC_COL, iwpcTestSplit, loadIwpc } from '../datasets/iwpc.js';
 import { topkCount } from '../shared/compression/top-k.js';
 import { loadStudyFile } from '../shared/load-study.js';
 import { weightSpecs } from '../shared/model-spec.js';
 import { inputDim, outputDim, type Study } from '../shared/study.js';
 import { totalParams } from '../shared/tensors.js';
 import { withoutCalibration } from './iwpc-coverage.js';
+import { iwpcBenchDir } from './iwpc-bench-dir.js';
 import { runFederated, startIwpcFederation, type FederatedConfig } from './iwpc-federated.js';
 import { scoreMethod, smallestSites } from './iwpc-scoring.js';
 
@@ -29,15 +29,8 @@ const { values: args } = parseArgs({
   },
 });
 
-if (!iwpcAvailable()) {
-  console.log(`IWPC cohort not found at ${IWPC_CSV}: nothing to benchmark (it lives in ../shared/datasets/iwpc/ beside the checkout).`);
-  process.exit(0);
-}
-
+const out = iwpcBenchDir(args.out);
 const t0 = performance.now();
-const out = resolve(args.out);
-rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
 const rounds = Number(args.rounds);
 const fractions = args.fractions.split(',').filter((f) => f !== '').map(Number);
 const shipped = loadStudyFile(new URL('../datasets/studies/warfarin-iwpc.json', import.meta.url).pathname);

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../../coordinator/app.js';
 import { meanOf } from '../../../coordinator/strategies/aggregate.js';
-import type { RunView } from '../../../cli/client/client.js';
 import type { Compression } from '../../../shared/compression/settings.js';
 import { packSparse } from '../../../shared/compression/sparse.js';
 import { compressUpdate, reconstructUpdate, type Payload } from '../../../shared/compression/update-codec.js';
@@ -19,8 +18,9 @@ import { hashCompressed, hashWeights } from '../../../shared/model-hash.js';
 import { sign, updateBody } from '../../../shared/signing.js';
 import type { Weights } from '../../../shared/tensors.js';
 import type { TaskHeader } from '../../../shared/wire.js';
-import { registerTestSites, signedStatsReport, signedUpdateFrame, TestPeer, type TestSite } from '../../helpers/test-peer.js';
+import { registerTestSites, signedUpdateFrame, TestPeer, type TestSite } from '../../helpers/test-peer.js';
 import { TINY_STUDY } from '../../helpers/tiny-study.js';
+import { admitTinySite, answerEval, waitForRun } from '../../helpers/tiny-run.js';
 
 let coordinator: Coordinator;
 let url: string;
@@ -40,35 +40,12 @@ afterEach(async () => {
   await coordinator.close();
 });
 
-async function admit(id: string): Promise<TestPeer> {
-  const peer = await TestPeer.admit(url, sites[id]!);
-  void peer.until((r) => r.json.find((m) => m.type === 'stats-request')).then((req) => {
-    const stats = { rows: 2, numeric: { x1: { count: 2, sum: 3, sumSq: 5 } }, levels: { g: [1, 1] }, target: { count: 2, sum: 20, sumSq: 200 } };
-    peer.send(signedStatsReport(sites[id]!, req.runId as string, stats));
-  });
-  return peer;
-}
+const admit = (id: string): Promise<TestPeer> => admitTinySite(url, sites[id]!);
 
 /** A compressed update as an agent sends it, signed over the payload's hash. */
 function compressedFrame(siteId: string, h: TaskHeader, payload: Payload, numExamples = 10): Buffer {
   const signed = { runId: h.runId, round: h.round, siteId, baseModelHash: h.modelHash, updateHash: hashCompressed(payload.codec, payload.data), numExamples };
   return encodeCompressedUpdate({ ...signed, trainLoss: 0.5, signature: sign('update', updateBody(signed), sites[siteId]!.keys.secretKey) }, payload);
-}
-
-function answerEval(peer: TestPeer, round: number): void {
-  void peer.task('evaluate', round).then((t) => {
-    const sums = { n: 5, absErr: 2, within20: 1, sqErr: 1, sumY: 10, sumY2: 30 };
-    peer.send(JSON.stringify({ type: 'eval-result', v: 1, runId: t.header.runId, round, modelHash: t.header.modelHash, numExamples: 5, loss: 1, sums }));
-  });
-}
-
-async function waitForRun(id: string): Promise<RunView> {
-  for (let i = 0; i < 200; i++) {
-    const run = (await coordinator.app.inject({ headers: ds, url: `/v1/runs/${id}` })).json<RunView>();
-    if (run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled') return run;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('run did not end');
 }
 
 /** Each weight moved by `step` times its flat index + 1. */
@@ -115,7 +92,7 @@ describe('a run with top-k compressed updates', () => {
     await p['site-e']!.errorWith('E_NON_FINITE');
     for (const peer of Object.values(p)) answerEval(peer, 1);
 
-    const run = await waitForRun(runId);
+    const run = await waitForRun(coordinator, ds, runId);
     expect(run.status).toBe('completed');
     const r1 = run.rounds.find((r) => r.round === 1)!;
     expect(r1.sites.map((s) => [s.siteId, s.status, s.code ?? null])).toEqual([
