@@ -81,6 +81,8 @@ export const ERROR_CODES = {
   // compressed updates
   E_COMPRESSION_SETTINGS: 'update compression settings are invalid (an unknown codec, a top-k fraction not strictly between 0 and 1) or combined with secure aggregation, differential privacy or an exact fit',
   E_COMPRESSED_UPDATE: "a compressed update does not fit the run: another codec than the run's, another length than the model, more entries than the run allows, or sparse indices out of range or not strictly increasing",
+  // simulations
+  E_BAD_PARTITION: 'a split of rows among sites is impossible: more sites than rows, a Dirichlet α not positive, or a partition column not in the data or not numeric where bins are needed',
   // ledger
   E_LEDGER_BROKEN: 'the ledger chain does not verify',
   E_LEDGER_APPEND_ONLY: 'ledger rows cannot be changed or deleted',
