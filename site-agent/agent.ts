@@ -14,6 +14,7 @@ import { readKeyPair } from '../shared/key-files.js';
 import { frameKind } from '../shared/tensor-codec.js';
 import { messageText, type CoordinatorMessage } from '../shared/wire.js';
 import { AnswerStore } from './answer-store.js';
+import { Residuals } from './residuals.js';
 import { ComputeWorker } from './compute-worker.js';
 import { crashIfArmed, type SiteCrashPoint } from './crash-drill.js';
 import { Connection, type ConnectionOptions, type ConnectionTls } from './connection.js';
@@ -86,9 +87,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const refusal = new Refusal(conn, replica.dir, log);
     const endorser = await Endorser.open({ siteId, keys, replica, send: (msg) => send(messageText(msg)), onDispute: (index, why) => refusal.dispute(index, 'E_ENTRY_DISPUTED', why), log });
     const answers = await AnswerStore.open(replica.dir, log);
+    const residuals = await Residuals.open(replica.dir, log);
     const { maxEpsilon } = opts;
     const guard = maxEpsilon === undefined ? undefined : (req: TrainingRequest) => privacyRefusal(siteId, maxEpsilon, replica.entries(), req);
-    const tasks = new TaskHandler({ siteId, keys, compute, endorser, answers, send, log, ...(guard === undefined ? {} : { guard }) });
+    const tasks = new TaskHandler({ siteId, keys, compute, endorser, answers, residuals, send, log, ...(guard === undefined ? {} : { guard }) });
     const ledger = new LedgerSync({ replica, endorser, refusal, log });
 
     const drill = opts.crashAt ?? null;

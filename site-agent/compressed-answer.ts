@@ -32,7 +32,7 @@ export async function compressedAnswer(deps: AnswerDeps, header: TaskHeader, stu
     numExamples: result.numExamples,
   };
   const bytes = encodeCompressedUpdate({ ...signed, trainLoss: result.trainLoss, signature: sign('update', updateBody(signed), deps.keys.secretKey) }, payload);
-  residuals.record(header.runId, header.round, residual);
+  await residuals.record(header.runId, header.round, residual);
   return {
     bytes,
     contribution: { runId: signed.runId, round: signed.round, updateHash: signed.updateHash, numExamples: signed.numExamples },

@@ -32,6 +32,8 @@ export interface TaskHandlerDeps extends AnswerDeps {
   answers: AnswerStore;
   send: (data: string | Buffer) => void;
   log: (line: string) => void;
+  /** What error feedback holds back, kept in the state folder; absent: in memory only. */
+  residuals?: Residuals;
   /** Why the site refuses a training request before any work (its --max-epsilon), or null. */
   guard?: (req: TrainingRequest) => string | null;
 }
@@ -44,10 +46,11 @@ export class TaskHandler {
   /** Secure rounds' keys and shares (answered at once, not queued: they wait on nothing). */
   readonly secure: SecureRounds;
   /** What error feedback held back from compressed updates, per run. */
-  private readonly residuals = new Residuals();
+  private readonly residuals: Residuals;
   private stopped = false;
 
   constructor(private readonly deps: TaskHandlerDeps) {
+    this.residuals = deps.residuals ?? Residuals.inMemory();
     this.queue = new TaskQueue(deps.log);
     this.exact = exactAnswers({ ...deps, sendTaskError: (ref, code, message) => this.refuse(ref, code, message) });
     this.secure = new SecureRounds({ siteId: deps.siteId, identitySecret: deps.keys.secretKey, send: deps.send, refuse: (ref, code, message) => this.refuse(ref, code, message), log: deps.log });
