@@ -7,6 +7,7 @@ import { CompressionSchema } from '../shared/compression/settings.js';
 import { DpConfigSchema } from '../shared/privacy/dp-settings.js';
 import { TrainingSettingsSchema } from '../shared/run-config.js';
 import { SecureRequestSchema } from '../shared/secagg/params.js';
+import { SimulationSectionSchema } from '../shared/simulation.js';
 import { StudySchema } from '../shared/study.js';
 import { DEFAULT_STRATEGY, StrategyNameSchema, StrategyOptionsSchema } from './strategies/registry.js';
 
@@ -40,6 +41,8 @@ export const RunConfigSchema = Type.Object(
     secureAggregation: Type.Optional(SecureRequestSchema),
     /** Sites send their change from the global model as float16 or top-k (shared/compression/); absent: float32 weights. */
     compression: Type.Optional(CompressionSchema),
+    /** A run of `fedrx simulate`: copied into every ledger entry of the run. */
+    simulation: Type.Optional(SimulationSectionSchema),
   },
   { additionalProperties: false },
 );

@@ -45,6 +45,8 @@ export interface ConnectionOptions {
   schedule?: (dial: () => void, delayMs: number) => () => void;
   /** Only with an https/wss URL. */
   tls?: ConnectionTls;
+  /** Reads a text frame; the default parses and checks it alone (the simulator shares one parse among its sites). */
+  parse?: (text: string) => CoordinatorMessage;
 }
 
 const MIN_RETRY_MS = 500;
@@ -122,6 +124,11 @@ export class Connection {
       if (err) this.opts.log(`send failed: ${err.message}`);
     });
     return true;
+  }
+
+  /** Cuts the socket as a lost link would (a simulated dropout): the connection redials with backoff. */
+  drop(): void {
+    this.ws?.terminate();
   }
 
   /** Stops reconnecting and closes the socket; resolves once it is closed. */
@@ -213,7 +220,7 @@ export class Connection {
     }
     let msg: CoordinatorMessage;
     try {
-      msg = parseCoordinatorMessage(toBuffer(data).toString('utf8'));
+      msg = (this.opts.parse ?? parseCoordinatorMessage)(toBuffer(data).toString('utf8'));
     } catch (e) {
       // Only the code and reason: the frame itself may be large or hostile.
       this.opts.log(`ignored a message from the coordinator: ${isFedrxError(e) ? `${e.code} ${e.message}` : String(e)}`);

@@ -41,6 +41,19 @@ export interface ReplicaHead {
 /** Why an append was refused, in E_REPLICA_DIVERGED details: a rewrite is hostile, a gap is not. */
 export type DivergenceKind = 'rewrite' | 'bad-link' | 'gap' | 'foreign-key';
 
+/**
+ * Hands back one shared copy of an entry already checked: many virtual sites in one process (the
+ * simulator) would otherwise each hold their own copy of every entry.
+ */
+export interface EntryPool {
+  intern(entry: LedgerEntry): LedgerEntry;
+  /**
+   * `compute()`'s answer for this object and key, computed once: sites handed one shared parse of
+   * a message (AgentOptions.parseMessage) check its entries once between them.
+   */
+  once<T>(of: object, key: string, compute: () => T): T;
+}
+
 export class Replica {
   private held: LedgerEntry[];
   private headHash: string;
@@ -53,6 +66,7 @@ export class Replica {
     headHash: string,
     private meta: ReplicaMeta,
     private readonly endorsed: OwnEndorsement[],
+    private readonly pool: EntryPool | null,
   ) {
     this.held = entries;
     this.headHash = headHash;
@@ -66,7 +80,7 @@ export class Replica {
    * Loads and re-verifies the whole chain, signatures included; refuses (E_LEDGER_BROKEN) to start
    * on a bad file, and (E_COORDINATOR_KEY) when `coordinatorKey` contradicts the key pinned here.
    */
-  static async open(dir: string, opts: { coordinatorKey?: string; site?: { siteId: string; publicKey: string } } = {}): Promise<Replica> {
+  static async open(dir: string, opts: { coordinatorKey?: string; site?: { siteId: string; publicKey: string }; pool?: EntryPool } = {}): Promise<Replica> {
     await mkdir(dir, { recursive: true });
     const { entries, meta, endorsements } = await readReplicaDir(dir);
     const file = path.join(dir, REPLICA_FILE);
@@ -81,7 +95,7 @@ export class Replica {
     if (opts.coordinatorKey !== undefined && meta.coordinatorKey !== null && meta.coordinatorKey !== opts.coordinatorKey) {
       throw new FedrxError('E_COORDINATOR_KEY', `${path.join(dir, REPLICA_META_FILE)} pins coordinator key ${meta.coordinatorKey}, not the ${opts.coordinatorKey} given`);
     }
-    const replica = new Replica(dir, entries, check.headHash, meta, endorsements);
+    const replica = new Replica(dir, opts.pool === undefined ? entries : entries.map((e) => opts.pool!.intern(e)), check.headHash, meta, endorsements, opts.pool ?? null);
     if (opts.site !== undefined && (meta.site?.siteId !== opts.site.siteId || meta.site.publicKey !== opts.site.publicKey)) {
       await replica.writeMeta({ ...replica.meta, site: opts.site });
     }
@@ -169,8 +183,9 @@ export class Replica {
 
   private async appendNow(entries: readonly unknown[]): Promise<LedgerEntry[]> {
     const fresh: LedgerEntry[] = [];
+    const once = <T>(of: unknown, key: string, compute: () => T): T => (this.pool === null || typeof of !== 'object' || of === null ? compute() : this.pool.once(of, key, compute));
     for (const [i, raw] of entries.entries()) {
-      const entry = expectSchema(LedgerEntrySchema, raw, 'E_BAD_MESSAGE', `ledger entry ${i} of the batch`);
+      const entry = once(raw, 'schema', () => expectSchema(LedgerEntrySchema, raw, 'E_BAD_MESSAGE', `ledger entry ${i} of the batch`));
       const position = this.held.length + fresh.length;
       if (entry.index < position) {
         const known = entry.index < this.held.length ? this.held[entry.index]! : fresh[entry.index - this.held.length]!;
@@ -182,7 +197,7 @@ export class Replica {
         throw diverged('gap', entry.index, `entry ${entry.index} arrived but the replica holds only ${position} entries`);
       }
       const prev = fresh.length > 0 ? fresh[fresh.length - 1]! : (this.held[this.held.length - 1] ?? null);
-      const problem = entryProblem(entry, position, prev);
+      const problem = once(entry, `${position}:${prev?.entryHash ?? ''}`, () => entryProblem(entry, position, prev));
       if (problem !== null) throw diverged('bad-link', position, `entry ${position} does not extend the replica: ${problem}`);
       const pinned = this.meta.coordinatorKey ?? fresh[0]?.coordinatorKey ?? this.held[0]?.coordinatorKey ?? entry.coordinatorKey;
       if (entry.coordinatorKey !== pinned) {
@@ -192,8 +207,8 @@ export class Replica {
     }
     if (fresh.length === 0) return [];
     if (this.meta.coordinatorKey === null) await this.pinCoordinator(fresh[0]!.coordinatorKey);
-    await appendDurably(this.file, fresh.map((e) => JSON.stringify(e) + '\n').join(''));
-    this.held.push(...fresh);
+    await appendDurably(this.file, fresh.map((e) => once(e, 'json', () => JSON.stringify(e)) + '\n').join(''));
+    this.held.push(...(this.pool === null ? fresh : fresh.map((e) => this.pool!.intern(e))));
     this.headHash = fresh[fresh.length - 1]!.entryHash;
     return fresh;
   }

@@ -6,6 +6,7 @@
 // last one, and the round that was in flight is redone.
 
 import { describeCompression } from '../../shared/compression/settings.js';
+import { simulationMark } from '../../shared/simulation.js';
 import { hashConfig } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import type { TaskDp } from '../../shared/privacy/dp-settings.js';
@@ -113,6 +114,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
       ...(updates.secure === null ? {} : { secure: updates.secure }),
       ...(result.robust === undefined ? {} : { robust: roundedReport(result.robust) }),
       ...(dp === null ? {} : { privacy: dp.entryPrivacy(run.id, round, participants) }),
+      ...simulationMark(config),
     },
     state: { progress: JSON.stringify(progress), strategy: snapshot },
     bestRound: verdict.state.bestRound!,

@@ -3,6 +3,7 @@
 
 import { Type, type Static } from '@sinclair/typebox';
 import { SecureRequestSchema } from '../../../shared/secagg/params.js';
+import { SimulationSectionSchema } from '../../../shared/simulation.js';
 import { FedrxError } from '../../../shared/errors.js';
 import { MAX_BATCH_SIZE } from '../../../shared/run-config.js';
 import { StudySchema } from '../../../shared/study.js';
@@ -47,6 +48,8 @@ const RUN_FIELDS = {
    */
   compression: Type.Optional(Type.String({ maxLength: 32 })),
   topkFraction: Type.Optional(Type.Number()),
+  /** Set by `fedrx simulate`: the run's virtual sites, recorded in every ledger entry of the run. */
+  simulation: Type.Optional(SimulationSectionSchema),
 };
 
 const clash = STRATEGY_OPTION_NAMES.find((name) => Object.hasOwn(RUN_FIELDS, name));
