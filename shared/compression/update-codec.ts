@@ -4,7 +4,8 @@
 // global model. Pure: both ends run these functions on the same bytes and get the same weights.
 
 import { FedrxError } from '../errors.js';
-import { sizeOf, totalParams, type Weights } from '../tensors.js';
+import { deltaOf, plusDelta } from '../byzantine/update-delta.js';
+import { totalParams, type Weights } from '../tensors.js';
 import { compensate, residualOf } from './error-feedback.js';
 import { decodeHalves, encodeHalves } from './float16.js';
 import type { Codec, Compression } from './settings.js';
@@ -14,34 +15,13 @@ import { topK, topkCount } from './top-k.js';
 /** What travels: half bit patterns (one per parameter), or 2k sparse words (sparse.ts). */
 export type Payload = { codec: 'float16'; data: Uint16Array } | { codec: 'topk'; data: Uint32Array };
 
-/** trained − global, flat, in float32. */
-export function flatDelta(global: Weights, trained: Weights): Float32Array {
-  const out = new Float32Array(totalParams(global));
-  let at = 0;
-  global.forEach((g, t) => {
-    const w = trained[t]!.data;
-    for (let i = 0; i < g.data.length; i++) out[at++] = w[i]! - g.data[i]!;
-  });
-  return out;
-}
-
-/** global + a flat change, tensor by tensor, in float32. */
-export function addDelta(global: Weights, delta: Float32Array): Weights {
-  let at = 0;
-  return global.map((g) => {
-    const data = new Float32Array(sizeOf(g.shape));
-    for (let i = 0; i < data.length; i++) data[i] = g.data[i]! + delta[at++]!;
-    return { name: g.name, shape: [...g.shape], data };
-  });
-}
-
 /**
  * The site's side: this round's change plus `residual` (what earlier rounds did not send), encoded;
  * and the new residual, what the coordinator will not read of it. E_NON_FINITE for a change float16
  * cannot hold (float16.ts says why it is refused rather than clipped).
  */
 export function compressUpdate(global: Weights, trained: Weights, c: Compression, residual: Float32Array | null): { payload: Payload; residual: Float32Array } {
-  const meant = compensate(flatDelta(global, trained), residual);
+  const meant = compensate(deltaOf(global, trained), residual);
   if (c.codec === 'float16') {
     const data = encodeHalves(meant);
     return { payload: { codec: 'float16', data }, residual: residualOf(meant, decodeHalves(data)) };
@@ -64,7 +44,7 @@ export function decodeDelta(payload: Payload, c: Compression, params: number): F
 
 /** The coordinator's side: the weights a compressed update stands for, global + its decoded change. */
 export function reconstructUpdate(global: Weights, payload: Payload, c: Compression): Weights {
-  return addDelta(global, decodeDelta(payload, c, totalParams(global)));
+  return plusDelta(global, decodeDelta(payload, c, totalParams(global)));
 }
 
 export const CODEC_DTYPES: Readonly<Record<Codec, 'float16' | 'uint32'>> = { float16: 'float16', topk: 'uint32' };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addDelta, compressUpdate, decodeDelta, flatDelta, reconstructUpdate } from '../../../shared/compression/update-codec.js';
+import { deltaOf, plusDelta } from '../../../shared/byzantine/update-delta.js';
+import { compressUpdate, decodeDelta, reconstructUpdate } from '../../../shared/compression/update-codec.js';
 import type { Weights } from '../../../shared/tensors.js';
 import { thrownCode } from '../../helpers/error-code.js';
 
@@ -15,8 +16,8 @@ const flat = (w: Weights): number[] => w.flatMap((t) => Array.from(t.data));
 
 describe('compressed updates', () => {
   it('the change is trained − global, flat in table order, and adding it back gives the trained weights', () => {
-    expect(Array.from(flatDelta(GLOBAL, TRAINED))).toEqual([0.5, 0, -1, 0.25, 0, 2]);
-    const back = addDelta(GLOBAL, flatDelta(GLOBAL, TRAINED));
+    expect(Array.from(deltaOf(GLOBAL, TRAINED))).toEqual([0.5, 0, -1, 0.25, 0, 2]);
+    const back = plusDelta(GLOBAL, deltaOf(GLOBAL, TRAINED));
     expect(back.map((t) => [t.name, t.shape])).toEqual([['k', [2, 2]], ['b', [2]]]);
     expect(flat(back)).toEqual(flat(TRAINED));
   });
