@@ -22,6 +22,8 @@ export interface FederatedConfig {
   patience?: number;
   /** DP-FedAvg: noise multiplier, clip and δ (shared/privacy/). */
   dp?: { noiseMultiplier: number; clip: number; delta: number };
+  /** Update compression (shared/compression/): the POST /v1/runs fields. */
+  compression?: { compression: 'float16' | 'topk'; topkFraction?: number };
 }
 
 export interface FederatedResult {
@@ -62,6 +64,7 @@ export async function runFederated(
     ...(config.serverLr === undefined ? {} : { serverLr: config.serverLr }),
     ...(config.patience === undefined ? {} : { patience: config.patience }),
     ...(config.dp === undefined ? {} : { dp: config.dp }),
+    ...config.compression,
   });
   const done = await fed.clients['data-scientist'].follow(run.id, (r) => {
     const val = r.metrics.valLoss === undefined ? '' : `, validation loss ${r.metrics.valLoss.toFixed(4)}${r.metrics.bestRound === r.round ? ' (best)' : ''}`;

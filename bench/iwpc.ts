@@ -4,10 +4,10 @@
 // the published IWPC formula, the centralised ceiling, local-only models and federated
 // FedAvg / FedProx / FedAdam, linear and MLP. Writes a table (JSON) and MAE-per-round curves (SVG).
 
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { IWPC_COL, IWPC_CSV, iwpcAvailable, iwpcBodySizeMeans, iwpcPatient, iwpcTestSplit, loadIwpc } from '../datasets/iwpc.js';
+import { IWPC_COL, iwpcBodySizeMeans, iwpcPatient, iwpcTestSplit, loadIwpc } from '../datasets/iwpc.js';
 import { iwpcWeeklyDose } from '../datasets/iwpc-formula.js';
 import { loadStudyFile } from '../shared/load-study.js';
 import { MAX_BATCH_SIZE, type TrainingSettings } from '../shared/run-config.js';
@@ -18,6 +18,7 @@ import { fitModel, predictDose, type FittedModel } from './iwpc-local.js';
 import { formatGroupTable, formatTable, scoreMethod, sitesBeaten, smallestSites, type MethodScore } from './iwpc-scoring.js';
 import { lineChartSvg } from './svg-chart.js';
 import { printIwpcCoverage, withoutCalibration } from './iwpc-coverage.js';
+import { iwpcBenchDir } from './iwpc-bench-dir.js';
 import { DEFAULT_CALIBRATION_FRACTION } from '../shared/holdout.js';
 import { noiseForEpsilon } from '../shared/privacy/rdp.js';
 
@@ -52,15 +53,8 @@ const { values: args } = parseArgs({
   },
 });
 
-if (!iwpcAvailable()) {
-  console.log(`IWPC cohort not found at ${IWPC_CSV}: nothing to benchmark (it lives in ../shared/datasets/iwpc/ beside the checkout).`);
-  process.exit(0);
-}
-
+const out = iwpcBenchDir(args.out);
 const t0 = performance.now();
-const out = resolve(args.out);
-rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
 const rounds = Number(args.rounds);
 const shipped = loadStudyFile(new URL('../datasets/studies/warfarin-iwpc.json', import.meta.url).pathname);
 const { validation: _shippedValidation, ...withoutValidation } = shipped;

@@ -10,6 +10,7 @@ import { readCaFile } from '../shared/tls.js';
 import { CoordinatorClient, type RunView } from './client/client.js';
 import { metricChart, roundLine } from './round-format.js';
 import { strategyOptionFields } from './strategy-flags.js';
+import { compressionFields } from './compression-flags.js';
 import { dpField } from './dp-flags.js';
 
 
@@ -88,6 +89,7 @@ export function runBody(o: Record<string, unknown>): Record<string, unknown> {
       coverage: o.coverage === undefined ? undefined : checkCoverage(Number(o.coverage)),
       dp: dpField(o),
       secureAggregation: secureFlags(o),
+      ...compressionFields(o),
     }).filter(([, v]) => v !== undefined),
   );
 }

@@ -22,6 +22,7 @@ export function roundLine(r: RoundRow, run: RunView): string {
     `eval loss ${fmt(m.evalLoss, 4)}  ${run.metric} ${fmt(m.evalMetric, 3)}  ` +
     (m.pw20 !== undefined && !run.metric.startsWith('PW20') ? `PW20 ${fmt(m.pw20, 1)}%  ` : '') +
     (m.r2 !== undefined && !run.metric.startsWith('R²') ? `R² ${fmt(m.r2, 3)}  ` : '') +
+    (m.updateBytes !== undefined ? `updates ${(m.updateBytes / 1024).toFixed(1)} KB  ` : '') +
     `model ${r.modelHash?.slice(0, 16) ?? '–'}` +
     (rejected.length > 0 ? `  refused: ${listUpTo(rejected, 12)}` : '') +
     (m.stoppedEarly === 1 ? `  STOPPED EARLY: no better validation loss since round ${m.bestRound ?? '–'}` : '') +

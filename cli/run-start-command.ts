@@ -2,6 +2,7 @@
 // (strategy-flags.ts); the work is loaded when the command runs (remote-commands.ts).
 
 import type { Command } from 'commander';
+import { COMPRESSION_FLAGS } from './compression-flags.js';
 import { DP_FLAGS } from './dp-flags.js';
 import { strategiesHelp, strategyFlags } from './strategy-flags.js';
 
@@ -32,6 +33,7 @@ export function addRunFlags(start: Command): Command {
     .option('--l2 <value|v1,v2,…|auto>', "L2 penalty on the linear model's weights, overriding the study's model.l2; a grid or 'auto' is chosen by federated validation (exact fits)");
   for (const flag of strategyFlags()) start.addOption(flag);
   for (const [flag, help] of DP_FLAGS) start.option(flag, help);
+  for (const [flag, help] of COMPRESSION_FLAGS) start.option(flag, help);
   return start
     .option('--rounds <r>', 'number of rounds', '5')
     .option('--min-sites <k>', 'fewest updates a round may close with', '2')

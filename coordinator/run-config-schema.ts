@@ -3,6 +3,7 @@
 // travels in each task (shared/run-config.ts TaskConfig).
 
 import { Type, type Static } from '@sinclair/typebox';
+import { CompressionSchema } from '../shared/compression/settings.js';
 import { DpConfigSchema } from '../shared/privacy/dp-settings.js';
 import { TrainingSettingsSchema } from '../shared/run-config.js';
 import { SecureRequestSchema } from '../shared/secagg/params.js';
@@ -38,6 +39,8 @@ export const RunConfigSchema = Type.Object(
     dp: Type.Optional(DpConfigSchema),
     /** Secure aggregation: the coordinator only ever holds the sum of the sites' masked updates. */
     secureAggregation: Type.Optional(SecureRequestSchema),
+    /** Sites send their change from the global model as float16 or top-k (shared/compression/); absent: float32 weights. */
+    compression: Type.Optional(CompressionSchema),
     /** A run of `fedrx simulate`: copied into every ledger entry of the run. */
     simulation: Type.Optional(SimulationSectionSchema),
   },

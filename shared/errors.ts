@@ -85,6 +85,9 @@ export const ERROR_CODES = {
   E_SECAGG_MASKED: 'a masked upload has the wrong length, ring or round',
   E_SECAGG_REVEAL: 'a site refuses to reveal both the self-mask share and the key share of one site, or the unmask request is inconsistent',
   E_SECAGG_THRESHOLD: 'fewer sites than the threshold remain to finish a secure round: nothing is committed',
+  // compressed updates
+  E_COMPRESSION_SETTINGS: 'update compression settings are invalid (an unknown codec, a top-k fraction not strictly between 0 and 1) or combined with secure aggregation, differential privacy or an exact fit',
+  E_COMPRESSED_UPDATE: "a compressed update does not fit the run: another codec than the run's, another length than the model, more entries than the run allows, or sparse indices out of range or not strictly increasing",
   // simulations
   E_BAD_PARTITION: 'a split of rows among sites is impossible: more sites than rows, a Dirichlet α not positive, or a partition column not in the data or not numeric where bins are needed',
   // ledger

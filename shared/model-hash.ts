@@ -33,6 +33,15 @@ export function hashMasked(masked: Uint32Array): string {
   return createHash('sha256').update('fedrx/masked-update/v1\0').update(u32(masked.length)).update(new Uint8Array(masked.buffer, masked.byteOffset, masked.byteLength)).digest('hex');
 }
 
+/**
+ * A compressed update (shared/compression/): the codec and the payload exactly as sent (half bit
+ * patterns, or sparse words). The site signs it and the ledger names it, so an auditor holding the
+ * bytes checks them, then decodes them over the parent model to the weights that were folded.
+ */
+export function hashCompressed(codec: string, payload: Uint16Array | Uint32Array): string {
+  return createHash('sha256').update('fedrx/compressed-update/v1\0').update(str(codec)).update(u32(payload.length)).update(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)).digest('hex');
+}
+
 function hashTensors(domain: string, dtype: string, tensors: readonly { name: string; shape: number[]; data: Float32Array | Float64Array }[]): string {
   const h = createHash('sha256');
   h.update(domain);

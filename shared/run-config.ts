@@ -2,6 +2,7 @@
 // configuration, which only the coordinator reads, is coordinator/run-config-schema.ts.
 
 import { Type, type Static } from '@sinclair/typebox';
+import { CompressionSchema } from './compression/settings.js';
 import { InputListSchema } from './expand-study.js';
 import { StudySchema } from './study.js';
 
@@ -46,6 +47,8 @@ export const TaskConfigSchema = Type.Object(
     training: TrainingSettingsSchema,
     /** FedProx: weight of the proximal term in the local loss; 0 for plain local training. */
     proximalMu: Type.Number({ minimum: 0, maximum: 100 }),
+    /** Send the change from the global model compressed (shared/compression/); absent: float32 weights. */
+    compression: Type.Optional(CompressionSchema),
   },
   { additionalProperties: false },
 );

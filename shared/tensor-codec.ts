@@ -9,7 +9,9 @@
 // header, pads the header to an 8-byte boundary and carries float64 data; each decoder accepts
 // only its own dtype, so float64 bytes are never read as weights nor the reverse. A uint32 frame
 // (`"dtype":"uint32"`, 4-byte aligned) carries a masked update of secure aggregation: ring
-// elements, never read as floats.
+// elements, never read as floats. A float16 frame (`"dtype":"float16"`, 2 bytes a value, header
+// padded to 4) carries a compressed update's half-precision bit patterns (shared/compression/),
+// which only shared/compression/float16.ts reads as numbers.
 // The header carries the tensor table ({name, shape}[]) plus whatever the message kind needs;
 // its meaning is checked by shared/wire.ts, its size arithmetic here.
 
@@ -58,21 +60,42 @@ export function encodeFrameU32(meta: Record<string, unknown>, name: string, data
 
 /** Attacker-controlled, as decodeFrame: a uint32 frame of one vector, sizes checked before allocating. */
 export function decodeFrameU32(buf: Uint8Array, maxValues = MAX_PARAMS): { header: FrameHeader; name: string; data: Uint32Array } {
-  const { header, tensors, dataStart } = readLayout(buf, maxValues, 'uint32');
-  if (tensors.length !== 1 || tensors[0]!.shape.length !== 1) throw new FedrxError('E_FRAME_HEADER', 'a uint32 frame carries exactly one vector');
-  const count = tensors[0]!.shape[0]!;
+  const { header, name, at, count } = oneVector(buf, maxValues, 'uint32');
   // A view when aligned (a whole WebSocket message usually is); one copy otherwise.
-  const at = buf.byteOffset + dataStart;
-  if (LITTLE_ENDIAN && at % 4 === 0) return { header, name: tensors[0]!.name, data: new Uint32Array(buf.buffer, at, count) };
+  if (LITTLE_ENDIAN && at % 4 === 0) return { header, name, data: new Uint32Array(buf.buffer, at, count) };
   const data = new Uint32Array(count);
-  new Uint8Array(data.buffer).set(buf.subarray(dataStart, dataStart + count * 4));
-  return { header, name: tensors[0]!.name, data };
+  new Uint8Array(data.buffer).set(buf.subarray(at - buf.byteOffset, at - buf.byteOffset + count * 4));
+  return { header, name, data };
 }
 
-function encodeAny(meta: Record<string, unknown>, tensors: readonly (NamedTensor | NamedTensor64)[], bytes: 4 | 8): Buffer {
+/** A float16 frame of one vector (`dtype: 'float16'`): half bit patterns, copied as bytes. */
+export function encodeFrameF16(meta: Record<string, unknown>, name: string, halves: Uint16Array): Buffer {
+  if (!LITTLE_ENDIAN) throw new FedrxError('E_INTERNAL', 'float16 frames need a little-endian host');
+  return encodeAny({ ...meta, dtype: 'float16' }, [{ name, shape: [halves.length], data: halves }], 2);
+}
+
+/** Attacker-controlled, as decodeFrame: a float16 frame of one vector, as bit patterns; sizes checked before allocating. */
+export function decodeFrameF16(buf: Uint8Array, maxValues = MAX_PARAMS): { header: FrameHeader; name: string; data: Uint16Array } {
+  const { header, name, at, count } = oneVector(buf, maxValues, 'float16');
+  if (LITTLE_ENDIAN && at % 2 === 0) return { header, name, data: new Uint16Array(buf.buffer, at, count) };
+  const data = new Uint16Array(count);
+  new Uint8Array(data.buffer).set(buf.subarray(at - buf.byteOffset, at - buf.byteOffset + count * 2));
+  return { header, name, data };
+}
+
+/** A frame of exactly one vector: its name, where its data starts in `buf.buffer`, and its length. */
+function oneVector(buf: Uint8Array, maxValues: number, dtype: 'uint32' | 'float16'): { header: FrameHeader; name: string; at: number; count: number } {
+  const { header, tensors, dataStart } = readLayout(buf, maxValues, dtype);
+  if (tensors.length !== 1 || tensors[0]!.shape.length !== 1) throw new FedrxError('E_FRAME_HEADER', `a ${dtype} frame carries exactly one vector`);
+  return { header, name: tensors[0]!.name, at: buf.byteOffset + dataStart, count: tensors[0]!.shape[0]! };
+}
+
+type RawTensor = TensorSpec & { data: Float32Array | Float64Array | Uint16Array };
+
+function encodeAny(meta: Record<string, unknown>, tensors: readonly RawTensor[], bytes: 2 | 4 | 8): Buffer {
   const header: FrameHeader = { ...meta, tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })) };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const dataStart = pad(PREFIX + json.length, bytes);
+  const dataStart = pad(PREFIX + json.length, bytes === 8 ? 8 : 4);
   let values = 0;
   for (const t of tensors) {
     if (t.data.length !== sizeOf(t.shape)) {
@@ -133,16 +156,19 @@ function sliceTensors<A extends Float32Array | Float64Array>(tensors: readonly T
 }
 
 /** Peeks at the header's `kind` without decoding data (null when there is none or no header). */
-export function frameKind(buf: Uint8Array): string | null {
+export const frameKind = (buf: Uint8Array): string | null => frameField(buf, 'kind');
+
+/** Peeks at a string field of the header (`kind`, `dtype`) without decoding data (null when there is none or no header). */
+export function frameField(buf: Uint8Array, field: 'kind' | 'dtype'): string | null {
   try {
-    const kind = (readLayout(buf, MAX_PARAMS, null, MAX_TASK_HEADER_BYTES).header as { kind?: unknown }).kind;
-    return typeof kind === 'string' ? kind : null;
+    const value = (readLayout(buf, MAX_PARAMS, null, MAX_TASK_HEADER_BYTES).header as Record<string, unknown> | null)?.[field];
+    return typeof value === 'string' ? value : null;
   } catch {
     return null;
   }
 }
 
-type Dtype = 'float32' | 'float64' | 'uint32';
+type Dtype = 'float32' | 'float64' | 'uint32' | 'float16';
 
 /** Header and tensor table of a frame of `dtype` values, its size checked exactly; null skips the data checks. */
 function readLayout(
@@ -167,10 +193,10 @@ function readLayout(
   // Attacker-controlled: a float32 frame names no dtype; anything but the expected one is refused.
   const dtype = (header as { dtype?: unknown } | null)?.dtype ?? 'float32';
   if (dtype !== want) throw new FedrxError('E_FRAME_HEADER', `frame dtype ${typeof dtype === 'string' ? dtype.slice(0, 16) : typeof dtype} is not the expected ${want}`);
-  const bytes = want === 'float64' ? 8 : 4;
+  const bytes = want === 'float64' ? 8 : want === 'float16' ? 2 : 4;
   const tensors = checkTensorTable(header, maxValues);
   const values = tensors.reduce((n, t) => n + sizeOf(t.shape), 0);
-  const dataStart = pad(PREFIX + headerLen, bytes);
+  const dataStart = pad(PREFIX + headerLen, bytes === 8 ? 8 : 4);
   const expected = dataStart + values * bytes;
   if (buf.byteLength < expected) {
     throw new FedrxError('E_FRAME_TRUNCATED', `frame has ${buf.byteLength} bytes, header declares ${expected}`);

@@ -15,6 +15,7 @@ import type { KeyPair } from '../shared/signing.js';
 import { frameKind } from '../shared/tensor-codec.js';
 import { messageText, type CoordinatorMessage } from '../shared/wire.js';
 import { AnswerStore } from './answer-store.js';
+import { Residuals } from './residuals.js';
 import type { SiteCompute } from './compute-tasks.js';
 import { ComputeWorker } from './compute-worker.js';
 import { crashIfArmed, type SiteCrashPoint } from './crash-drill.js';
@@ -107,10 +108,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const refusal = new Refusal(conn, replica.dir, log);
     const endorser = await Endorser.open({ siteId, keys, replica, send: (msg) => send(messageText(msg)), onDispute: (index, why) => refusal.dispute(index, 'E_ENTRY_DISPUTED', why), log });
     const answers = await AnswerStore.open(replica.dir, log);
+    const residuals = await Residuals.open(replica.dir, log);
     const { maxEpsilon } = opts;
     const guard = maxEpsilon === undefined ? undefined : (req: TrainingRequest) => privacyRefusal(siteId, maxEpsilon, replica.entries(), req);
     const sendPaced = (frame: Buffer): Promise<boolean> => conn.sendPaced(frame);
-    const tasks = new TaskHandler({ siteId, keys, compute, endorser, answers, send, sendPaced, log, ...(guard === undefined ? {} : { guard }), ...(opts.chunkBytes === undefined ? {} : { chunkBytes: opts.chunkBytes }) });
+    const tasks = new TaskHandler({ siteId, keys, compute, endorser, answers, residuals, send, sendPaced, log, ...(guard === undefined ? {} : { guard }), ...(opts.chunkBytes === undefined ? {} : { chunkBytes: opts.chunkBytes }) });
     const ledger = new LedgerSync({ replica, endorser, refusal, log });
 
     const drill = opts.crashAt ?? null;

@@ -5,6 +5,7 @@
 // task while one holds the site is refused at once with E_SITE_BUSY instead of piling up.
 
 import { FedrxError, type ErrorCode } from '../shared/errors.js';
+import { decodeCompressedUpdate, type CompressedUpdateHeader } from '../shared/compression/wire.js';
 import { runStudy } from '../shared/expand-study.js';
 import { checkStudy } from '../shared/load-study.js';
 import { hashWeights } from '../shared/model-hash.js';
@@ -12,12 +13,14 @@ import { weightSpecs } from '../shared/model-spec.js';
 import { inputDim, outputDim } from '../shared/study.js';
 import { frameKind, type DecodedFrame } from '../shared/tensor-codec.js';
 import { specMismatch, specsOf } from '../shared/tensors.js';
-import { decodeTaskFrame, decodeUpdateFrame, parseAgentMessage, type ExactRequest, type StatsRequest, type TaskHeader } from '../shared/wire.js';
+import { decodeTaskFrame, decodeUpdateFrame, parseAgentMessage, type ExactRequest, type StatsRequest, type TaskHeader, type UpdateHeader } from '../shared/wire.js';
 import { answerKey, type AnswerKind, type AnswerStore } from './answer-store.js';
 import type { Endorser } from './endorser.js';
 import type { Contribution } from './endorser-state.js';
+import { compressedAnswer } from './compressed-answer.js';
 import { exactAnswers } from './exact-answers.js';
 import { maskedAnswer } from './masked-answer.js';
+import { Residuals } from './residuals.js';
 import { SecureRounds } from './secure-rounds.js';
 import { evaluateAnswer, statsAnswer, trainAnswer, type Answer, type AnswerDeps } from './task-answers.js';
 import type { TrainingRequest } from './privacy-guard.js';
@@ -35,6 +38,8 @@ export interface TaskHandlerDeps extends AnswerDeps {
   /** One-frame updates up to this size; larger ones are streamed in chunks of it (default DEFAULT_CHUNK_BYTES). */
   chunkBytes?: number;
   log: (line: string) => void;
+  /** What error feedback holds back, kept in the state folder; absent: in memory only. */
+  residuals?: Residuals;
   /** Why the site refuses a training request before any work (its --max-epsilon), or null. */
   guard?: (req: TrainingRequest) => string | null;
 }
@@ -46,9 +51,12 @@ export class TaskHandler {
   private readonly exact: ReturnType<typeof exactAnswers>;
   /** Secure rounds' keys and shares (answered at once, not queued: they wait on nothing). */
   readonly secure: SecureRounds;
+  /** What error feedback held back from compressed updates, per run. */
+  private readonly residuals: Residuals;
   private stopped = false;
 
   constructor(private readonly deps: TaskHandlerDeps) {
+    this.residuals = deps.residuals ?? Residuals.inMemory();
     this.queue = new TaskQueue(deps.log);
     this.exact = exactAnswers({ ...deps, sendTaskError: (ref, code, message) => this.refuse(ref, code, message) });
     this.secure = new SecureRounds({ siteId: deps.siteId, identitySecret: deps.keys.secretKey, send: deps.send, refuse: (ref, code, message) => this.refuse(ref, code, message), log: deps.log });
@@ -143,7 +151,12 @@ export class TaskHandler {
         return;
       }
       if (await this.resendKept(header, key)) return;
-      const answer = header.kind === 'train' ? await trainAnswer(this.deps, header, study, global) : await evaluateAnswer(this.deps, header, study, global);
+      const answer =
+        header.kind === 'evaluate'
+          ? await evaluateAnswer(this.deps, header, study, global)
+          : header.config.compression === undefined
+            ? await trainAnswer(this.deps, header, study, global)
+            : await compressedAnswer(this.deps, header, study, global, this.residuals);
       await this.keep(header.kind, key, answer.bytes); // on disk before it leaves: then a redone round finds it
       this.deliver(answer);
     } catch (e) {
@@ -208,11 +221,12 @@ function keptAnswer(header: TaskHeader, bytes: Buffer, siteId: string): Answer |
   const what = `run ${header.runId}, model ${header.modelHash.slice(0, 12)}`;
   try {
     if (header.kind === 'train') {
-      const { header: h, weights } = decodeUpdateFrame(bytes);
+      const h = keptUpdateHeader(bytes);
+      if (typeof h === 'string') return h;
       if (h.runId !== header.runId || h.round !== header.round || h.baseModelHash !== header.modelHash || h.siteId !== siteId) return 'it answers another task';
-      if (hashWeights(weights) !== h.updateHash) return 'its weights do not match its update hash';
       const contribution: Contribution = { runId: h.runId, round: h.round, updateHash: h.updateHash, numExamples: h.numExamples };
-      return { bytes, contribution, summary: `round ${header.round}: re-sent the update already sent for this task (${what}, update ${h.updateHash.slice(0, 12)}): not trained twice` };
+      const update = h.kind === 'compressed-update' ? 'compressed update' : 'update';
+      return { bytes, contribution, summary: `round ${header.round}: re-sent the ${update} already sent for this task (${what}, update ${h.updateHash.slice(0, 12)}): not trained twice` };
     }
     const msg = parseAgentMessage(bytes.toString('utf8'));
     if (msg.type !== 'eval-result' || msg.runId !== header.runId || msg.round !== header.round || msg.modelHash !== header.modelHash) return 'it answers another task';
@@ -220,4 +234,11 @@ function keptAnswer(header: TaskHeader, bytes: Buffer, siteId: string): Answer |
   } catch (e) {
     return asFedrxError(e, 'E_INTERNAL').message;
   }
+}
+
+/** A kept update's header, its bytes checked against its hash (a compressed one's payload, by decodeCompressedUpdate). */
+function keptUpdateHeader(bytes: Buffer): UpdateHeader | CompressedUpdateHeader | string {
+  if (frameKind(bytes) === 'compressed-update') return decodeCompressedUpdate(bytes).header;
+  const { header, weights } = decodeUpdateFrame(bytes);
+  return hashWeights(weights) === header.updateHash ? header : 'its weights do not match its update hash';
 }

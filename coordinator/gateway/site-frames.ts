@@ -3,6 +3,7 @@
 // against the site's key. The result says where the message goes; nothing here decides anything
 // about rounds.
 
+import { decodeCompressedUpdate } from '../../shared/compression/wire.js';
 import { FedrxError } from '../../shared/errors.js';
 import { hashStats } from '../../shared/feature-stats.js';
 import { statsBody, streamBody, updateBody, verify, type SignatureDomain } from '../../shared/signing.js';
@@ -62,11 +63,17 @@ export function readSiteFrame(data: Buffer, isBinary: boolean, site: { siteId: s
     signed('update', updateBody(header), header.signature, 'masked update');
     return { to: 'phase', msg: { kind: 'masked-update', header, masked: frame.data } };
   }
+  if (kind === 'compressed-update') {
+    const { header, payload } = decodeCompressedUpdate(data); // its payload checked against updateHash
+    claimsSite(header.siteId, site.siteId, 'compressed update');
+    signed('update', updateBody(header), header.signature, 'compressed update');
+    return { to: 'phase', msg: { kind: 'compressed-update', header, payload, bytes: data.length } };
+  }
   if (isBinary) {
     const { header, weights } = decodeUpdateFrame(data);
     claimsSite(header.siteId, site.siteId, 'update');
     signed('update', updateBody(header), header.signature, 'update');
-    return { to: 'phase', msg: { kind: 'update', header, weights } };
+    return { to: 'phase', msg: { kind: 'update', header, weights, bytes: data.length } };
   }
   // The frame header was held to the largest text this state allows; control messages are smaller.
   const msg = parseAgentMessage(data.toString('utf8'), (type) => (type === 'stats-report' ? Infinity : controlBytes));

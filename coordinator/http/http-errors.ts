@@ -19,6 +19,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_LEDGER_BROKEN: 409,
   E_READ_ONLY: 503,
   E_DP_SETTINGS: 400,
+  E_COMPRESSION_SETTINGS: 400,
   E_BUDGET_EXCEEDED: 409,
 };
 

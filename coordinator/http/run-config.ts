@@ -10,6 +10,7 @@ import { isSearch, penaltyGrid } from '../../shared/exact/penalty.js';
 import { groupingFeature, isRegression, outputDim, type Study } from '../../shared/study.js';
 import { expectSchema } from '../../shared/wire.js';
 import { resolveDpConfig, type DpConfig } from '../../shared/privacy/dp-settings.js';
+import { describeCompression, resolveCompression } from '../../shared/compression/settings.js';
 import { RUN_DEFAULTS, RunConfigSchema, type RunConfig } from '../run-config-schema.js';
 import { strategyOptionsFor, strategyRunProblem, strategySumsSecurely, type StrategyName } from '../strategies/registry.js';
 import type { CreateRunBody } from './schemas/runs.js';
@@ -55,6 +56,25 @@ function secureAggregation(asked: CreateRunBody['secureAggregation'], strategy: 
   return { secureAggregation: asked === true ? {} : asked };
 }
 
+/** The run's update compression (E_COMPRESSION_SETTINGS), refused where it cannot work. */
+function compression(body: CreateRunBody, strategy: StrategyName): Pick<RunConfig, 'compression'> {
+  const c = resolveCompression(body);
+  if (c === undefined) return {};
+  const refuse = (why: string): never => {
+    throw new FedrxError('E_COMPRESSION_SETTINGS', `${describeCompression(c)} updates cannot run ${why}`);
+  };
+  if (strategy === 'exact') refuse('with an exact fit: its sites send float64 statistics, not weight updates');
+  if (body.secureAggregation !== undefined && body.secureAggregation !== false) {
+    refuse('over secure aggregation: it sums dense, quantised uint32 vectors under masks, which cannot be sparsified or halved');
+  }
+  if (body.dp !== undefined) {
+    refuse(
+      "with differential privacy: DP bounds each site's dense change by its clip, which a float16 rounding can exceed, and error feedback would carry unclipped change into later rounds",
+    );
+  }
+  return { compression: c };
+}
+
 /** `registeredSites`: the n that δ must stay below 1/n of (needed only with `dp`). */
 export function buildRunConfig(body: CreateRunBody, registeredSites = 0): RunConfig {
   const d = RUN_DEFAULTS;
@@ -84,6 +104,7 @@ export function buildRunConfig(body: CreateRunBody, registeredSites = 0): RunCon
     ...(body.coverage === undefined ? {} : { coverage: checkCoverage(body.coverage) }),
     ...(body.dp === undefined ? {} : { dp: privateSettings(body.dp, strategy, registeredSites) }),
     ...secureAggregation(body.secureAggregation, strategy),
+    ...compression(body, strategy),
     ...simulationMark(body),
   };
   const problem = strategyRunProblem(strategy, config.strategyOptions, config);

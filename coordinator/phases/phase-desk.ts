@@ -39,7 +39,7 @@ export class PhaseDesk implements AnswerSink {
     const p = this.current;
     // A chunked update answers what a one-frame update answers.
     const kind = msg.kind === 'update-stream' ? 'update' : msg.kind;
-    if (p === null || p.answers !== kind) {
+    if (p === null || !(Array.isArray(p.answers) ? p.answers.includes(kind) : p.answers === kind)) {
       const ref = answerRef(msg);
       const code = p === null || ref.runId !== p.collector.runId ? 'E_WRONG_RUN' : 'E_STALE_ROUND';
       return { accepted: false, code, reason: `no phase of run ${ref.runId} round ${ref.round} is collecting ${msg.kind} answers` };

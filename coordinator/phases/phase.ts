@@ -4,6 +4,8 @@
 // one phase at a time (phase-desk.ts); the gateway delivers each authenticated message to it and
 // sends a refusal back to the site. A phase never sends anything itself.
 
+import type { Payload } from '../../shared/compression/update-codec.js';
+import type { CompressedUpdateHeader } from '../../shared/compression/wire.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { NamedTensor64, Weights } from '../../shared/tensors.js';
 import type { EvalResult, ExactProductHeader, ExactStatsHeader, StatsReport, UpdateHeader } from '../../shared/wire.js';
@@ -16,8 +18,9 @@ import type { Answer, RoundCollector } from './round-collector.js';
 /** An answer from a site, authenticated and well-formed (gateway), not yet trusted. */
 export type SiteMessage =
   | { kind: 'stats-report'; msg: StatsReport }
-  | { kind: 'update'; header: UpdateHeader; weights: Weights }
+  | { kind: 'update'; header: UpdateHeader; weights: Weights; bytes?: number }
   | { kind: 'update-stream'; header: UpdateStreamHeader; part: StreamPart }
+  | { kind: 'compressed-update'; header: CompressedUpdateHeader; payload: Payload; bytes: number }
   | { kind: 'eval-result'; msg: EvalResult }
   | { kind: 'exact-stats'; header: ExactStatsHeader; tensors: NamedTensor64[] }
   | { kind: 'exact-product'; header: ExactProductHeader; tensors: NamedTensor64[] }
@@ -50,8 +53,8 @@ export type Verdict = AcceptResult;
 export interface Phase<T> {
   /** For logs and progress: 'statistics', 'training', 'evaluation', 'exact statistics', … */
   readonly name: string;
-  /** Which message kind answers this phase; any other is refused as not open. */
-  readonly answers: SiteMessage['kind'];
+  /** Which message kind (or kinds) answers this phase; any other is refused as not open. */
+  readonly answers: SiteMessage['kind'] | readonly SiteMessage['kind'][];
   /** Who was asked, who answered, and when the phase is over. */
   readonly collector: RoundCollector<T>;
   /** What every asked site receives, unless `requestFor` says otherwise. */

@@ -2,7 +2,12 @@
 // rows and send back signed updates. Each update is checked against its hash and folded into the
 // strategy's aggregator as it arrives (memory O(model), whatever the number of sites); an update
 // too large for one frame arrives as a stream of chunks, folded chunk by chunk (streamed-updates.ts).
+// A run that compresses its updates takes only compressed ones: each is decoded and added to the
+// global model (shared/compression/update-codec.ts) before the same checks and fold.
 
+import { describeCompression, type Compression } from '../../shared/compression/settings.js';
+import { reconstructUpdate } from '../../shared/compression/update-codec.js';
+import { isFedrxError, type ErrorCode } from '../../shared/errors.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import type { TaskDp } from '../../shared/privacy/dp-settings.js';
 import type { TaskConfig } from '../../shared/run-config.js';
@@ -21,14 +26,19 @@ export interface TrainReport {
   trainLoss: number;
   /** The site's signature over its update, carried into the ledger entry. */
   signature: string;
+  /** The update's frame as received, in bytes. */
+  updateBytes?: number;
 }
 
 export class TrainingPhase implements Phase<TrainReport> {
   readonly name = 'training';
-  readonly answers = 'update';
+  /** Both kinds, so a site that sends the other one than the run's is refused with a reason (E_COMPRESSED_UPDATE). */
+  readonly answers = ['update', 'compressed-update'] as const;
   readonly collector: RoundCollector<TrainReport>;
   readonly request: Buffer;
   private readonly streams: StreamedUpdates<TrainReport>;
+  private readonly global: Weights;
+  private readonly compression: Compression | undefined;
 
   constructor(
     runId: string,
@@ -42,23 +52,51 @@ export class TrainingPhase implements Phase<TrainReport> {
   ) {
     this.collector = new RoundCollector(runId, round, asked, deadlineMs);
     this.streams = new StreamedUpdates(this.collector, aggregator, (h) => ({ numExamples: h.numExamples, updateHash: h.updateHash, trainLoss: h.trainLoss, signature: h.signature }));
+    this.global = global.weights;
+    this.compression = task.compression;
     this.request = encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId, round, modelHash: global.modelHash, config: task, ...(dp === undefined ? {} : { dp }) }, global.weights);
   }
 
   accept(siteId: string, m: SiteMessage): Verdict {
-    if (m.kind === 'update-stream') return this.streams.accept(siteId, m.header, m.part);
-    if (m.kind !== 'update') throw new TypeError(`training phase got ${m.kind}`);
-    const { header, weights } = m;
+    if (m.kind === 'update-stream') {
+      // A compressed update is small: a stream of float32 weights is the other kind.
+      if (this.compression !== undefined) return refuse(this.collector, siteId, 'E_COMPRESSED_UPDATE', `the run sends its updates as ${describeCompression(this.compression)}, not float32 weights`);
+      return this.streams.accept(siteId, m.header, m.part);
+    }
+    if (m.kind !== 'update' && m.kind !== 'compressed-update') throw new TypeError(`training phase got ${m.kind}`);
+    const { header } = m;
     const early = admissionRefusal(this.collector, siteId, header, 'training');
     if (early !== null) return early;
-    if (hashWeights(weights) !== header.updateHash) return refuse(this.collector, siteId, 'E_HASH_MISMATCH', 'updateHash does not match the update bytes');
+    const weights = this.weightsOf(m);
+    if (!Array.isArray(weights)) return refuse(this.collector, siteId, weights.code, weights.reason);
     const verdict = this.aggregator.accept({ ...header, weights });
     if (!verdict.accepted) return refuse(this.collector, siteId, verdict.code, verdict.reason);
     this.collector.record(siteId, {
       kind: 'ok',
-      value: { numExamples: header.numExamples, updateHash: header.updateHash, trainLoss: header.trainLoss, signature: header.signature },
+      value: {
+        numExamples: header.numExamples,
+        updateHash: header.updateHash,
+        trainLoss: header.trainLoss,
+        signature: header.signature,
+        ...(m.bytes === undefined ? {} : { updateBytes: m.bytes }),
+      },
     });
     return { accepted: true };
+  }
+
+  /** The weights an update stands for: as sent, or a compressed change added to the global model (its hash was checked on decoding). */
+  private weightsOf(m: Extract<SiteMessage, { kind: 'update' | 'compressed-update' }>): Weights | { code: ErrorCode; reason: string } {
+    if (m.kind === 'update') {
+      if (this.compression !== undefined) return { code: 'E_COMPRESSED_UPDATE', reason: `the run sends its updates as ${describeCompression(this.compression)}, not float32 weights` };
+      return hashWeights(m.weights) === m.header.updateHash ? m.weights : { code: 'E_HASH_MISMATCH', reason: 'updateHash does not match the update bytes' };
+    }
+    if (this.compression === undefined) return { code: 'E_COMPRESSED_UPDATE', reason: 'the run does not compress its updates' };
+    try {
+      return reconstructUpdate(this.global, m.payload, this.compression);
+    } catch (e) {
+      if (isFedrxError(e)) return { code: e.code, reason: e.message };
+      throw e;
+    }
   }
 
   /** Every selected site's outcome, and how many updates the aggregator holds. */

@@ -11,9 +11,11 @@ export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<s
   let trainN = 0;
   let lossN = 0;
   let trainLoss = 0;
+  let updateBytes = 0;
   for (const o of outcomes) {
     if (o.status !== 'accepted') continue;
     trainN += o.numExamples!;
+    updateBytes += o.updateBytes ?? 0;
     // An exact fit by CG or Newton reports no per-site training loss.
     if (o.trainLoss !== undefined) {
       lossN += o.numExamples!;
@@ -33,6 +35,8 @@ export function roundMetrics(study: Study, outcomes: SiteOutcome[], evals: Map<s
     evalExamples: evalN,
   };
   if (lossN > 0) m.trainLoss = trainLoss / lossN;
+  // The bytes of the accepted updates' frames as the coordinator received them (plain and compressed updates).
+  if (updateBytes > 0) m.updateBytes = updateBytes;
   if (evalN > 0) {
     m.evalLoss = loss / evalN;
     const named = evalMetrics(study, [...evals.values()].map((e) => e.sums));

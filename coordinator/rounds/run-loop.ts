@@ -5,6 +5,7 @@
 // broadcast the entry. A run starts at any committed round: after a crash it goes on from the
 // last one, and the round that was in flight is redone.
 
+import { describeCompression } from '../../shared/compression/settings.js';
 import { simulationMark } from '../../shared/simulation.js';
 import { hashConfig } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
@@ -35,14 +36,20 @@ export async function executeRun(engine: Engine, run: RunRow): Promise<void> {
   const resumed = resumeState(engine.store, run);
   engine.store.markRunning(run.id);
   if (resumed === null) {
-    engine.log(`run ${run.id} started: ${config.strategy}, ${config.rounds} rounds, min ${config.minSites} sites, study ${config.study.name}`);
+    engine.log(`run ${run.id} started: ${config.strategy}, ${config.rounds} rounds, min ${config.minSites} sites, study ${config.study.name}${config.compression === undefined ? '' : `, updates as ${describeCompression(config.compression)}`}`);
   } else {
     engine.log(`run ${run.id} resumed after round ${resumed.round} of ${config.rounds}: round ${resumed.round + 1} is redone from model ${resumed.modelHash.slice(0, 12)}`);
   }
   const state = resumed ?? (await statisticsRound(engine, run, configHash));
   if (typeof state === 'string') return failed(engine, run, state);
   const strategy = config.strategy === 'exact' ? null : createStrategy(config.strategy, config.strategyOptions, state.strategy);
-  const task: TaskConfig = { study: config.study, preprocessing: state.prep, training: config.training, ...siteTaskOptions(config.strategy, config.strategyOptions) };
+  const task: TaskConfig = {
+    study: config.study,
+    preprocessing: state.prep,
+    training: config.training,
+    ...siteTaskOptions(config.strategy, config.strategyOptions),
+    ...(config.compression === undefined ? {} : { compression: config.compression }),
+  };
   if (strategy === null) {
     const reason = state.round === 0 ? await exactRound(engine, run, state, task, configHash) : null;
     return reason === null ? completed(engine, run, null, 1) : failed(engine, run, reason);

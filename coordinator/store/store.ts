@@ -52,6 +52,8 @@ export interface SiteOutcome {
   /** The site's signature over its update: carried into the ledger entry, not the round_sites table. */
   signature?: string;
   trainLoss?: number;
+  /** The update's frame as received, in bytes (for the round's metrics; not kept in round_sites). */
+  updateBytes?: number;
   evalExamples?: number;
   evalLoss?: number;
   evalMetric?: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FedrxError, type ErrorCode } from '../../shared/errors.js';
-import { decodeFrame, decodeFrame64, encodeFrame, encodeFrame64, frameKind } from '../../shared/tensor-codec.js';
+import { decodeFrame, decodeFrame64, decodeFrameF16, decodeFrameU32, encodeFrame, encodeFrame64, encodeFrameF16, frameField, frameKind } from '../../shared/tensor-codec.js';
 import type { Weights } from '../../shared/tensors.js';
 
 /** Float32 values from raw u32 bit patterns, never passing through a JS number (which could quiet a NaN). */
@@ -240,5 +240,23 @@ describe('float64 frames', () => {
     expect(codeOf(() => decodeFrame64(f64.subarray(0, f64.length - 8)))).toBe('E_FRAME_TRUNCATED');
     expect(codeOf(() => decodeFrame64(Buffer.concat([f64, Buffer.alloc(8)])))).toBe('E_FRAME_OVERSIZED');
     expect(codeOf(() => decodeFrame64(f64, 5))).toBe('E_FRAME_OVERSIZED');
+  });
+
+  it('a float16 frame carries one vector of half bit patterns, as bytes, and only a float16 decoder reads it', () => {
+    const halves = new Uint16Array([0x3c00, 0x8000, 0x7bff]);
+    const f16 = encodeFrameF16({ kind: 'compressed-update' }, 'delta', halves);
+    expect(f16.length % 2).toBe(0);
+    const back = decodeFrameF16(f16);
+    expect(back.header.dtype).toBe('float16');
+    expect([back.name, Array.from(back.data)]).toEqual(['delta', [0x3c00, 0x8000, 0x7bff]]);
+    // One byte off (copied when misaligned, as a socket's Buffer may be): the same values.
+    const shifted = Buffer.concat([Buffer.alloc(1), f16]).subarray(1);
+    expect(Array.from(decodeFrameF16(shifted).data)).toEqual([0x3c00, 0x8000, 0x7bff]);
+    expect(codeOf(() => decodeFrame(f16))).toBe('E_FRAME_HEADER');
+    expect(codeOf(() => decodeFrameU32(f16))).toBe('E_FRAME_HEADER');
+    expect(codeOf(() => decodeFrameF16(f16.subarray(0, f16.length - 2)))).toBe('E_FRAME_TRUNCATED');
+    expect(codeOf(() => decodeFrameF16(Buffer.concat([f16, Buffer.alloc(2)])))).toBe('E_FRAME_OVERSIZED');
+    expect(codeOf(() => decodeFrameF16(f16, 2))).toBe('E_FRAME_OVERSIZED');
+    expect(frameField(f16, 'dtype')).toBe('float16');
   });
 });

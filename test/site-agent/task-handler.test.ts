@@ -1,7 +1,8 @@
 // The agent's tasks against a scripted coordinator: a round redone (the coordinator crashed before
 // committing it, or the answer was lost) gets the very same signed answer back instead of a second
 // training, also after the agent restarted; a task already under way is answered once; and a second
-// training task while one holds the site is refused at once with E_SITE_BUSY.
+// training task while one holds the site is refused at once with E_SITE_BUSY. A run that compresses
+// its updates gets its change as top-k entries, signed over the bytes sent.
 
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,13 @@ import { GENESIS_PREV_HASH } from '../../shared/ledger.js';
 import { createKeyFiles, readKeyPair } from '../../shared/key-files.js';
 import { generateKeyPair, updateBody, verify } from '../../shared/signing.js';
 import type { TaskConfig } from '../../shared/run-config.js';
-import { decodeUpdateFrame } from '../../shared/wire.js';
+import { decodeUpdateFrame, PROTOCOL_VERSION } from '../../shared/wire.js';
+import { topkCount } from '../../shared/compression/top-k.js';
+import { reconstructUpdate } from '../../shared/compression/update-codec.js';
+import { decodeCompressedUpdate } from '../../shared/compression/wire.js';
+import { hashWeights } from '../../shared/model-hash.js';
+import { encodeFrame, frameKind } from '../../shared/tensor-codec.js';
+import { totalParams } from '../../shared/tensors.js';
 import { startAgent, type RunningAgent } from '../../site-agent/agent.js';
 import { ANSWERS_DIR } from '../../site-agent/answer-store.js';
 import { FakeCoordinator, type AgentSocket } from './fake-coordinator.js';
@@ -151,3 +158,38 @@ describe('a site busy training', () => {
     expect(lines).toContain('round 2: this site is still training run run-1 round 1 and takes one training task at a time: train task for run run-1 round 2 refused');
   });
 });
+
+describe('a run that compresses its updates', () => {
+  it('answers with its change as top-k entries signed over the payload sent, re-sends them for a redone round, and refuses compression with DP', async () => {
+    const dir = newFolder();
+    const site = await startSite(dir);
+    const { sock } = site;
+    const c = { codec: 'topk', fraction: 0.1 } as const;
+    const compressed: TaskConfig = { ...config, compression: c };
+    const base = globalWeights(study, 1);
+    const k = topkCount(0.1, totalParams(base));
+    const train = taskFrame('train', 1, base, compressed);
+
+    sock.sendRaw(train);
+    const first = await sock.nextBinary(30_000);
+    expect(frameKind(first)).toBe('compressed-update');
+    const { header, payload } = decodeCompressedUpdate(first); // the payload matches its updateHash
+    expect(header).toMatchObject({ runId: 'run-1', round: 1, siteId: 'site-a', codec: 'topk', numExamples: 43 });
+    expect(verify('update', updateBody(header), header.signature, readKeyPair(path.join(dir, 'key'), 'site').publicKey)).toBe(true);
+    expect(payload.data.length).toBe(2 * k);
+    // Round 1 carries no residual: the rebuilt model moves from the global one in exactly k weights.
+    const rebuilt = reconstructUpdate(base, payload, c);
+    expect(rebuilt.reduce((n, t, i) => n + t.data.filter((x, j) => x !== base[i]!.data[j]).length, 0)).toBe(k);
+    expect(site.count(new RegExp(`^round 1: trained 2 epochs on 43 rows .*; change sent as top-k 10% in ${first.length} bytes \\(${2 * k} sparse words\\)$`))).toBe(1);
+
+    sock.sendRaw(train); // the coordinator redoes round 1
+    expect((await sock.nextBinary(30_000)).equals(first)).toBe(true);
+    expect(site.lines).toContain(`round 1: re-sent the compressed update already sent for this task (run run-1, model ${header.baseModelHash.slice(0, 12)}, update ${header.updateHash.slice(0, 12)}): not trained twice`);
+
+    // A DP task that also asks for compression (the coordinator refuses the pairing; the site does too).
+    const dp = { clip: 1, noiseStd: 0, noiseMultiplier: 1, samplingRate: 1, delta: 1e-3, roundsLeft: 1 };
+    sock.sendRaw(encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId: 'run-1', round: 2, modelHash: hashWeights(base), config: compressed, dp }, base));
+    expect(await sock.nextJson(30_000)).toMatchObject({ type: 'task-error', round: 2, code: 'E_COMPRESSION_SETTINGS' });
+  });
+});
+

@@ -42,6 +42,12 @@ const RUN_FIELDS = {
   dp: Type.Optional(Type.Object({ noiseMultiplier: Type.Number(), clip: Type.Number(), delta: Type.Optional(Type.Number()) }, { additionalProperties: false })),
   /** Secure aggregation (SecAgg+): true for the defaults, or its settings. */
   secureAggregation: Type.Optional(Type.Union([Type.Boolean(), SecureRequestSchema])),
+  /**
+   * Update compression: 'none' (float32), 'float16' or 'topk', with topkFraction (0 < f < 1, default
+   * 0.01). Loosely typed here so an unknown codec or a fraction out of range gets E_COMPRESSION_SETTINGS.
+   */
+  compression: Type.Optional(Type.String({ maxLength: 32 })),
+  topkFraction: Type.Optional(Type.Number()),
   /** Set by `fedrx simulate`: the run's virtual sites, recorded in every ledger entry of the run. */
   simulation: Type.Optional(SimulationSectionSchema),
 };

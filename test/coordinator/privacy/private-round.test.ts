@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildCoordinator, type Coordinator } from '../../../coordinator/app.js';
-import type { RunView } from '../../../cli/client/client.js';
 import type { LedgerEntry } from '../../../shared/ledger.js';
 import { hashWeights } from '../../../shared/model-hash.js';
 import { deltaNorm } from '../../../shared/privacy/private-update.js';
@@ -15,8 +14,9 @@ import { privacyFromChain, privacyMismatches } from '../../../shared/privacy/pri
 import { epsilonOf } from '../../../shared/privacy/rdp.js';
 import type { Weights } from '../../../shared/tensors.js';
 import type { TaskHeader } from '../../../shared/wire.js';
-import { registerTestSites, signedStatsReport, signedUpdateFrame, TestPeer, type TestSite } from '../../helpers/test-peer.js';
+import { registerTestSites, signedUpdateFrame, TestPeer, type TestSite } from '../../helpers/test-peer.js';
 import { TINY_STUDY } from '../../helpers/tiny-study.js';
+import { admitTinySite, answerEval, waitForRun } from '../../helpers/tiny-run.js';
 
 let coordinator: Coordinator;
 let url: string;
@@ -44,30 +44,7 @@ function updateFrame(siteId: string, h: TaskHeader, weights: Weights, numExample
   return signedUpdateFrame(sites[siteId]!, { runId: h.runId, round: h.round, baseModelHash: h.modelHash, updateHash: hashWeights(weights), numExamples }, weights);
 }
 
-async function admit(id: string): Promise<TestPeer> {
-  const peer = await TestPeer.admit(url, sites[id]!);
-  void peer.until((r) => r.json.find((m) => m.type === 'stats-request')).then((req) => {
-    const stats = { rows: 2, numeric: { x1: { count: 2, sum: 3, sumSq: 5 } }, levels: { g: [1, 1] }, target: { count: 2, sum: 20, sumSq: 200 } };
-    peer.send(signedStatsReport(sites[id]!, req.runId as string, stats));
-  });
-  return peer;
-}
-
-function answerEval(peer: TestPeer, round: number): void {
-  void peer.task('evaluate', round).then((t) => {
-    const sums = { n: 5, absErr: 2, within20: 1, sqErr: 1, sumY: 10, sumY2: 30 };
-    peer.send(JSON.stringify({ type: 'eval-result', v: 1, runId: t.header.runId, round, modelHash: t.header.modelHash, numExamples: 5, loss: 1, sums }));
-  });
-}
-
-async function waitForRun(id: string): Promise<RunView> {
-  for (let i = 0; i < 200; i++) {
-    const run = (await coordinator.app.inject({ headers: ds, url: `/v1/runs/${id}` })).json<RunView>();
-    if (run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled') return run;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('run did not end');
-}
+const admit = (id: string): Promise<TestPeer> => admitTinySite(url, sites[id]!);
 
 describe('a DP-FedAvg run', () => {
   it('sends the DP settings, refuses an update over the clip, and records ε the chain recomputes', async () => {
@@ -89,7 +66,7 @@ describe('a DP-FedAvg run', () => {
       expect((await p.c.errorWith('E_CLIP_EXCEEDED')).message).toMatch(/over the run's clip 0.5/);
       for (const peer of Object.values(p)) answerEval(peer, round);
     }
-    const run = await waitForRun(runId);
+    const run = await waitForRun(coordinator, ds, runId);
     expect(run.status).toBe('completed');
     expect(run.rounds.find((r) => r.round === 1)!.sites.find((s) => s.siteId === 'site-c')).toMatchObject({ status: 'rejected', code: 'E_CLIP_EXCEEDED' });
 
