@@ -78,6 +78,8 @@ export const ERROR_CODES = {
   E_SECAGG_MASKED: 'a masked upload has the wrong length, ring or round',
   E_SECAGG_REVEAL: 'a site refuses to reveal both the self-mask share and the key share of one site, or the unmask request is inconsistent',
   E_SECAGG_THRESHOLD: 'fewer sites than the threshold remain to finish a secure round: nothing is committed',
+  // simulations
+  E_BAD_PARTITION: 'a split of rows among sites is impossible: more sites than rows, a Dirichlet α not positive, or a partition column not in the data or not numeric where bins are needed',
   // ledger
   E_LEDGER_BROKEN: 'the ledger chain does not verify',
   E_LEDGER_APPEND_ONLY: 'ledger rows cannot be changed or deleted',
