@@ -9,6 +9,7 @@ import { ROLES, type Role } from '../shared/roles.js';
 import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { addRunStartCommand, TOKEN_HELP } from './run-start-command.js';
 import { registerPrivacyCommands } from './privacy-command.js';
+import { registerSimulateCommand } from './simulate-command.js';
 import { registerStudyCommands } from './study-command.js';
 
 const program = new Command('fedrx')
@@ -318,5 +319,6 @@ program
 
 registerStudyCommands(program, action);
 registerPrivacyCommands(program, action, TLS_CA_HELP, TOKEN_HELP);
+registerSimulateCommand(program, action);
 
 await program.parseAsync(process.argv);

@@ -53,9 +53,18 @@ const optString = (v: unknown): string | undefined => (typeof v === 'string' ? v
 
 export async function startRunCommand(o: Record<string, unknown>): Promise<number> {
   const client = apiClient(String(o.coordinator), { token: optString(o.token), tlsCa: optString(o.tlsCa) });
+  const run = await client.startRun(runBody(o));
+  console.log(`run ${run.id} ${run.status} (study ${run.study}, config ${run.configHash.slice(0, 16)})`);
+  if (o.wait !== true) return 0;
+  const done = await client.follow(run.id, (r, view) => console.log(roundLine(r, view)));
+  return printRunEnd(done);
+}
+
+/** The POST /v1/runs body of `fedrx run start`'s flags (and `fedrx simulate`'s, which shares them). */
+export function runBody(o: Record<string, unknown>): Record<string, unknown> {
   const studyArg = String(o.study);
   const study = existsSync(studyArg) ? readStudyFile(studyArg) : studyArg;
-  const body = Object.fromEntries(
+  return Object.fromEntries(
     Object.entries({
       study,
       strategy: o.strategy,
@@ -81,11 +90,6 @@ export async function startRunCommand(o: Record<string, unknown>): Promise<numbe
       secureAggregation: secureFlags(o),
     }).filter(([, v]) => v !== undefined),
   );
-  const run = await client.startRun(body);
-  console.log(`run ${run.id} ${run.status} (study ${run.study}, config ${run.configHash.slice(0, 16)})`);
-  if (o.wait !== true) return 0;
-  const done = await client.follow(run.id, (r, view) => console.log(roundLine(r, view)));
-  return printRunEnd(done);
 }
 
 export function printRunEnd(run: RunView): number {

@@ -1,6 +1,7 @@
 // How rounds look in a terminal: one line per round, and a small chart of the metric per round.
 
 import type { RunView } from './client/client.js';
+import { listUpTo } from '../shared/list-text.js';
 import type { RoundRow } from '../coordinator/store/store.js';
 import { penaltyFromMetrics } from '../coordinator/rounds/exact/exact-result.js';
 
@@ -22,7 +23,7 @@ export function roundLine(r: RoundRow, run: RunView): string {
     (m.pw20 !== undefined && !run.metric.startsWith('PW20') ? `PW20 ${fmt(m.pw20, 1)}%  ` : '') +
     (m.r2 !== undefined && !run.metric.startsWith('R²') ? `R² ${fmt(m.r2, 3)}  ` : '') +
     `model ${r.modelHash?.slice(0, 16) ?? '–'}` +
-    (rejected.length > 0 ? `  refused: ${rejected.join(', ')}` : '') +
+    (rejected.length > 0 ? `  refused: ${listUpTo(rejected, 12)}` : '') +
     (m.stoppedEarly === 1 ? `  STOPPED EARLY: no better validation loss since round ${m.bestRound ?? '–'}` : '') +
     penaltyLines(m)
   );

@@ -12,10 +12,22 @@ export const TOKEN_HELP = 'API token (default: the FEDRX_TOKEN environment varia
 
 /** Adds `start` to the `run` command; returns it. */
 export function addRunStartCommand(run: Command, wrap: Wrap): Command {
-  const start = run
-    .command('start')
-    .description('launch a training run')
-    .requiredOption('--coordinator <url>', 'coordinator URL')
+  return addRunFlags(run.command('start').description('launch a training run').requiredOption('--coordinator <url>', 'coordinator URL'))
+    .option('--wait', 'follow the run round by round and exit when it ends')
+    .option('--token <t>', TOKEN_HELP)
+    .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
+    .addHelpText('after', strategiesHelp())
+    .action(
+      wrap(async (o: Record<string, unknown>) => {
+        const { startRunCommand } = await import('./remote-commands.js');
+        process.exitCode = await startRunCommand(o);
+      }),
+    );
+}
+
+/** What a run is made of: study, strategy and its options, DP, secure aggregation, rounds and training (shared with `fedrx simulate`). */
+export function addRunFlags(start: Command): Command {
+  start
     .option('--study <name|file>', 'a study name from datasets/studies, or a study file (JSON or YAML)', 'synthetic-warfarin')
     .option('--l2 <value|v1,v2,…|auto>', "L2 penalty on the linear model's weights, overriding the study's model.l2; a grid or 'auto' is chosen by federated validation (exact fits)");
   for (const flag of strategyFlags()) start.addOption(flag);
@@ -39,15 +51,5 @@ export function addRunStartCommand(run: Command, wrap: Wrap): Command {
     .option('--secagg-threshold <t>', 'secure aggregation: shares needed to rebuild a site\'s secret, the fewest sites a round can finish with (default: just over 2/3 of each neighbourhood)')
     .option('--secagg-neighbours <k>', 'secure aggregation: each site shares with a ring of k neighbours (default: all sites; at most 128)')
     .option('--secagg-clip <c>', 'secure aggregation: each weighted update coordinate is clipped to [−c, c] (default 4)')
-    .option('--secagg-quant-bits <b>', 'secure aggregation: 2^b quantisation levels (default 20)')
-    .option('--wait', 'follow the run round by round and exit when it ends')
-    .option('--token <t>', TOKEN_HELP)
-    .option('--tls-ca <file>', 'extra trusted CA certificate(s), PEM, for an https coordinator (default: $FEDRX_TLS_CA)')
-    .addHelpText('after', strategiesHelp())
-    .action(
-      wrap(async (o: Record<string, unknown>) => {
-        const { startRunCommand } = await import('./remote-commands.js');
-        process.exitCode = await startRunCommand(o);
-      }),
-    );
+    .option('--secagg-quant-bits <b>', 'secure aggregation: 2^b quantisation levels (default 20)');
 }

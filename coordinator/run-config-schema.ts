@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DpConfigSchema } from '../shared/privacy/dp-settings.js';
 import { TrainingSettingsSchema } from '../shared/run-config.js';
 import { SecureRequestSchema } from '../shared/secagg/params.js';
+import { SimulationSectionSchema } from '../shared/simulation.js';
 import { StudySchema } from '../shared/study.js';
 import { DEFAULT_STRATEGY, StrategyNameSchema, StrategyOptionsSchema } from './strategies/registry.js';
 
@@ -37,6 +38,8 @@ export const RunConfigSchema = Type.Object(
     dp: Type.Optional(DpConfigSchema),
     /** Secure aggregation: the coordinator only ever holds the sum of the sites' masked updates. */
     secureAggregation: Type.Optional(SecureRequestSchema),
+    /** A run of `fedrx simulate`: copied into every ledger entry of the run. */
+    simulation: Type.Optional(SimulationSectionSchema),
   },
   { additionalProperties: false },
 );

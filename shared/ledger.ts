@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { canonicalJson } from './canonical-json.js';
 import { ConformalRecordSchema } from './conformal/federated-quantile.js';
 import { EntryPrivacySchema } from './privacy/entry-privacy.js';
+import { SimulationSectionSchema } from './simulation.js';
 import { entryBody, sign, statsBody, updateBody, verify } from './signing.js';
 
 const ENTRY_DOMAIN = 'fedrx/ledger-entry/v1\0';
@@ -84,6 +85,8 @@ export const LedgerEntrySchema = Type.Object(
     conformal: Type.Optional(ConformalRecordSchema),
     /** Differentially private rounds only: the mechanism and the ε spent (absent before DP existed, so older entries hash as they did). */
     privacy: Type.Optional(EntryPrivacySchema),
+    /** Runs made by `fedrx simulate` only: virtual sites, not hospitals (absent otherwise, so other entries hash as they did). */
+    simulation: Type.Optional(SimulationSectionSchema),
     createdAt: Type.String({ minLength: 1, maxLength: 64 }),
     /** The Ed25519 public key the coordinator signs with: inside the hash, so it cannot be swapped. */
     coordinatorKey: Hex64,
@@ -113,6 +116,7 @@ export function computeEntryHash(entry: UnsignedEntry): string {
     metrics: entry.metrics,
     conformal: entry.conformal === undefined ? undefined : { ...entry.conformal },
     privacy: entry.privacy,
+    simulation: entry.simulation,
     createdAt: entry.createdAt,
     coordinatorKey: entry.coordinatorKey,
   };

@@ -11,9 +11,11 @@
 
 import { FedrxError } from '../shared/errors.js';
 import { readKeyPair } from '../shared/key-files.js';
+import type { KeyPair } from '../shared/signing.js';
 import { frameKind } from '../shared/tensor-codec.js';
 import { messageText, type CoordinatorMessage } from '../shared/wire.js';
 import { AnswerStore } from './answer-store.js';
+import type { SiteCompute } from './compute-tasks.js';
 import { ComputeWorker } from './compute-worker.js';
 import { crashIfArmed, type SiteCrashPoint } from './crash-drill.js';
 import { Connection, type ConnectionOptions, type ConnectionTls } from './connection.js';
@@ -21,7 +23,7 @@ import { Endorser } from './endorser.js';
 import { answerChallenge } from './handshake.js';
 import { LedgerSync } from './ledger-sync.js';
 import { Refusal } from './refusal.js';
-import { Replica } from './replica.js';
+import { Replica, type EntryPool } from './replica.js';
 import { privacyRefusal, type TrainingRequest } from './privacy-guard.js';
 import { TaskHandler } from './task-handler.js';
 import { ID, taskRef } from './task-reply.js';
@@ -30,8 +32,8 @@ export interface AgentOptions {
   coordinatorUrl: string;
   siteId: string;
   dataFile: string;
-  /** Folder holding the site's Ed25519 key pair (`fedrx site init`): site.key and site.pub. */
-  keyDir: string;
+  /** Folder holding the site's Ed25519 key pair (`fedrx site init`): site.key and site.pub; or the pair itself (a simulator's virtual site). */
+  keyDir: string | KeyPair;
   /** The coordinator's ledger key as given by the site's admin; otherwise pinned on first contact. */
   coordinatorKey?: string;
   /** The agent's state folder: the replica, its endorsements and the answers kept for redone rounds. */
@@ -49,6 +51,10 @@ export interface AgentOptions {
   backoff?: Pick<ConnectionOptions, 'minDelayMs' | 'maxDelayMs' | 'random' | 'schedule'>;
   /** The compute thread's script (compute-worker.ts); a stand-in replaces it in tests. */
   computeEntry?: URL;
+  /** Where the computations run instead of a compute thread of the agent's own (a simulator's shared thread). */
+  compute?: SiteCompute;
+  /** Shares the replica's entries with other agents of this process (the simulator's virtual sites). */
+  entryPool?: EntryPool;
   /** A crash drill (crash-drill.ts): die on receiving this message of this round. */
   crashAt?: SiteCrashPoint;
 }
@@ -58,6 +64,8 @@ export interface RunningAgent {
   replica: Replica;
   /** tfjs backend in use ('tensorflow', 'wasm' or 'cpu'). */
   backend: string;
+  /** Cuts the connection as a lost link would; it redials with backoff (the simulator's dropouts). */
+  dropConnection(): void;
 }
 
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
@@ -65,20 +73,23 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const log = opts.log ?? ((line: string) => console.log(`${new Date().toISOString()} [site ${siteId}] ${line}`));
   if (!ID.test(siteId)) throw new FedrxError('E_BAD_REQUEST', 'siteId must be 1-128 characters of A-Z a-z 0-9 . _ : -'); // fail at start, not at hello
 
-  const keys = readKeyPair(opts.keyDir, 'site');
+  const keys = typeof opts.keyDir === 'string' ? readKeyPair(opts.keyDir, 'site') : opts.keyDir;
   log(`site key ${keys.publicKey}`);
   const replica = await Replica.open(opts.replicaDir, {
     site: { siteId, publicKey: keys.publicKey },
     ...(opts.coordinatorKey === undefined ? {} : { coordinatorKey: opts.coordinatorKey }),
+    ...(opts.entryPool === undefined ? {} : { pool: opts.entryPool }),
   });
   log(`replica: ${replica.head().length} ledger entries, head ${replica.head().headHash.slice(0, 12)}, coordinator key ${replica.coordinatorKey() ?? 'not pinned yet'}`);
 
   // tfjs starts inside the compute thread, once; its backend is logged from there.
-  const compute = await ComputeWorker.start(
-    { siteId, dataFile: opts.dataFile, dropBadRows: opts.dropBadRows === true, ...(opts.columnMap ? { columnMap: opts.columnMap } : {}) },
-    log,
-    opts.computeEntry,
-  );
+  const compute =
+    opts.compute ??
+    (await ComputeWorker.start(
+      { siteId, dataFile: opts.dataFile, dropBadRows: opts.dropBadRows === true, ...(opts.columnMap ? { columnMap: opts.columnMap } : {}) },
+      log,
+      opts.computeEntry,
+    ));
   try {
     const backend = await compute.backend();
     const conn = new Connection({ coordinatorUrl: opts.coordinatorUrl, log, ...opts.backoff, ...(opts.tls === undefined ? {} : { tls: opts.tls }) });
@@ -123,6 +134,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     return {
       replica,
       backend,
+      dropConnection: () => conn.drop(),
       async close() {
         const stopped = tasks.stop();
         await conn.close();

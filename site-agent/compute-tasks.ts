@@ -57,3 +57,12 @@ export type FromThread =
 export function buffersOf(weights: Weights): ArrayBuffer[] {
   return weights.map((w) => w.data.buffer as ArrayBuffer);
 }
+
+/** Where an agent's computations run: its own compute thread (compute-worker.ts), or a simulator's thread shared by many virtual sites. */
+export interface SiteCompute {
+  /** tfjs backend in use ('tensorflow', 'wasm' or 'cpu'). */
+  backend(): Promise<string>;
+  run<K extends ComputeKind>(kind: K, input: ComputeTasks[K]): Promise<ComputeResults[K]>;
+  /** Stops; a task still running fails. */
+  close(): Promise<void>;
+}

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { FedrxError } from '../shared/errors.js';
 import { cloneWeights } from '../shared/tensors.js';
-import { buffersOf, type ComputeKind, type ComputeResults, type ComputeTasks, type ComputeThreadData, type FromThread, type ToThread } from './compute-tasks.js';
+import { buffersOf, type ComputeKind, type ComputeResults, type ComputeTasks, type ComputeThreadData, type FromThread, type SiteCompute, type ToThread } from './compute-tasks.js';
 
 export const COMPUTE_THREAD_ENTRY = new URL('./compute-thread-entry.mjs', import.meta.url);
 
@@ -21,7 +21,7 @@ interface Thread {
   backend: string;
 }
 
-export class ComputeWorker {
+export class ComputeWorker implements SiteCompute {
   private thread: Promise<Thread> | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;

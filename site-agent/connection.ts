@@ -124,6 +124,11 @@ export class Connection {
     return true;
   }
 
+  /** Cuts the socket as a lost link would (a simulated dropout): the connection redials with backoff. */
+  drop(): void {
+    this.ws?.terminate();
+  }
+
   /** Stops reconnecting and closes the socket; resolves once it is closed. */
   close(): Promise<void> {
     this.stopped = true;

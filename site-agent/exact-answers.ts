@@ -12,14 +12,14 @@ import { sign, updateBody, type KeyPair } from '../shared/signing.js';
 import { encodeFrame64 } from '../shared/tensor-codec.js';
 import { specsOf } from '../shared/tensors.js';
 import { decodeExactProductRequest, ExactProductHeaderSchema, ExactStatsHeaderSchema, expectSchema, PROTOCOL_VERSION, type ExactRequest } from '../shared/wire.js';
-import type { ComputeWorker } from './compute-worker.js';
+import type { SiteCompute } from './compute-tasks.js';
 import type { Endorser } from './endorser.js';
 import { asFedrxError, type TaskRef } from './task-reply.js';
 
 export interface ExactAnswerDeps {
   siteId: string;
   keys: KeyPair;
-  compute: ComputeWorker;
+  compute: SiteCompute;
   endorser: Endorser;
   send: (frame: Buffer) => void;
   sendTaskError: (ref: TaskRef, code: ErrorCode, message: string) => void;

@@ -41,6 +41,14 @@ export interface ReplicaHead {
 /** Why an append was refused, in E_REPLICA_DIVERGED details: a rewrite is hostile, a gap is not. */
 export type DivergenceKind = 'rewrite' | 'bad-link' | 'gap' | 'foreign-key';
 
+/**
+ * Hands back one shared copy of an entry already checked: many virtual sites in one process (the
+ * simulator) would otherwise each hold their own copy of every entry.
+ */
+export interface EntryPool {
+  intern(entry: LedgerEntry): LedgerEntry;
+}
+
 export class Replica {
   private held: LedgerEntry[];
   private headHash: string;
@@ -53,6 +61,7 @@ export class Replica {
     headHash: string,
     private meta: ReplicaMeta,
     private readonly endorsed: OwnEndorsement[],
+    private readonly pool: EntryPool | null,
   ) {
     this.held = entries;
     this.headHash = headHash;
@@ -66,7 +75,7 @@ export class Replica {
    * Loads and re-verifies the whole chain, signatures included; refuses (E_LEDGER_BROKEN) to start
    * on a bad file, and (E_COORDINATOR_KEY) when `coordinatorKey` contradicts the key pinned here.
    */
-  static async open(dir: string, opts: { coordinatorKey?: string; site?: { siteId: string; publicKey: string } } = {}): Promise<Replica> {
+  static async open(dir: string, opts: { coordinatorKey?: string; site?: { siteId: string; publicKey: string }; pool?: EntryPool } = {}): Promise<Replica> {
     await mkdir(dir, { recursive: true });
     const { entries, meta, endorsements } = await readReplicaDir(dir);
     const file = path.join(dir, REPLICA_FILE);
@@ -81,7 +90,7 @@ export class Replica {
     if (opts.coordinatorKey !== undefined && meta.coordinatorKey !== null && meta.coordinatorKey !== opts.coordinatorKey) {
       throw new FedrxError('E_COORDINATOR_KEY', `${path.join(dir, REPLICA_META_FILE)} pins coordinator key ${meta.coordinatorKey}, not the ${opts.coordinatorKey} given`);
     }
-    const replica = new Replica(dir, entries, check.headHash, meta, endorsements);
+    const replica = new Replica(dir, opts.pool === undefined ? entries : entries.map((e) => opts.pool!.intern(e)), check.headHash, meta, endorsements, opts.pool ?? null);
     if (opts.site !== undefined && (meta.site?.siteId !== opts.site.siteId || meta.site.publicKey !== opts.site.publicKey)) {
       await replica.writeMeta({ ...replica.meta, site: opts.site });
     }
@@ -193,7 +202,7 @@ export class Replica {
     if (fresh.length === 0) return [];
     if (this.meta.coordinatorKey === null) await this.pinCoordinator(fresh[0]!.coordinatorKey);
     await appendDurably(this.file, fresh.map((e) => JSON.stringify(e) + '\n').join(''));
-    this.held.push(...fresh);
+    this.held.push(...(this.pool === null ? fresh : fresh.map((e) => this.pool!.intern(e))));
     this.headHash = fresh[fresh.length - 1]!.entryHash;
     return fresh;
   }

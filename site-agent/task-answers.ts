@@ -22,13 +22,13 @@ import {
   type StatsReport,
   type TaskHeader,
 } from '../shared/wire.js';
-import type { ComputeWorker } from './compute-worker.js';
+import type { SiteCompute } from './compute-tasks.js';
 import type { Contribution } from './endorser-state.js';
 
 export interface AnswerDeps {
   siteId: string;
   keys: KeyPair;
-  compute: ComputeWorker;
+  compute: SiteCompute;
 }
 
 export interface Answer {

@@ -1,5 +1,6 @@
 // Turns a POST /v1/runs body into a complete, checked run configuration.
 
+import { simulationMark } from '../../shared/simulation.js';
 import { checkCoverage } from '../../shared/conformal/coverage.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +84,7 @@ export function buildRunConfig(body: CreateRunBody, registeredSites = 0): RunCon
     ...(body.coverage === undefined ? {} : { coverage: checkCoverage(body.coverage) }),
     ...(body.dp === undefined ? {} : { dp: privateSettings(body.dp, strategy, registeredSites) }),
     ...secureAggregation(body.secureAggregation, strategy),
+    ...simulationMark(body),
   };
   const problem = strategyRunProblem(strategy, config.strategyOptions, config);
   if (problem !== null) throw new FedrxError('E_BAD_REQUEST', problem);

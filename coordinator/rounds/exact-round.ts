@@ -1,6 +1,7 @@
 // An exact fit as round 1 of its run: statistics or products from the sites (exact/exact-solve.ts),
 // the solve, evaluation at the sites, and the commit, as for any round.
 
+import { simulationMark } from '../../shared/simulation.js';
 import { isSearch } from '../../shared/exact/penalty.js';
 import { exactMode } from '../../shared/exact/crossover.js';
 import { hashWeights } from '../../shared/model-hash.js';
@@ -63,6 +64,7 @@ export async function exactRound(engine: Engine, run: RunRow, state: RunState, t
       participants: participantsOf(outcomes),
       configHash,
       ...(conformal === undefined ? {} : { conformal }),
+      ...simulationMark(run.config),
     },
     state: { progress: JSON.stringify({ ...state.progress, best: { bestRound: 1, bestLoss: null, sinceBest: 0 } }), strategy: null },
     bestRound: 1,

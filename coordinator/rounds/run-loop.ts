@@ -5,6 +5,7 @@
 // broadcast the entry. A run starts at any committed round: after a crash it goes on from the
 // last one, and the round that was in flight is redone.
 
+import { simulationMark } from '../../shared/simulation.js';
 import { hashConfig } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import type { TaskDp } from '../../shared/privacy/dp-settings.js';
@@ -106,6 +107,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
       ...(updates.secure === null ? {} : { secure: updates.secure }),
       ...(result.robust === undefined ? {} : { robust: roundedReport(result.robust) }),
       ...(dp === null ? {} : { privacy: dp.entryPrivacy(run.id, round, participants) }),
+      ...simulationMark(config),
     },
     state: { progress: JSON.stringify(progress), strategy: snapshot },
     bestRound: verdict.state.bestRound!,

@@ -1,6 +1,7 @@
 // Round 0 of every run: the connected sites' statistics fix the preprocessing and the input list;
 // the entry records them (preprocessingHash) with the initial model, which round 1 starts from.
 
+import { simulationMark } from '../../shared/simulation.js';
 import { isFedrxError } from '../../shared/errors.js';
 import { hashPreprocessing, hashStats } from '../../shared/feature-stats.js';
 import { runPreprocessing } from '../../shared/input-list.js';
@@ -55,6 +56,7 @@ export async function statisticsRound(engine: Engine, run: RunRow, configHash: s
       participants: reports.map((r) => ({ siteId: r.siteId, numExamples: r.stats.rows, updateHash: hashStats(r.stats), signature: r.signature })),
       configHash,
       preprocessingHash: hashPreprocessing(prep),
+      ...simulationMark(run.config),
     },
     preprocessing: prep,
     // A new strategy has no state yet; the run's progress starts empty.

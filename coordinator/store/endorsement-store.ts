@@ -31,6 +31,11 @@ export class EndorsementStore {
     return r.changes === 1;
   }
 
+  /** How many endorsements of one entry are stored. */
+  count(entryIndex: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM endorsements WHERE entry_index = ?').get(entryIndex) as { n: number }).n;
+  }
+
   /** Endorsements of entries from..to (inclusive), grouped by entry index. */
   byEntry(from: number, to: number): Map<number, EndorsementRow[]> {
     const rows = this.db

@@ -3,6 +3,7 @@
 // right after a site's welcome, the request for the endorsements this coordinator lacks from it.
 
 import { FedrxError } from '../../shared/errors.js';
+import { listUpTo } from '../../shared/list-text.js';
 import type { Dispute, Endorsement, EndorsementRequest } from '../../shared/wire.js';
 import { RateLimiter } from './rate-limit.js';
 import type { Store } from '../store/store.js';
@@ -30,9 +31,12 @@ export class EndorsementDesk {
   /** Stores a participant's valid endorsement; throws a coded error and stores nothing otherwise. */
   endorsement(siteId: string, publicKey: string, msg: Endorsement): void {
     if (!this.endorsements.accept(siteId, msg, publicKey)) return;
-    const status = this.endorsements.status(this.store.ledger.get(msg.index)!);
-    if (status.endorsed && status.endorsedBy.length === status.required) {
-      this.log(`ledger entry #${msg.index} endorsed by ${status.endorsedBy.length} of ${status.participants} participants (${status.endorsedBy.join(', ')})`);
+    const entry = this.endorsements.entry(msg.index)!;
+    const { count, required } = this.endorsements.tally(entry);
+    if (count !== required) return;
+    const status = this.endorsements.status(entry); // once per entry: names who endorsed
+    if (status.endorsed) {
+      this.log(`ledger entry #${msg.index} endorsed by ${status.endorsedBy.length} of ${status.participants} participants (${listUpTo(status.endorsedBy, 20)})`);
     }
   }
 

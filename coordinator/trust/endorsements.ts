@@ -1,7 +1,7 @@
 // The coordinator's side of endorsement: checks what a site sends before it is stored, and says
 // whether an entry has reached its run's quorum (what `serveEndorsedOnly` runs wait for).
 
-import { endorsementStatus, type EndorsementStatus } from '../../shared/endorsement.js';
+import { endorsementStatus, requiredEndorsements, type EndorsementStatus } from '../../shared/endorsement.js';
 import { FedrxError } from '../../shared/errors.js';
 import type { LedgerEntry } from '../../shared/ledger.js';
 import { RUN_DEFAULTS } from '../run-config-schema.js';
@@ -19,6 +19,8 @@ export type EntryEndorsements = EndorsementStatus & {
 
 export class Endorsements {
   private readonly endorsedOnly = new Map<string, boolean>();
+  private readonly quorums = new Map<string, number>();
+  private lastEntry: LedgerEntry | null = null;
 
   constructor(private readonly store: Store) {}
 
@@ -28,7 +30,7 @@ export class Endorsements {
    * repeat of an endorsement already stored.
    */
   accept(siteId: string, msg: Endorsement, publicKey: string): boolean {
-    const entry = this.store.ledger.get(msg.index);
+    const entry = this.entry(msg.index);
     if (entry === null) throw new FedrxError('E_NOT_FOUND', `no ledger entry ${msg.index}`);
     if (entry.entryHash !== msg.entryHash) {
       throw new FedrxError('E_ENDORSEMENT_MISMATCH', `entry ${msg.index} has hash ${entry.entryHash}, the endorsement names ${msg.entryHash}`);
@@ -42,6 +44,21 @@ export class Endorsements {
     return this.store.endorsements.add({ entryIndex: msg.index, siteId, entryHash: msg.entryHash, signature: msg.signature });
   }
 
+  /**
+   * Endorsements stored for the entry against the number its run needs. Counted, not verified
+   * again: each was verified when accepted (a thousand participants' endorsements would otherwise
+   * be verified a thousand times over).
+   */
+  tally(entry: LedgerEntry): { count: number; required: number } {
+    return { count: this.store.endorsements.count(entry.index), required: requiredEndorsements(this.quorumOf(entry.runId), entry.participants.length) };
+  }
+
+  /** The entry at `index`, the last one read kept: every participant endorses the same new entry. */
+  entry(index: number): LedgerEntry | null {
+    if (this.lastEntry?.index !== index) this.lastEntry = this.store.ledger.get(index);
+    return this.lastEntry;
+  }
+
   status(entry: LedgerEntry): EntryEndorsements {
     return this.statuses([entry])[0]!;
   }
@@ -49,25 +66,26 @@ export class Endorsements {
   statuses(entries: readonly LedgerEntry[], keysOf = this.store.sites.keyring()): EntryEndorsements[] {
     if (entries.length === 0) return [];
     const rows = this.store.endorsements.byEntry(entries[0]!.index, entries[entries.length - 1]!.index);
-    const quorums = new Map<string, number>();
-    const quorumOf = (runId: string): number => {
-      let q = quorums.get(runId);
-      if (q === undefined) {
-        q = this.store.getRun(runId)?.config.endorsementQuorum ?? RUN_DEFAULTS.endorsementQuorum;
-        quorums.set(runId, q);
-      }
-      return q;
-    };
     return entries.map((entry) => {
       const claims = rows.get(entry.index) ?? [];
       return {
-        ...endorsementStatus(entry, claims, quorumOf(entry.runId), keysOf),
+        ...endorsementStatus(entry, claims, this.quorumOf(entry.runId), keysOf),
         runId: entry.runId,
         round: entry.round,
         entryHash: entry.entryHash,
         endorsements: claims.map((c) => ({ siteId: c.siteId, signature: c.signature, receivedAt: c.receivedAt })),
       };
     });
+  }
+
+  /** A run's quorum: its config never changes, and reading it (a 50,000-feature study) per endorsement would cost. */
+  private quorumOf(runId: string): number {
+    let q = this.quorums.get(runId);
+    if (q === undefined) {
+      q = this.store.getRun(runId)?.config.endorsementQuorum ?? RUN_DEFAULTS.endorsementQuorum;
+      this.quorums.set(runId, q);
+    }
+    return q;
   }
 
   /** May clinicians be served the model of this entry? */

@@ -3,6 +3,7 @@
 
 import { Type, type Static } from '@sinclair/typebox';
 import { SecureRequestSchema } from '../../../shared/secagg/params.js';
+import { SimulationSectionSchema } from '../../../shared/simulation.js';
 import { FedrxError } from '../../../shared/errors.js';
 import { MAX_BATCH_SIZE } from '../../../shared/run-config.js';
 import { StudySchema } from '../../../shared/study.js';
@@ -41,6 +42,8 @@ const RUN_FIELDS = {
   dp: Type.Optional(Type.Object({ noiseMultiplier: Type.Number(), clip: Type.Number(), delta: Type.Optional(Type.Number()) }, { additionalProperties: false })),
   /** Secure aggregation (SecAgg+): true for the defaults, or its settings. */
   secureAggregation: Type.Optional(Type.Union([Type.Boolean(), SecureRequestSchema])),
+  /** Set by `fedrx simulate`: the run's virtual sites, recorded in every ledger entry of the run. */
+  simulation: Type.Optional(SimulationSectionSchema),
 };
 
 const clash = STRATEGY_OPTION_NAMES.find((name) => Object.hasOwn(RUN_FIELDS, name));
