@@ -141,7 +141,7 @@ goal(runs, "the last round's model");
 // The learning rate decays 0.9 a round, and with it every attack here (each is a multiple or the
 // scale of an honest update): FedAvg can recover by the last round from damage done on the way.
 const peaks = runs.map((r) => ({ ...r, mae: Math.max(...r.maePerRound.slice(PEAK_FROM - 1)) }));
-console.log(`\nWorst held-out MAE from round ${PEAK_FROM} on (the damage on the way; an early stop or a run cut short would keep such a model), against clean FedAvg's own:\n`);
+console.log(`\nWorst held-out MAE from round ${PEAK_FROM} on (the damage on the way; an early stop or a run cut short would keep such a model), against clean ${reference}'s own:\n`);
 console.log(robustTable(peaks, strategies, attacks, fractions, reference));
 goal(peaks, `worst MAE from round ${PEAK_FROM} on`);
 for (const r of runs.filter((x) => x.hostile > 0 && (x.strategy === 'multi-krum' || x.strategy === 'centered-clipping'))) {
