@@ -47,7 +47,7 @@ export async function simulateCommand(o: Record<string, unknown>): Promise<numbe
   console.log(
     textTable(
       ['virtual sites', 'rounds', 'mean s/round', 'max s/round', 'coordinator peak RSS', 'simulator memory/site', 'ledger'],
-      [[String(sites), String(per.length), mean.toFixed(1), Math.max(0, ...per).toFixed(1), mib(result.coordinatorPeakRss), result.bytesPerSite === null ? 'n/a' : `${(result.bytesPerSite / 1024).toFixed(0)} KiB`, `${result.ledgerOk ? 'verifies' : 'BROKEN'} (${result.simulatedEntries} entries simulated)`]],
+      [[String(result.sites), String(per.length), mean.toFixed(1), Math.max(0, ...per).toFixed(1), mib(result.coordinatorPeakRss), result.bytesPerSite === null ? 'n/a' : `${(result.bytesPerSite / 1024).toFixed(0)} KiB`, `${result.ledgerOk ? 'verifies' : 'BROKEN'} (${result.simulatedEntries} entries simulated)`]],
     ),
   );
   return result.ledgerOk ? code : 1;

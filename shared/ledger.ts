@@ -1,8 +1,7 @@
 // The ledger's rules, shared by the coordinator, a site's replica and an auditor's CLI:
 // what an entry holds, how its hash is computed, and how a chain is verified.
 
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { canonicalJson } from './canonical-json.js';
 import { ConformalRecordSchema } from './conformal/federated-quantile.js';
@@ -120,8 +119,14 @@ export function computeEntryHash(entry: UnsignedEntry): string {
     createdAt: entry.createdAt,
     coordinatorKey: entry.coordinatorKey,
   };
-  return bytesToHex(sha256(utf8ToBytes(ENTRY_DOMAIN + canonicalJson(body))));
+  return sha256Hex(ENTRY_DOMAIN + canonicalJson(body));
 }
+
+/**
+ * SHA-256 of the text's UTF-8, in hex. node:crypto rather than @noble/hashes: the same digest, ~18×
+ * faster here, and an entry naming a thousand sites is ~300 KB that every site's replica hashes.
+ */
+const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** Hashes the entry and signs the hash with the coordinator's key (whose public half it names). */
 export function sealEntry(entry: UnsignedEntry, coordinatorSecretKey: Uint8Array): LedgerEntry {
@@ -144,7 +149,7 @@ export function participantSigned(entry: UnsignedEntry, p: Participant, publicKe
 
 /** Hash of a run's configuration, as recorded in every entry of that run. */
 export function hashConfig(config: unknown): string {
-  return bytesToHex(sha256(utf8ToBytes('fedrx/run-config/v1\0' + canonicalJson(config))));
+  return sha256Hex('fedrx/run-config/v1\0' + canonicalJson(config));
 }
 
 export type ChainCheck =

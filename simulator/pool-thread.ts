@@ -8,9 +8,8 @@ import { startAgent, type RunningAgent } from '../site-agent/agent.js';
 import { loadTf } from '../site-agent/backend.js';
 import { computeHandlers } from '../site-agent/compute-handlers.js';
 import { SiteData } from '../site-agent/site-data.js';
-import type { EntryPool } from '../site-agent/replica.js';
-import type { LedgerEntry } from '../shared/ledger.js';
 import { hostileUpdates } from './hostile-updates.js';
+import { sharedEntryPool, sharedMessageParser } from './shared-ledger-reading.js';
 import type { FromPool, PoolThreadData, ToPool, VirtualSiteSpec } from './pool-messages.js';
 import { withBehaviour } from './site-behaviour.js';
 import { InThreadCompute, SerialQueue } from './thread-compute.js';
@@ -27,16 +26,8 @@ async function main(port: NonNullable<typeof parentPort>): Promise<void> {
   post({ type: 'ready', backend });
 
   const queue = new SerialQueue();
-  // Every site of the thread holds the same entries: one copy each, checked by each site as it arrives.
-  const shared = new Map<string, LedgerEntry>();
-  const entryPool: EntryPool = {
-    intern: (e) => {
-      const known = shared.get(e.entryHash);
-      if (known !== undefined) return known;
-      shared.set(e.entryHash, e);
-      return e;
-    },
-  };
+  const entryPool = sharedEntryPool();
+  const parseMessage = sharedMessageParser();
   const hostile = hostileUpdates(opts.sites.filter((s) => s.behaviour.attack !== null).length, opts.totalSites);
   const agents: RunningAgent[] = [];
   let stopping = false;
@@ -56,6 +47,7 @@ async function main(port: NonNullable<typeof parentPort>): Promise<void> {
       replicaDir: spec.stateDir,
       compute: behaved,
       entryPool,
+      parseMessage,
       log: siteLog,
       backoff: { minDelayMs: 500, maxDelayMs: 5_000 },
     });

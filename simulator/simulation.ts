@@ -43,6 +43,8 @@ export interface SimulationOptions {
 }
 
 export interface SimulationResult {
+  /** Virtual sites started (a split by column makes one per value, whatever was asked). */
+  sites: number;
   run: RunView;
   ledgerOk: boolean;
   ledgerLength: number;
@@ -110,7 +112,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     const entries = (await allEntries(client)).filter((e) => e.runId === run.id);
     const simulatedEntries = entries.filter((e) => e.simulation !== undefined).length;
     log(`ledger: ${audit.ok ? 'verifies' : `BROKEN at ${audit.badIndex}: ${audit.reason}`}, ${audit.length} entries; ${simulatedEntries} of the run's ${entries.length} entries marked simulated`);
-    return { run: done, ledgerOk: audit.ok, ledgerLength: audit.length, simulatedEntries, secondsPerRound, coordinatorPeakRss: memory.peak(), bytesPerSite };
+    return { sites, run: done, ledgerOk: audit.ok, ledgerLength: audit.length, simulatedEntries, secondsPerRound, coordinatorPeakRss: memory.peak(), bytesPerSite };
   } finally {
     memory.stop();
     await pool?.stop();

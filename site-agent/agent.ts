@@ -55,6 +55,8 @@ export interface AgentOptions {
   compute?: SiteCompute;
   /** Shares the replica's entries with other agents of this process (the simulator's virtual sites). */
   entryPool?: EntryPool;
+  /** Reads the coordinator's text frames (the simulator's virtual sites share one parse of a message they all receive). */
+  parseMessage?: ConnectionOptions['parse'];
   /** A crash drill (crash-drill.ts): die on receiving this message of this round. */
   crashAt?: SiteCrashPoint;
 }
@@ -92,7 +94,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     ));
   try {
     const backend = await compute.backend();
-    const conn = new Connection({ coordinatorUrl: opts.coordinatorUrl, log, ...opts.backoff, ...(opts.tls === undefined ? {} : { tls: opts.tls }) });
+    const conn = new Connection({
+      coordinatorUrl: opts.coordinatorUrl,
+      log,
+      ...opts.backoff,
+      ...(opts.tls === undefined ? {} : { tls: opts.tls }),
+      ...(opts.parseMessage === undefined ? {} : { parse: opts.parseMessage }),
+    });
     const send = (data: string | Buffer): void => void conn.send(data);
     const refusal = new Refusal(conn, replica.dir, log);
     const endorser = await Endorser.open({ siteId, keys, replica, send: (msg) => send(messageText(msg)), onDispute: (index, why) => refusal.dispute(index, 'E_ENTRY_DISPUTED', why), log });

@@ -45,6 +45,8 @@ export interface ConnectionOptions {
   schedule?: (dial: () => void, delayMs: number) => () => void;
   /** Only with an https/wss URL. */
   tls?: ConnectionTls;
+  /** Reads a text frame; the default parses and checks it alone (the simulator shares one parse among its sites). */
+  parse?: (text: string) => CoordinatorMessage;
 }
 
 const MIN_RETRY_MS = 500;
@@ -218,7 +220,7 @@ export class Connection {
     }
     let msg: CoordinatorMessage;
     try {
-      msg = parseCoordinatorMessage(toBuffer(data).toString('utf8'));
+      msg = (this.opts.parse ?? parseCoordinatorMessage)(toBuffer(data).toString('utf8'));
     } catch (e) {
       // Only the code and reason: the frame itself may be large or hostile.
       this.opts.log(`ignored a message from the coordinator: ${isFedrxError(e) ? `${e.code} ${e.message}` : String(e)}`);

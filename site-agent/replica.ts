@@ -47,6 +47,11 @@ export type DivergenceKind = 'rewrite' | 'bad-link' | 'gap' | 'foreign-key';
  */
 export interface EntryPool {
   intern(entry: LedgerEntry): LedgerEntry;
+  /**
+   * `compute()`'s answer for this object and key, computed once: sites handed one shared parse of
+   * a message (AgentOptions.parseMessage) check its entries once between them.
+   */
+  once<T>(of: object, key: string, compute: () => T): T;
 }
 
 export class Replica {
@@ -178,8 +183,9 @@ export class Replica {
 
   private async appendNow(entries: readonly unknown[]): Promise<LedgerEntry[]> {
     const fresh: LedgerEntry[] = [];
+    const once = <T>(of: unknown, key: string, compute: () => T): T => (this.pool === null || typeof of !== 'object' || of === null ? compute() : this.pool.once(of, key, compute));
     for (const [i, raw] of entries.entries()) {
-      const entry = expectSchema(LedgerEntrySchema, raw, 'E_BAD_MESSAGE', `ledger entry ${i} of the batch`);
+      const entry = once(raw, 'schema', () => expectSchema(LedgerEntrySchema, raw, 'E_BAD_MESSAGE', `ledger entry ${i} of the batch`));
       const position = this.held.length + fresh.length;
       if (entry.index < position) {
         const known = entry.index < this.held.length ? this.held[entry.index]! : fresh[entry.index - this.held.length]!;
@@ -191,7 +197,7 @@ export class Replica {
         throw diverged('gap', entry.index, `entry ${entry.index} arrived but the replica holds only ${position} entries`);
       }
       const prev = fresh.length > 0 ? fresh[fresh.length - 1]! : (this.held[this.held.length - 1] ?? null);
-      const problem = entryProblem(entry, position, prev);
+      const problem = once(entry, `${position}:${prev?.entryHash ?? ''}`, () => entryProblem(entry, position, prev));
       if (problem !== null) throw diverged('bad-link', position, `entry ${position} does not extend the replica: ${problem}`);
       const pinned = this.meta.coordinatorKey ?? fresh[0]?.coordinatorKey ?? this.held[0]?.coordinatorKey ?? entry.coordinatorKey;
       if (entry.coordinatorKey !== pinned) {
@@ -201,7 +207,7 @@ export class Replica {
     }
     if (fresh.length === 0) return [];
     if (this.meta.coordinatorKey === null) await this.pinCoordinator(fresh[0]!.coordinatorKey);
-    await appendDurably(this.file, fresh.map((e) => JSON.stringify(e) + '\n').join(''));
+    await appendDurably(this.file, fresh.map((e) => once(e, 'json', () => JSON.stringify(e)) + '\n').join(''));
     this.held.push(...(this.pool === null ? fresh : fresh.map((e) => this.pool!.intern(e))));
     this.headHash = fresh[fresh.length - 1]!.entryHash;
     return fresh;
