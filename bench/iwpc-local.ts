@@ -47,8 +47,18 @@ export async function fitModel(tf: Tf, study: Study, records: readonly IwpcRecor
 
 /** Dose in mg/week for one raw record. */
 export function predictDose(study: Study, model: FittedModel, record: IwpcRecord): number {
+  return predictRowDose(study, model, extractTestRow(study, record));
+}
+
+/** A test record as the model reads it (extract once, predict each round). */
+export function extractTestRow(study: Study, record: IwpcRecord): ExtractedRow {
   const row = extractRow(study, record, false);
   if (row instanceof EncodeProblem) throw new Error(`benchmark row refused: ${row.describe()}`);
+  return row;
+}
+
+/** Dose in mg/week for one extracted row. */
+export function predictRowDose(study: Study, model: FittedModel, row: ExtractedRow): number {
   if (!isRegression(study)) throw new Error('the IWPC benchmark is a regression study');
   const x = new Float32Array(inputDim(study));
   encodeInputs(study, model.prep, row, x);

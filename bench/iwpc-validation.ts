@@ -8,9 +8,8 @@
 import { parseArgs } from 'node:util';
 import { initialBestRound, observeRound } from '../coordinator/rounds/best-round.js';
 import { createStrategy } from '../coordinator/strategies/registry.js';
-import { IWPC_CSV, iwpcAvailable, iwpcTestSplit, loadIwpc, type IwpcRecord } from '../datasets/iwpc.js';
+import { IWPC_CSV, iwpcAvailable, iwpcTestSplit, loadIwpc } from '../datasets/iwpc.js';
 import { preprocessingOfRows } from '../shared/feature-stats.js';
-import { calibrationSplit, DEFAULT_CALIBRATION_FRACTION, siteSplit } from '../shared/holdout.js';
 import { loadStudyFile } from '../shared/load-study.js';
 import { initialWeights } from '../shared/model-init.js';
 import { denseLayers } from '../shared/model-spec.js';
@@ -23,6 +22,8 @@ import { loadTf } from '../site-agent/backend.js';
 import { encodePart } from '../site-agent/local-data.js';
 import { evaluateLocal, trainLocal } from '../site-agent/trainer.js';
 import { extractAll, predictDose } from './iwpc-local.js';
+import { IWPC_FEDAVG_ROUNDS, iwpcFedAvgSettings } from './iwpc-fedavg.js';
+import { iwpcSiteParts } from './iwpc-site-parts.js';
 import { scoreMethod, smallestSites } from './iwpc-scoring.js';
 
 const { values: args } = parseArgs({
@@ -48,31 +49,15 @@ const patience = Number(args.patience);
 /** The bench:iwpc settings of each strategy; the seed of a site's round as its agent derives it. */
 const CONFIGS = {
   'FedAdam linear': { strategy: 'fedadam', serverLr: 0.05, rounds: 100, settings: (): Omit<TrainingSettings, 'seed'> => ({ localEpochs: 1, lr: 0.5, lrDecay: 1, batchSize: MAX_BATCH_SIZE, optimizer: 'sgd' }) },
-  'FedAvg linear': { strategy: 'fedavg', serverLr: undefined, rounds: 40, settings: (round: number): Omit<TrainingSettings, 'seed'> => ({ localEpochs: 2, lr: 0.05 * 0.9 ** (round - 1), lrDecay: 0.9, batchSize: 32, optimizer: 'adam' }) },
+  'FedAvg linear': { strategy: 'fedavg', serverLr: undefined, rounds: IWPC_FEDAVG_ROUNDS, settings: iwpcFedAvgSettings },
 } as const;
-
-/** A site's rows as its agent splits them: held out (unchanged), validation, trained on. */
-function siteParts(fraction: number | undefined): { siteId: string; fit: IwpcRecord[]; val: IwpcRecord[] }[] {
-  return split.sites.map((s) => {
-    // site.train is the training part in hold-out order; its indices into the training part
-    // shuffle exactly as the agent's row indices do.
-    const idx = siteSplit(s.train.length + s.test.length, study.holdout, fraction, s.siteId);
-    const byRow = new Map(idx.test.map((row, i) => [row, s.test[i]!]));
-    const holdoutTrain = siteSplit(s.train.length + s.test.length, study.holdout, undefined, s.siteId).train;
-    holdoutTrain.forEach((row, i) => byRow.set(row, s.train[i]!));
-    // Without a validation part the agent sets a calibration share of its training part aside.
-    const minRows = study.minRows ?? DEFAULT_MIN_ROWS;
-    const aside = new Set(fraction === undefined ? calibrationSplit(idx.train, study.calibration?.fraction ?? DEFAULT_CALIBRATION_FRACTION, study.holdout.seed, s.siteId, minRows).calibration : []);
-    return { siteId: s.siteId, fit: idx.train.filter((r) => !aside.has(r)).map((r) => byRow.get(r)!), val: idx.validation.map((r) => byRow.get(r)!) };
-  });
-}
 
 console.log(`IWPC: ${split.sites.length} sites, ${split.test.length} test patients; validation part ${args.validation} of each site's training part, patience ${patience}`);
 const rows: string[] = [];
 for (const [label, config] of Object.entries(CONFIGS)) {
   for (const fraction of [undefined, Number(args.validation)]) {
     const started = performance.now();
-    const sites = siteParts(fraction).filter((s) => s.fit.length >= (study.minRows ?? DEFAULT_MIN_ROWS));
+    const sites = iwpcSiteParts(study, split, fraction).filter((s) => s.fit.length >= (study.minRows ?? DEFAULT_MIN_ROWS));
     // The federated statistics equal the pooled ones over the rows trained on.
     const prep = preprocessingOfRows(study, sites.flatMap((s) => extractAll(study, s.fit)));
     const parts = sites.map((s) => ({ siteId: s.siteId, fit: encodePart(study, prep, extractAll(study, s.fit)), val: s.val.length > 0 ? encodePart(study, prep, extractAll(study, s.val)) : null }));
