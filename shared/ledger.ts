@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { canonicalJson } from './canonical-json.js';
 import { ConformalRecordSchema } from './conformal/federated-quantile.js';
+import { SignedHeadSchema } from './ledger-head.js';
 import { EntryPrivacySchema } from './privacy/entry-privacy.js';
 import { SimulationSectionSchema } from './simulation.js';
 import { entryBody, sign, statsBody, updateBody, verify } from './signing.js';
@@ -59,6 +60,16 @@ export const RobustSectionSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A parent entry's commitment to a participant's own chain (docs/scale.md): a regional
+ * coordinator's signed head right after the regional round whose aggregate the region sent up.
+ */
+export const ChildHeadSchema = Type.Object(
+  { siteId: Type.String({ minLength: 1, maxLength: 128 }), head: SignedHeadSchema },
+  { additionalProperties: false },
+);
+export type ChildHead = Static<typeof ChildHeadSchema>;
+
 export const LedgerEntrySchema = Type.Object(
   {
     index: Type.Integer({ minimum: 0 }),
@@ -86,6 +97,8 @@ export const LedgerEntrySchema = Type.Object(
     privacy: Type.Optional(EntryPrivacySchema),
     /** Runs made by `fedrx simulate` only: virtual sites, not hospitals (absent otherwise, so other entries hash as they did). */
     simulation: Type.Optional(SimulationSectionSchema),
+    /** A hierarchy's parent level only: each participant that is itself a coordinator, by its chain's signed head; at most one per participant, sorted by siteId (absent otherwise, so other entries hash as they did). */
+    children: Type.Optional(Type.Array(ChildHeadSchema)),
     createdAt: Type.String({ minLength: 1, maxLength: 64 }),
     /** The Ed25519 public key the coordinator signs with: inside the hash, so it cannot be swapped. */
     coordinatorKey: Hex64,
@@ -116,6 +129,7 @@ export function computeEntryHash(entry: UnsignedEntry): string {
     conformal: entry.conformal === undefined ? undefined : { ...entry.conformal },
     privacy: entry.privacy,
     simulation: entry.simulation,
+    children: entry.children?.map((c) => ({ siteId: c.siteId, head: { length: c.head.length, headHash: c.head.headHash, recordedAt: c.head.recordedAt, coordinatorKey: c.head.coordinatorKey, signature: c.head.signature } })),
     createdAt: entry.createdAt,
     coordinatorKey: entry.coordinatorKey,
   };
@@ -171,8 +185,23 @@ export function entryProblem(entry: LedgerEntry, position: number, prev: LedgerE
     return `entry cannot be encoded: ${(e as Error).message}`;
   }
   if (recomputed !== entry.entryHash) return 'entryHash does not match the entry contents';
+  const childProblem = childrenProblem(entry);
+  if (childProblem !== null) return childProblem;
   if (!verify('entry', entryBody(entry.entryHash), entry.coordinatorSignature, entry.coordinatorKey)) {
     return 'coordinatorSignature does not verify under coordinatorKey';
+  }
+  return null;
+}
+
+/** A `children` element naming a site that is not a participant, or one named twice. */
+function childrenProblem(entry: LedgerEntry): string | null {
+  if (entry.children === undefined) return null;
+  const participants = new Set(entry.participants.map((p) => p.siteId));
+  const seen = new Set<string>();
+  for (const c of entry.children) {
+    if (!participants.has(c.siteId)) return `children names ${c.siteId}, which is not a participant`;
+    if (seen.has(c.siteId)) return `children names ${c.siteId} twice`;
+    seen.add(c.siteId);
   }
   return null;
 }

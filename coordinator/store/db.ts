@@ -103,6 +103,7 @@ CREATE TABLE IF NOT EXISTS ledger (
   robust_json TEXT,
   conformal_json TEXT,
   simulation_json TEXT,
+  children_json TEXT,
   created_at TEXT NOT NULL,
   coordinator_key TEXT NOT NULL,
   entry_hash TEXT NOT NULL UNIQUE,
@@ -199,7 +200,7 @@ function applySchema(db: Db, opts: { readonly?: boolean }): void {
     db.exec(SCHEMA);
     db.exec(MODEL_PARTS_SCHEMA);
     addMissingColumns(db, 'runs', { best_round: 'INTEGER', stop_reason: 'TEXT', cancel_requested_at: 'TEXT', cancel_requested_by: 'TEXT' });
-    addMissingColumns(db, 'ledger', { secure_json: 'TEXT', robust_json: 'TEXT', privacy_json: 'TEXT', conformal_json: 'TEXT', simulation_json: 'TEXT' });
+    addMissingColumns(db, 'ledger', { secure_json: 'TEXT', robust_json: 'TEXT', privacy_json: 'TEXT', conformal_json: 'TEXT', simulation_json: 'TEXT', children_json: 'TEXT' });
     widenRunStatuses(db);
     db.exec(TRUST_SCHEMA);
     db.exec(BUDGET_SCHEMA);

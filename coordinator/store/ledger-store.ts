@@ -26,6 +26,8 @@ interface LedgerRow {
   conformal_json?: string | null;
   /** Absent from a database made before simulations existed and opened read-only (not migrated). */
   simulation_json?: string | null;
+  /** Absent from a database made before hierarchies existed and opened read-only (not migrated). */
+  children_json?: string | null;
   created_at: string;
   coordinator_key: string;
   entry_hash: string;
@@ -49,6 +51,7 @@ function fromRow(r: LedgerRow): LedgerEntry {
     ...(r.privacy_json == null ? {} : { privacy: JSON.parse(r.privacy_json) as NonNullable<LedgerEntry['privacy']> }),
     ...(r.conformal_json == null ? {} : { conformal: JSON.parse(r.conformal_json) as NonNullable<LedgerEntry['conformal']> }),
     ...(r.simulation_json == null ? {} : { simulation: JSON.parse(r.simulation_json) as NonNullable<LedgerEntry['simulation']> }),
+    ...(r.children_json == null ? {} : { children: JSON.parse(r.children_json) as NonNullable<LedgerEntry['children']> }),
     createdAt: r.created_at,
     coordinatorKey: r.coordinator_key,
     entryHash: r.entry_hash,
@@ -81,8 +84,8 @@ export class LedgerStore {
     this.db
       .prepare(
         `INSERT INTO ledger (idx, prev_hash, run_id, round, model_hash, parent_model_hash, participants_json,
-           config_hash, preprocessing_hash, secure_json, robust_json, metrics_json, privacy_json, conformal_json, simulation_json, created_at, coordinator_key, entry_hash, coordinator_signature)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+           config_hash, preprocessing_hash, secure_json, robust_json, metrics_json, privacy_json, conformal_json, simulation_json, children_json, created_at, coordinator_key, entry_hash, coordinator_signature)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       )
       .run(
         entry.index,
@@ -100,6 +103,7 @@ export class LedgerStore {
         entry.privacy === undefined ? null : JSON.stringify(entry.privacy),
         entry.conformal === undefined ? null : JSON.stringify(entry.conformal),
         entry.simulation === undefined ? null : JSON.stringify(entry.simulation),
+        entry.children === undefined ? null : JSON.stringify(entry.children),
         entry.createdAt,
         entry.coordinatorKey,
         entry.entryHash,

@@ -11,6 +11,7 @@ import {
   type LedgerEntry,
   type UnsignedEntry,
 } from '../../shared/ledger.js';
+import { signHead } from '../../shared/ledger-head.js';
 
 const hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 const COORDINATOR = generateKeyPair();
@@ -234,6 +235,36 @@ describe('computeEntryHash', () => {
     expect(withQ).not.toBe(entryHash);
     expect(computeEntryHash({ ...unsigned, conformal: { ...conformal, quantile: 0.5 } })).not.toBe(withQ);
     expect(computeEntryHash({ ...unsigned, conformal: { ...conformal, quantile: null } })).not.toBe(withQ);
+  });
+
+  it('covers children when an entry has them, and leaves an entry without them hashed as before', () => {
+    const region = generateKeyPair();
+    const head = signHead({ length: 5, headHash: hex('regional-4') }, region, '2025-01-03T00:00:00.000Z');
+    const children = [{ siteId: 'site-a', head }];
+    // No children: the hash of the canonical JSON with no `children` key at all.
+    expect(unsigned.children).toBeUndefined();
+    expect(computeEntryHash({ ...unsigned, children: undefined })).toBe(hex('fedrx/ledger-entry/v1\0' + canonicalJson(unsigned)));
+    const withChildren = computeEntryHash({ ...unsigned, children });
+    expect(withChildren).toBe(hex('fedrx/ledger-entry/v1\0' + canonicalJson({ ...unsigned, children })));
+    expect(withChildren).not.toBe(entryHash);
+    // An empty list is a section too, and every field of a head is inside the hash.
+    expect(computeEntryHash({ ...unsigned, children: [] })).not.toBe(entryHash);
+    for (const changed of [{ length: 6 }, { headHash: hex('other') }, { recordedAt: 'later' }, { coordinatorKey: OTHER_KEY.publicKey }, { signature: SIG('x') }]) {
+      expect(computeEntryHash({ ...unsigned, children: [{ siteId: 'site-a', head: { ...head, ...changed } }] })).not.toBe(withChildren);
+    }
+    expect(computeEntryHash({ ...unsigned, children: [{ siteId: 'site-b', head }] })).not.toBe(withChildren);
+  });
+
+  it('a chain verifies with one child per participant, not with a child that is no participant or one named twice', () => {
+    const head = signHead({ length: 2, headHash: hex('r') }, OTHER_KEY);
+    const sealWith = (children: NonNullable<LedgerEntry['children']>): LedgerEntry[] => {
+      const c = buildChain(3);
+      const { entryHash: _h, coordinatorSignature: _s, ...u } = c[2]!;
+      return [c[0]!, c[1]!, sealEntry({ ...u, children }, COORDINATOR.secretKey)];
+    };
+    expect(verifyChain(sealWith([{ siteId: 'site-a', head }, { siteId: 'site-b', head }])).ok).toBe(true);
+    expect(verifyChain(sealWith([{ siteId: 'site-z', head }]))).toMatchObject({ ok: false, badIndex: 2, reason: 'children names site-z, which is not a participant' });
+    expect(verifyChain(sealWith([{ siteId: 'site-a', head }, { siteId: 'site-a', head }]))).toMatchObject({ ok: false, badIndex: 2, reason: 'children names site-a twice' });
   });
 
   it('is domain separated: differs from plain SHA-256 of the canonical JSON', () => {

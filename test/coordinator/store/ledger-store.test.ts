@@ -9,6 +9,7 @@ import { openDb } from '../../../coordinator/store/db.js';
 import { Store } from '../../../coordinator/store/store.js';
 import { TokenStore } from '../../../coordinator/trust/token-store.js';
 import { hashConfig } from '../../../shared/ledger.js';
+import { signHead } from '../../../shared/ledger-head.js';
 import { hashWeights } from '../../../shared/model-hash.js';
 import { RUN_DEFAULTS, type RunConfig } from '../../../coordinator/run-config-schema.js';
 import { isFedrxError } from '../../../shared/errors.js';
@@ -46,6 +47,23 @@ describe('ledger store', () => {
     expect(entries.map((e) => e.index)).toEqual([0, 1, 2, 3]);
     expect(entries[2]!.prevHash).toBe(entries[1]!.entryHash);
     expect(check.ok && check.headHash).toBe(entries[3]!.entryHash);
+    store.db.close();
+  });
+
+  it("keeps an entry's children as they were sealed: read back, it verifies with the same hash", () => {
+    const file = join(tempDir('ledger'), 'c.sqlite');
+    ledgerWithRounds(file, 1);
+    const store = new Store(openDb(file), KEY);
+    const region = generateKeyPair();
+    const children = [{ siteId: 'site-a', head: signHead({ length: 3, headHash: 'e'.repeat(64) }, region) }];
+    const appended = store.ledger.append({
+      runId: 'run-x', round: 1, modelHash: 'f'.repeat(64), parentModelHash: store.ledger.get(0)!.modelHash, metrics: {}, createdAt: new Date().toISOString(), configHash: 'a'.repeat(64),
+      participants: [{ siteId: 'site-a', numExamples: 7, updateHash: 'c'.repeat(64), signature: 'd'.repeat(128) }], children,
+    });
+    expect(store.ledger.get(1)).toEqual(appended);
+    expect(store.ledger.get(1)!.children).toEqual(children);
+    expect(store.ledger.get(0)!.children).toBeUndefined();
+    expect(store.ledger.verify()).toMatchObject({ ok: true, length: 2, headHash: appended.entryHash });
     store.db.close();
   });
 
