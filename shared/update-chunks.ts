@@ -43,6 +43,7 @@ export const UpdateStreamHeaderSchema = Type.Object(
     numExamples: U.numExamples,
     trainLoss: U.trainLoss,
     signature: U.signature,
+    childHead: U.childHead,
     update: UpdateTable,
     totalValues: Type.Integer({ minimum: 1, maximum: MAX_PARAMS }),
     chunkValues: Type.Integer({ minimum: 1, maximum: MAX_PARAMS }),

@@ -314,6 +314,12 @@ export const UpdateHeaderSchema = Type.Object(
     trainLoss: Finite,
     /** Over signing.ts updateBody: binds the site to this update, for this run, round and base model. */
     signature: Signature,
+    /**
+     * A regional agent's update only: its regional coordinator's signed head right after the
+     * regional round that made this update. Outside the signed body: it is bound by content (the
+     * regional entry at the head has modelHash = updateHash), checked by shared/hierarchy/descent.ts.
+     */
+    childHead: Type.Optional(SignedHeadSchema),
     tensors: TensorTable,
   },
   { additionalProperties: false },

@@ -71,6 +71,7 @@ export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: S
     ...signed,
     trainLoss: result.trainLoss,
     signature: sign('update', updateBody(signed), deps.keys.secretKey),
+    ...(result.childHead === undefined ? {} : { childHead: result.childHead }),
   };
   expectSchema(UpdateHeaderSchema, { ...meta, tensors: specsOf(result.weights) }, 'E_INTERNAL', 'outgoing update header');
   return {

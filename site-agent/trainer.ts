@@ -6,6 +6,7 @@ import type { Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
 import { countInto, emptyAucCounts } from '../shared/auc.js';
 import { classProbabilities } from '../shared/class-probabilities.js';
 import { FedrxError } from '../shared/errors.js';
+import type { SignedHead } from '../shared/ledger-head.js';
 import type { DenseLayer } from '../shared/model-spec.js';
 import type { Preprocessing } from '../shared/feature-stats.js';
 import { addPrediction, emptySums } from '../shared/metrics.js';
@@ -26,6 +27,8 @@ export interface TrainResult {
   /** Data loss (no proximal term) of the trained weights on the training rows. */
   trainLoss: number;
   numExamples: number;
+  /** A regional agent's training (its hospitals' round): the regional coordinator's signed head after committing it, sent beside the update. */
+  childHead?: SignedHead;
 }
 
 export interface EvalScore {
