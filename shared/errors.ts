@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   E_CHUNK_COUNT: 'a stream carried more chunks, or a chunk more or fewer values, than its header declared',
   E_STREAM_DEADLINE: 'a chunked update stopped arriving and was refused on its deadline',
   E_STREAM_TRUNCATED: "the site's connection closed in the middle of a chunked update",
+  // hierarchies (a regional coordinator's agent is a site of its parent)
+  E_CHILD_HEAD: "an update's child head (its regional coordinator's signed ledger head) does not verify under the key it names, or names an empty chain",
   // site-side failures reported to the coordinator
   E_CSV_MISSING_COLUMN: 'a site CSV, or a CSV sent for prediction, lacks a required column',
   E_CSV_BAD_VALUE: 'the site CSV holds a value of the wrong type or range',

@@ -6,6 +6,7 @@
 import type { UpdateStreamHeader } from '../../shared/update-chunks.js';
 import { openStream } from '../strategies/stream-sink.js';
 import type { Aggregator, ChunkSink } from '../strategies/types.js';
+import { childHeadRefusal } from './child-head.js';
 import { admissionRefusal, refuse, type StreamPart, type Verdict } from './phase.js';
 import type { RoundCollector } from './round-collector.js';
 
@@ -65,6 +66,8 @@ export class StreamedUpdates<T> {
   private begin(siteId: string, header: UpdateStreamHeader): Verdict {
     const early = admissionRefusal(this.collector, siteId, header, 'training');
     if (early !== null) return early;
+    const child = childHeadRefusal(header.childHead);
+    if (child !== null) return refuse(this.collector, siteId, child.code, child.reason);
     if (this.open.has(siteId)) return { accepted: false, code: 'E_DUPLICATE_UPDATE', reason: 'the site already has an update streaming this round' };
     const { siteId: _claimed, runId, round, baseModelHash, numExamples, updateHash, update } = header;
     const opened = openStream(this.aggregator, { siteId, runId, round, baseModelHash, numExamples, updateHash, tensors: update });

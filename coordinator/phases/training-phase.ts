@@ -7,15 +7,19 @@
 
 import { describeCompression, type Compression } from '../../shared/compression/settings.js';
 import { reconstructUpdate } from '../../shared/compression/update-codec.js';
+import type { CompressedUpdateHeader } from '../../shared/compression/wire.js';
 import { isFedrxError, type ErrorCode } from '../../shared/errors.js';
+import type { SignedHead } from '../../shared/ledger-head.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import type { TaskDp } from '../../shared/privacy/dp-settings.js';
 import type { TaskConfig } from '../../shared/run-config.js';
 import { encodeFrame } from '../../shared/tensor-codec.js';
 import type { Weights } from '../../shared/tensors.js';
-import { PROTOCOL_VERSION } from '../../shared/wire.js';
+import type { UpdateStreamHeader } from '../../shared/update-chunks.js';
+import { PROTOCOL_VERSION, type UpdateHeader } from '../../shared/wire.js';
 import type { SiteOutcome } from '../store/store.js';
 import type { Aggregator } from '../strategies/types.js';
+import { childHeadRefusal } from './child-head.js';
 import { admissionRefusal, phaseOutcomes, refuse, type Phase, type SiteMessage, type Verdict } from './phase.js';
 import { RoundCollector } from './round-collector.js';
 import { StreamedUpdates } from './streamed-updates.js';
@@ -28,6 +32,8 @@ export interface TrainReport {
   signature: string;
   /** The update's frame as received, in bytes. */
   updateBytes?: number;
+  /** A regional agent's update: its regional coordinator's signed head (checked by child-head.ts). */
+  childHead?: SignedHead;
 }
 
 export class TrainingPhase implements Phase<TrainReport> {
@@ -51,7 +57,7 @@ export class TrainingPhase implements Phase<TrainReport> {
     dp?: TaskDp,
   ) {
     this.collector = new RoundCollector(runId, round, asked, deadlineMs);
-    this.streams = new StreamedUpdates(this.collector, aggregator, (h) => ({ numExamples: h.numExamples, updateHash: h.updateHash, trainLoss: h.trainLoss, signature: h.signature }));
+    this.streams = new StreamedUpdates(this.collector, aggregator, (h) => ({ numExamples: h.numExamples, updateHash: h.updateHash, trainLoss: h.trainLoss, signature: h.signature, ...childOf(h) }));
     this.global = global.weights;
     this.compression = task.compression;
     this.request = encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId, round, modelHash: global.modelHash, config: task, ...(dp === undefined ? {} : { dp }) }, global.weights);
@@ -67,6 +73,8 @@ export class TrainingPhase implements Phase<TrainReport> {
     const { header } = m;
     const early = admissionRefusal(this.collector, siteId, header, 'training');
     if (early !== null) return early;
+    const child = childHeadRefusal(childOf(header).childHead);
+    if (child !== null) return refuse(this.collector, siteId, child.code, child.reason);
     const weights = this.weightsOf(m);
     if (!Array.isArray(weights)) return refuse(this.collector, siteId, weights.code, weights.reason);
     const verdict = this.aggregator.accept({ ...header, weights });
@@ -79,6 +87,7 @@ export class TrainingPhase implements Phase<TrainReport> {
         trainLoss: header.trainLoss,
         signature: header.signature,
         ...(m.bytes === undefined ? {} : { updateBytes: m.bytes }),
+        ...childOf(header),
       },
     });
     return { accepted: true };
@@ -105,3 +114,7 @@ export class TrainingPhase implements Phase<TrainReport> {
     return { outcomes: phaseOutcomes(this.collector, 'update', (r) => ({ ...r })), accepted: this.aggregator.accepted };
   }
 }
+
+/** An update's child head, as a field to spread (a compressed update's header has none). */
+const childOf = (header: UpdateHeader | UpdateStreamHeader | CompressedUpdateHeader): { childHead?: SignedHead } =>
+  'childHead' in header && header.childHead !== undefined ? { childHead: header.childHead } : {};

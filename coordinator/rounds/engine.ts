@@ -2,7 +2,7 @@
 // link to the sites, the desk where their answers arrive, and the observers of its progress.
 
 import { FedrxError } from '../../shared/errors.js';
-import type { LedgerEntry } from '../../shared/ledger.js';
+import type { ChildHead, LedgerEntry } from '../../shared/ledger.js';
 import type { RunConfig } from '../run-config-schema.js';
 import type { RunFrameLimits } from '../gateway/frame-caps.js';
 import type { SiteOutcome, Store } from '../store/store.js';
@@ -111,4 +111,13 @@ export function participantsOf(outcomes: readonly SiteOutcome[]): { siteId: stri
   return outcomes
     .filter((o) => o.status === 'accepted')
     .map((o) => ({ siteId: o.siteId, numExamples: o.numExamples!, updateHash: o.updateHash!, signature: o.signature! }));
+}
+
+/** The entry's `children`: each accepted participant that sent its regional chain's head, by siteId; nothing when none did. */
+export function childrenOf(outcomes: readonly SiteOutcome[]): { children?: ChildHead[] } {
+  const children = outcomes
+    .filter((o) => o.status === 'accepted' && o.childHead !== undefined)
+    .map((o) => ({ siteId: o.siteId, head: o.childHead! }))
+    .sort((a, b) => (a.siteId < b.siteId ? -1 : a.siteId > b.siteId ? 1 : 0));
+  return children.length === 0 ? {} : { children };
 }

@@ -17,7 +17,7 @@ import { createStrategy, siteTaskOptions } from '../strategies/registry.js';
 import type { Aggregator, RobustReport, Strategy } from '../strategies/types.js';
 import { privateRound } from '../privacy/private-round.js';
 import { observeRound } from './best-round.js';
-import { checkInterrupted, connectedSet, failRound, participantsOf, runPhase, waitForSites, type Engine } from './engine.js';
+import { checkInterrupted, childrenOf, connectedSet, failRound, participantsOf, runPhase, waitForSites, type Engine } from './engine.js';
 import { evaluate } from './evaluate.js';
 import { exactRound } from './exact-round.js';
 import { TrainingPhase } from '../phases/training-phase.js';
@@ -115,6 +115,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
       ...(result.robust === undefined ? {} : { robust: roundedReport(result.robust) }),
       ...(dp === null ? {} : { privacy: dp.entryPrivacy(run.id, round, participants) }),
       ...simulationMark(config),
+      ...childrenOf(outcomes),
     },
     state: { progress: JSON.stringify(progress), strategy: snapshot },
     bestRound: verdict.state.bestRound!,

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { isErrorCode, type ErrorCode } from '../../shared/errors.js';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import type { LedgerEntry, UnsignedEntry } from '../../shared/ledger.js';
+import type { SignedHead } from '../../shared/ledger-head.js';
 import type { RunConfig } from '../run-config-schema.js';
 import { decodeFrame, decodeFrame64, encodeFrame, encodeFrame64 } from '../../shared/tensor-codec.js';
 import type { NamedTensor64, Weights } from '../../shared/tensors.js';
@@ -54,6 +55,8 @@ export interface SiteOutcome {
   trainLoss?: number;
   /** The update's frame as received, in bytes (for the round's metrics; not kept in round_sites). */
   updateBytes?: number;
+  /** A regional agent's update: its regional coordinator's signed head, for the entry's children (not kept in round_sites). */
+  childHead?: SignedHead;
   evalExamples?: number;
   evalLoss?: number;
   evalMetric?: number;
