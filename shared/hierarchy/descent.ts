@@ -109,6 +109,6 @@ export function verifyDescent(input: DescentInput): Descent {
     return { ok: true, steps };
   } catch (e) {
     // A shape the schema let through and a check still could not read: a failure like any other.
-    return fail(((steps.length + 1) as DescentStep['step']), `the input cannot be read: ${(e as Error).message}`);
+    return fail((steps.length + 1) as DescentStep['step'], `the input cannot be read: ${(e as Error).message}`);
   }
 }
