@@ -13,7 +13,7 @@ describe('relay inbox', () => {
     void inbox.post('run-b', { kind: 'end' });
     const s = (await inbox.next('run-a', 1000, () => false))!;
     expect(s.step.kind).toBe('statistics');
-    const stats = { stats: { rows: 4, numeric: {}, levels: {} }, sites: 2, head: { length: 1, headHash: 'a'.repeat(64), recordedAt: 'now', coordinatorKey: 'b'.repeat(64), signature: 'c'.repeat(128) } };
+    const stats = { stats: { rows: 4, numeric: {}, levels: {}, target: { count: 4, sum: 8, sumSq: 20 } }, sites: 2, head: { length: 1, headHash: 'a'.repeat(64), recordedAt: 'now', coordinatorKey: 'b'.repeat(64), signature: 'c'.repeat(128) } };
     s.resolve(stats);
     expect(await first).toBe(stats);
     expect((await inbox.next('run-a', 1000, () => false))!.step.kind).toBe('end');
