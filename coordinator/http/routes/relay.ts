@@ -51,7 +51,11 @@ export function relayRoutes(app: FastifyInstance, store: Store, runner: RunQueue
     frames.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: maxFrameBytes }, (_req, body, done) => done(null, body));
     const options = { schema: { params: RunIdParams, consumes: ['application/octet-stream'], response: ERRORS }, bodyLimit: maxFrameBytes, preValidation: writable, config: ROLES };
     // The frame is attacker-controlled: decoded and checked (relay-task.ts) before the relay loop sees it.
-    frames.post('/v1/runs/:id/relay/train', options, async (req, reply) => {
+    const relayUpdate = {
+      description: "a relay-update frame: its header is RelayUpdateHeaderSchema (shared/relay-wire.ts), its tensors the region's aggregate",
+      content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+    };
+    frames.post('/v1/runs/:id/relay/train', { ...options, schema: { ...options.schema, response: { 200: relayUpdate, ...ERRORS } } }, async (req, reply) => {
       const run = relayRun((req.params as RunIdParams).id);
       const frame = await runner!.relays.post(run.id, { kind: 'train', task: relayTask(run.id, 'train', req.body) });
       return reply.type('application/octet-stream').send(frame);
