@@ -129,8 +129,13 @@ describe('relay runs', () => {
     const posted = step(runId, 'train', taskFrame('train', runId, 1));
     await answerTraining(p, 1);
     expect((await posted).statusCode).toBe(200);
-    for (const peer of peers.splice(0)) peer.close();
+    // A step in flight (the sites training) when the coordinator stops: dropped, its caller told to post it again.
+    const inFlight = step(runId, 'train', taskFrame('train', runId, 2, shifted(WEIGHTS, 4)));
+    await Promise.all([p.a.task('train', 2), p.b.task('train', 2)]);
     await coordinator.close();
+    const dropped = await inFlight;
+    expect({ status: dropped.statusCode, code: dropped.json().error.code }).toEqual({ status: 503, code: 'E_BUSY' });
+    for (const peer of peers.splice(0)) peer.close();
 
     await start();
     expect(coordinator.store.getRun(runId)!.status).toBe('running');
@@ -138,6 +143,7 @@ describe('relay runs', () => {
     const again = await step(runId, 'train', taskFrame('train', runId, 1));
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('E_DUPLICATE_UPDATE');
+    // The dropped round again, now answered.
     const posted2 = step(runId, 'train', taskFrame('train', runId, 2, shifted(WEIGHTS, 4)));
     await answerTraining(p, 2);
     const res = await posted2;
@@ -184,6 +190,12 @@ describe('relay runs', () => {
     await bad(taskFrame('train', runId, 1, [...WEIGHTS, { name: 'extra', shape: [1], data: new Float32Array(1) }]), 400, 'E_SHAPE_MISMATCH');
     await bad(encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId, round: 1, modelHash: '0'.repeat(64), config: TASK }, WEIGHTS), 400, 'E_HASH_MISMATCH');
     await bad({ round: 1 }, 400, 'E_BAD_REQUEST');
+    const nan = shifted(WEIGHTS, 0);
+    nan[0]!.data[0] = Number.NaN;
+    await bad(taskFrame('train', runId, 1, nan), 400, 'E_NON_FINITE');
+    await bad(encodeFrame({ v: 2, kind: 'train', runId, round: 1, modelHash: hashWeights(WEIGHTS), config: TASK }, WEIGHTS), 400, 'E_PROTOCOL_VERSION');
+    const grouped = { ...TASK, study: { ...TINY_STUDY, groups: [{ kind: 'numeric' as const, match: '^g_', missing: 'mean' as const }] } };
+    await bad(encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId, round: 1, modelHash: hashWeights(WEIGHTS), config: grouped }, WEIGHTS), 400, 'E_RELAY_SETTINGS');
     expect(coordinator.store.getRun(runId)!.status).toBe('running');
   });
 });
