@@ -167,6 +167,40 @@ describe('relay runs', () => {
     expect((await step(runId, 'end')).json().error.code).toBe('E_RUN_FINISHED');
   });
 
+  it("evaluates the parent's model at every connected site, pooled; too few evaluations fail the run", async () => {
+    const p = await connect();
+    const runId = await createRelay({ roundTimeoutSec: 1 });
+    const answer = (peer: TestPeer, n: number, absErr: number, loss: number): void =>
+      void peer.task('evaluate', 3).then((t) =>
+        peer.send(JSON.stringify({ type: 'eval-result', v: 1, runId, round: 3, modelHash: t.header.modelHash, numExamples: n, loss, sums: { n, absErr, within20: 1, sqErr: absErr, sumY: 10, sumY2: 60 } })),
+      );
+    answer(p.a, 2, 4, 1);
+    answer(p.b, 6, 3, 3);
+    const res = await step(runId, 'evaluate', taskFrame('evaluate', runId, 3));
+    expect(res.statusCode, res.body).toBe(200);
+    // Loss (2·1 + 6·3) / 8 = 2.5; sums added.
+    expect(res.json()).toEqual({ numExamples: 8, loss: 2.5, sums: { n: 8, absErr: 7, within20: 2, sqErr: 7, sumY: 20, sumY2: 120 }, sites: 2 });
+    // Nothing committed: an evaluation is no round.
+    expect(coordinator.store.ledger.head().length).toBe(0);
+
+    // Only one of the two sites answers the next one.
+    const next = step(runId, 'evaluate', taskFrame('evaluate', runId, 4));
+    const t = await p.a.task('evaluate', 4);
+    p.a.send(JSON.stringify({ type: 'eval-result', v: 1, runId, round: 4, modelHash: t.header.modelHash, numExamples: 2, loss: 1, sums: { n: 2, absErr: 1, within20: 1, sqErr: 1, sumY: 10, sumY2: 60 } }));
+    const failed = await next;
+    expect(failed.statusCode).toBe(409);
+    expect(failed.json().error).toEqual({ code: 'E_ROUND_FAILED', message: 'evaluation of round 4: 1 of the 2 evaluations needed: the 1 s deadline passed with 1 of 2 evaluations in (no answer from site-b)' });
+    expect(coordinator.store.getRun(runId)!.status).toBe('failed');
+  });
+
+  it('completes once no step has come for idleSec (10 s, the least allowed)', async () => {
+    await connect();
+    const runId = await createRelay({ relay: { parentRunId: 'national-7', idleSec: 10 } });
+    await expect.poll(() => coordinator.store.getRun(runId)!.status, { timeout: 30_000, interval: 250 }).toBe('completed');
+    expect(coordinator.store.getRun(runId)!.stopReason).toBe('relay idle for 10 s');
+    expect((await step(runId, 'end')).json().error.code).toBe('E_RUN_FINISHED');
+  }, 40_000);
+
   it('a cancel ends a relay run waiting for steps; its steps are refused', async () => {
     await connect();
     const runId = await createRelay();
