@@ -54,9 +54,10 @@ export async function relayRun(engine: Engine, run: RunRow, inbox: RelayInbox): 
   engine.store.markRunning(run.id);
   inbox.reopen(run.id);
   engine.log(`run ${run.id} ${saved === null ? 'started' : `resumed after round ${saved.round}`}: relay for parent run ${relay.parentRunId} (${config.strategy}, min ${config.minSites} sites), waiting for its steps`);
-  if (config.strategy === 'exact') throw new FedrxError('E_RELAY_SETTINGS', 'a relay run cannot fit exactly');
-  const state: RelayState = { strategy: createStrategy(config.strategy, config.strategyOptions, saved?.strategy ?? null), progress: initialProgress(), configHash: hashConfig(config) };
   try {
+    // Refused when the run was made (run-config.ts); a config from elsewhere is refused here, its steps with it.
+    if (config.strategy === 'exact') throw new FedrxError('E_RELAY_SETTINGS', 'a relay run cannot fit exactly');
+    const state: RelayState = { strategy: createStrategy(config.strategy, config.strategyOptions, saved?.strategy ?? null), progress: initialProgress(), configHash: hashConfig(config) };
     for (;;) {
       const pending = await inbox.next(run.id, relay.idleSec * 1000, () => engine.interrupted(run.id));
       checkInterrupted(engine, run.id);

@@ -57,7 +57,7 @@ export function relayRoutes(app: FastifyInstance, store: Store, runner: RunQueue
     };
     frames.post('/v1/runs/:id/relay/train', { ...options, schema: { ...options.schema, response: { 200: relayUpdate, ...ERRORS } } }, async (req, reply) => {
       const run = relayRun((req.params as RunIdParams).id);
-      const frame = await runner!.relays.post(run.id, { kind: 'train', task: relayTask(run.id, 'train', req.body) });
+      const frame = await runner!.relays.post(run.id, { kind: 'train', task: relayTask({ id: run.id, study: run.config.study }, 'train', req.body) });
       return reply.type('application/octet-stream').send(frame);
     });
     frames.post(
@@ -65,7 +65,7 @@ export function relayRoutes(app: FastifyInstance, store: Store, runner: RunQueue
       { ...options, schema: { ...options.schema, response: { 200: RelayEvaluationSchema, ...ERRORS } } },
       async (req) => {
         const run = relayRun((req.params as RunIdParams).id);
-        return runner!.relays.post(run.id, { kind: 'evaluate', task: relayTask(run.id, 'evaluate', req.body) });
+        return runner!.relays.post(run.id, { kind: 'evaluate', task: relayTask({ id: run.id, study: run.config.study }, 'evaluate', req.body) });
       },
     );
   });

@@ -212,7 +212,7 @@ describe('relay runs', () => {
     expect(res.json().error.code).toBe('E_RUN_FINISHED');
   });
 
-  it('refuses frames that do not fit: another kind, another study shape, a wrong hash, JSON', async () => {
+  it('refuses frames that do not fit: another kind, round 0, other shapes, NaN, a wrong hash, another version or study, JSON', async () => {
     await connect();
     const runId = await createRelay();
     const bad = async (body: Buffer | object, status: number, code: string): Promise<void> => {
@@ -228,8 +228,10 @@ describe('relay runs', () => {
     nan[0]!.data[0] = Number.NaN;
     await bad(taskFrame('train', runId, 1, nan), 400, 'E_NON_FINITE');
     await bad(encodeFrame({ v: 2, kind: 'train', runId, round: 1, modelHash: hashWeights(WEIGHTS), config: TASK }, WEIGHTS), 400, 'E_PROTOCOL_VERSION');
+    // Another study than the run's (here with feature groups, which no relay run takes).
     const grouped = { ...TASK, study: { ...TINY_STUDY, groups: [{ kind: 'numeric' as const, match: '^g_', missing: 'mean' as const }] } };
     await bad(encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId, round: 1, modelHash: hashWeights(WEIGHTS), config: grouped }, WEIGHTS), 400, 'E_RELAY_SETTINGS');
+    await bad(encodeFrame({ v: PROTOCOL_VERSION, kind: 'train', runId, round: 1, modelHash: hashWeights(WEIGHTS), config: { ...TASK, study: { ...TINY_STUDY, minRows: 3 } } }, WEIGHTS), 400, 'E_RELAY_SETTINGS');
     expect(coordinator.store.getRun(runId)!.status).toBe('running');
   });
 });
