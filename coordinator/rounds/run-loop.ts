@@ -81,7 +81,7 @@ export async function trainingRound(
   task: TaskConfig,
   configHash: string,
   opts: { evaluate: boolean },
-): Promise<{ state: RunState; stop: string | null; entry: LedgerEntry; outcomes: SiteOutcome[] } | string> {
+): Promise<{ state: RunState; stop: string | null; entry: LedgerEntry } | string> {
   const { config } = run;
   const round = from.round + 1;
   const startedAt = new Date().toISOString();
@@ -136,7 +136,7 @@ export async function trainingRound(
   engine.link.broadcastLedger([entry]);
   engine.onRound({ runId: run.id, round, rounds: config.rounds, entry, outcomes });
   engine.log(formatRoundLine(run.id, round, config.rounds, entry, outcomes.length, verdict.stop));
-  return { state: { ...from, round, weights, modelHash, progress, strategy: snapshot }, stop: verdict.stop, entry, outcomes };
+  return { state: { ...from, round, weights, modelHash, progress, strategy: snapshot }, stop: verdict.stop, entry };
 }
 
 /** The round's updates in the clear: each one checked and folded into the aggregator as it arrives. */
