@@ -31,6 +31,7 @@ import { privacyRoutes } from './http/routes/privacy.js';
 import { ledgerRoutes } from './http/routes/ledger.js';
 import { predictRoutes } from './http/routes/predict.js';
 import { runRoutes } from './http/routes/runs.js';
+import { relayRoutes } from './http/routes/relay.js';
 import { siteRoutes } from './http/routes/sites.js';
 import { tokenRoutes } from './http/routes/tokens.js';
 import { sessionRoutes } from './http/routes/session.js';
@@ -100,6 +101,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   if (opts.auditKey !== undefined && opts.auditKey.length !== AUDIT_KEY_BYTES) {
     throw new FedrxError('E_BAD_REQUEST', `auditKey must be ${AUDIT_KEY_BYTES} bytes, not ${opts.auditKey.length}`);
   }
+  const maxFrameBytes = opts.maxFrameBytes ?? 256 * 1024 * 1024;
   const signer = readOnly ? null : (opts.signer ?? coordinatorKey(opts, log));
   const db = openDb(opts.db, { readonly: readOnly });
   const headFile = headFileOf(opts.db);
@@ -177,7 +179,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
       answers: desk,
       trust: new EndorsementDesk(store, endorsements, log, limits.disputesPerHour),
       log,
-      maxFrameBytes: opts.maxFrameBytes ?? 256 * 1024 * 1024,
+      maxFrameBytes,
       limits,
       connections,
       ...(opts.nonceTtlMs === undefined ? {} : { nonceTtlMs: opts.nonceTtlMs }),
@@ -202,6 +204,7 @@ export async function buildCoordinator(opts: CoordinatorOptions): Promise<Coordi
   auditRoutes(app, audit);
   tokenRoutes(app, tokens, { readOnly });
   runRoutes(app, store, runner);
+  relayRoutes(app, store, runner, maxFrameBytes);
   runEventRoutes(app, store, events);
   sessionRoutes(app, tokens, sessions, { secure: opts.tls !== undefined });
   await dashboardRoutes(app);

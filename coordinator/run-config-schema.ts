@@ -11,6 +11,19 @@ import { SimulationSectionSchema } from '../shared/simulation.js';
 import { StudySchema } from '../shared/study.js';
 import { DEFAULT_STRATEGY, StrategyNameSchema, StrategyOptionsSchema } from './strategies/registry.js';
 
+/** A relay run: its rounds are steps its parent posts (coordinator/rounds/relay-run.ts, docs/scale.md). */
+export const RelaySettingsSchema = Type.Object(
+  {
+    /** The parent's run this one answers for (recorded, hashed into the run's entries). */
+    parentRunId: Type.String({ minLength: 1, maxLength: 128 }),
+    /** The run completes once no step has arrived for this long. */
+    idleSec: Type.Integer({ minimum: 10, maximum: 86400 }),
+  },
+  { additionalProperties: false },
+);
+export type RelaySettings = Static<typeof RelaySettingsSchema>;
+export const DEFAULT_RELAY_IDLE_SEC = 3600;
+
 export const RunConfigSchema = Type.Object(
   {
     study: StudySchema,
@@ -43,6 +56,8 @@ export const RunConfigSchema = Type.Object(
     compression: Type.Optional(CompressionSchema),
     /** A run of `fedrx simulate`: copied into every ledger entry of the run. */
     simulation: Type.Optional(SimulationSectionSchema),
+    /** Absent: the run runs its own rounds. */
+    relay: Type.Optional(RelaySettingsSchema),
   },
   { additionalProperties: false },
 );

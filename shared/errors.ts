@@ -92,6 +92,9 @@ export const ERROR_CODES = {
   E_COMPRESSED_UPDATE: "a compressed update does not fit the run: another codec than the run's, another length than the model, more entries than the run allows, or sparse indices out of range or not strictly increasing",
   // simulations
   E_BAD_PARTITION: 'a split of rows among sites is impossible: more sites than rows, a Dirichlet α not positive, or a partition column not in the data or not numeric where bins are needed',
+  // relay runs (a regional coordinator driven step by step by its parent, docs/scale.md)
+  E_RELAY_SETTINGS: 'a relay run was asked with a strategy or study it cannot relay: exact, fedadam, or a study with feature groups',
+  E_RELAY_NOT_RELAY: 'a relay step was posted to a run that is not a relay run',
   // ledger
   E_LEDGER_BROKEN: 'the ledger chain does not verify',
   E_LEDGER_APPEND_ONLY: 'ledger rows cannot be changed or deleted',

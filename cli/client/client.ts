@@ -10,7 +10,8 @@ import type { EntryEndorsements } from '../../coordinator/trust/endorsements.js'
 import type { AuditVerdict, EntryAudit } from '../../coordinator/trust/ledger-audit.js';
 import type { AuditEntry } from '../../coordinator/trust/audit-log.js';
 import type { Role } from '../../shared/roles.js';
-import { sendRequest } from './http-request.js';
+import { sendRequest, type HttpAnswer } from './http-request.js';
+import type { RelayEvaluation, RelayStatistics } from '../../shared/relay-wire.js';
 import type { RoundRow, RunRow } from '../../coordinator/store/store.js';
 import { isFinished } from '../../coordinator/store/run-status.js';
 import type { RunSummary } from '../../coordinator/http/routes/runs.js';
@@ -55,11 +56,15 @@ export class CoordinatorClient {
     this.token = opts.token;
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    const res = await this.send(method, path, body, timeoutMs);
+    return parseAnswer<T>(res.status, res.text);
+  }
+
+  private send(method: string, path: string, body: unknown, timeoutMs: number | undefined): Promise<HttpAnswer> {
     const headers: Record<string, string> = {};
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
-    const res = await sendRequest(this.base + path, { method, headers, body, ca: this.opts.ca });
-    return parseAnswer<T>(res.status, res.text);
+    return sendRequest(this.base + path, { method, headers, body, ca: this.opts.ca, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   }
 
   health(): Promise<{ ok: boolean; ledger: { length: number; headHash: string }; sitesConnected: number }> {
@@ -67,6 +72,30 @@ export class CoordinatorClient {
   }
   startRun(body: Record<string, unknown>): Promise<RunView> {
     return this.call('POST', '/v1/runs', body);
+  }
+  /** A relay run (`relay: { parentRunId, idleSec? }` beside the usual fields): it runs the steps posted below, as a regional coordinator for its parent. */
+  createRun(body: Record<string, unknown> & { relay?: { parentRunId: string; idleSec?: number } }): Promise<RunView> {
+    return this.startRun(body);
+  }
+  // A relay step runs a round (waiting for sites, then for their answers): no timeout of our own.
+  /** Round 0 of a relay run: the sites' statistics, merged. */
+  relayStatistics(runId: string): Promise<RelayStatistics> {
+    return this.call('POST', `${relayPath(runId)}/statistics`, {}, 0);
+  }
+  /** One training round from a task frame (kind train, this run's id): a relay-update frame (shared/relay-wire.ts decodeRelayUpdate). */
+  async relayTrain(runId: string, frame: Buffer): Promise<Buffer> {
+    const res = await this.send('POST', `${relayPath(runId)}/train`, frame, 0);
+    if (res.status === 200 && res.contentType.startsWith('application/octet-stream')) return res.bytes;
+    parseAnswer<unknown>(res.status, res.text);
+    throw new FedrxError('E_INTERNAL', `coordinator answered a relay training round with ${res.contentType || 'no content type'}, not a frame`);
+  }
+  /** The sites' evaluation of a task frame's model (kind evaluate), pooled as one site holding all their rows would answer. */
+  relayEvaluate(runId: string, frame: Buffer): Promise<RelayEvaluation> {
+    return this.call('POST', `${relayPath(runId)}/evaluate`, frame, 0);
+  }
+  /** Completes the relay run. */
+  relayEnd(runId: string): Promise<RunView> {
+    return this.call('POST', `${relayPath(runId)}/end`, undefined, 0);
   }
   run(id: string): Promise<RunView> {
     return this.call('GET', `/v1/runs/${encodeURIComponent(id)}`);
@@ -144,6 +173,8 @@ export class CoordinatorClient {
     }
   }
 }
+
+const relayPath = (runId: string): string => `/v1/runs/${encodeURIComponent(runId)}/relay`;
 
 /** The coordinator's JSON answer, or its coded error. */
 export function parseAnswer<T>(status: number, text: string): T {

@@ -1,4 +1,4 @@
-// One HTTP(S) request with a JSON body, on node:http / node:https rather than fetch: fetch cannot
+// One HTTP(S) request with a JSON or binary body, on node:http / node:https rather than fetch: fetch cannot
 // be given a CA, and a coordinator with a self-signed or hospital-CA certificate needs one.
 
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -9,8 +9,10 @@ import { isCertificateError, withSystemRoots } from '../../shared/tls.js';
 export interface HttpCall {
   method: string;
   headers?: Record<string, string>;
-  /** Sent as JSON when present. */
+  /** Sent as JSON when present; a Buffer is sent as it is (application/octet-stream). */
   body?: unknown;
+  /** How long to wait for the answer; 0 waits as long as it takes (a relay step runs a whole round). Default 300 s. */
+  timeoutMs?: number;
   /** Extra trust anchors (PEM) for an https URL, on top of Node's bundled roots. */
   ca?: Buffer | string | undefined;
 }
@@ -18,6 +20,9 @@ export interface HttpCall {
 export interface HttpAnswer {
   status: number;
   text: string;
+  /** The same bytes, undecoded (a binary answer). */
+  bytes: Buffer;
+  contentType: string;
 }
 
 const TIMEOUT_MS = 300_000; // as fetch's: a coordinator that accepts but never answers
@@ -30,9 +35,10 @@ export function sendRequest(url: string, call: HttpCall): Promise<HttpAnswer> {
     throw new FedrxError('E_BAD_REQUEST', `not a URL: ${JSON.stringify(url)}`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new FedrxError('E_BAD_REQUEST', `the coordinator URL must be http:// or https://, got ${u.protocol}`);
-  const body = call.body === undefined ? undefined : JSON.stringify(call.body);
-  const headers: Record<string, string | number> = { accept: 'application/json', ...call.headers };
-  if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  const binary = Buffer.isBuffer(call.body);
+  const body = call.body === undefined ? undefined : binary ? (call.body as Buffer) : JSON.stringify(call.body);
+  const headers: Record<string, string | number> = { accept: binary ? 'application/octet-stream, application/json' : 'application/json', ...call.headers };
+  if (body !== undefined) Object.assign(headers, { 'content-type': binary ? 'application/octet-stream' : 'application/json', 'content-length': Buffer.byteLength(body) });
   const options: RequestOptions = { method: call.method, headers };
   const secure = u.protocol === 'https:';
   if (secure && call.ca !== undefined) options.ca = withSystemRoots(call.ca);
@@ -40,11 +46,15 @@ export function sendRequest(url: string, call: HttpCall): Promise<HttpAnswer> {
     const onResponse = (res: IncomingMessage): void => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, text: bytes.toString('utf8'), bytes, contentType: res.headers['content-type'] ?? '' });
+      });
       res.on('error', (e) => reject(unreachable(u, e)));
     };
     const req = secure ? httpsRequest(u, options, onResponse) : httpRequest(u, options, onResponse);
-    req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`)));
+    const timeoutMs = call.timeoutMs ?? TIMEOUT_MS;
+    if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
     req.on('error', (e) => reject(unreachable(u, e)));
     req.end(body);
   });

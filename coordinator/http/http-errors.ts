@@ -21,6 +21,20 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   E_DP_SETTINGS: 400,
   E_COMPRESSION_SETTINGS: 400,
   E_BUDGET_EXCEEDED: 409,
+  // Relay steps: a task frame from the parent (attacker-controlled) that does not fit is a bad request.
+  E_RELAY_SETTINGS: 400,
+  E_RELAY_NOT_RELAY: 409,
+  E_ROUND_FAILED: 409,
+  E_DUPLICATE_UPDATE: 409,
+  E_FRAME_HEADER: 400,
+  E_FRAME_TRUNCATED: 400,
+  E_FRAME_OVERSIZED: 400,
+  E_PROTOCOL_VERSION: 400,
+  E_WRONG_RUN: 400,
+  E_HASH_MISMATCH: 400,
+  E_SHAPE_MISMATCH: 400,
+  E_NON_FINITE: 400,
+  E_BUSY: 503,
 };
 
 /** What a read-only coordinator (`--read-only`, for investigating a ledger) answers to a write. */

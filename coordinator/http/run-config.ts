@@ -11,7 +11,7 @@ import { groupingFeature, isRegression, outputDim, type Study } from '../../shar
 import { expectSchema } from '../../shared/wire.js';
 import { resolveDpConfig, type DpConfig } from '../../shared/privacy/dp-settings.js';
 import { describeCompression, resolveCompression } from '../../shared/compression/settings.js';
-import { RUN_DEFAULTS, RunConfigSchema, type RunConfig } from '../run-config-schema.js';
+import { DEFAULT_RELAY_IDLE_SEC, RUN_DEFAULTS, RunConfigSchema, type RunConfig } from '../run-config-schema.js';
 import { strategyOptionsFor, strategyRunProblem, strategySumsSecurely, type StrategyName } from '../strategies/registry.js';
 import type { CreateRunBody } from './schemas/runs.js';
 
@@ -106,10 +106,27 @@ export function buildRunConfig(body: CreateRunBody, registeredSites = 0): RunCon
     ...secureAggregation(body.secureAggregation, strategy),
     ...compression(body, strategy),
     ...simulationMark(body),
+    ...relaySettings(body.relay, strategy, study),
   };
   const problem = strategyRunProblem(strategy, config.strategyOptions, config);
   if (problem !== null) throw new FedrxError('E_BAD_REQUEST', problem);
   return expectSchema(RunConfigSchema, config, 'E_BAD_REQUEST', 'run configuration');
+}
+
+/**
+ * A relay run's settings (E_RELAY_SETTINGS): its answer must be its sites' aggregate of the
+ * parent's model, which an exact fit or FedAdam's server step is not; and its statistics must merge
+ * with other regions', which feature groups' per-site input lists do not.
+ */
+function relaySettings(relay: CreateRunBody['relay'], strategy: StrategyName, study: Study): Pick<RunConfig, 'relay'> {
+  if (relay === undefined) return {};
+  if (strategy === 'exact' || strategy === 'fedadam') {
+    throw new FedrxError('E_RELAY_SETTINGS', `a relay run cannot use strategy ${strategy}: its answer must be its sites' aggregate of the parent's model (use fedavg, fedprox or a robust rule)`);
+  }
+  if ((study.groups ?? []).length > 0) {
+    throw new FedrxError('E_RELAY_SETTINGS', `a relay run cannot take study ${study.name} with feature groups: merging statistics across regions would then need the input-list step, which relay runs do not have`);
+  }
+  return { relay: { parentRunId: relay.parentRunId, idleSec: relay.idleSec ?? DEFAULT_RELAY_IDLE_SEC } };
 }
 
 /** DP-FedAvg's settings checked (E_DP_SETTINGS) and δ fixed; only strategies that fold a summed contribution take it. */

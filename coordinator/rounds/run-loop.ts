@@ -7,7 +7,7 @@
 
 import { describeCompression } from '../../shared/compression/settings.js';
 import { simulationMark } from '../../shared/simulation.js';
-import { hashConfig } from '../../shared/ledger.js';
+import { hashConfig, type LedgerEntry } from '../../shared/ledger.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import type { TaskDp } from '../../shared/privacy/dp-settings.js';
 import type { TaskConfig } from '../../shared/run-config.js';
@@ -21,6 +21,7 @@ import { checkInterrupted, childrenOf, connectedSet, failRound, participantsOf, 
 import { evaluate } from './evaluate.js';
 import { exactRound } from './exact-round.js';
 import { TrainingPhase } from '../phases/training-phase.js';
+import type { EvalReport } from '../phases/evaluation-phase.js';
 import { phaseFailure } from './round-failure.js';
 import { formatRoundLine } from './round-log.js';
 import { roundMetrics } from './round-metrics.js';
@@ -40,8 +41,9 @@ export async function executeRun(engine: Engine, run: RunRow): Promise<void> {
   } else {
     engine.log(`run ${run.id} resumed after round ${resumed.round} of ${config.rounds}: round ${resumed.round + 1} is redone from model ${resumed.modelHash.slice(0, 12)}`);
   }
-  const state = resumed ?? (await statisticsRound(engine, run, configHash));
-  if (typeof state === 'string') return failed(engine, run, state);
+  const zero = resumed === null ? await statisticsRound(engine, run, configHash) : null;
+  if (typeof zero === 'string') return failed(engine, run, zero);
+  const state = resumed ?? zero!.state;
   const strategy = config.strategy === 'exact' ? null : createStrategy(config.strategy, config.strategyOptions, state.strategy);
   const task: TaskConfig = {
     study: config.study,
@@ -59,7 +61,7 @@ export async function executeRun(engine: Engine, run: RunRow): Promise<void> {
   while (current.round < config.rounds) {
     // A cancel asked for before this round (also before a restart) ends the run here, nothing started.
     checkInterrupted(engine, run.id);
-    const next = await trainingRound(engine, run, strategy, current, task, configHash);
+    const next = await trainingRound(engine, run, strategy, current, task, configHash, { evaluate: true });
     if (typeof next === 'string') return failed(engine, run, next);
     current = next.state;
     if (next.stop !== null) return completed(engine, run, `stopped early after round ${current.round} of ${config.rounds}: ${next.stop}`, current.progress.best.bestRound);
@@ -67,8 +69,19 @@ export async function executeRun(engine: Engine, run: RunRow): Promise<void> {
   completed(engine, run, null, current.progress.best.bestRound);
 }
 
-/** One training round, committed; or why it failed (recorded with the run's end). */
-async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, from: RunState, task: TaskConfig, configHash: string): Promise<{ state: RunState; stop: string | null } | string> {
+/**
+ * One training round, committed; or why it failed (recorded with the run's end). `evaluate` false
+ * skips the evaluation phase (a relay run's parent asks for it apart). The entry's parent is `from`'s model.
+ */
+export async function trainingRound(
+  engine: Engine,
+  run: RunRow,
+  strategy: Strategy,
+  from: RunState,
+  task: TaskConfig,
+  configHash: string,
+  opts: { evaluate: boolean },
+): Promise<{ state: RunState; stop: string | null; entry: LedgerEntry } | string> {
   const { config } = run;
   const round = from.round + 1;
   const startedAt = new Date().toISOString();
@@ -88,7 +101,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   const modelHash = hashWeights(weights);
   engine.onStep({ step: 'aggregated', runId: run.id, round });
 
-  const evals = await evaluate(engine, run, round, { weights, modelHash }, task, outcomes);
+  const evals = opts.evaluate ? await evaluate(engine, run, round, { weights, modelHash }, task, outcomes) : new Map<string, EvalReport>();
   const conformal = roundConformal(from.inputs, config.coverage, evals);
   const metrics = { ...roundMetrics(from.inputs, outcomes, evals), ...conformalMetrics(conformal) };
   // Decided before the commit, so the entry itself records the best round so far and an early stop.
@@ -124,7 +137,7 @@ async function trainingRound(engine: Engine, run: RunRow, strategy: Strategy, fr
   engine.link.broadcastLedger([entry]);
   engine.onRound({ runId: run.id, round, rounds: config.rounds, entry, outcomes });
   engine.log(formatRoundLine(run.id, round, config.rounds, entry, outcomes.length, verdict.stop));
-  return { state: { ...from, round, weights, modelHash, progress, strategy: snapshot }, stop: verdict.stop };
+  return { state: { ...from, round, weights, modelHash, progress, strategy: snapshot }, stop: verdict.stop, entry };
 }
 
 /** The round's updates in the clear: each one checked and folded into the aggregator as it arrives. */
@@ -143,7 +156,7 @@ function roundedReport(r: RobustReport): RobustReport {
   return { ...r, clipped: r.clipped.map((c) => ({ ...c, factor: six(c.factor) })), trimmed: r.trimmed.map((t) => ({ ...t, share: six(t.share) })) };
 }
 
-function completed(engine: Engine, run: RunRow, stopReason: string | null, bestRound: number | null): void {
+export function completed(engine: Engine, run: RunRow, stopReason: string | null, bestRound: number | null): void {
   engine.store.endRun(run.id, 'completed', null, stopReason);
   engine.log(`run ${run.id} ${stopReason ?? 'completed'}; serving round ${bestRound ?? 0}`);
 }

@@ -8,9 +8,13 @@ import { RunInterrupted, type Engine, type RoundSummary, type SiteLink } from '.
 import type { StepObserver } from './run-steps.js';
 import type { PhaseDesk } from '../phases/phase-desk.js';
 import { executeRun } from './run-loop.js';
+import { RelayInbox } from './relay-inbox.js';
+import { relayRun } from './relay-run.js';
 
 export class RunQueue {
   private readonly engine: Engine;
+  /** Where the REST routes post relay runs' steps (relay-run.ts). */
+  readonly relays = new RelayInbox();
   private busy = false;
   private stopping = false;
   private idle: Promise<void> = Promise.resolve();
@@ -52,7 +56,7 @@ export class RunQueue {
     const { store, link, log } = this.engine;
     for (let run = store.nextRun(); run !== null && !this.stopping; run = store.nextRun()) {
       try {
-        await executeRun(this.engine, run);
+        await (run.config.relay === undefined ? executeRun(this.engine, run) : relayRun(this.engine, run, this.relays));
       } catch (e) {
         if (e instanceof RunInterrupted && !this.stopping && store.isCancelRequested(run.id)) {
           store.endCancelledRun(run.id);

@@ -3,7 +3,7 @@
 
 import { simulationMark } from '../../shared/simulation.js';
 import { isFedrxError } from '../../shared/errors.js';
-import { hashPreprocessing, hashStats } from '../../shared/feature-stats.js';
+import { hashPreprocessing, hashStats, mergeStats, type FeatureStats } from '../../shared/feature-stats.js';
 import { runPreprocessing } from '../../shared/input-list.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import { initialWeights } from '../../shared/model-init.js';
@@ -15,8 +15,15 @@ import { StatisticsPhase } from '../phases/statistics-phase.js';
 import { phaseFailure } from './round-failure.js';
 import { initialProgress, type RunState } from './run-state.js';
 
+/** Round 0 committed: the run's state, and the accepted sites' statistics merged (what a relay run answers). */
+export interface StatisticsOutcome {
+  state: RunState;
+  stats: FeatureStats;
+  sites: number;
+}
+
 /** The run's state after round 0, or why round 0 failed (the run is then marked failed). */
-export async function statisticsRound(engine: Engine, run: RunRow, configHash: string): Promise<RunState | string> {
+export async function statisticsRound(engine: Engine, run: RunRow, configHash: string): Promise<StatisticsOutcome | string> {
   const { config } = run;
   const study = config.study;
   const startedAt = new Date().toISOString();
@@ -67,5 +74,6 @@ export async function statisticsRound(engine: Engine, run: RunRow, configHash: s
   engine.link.broadcastLedger([entry]);
   const widthNote = prep.inputs === undefined ? '' : `, ${inputDim(inputs)} inputs (${prep.inputs.dropped.length} group columns left out)`;
   engine.log(`run ${run.id} round 0: statistics of ${prep.rows} rows from ${reports.length} sites${widthNote}, preprocessing ${entry.preprocessingHash!.slice(0, 12)}`);
-  return { round: 0, weights, modelHash, prep, inputs, progress, strategy: null };
+  const state: RunState = { round: 0, weights, modelHash, prep, inputs, progress, strategy: null };
+  return { state, stats: mergeStats(study, reports.map((r) => r.stats)), sites: reports.length };
 }

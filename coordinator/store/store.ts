@@ -3,10 +3,10 @@
 // rows, ledger entry) is written in one transaction.
 
 import { randomUUID } from 'node:crypto';
-import { isErrorCode, type ErrorCode } from '../../shared/errors.js';
+import { FedrxError, isErrorCode, type ErrorCode } from '../../shared/errors.js';
 import type { Preprocessing } from '../../shared/feature-stats.js';
 import type { LedgerEntry, UnsignedEntry } from '../../shared/ledger.js';
-import type { SignedHead } from '../../shared/ledger-head.js';
+import { signHead, type SignedHead } from '../../shared/ledger-head.js';
 import type { RunConfig } from '../run-config-schema.js';
 import { decodeFrame, decodeFrame64, encodeFrame, encodeFrame64 } from '../../shared/tensor-codec.js';
 import type { NamedTensor64, Weights } from '../../shared/tensors.js';
@@ -317,6 +317,13 @@ export class Store {
     if (this.headFile === null || this.signer === null) return;
     const { length, headHash } = this.ledger.head();
     writeHeadFile(this.headFile, { length, headHash }, this.signer);
+  }
+
+  /** The ledger's head as it is now, signed by the coordinator key (also without a head file, e.g. `:memory:`). */
+  signedHead(): SignedHead {
+    if (this.signer === null) throw new FedrxError('E_READ_ONLY', 'a read-only coordinator holds no signing key');
+    const { length, headHash } = this.ledger.head();
+    return signHead({ length, headHash }, this.signer);
   }
 
   /** A round that could not close ends its run: the round's row, its sites and the run's end, together. */

@@ -77,6 +77,8 @@ export function runRoutes(app: FastifyInstance, store: Store, runner: RunQueue |
     if (outcome === 'unknown' || run === null) throw new FedrxError('E_NOT_FOUND', `no run ${id}`);
     if (outcome === 'finished') throw new FedrxError('E_RUN_FINISHED', `run ${id} has already ended (${run.status}): nothing to cancel`, { status: run.status });
     if (outcome === 'requested') runner!.cancel(id);
+    // A relay run cancelled before it started: the steps waiting for it are refused now.
+    if (outcome === 'cancelled') runner!.relays.close(id, new FedrxError('E_RUN_FINISHED', `run ${id} was cancelled before it started: it takes no steps`));
     return reply.status(outcome === 'cancelled' ? 200 : 202).send(runView(store, run));
   });
 }

@@ -50,6 +50,10 @@ const RUN_FIELDS = {
   topkFraction: Type.Optional(Type.Number()),
   /** Set by `fedrx simulate`: the run's virtual sites, recorded in every ledger entry of the run. */
   simulation: Type.Optional(SimulationSectionSchema),
+  /** A relay run, made by a regional agent: it runs the steps its parent posts (POST /v1/runs/:id/relay/...). */
+  relay: Type.Optional(
+    Type.Object({ parentRunId: Type.String({ minLength: 1, maxLength: 128 }), idleSec: Type.Optional(Type.Integer({ minimum: 10, maximum: 86400 })) }, { additionalProperties: false }),
+  ),
 };
 
 const clash = STRATEGY_OPTION_NAMES.find((name) => Object.hasOwn(RUN_FIELDS, name));
