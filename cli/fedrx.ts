@@ -10,6 +10,7 @@ import { FedrxError, isFedrxError } from '../shared/errors.js';
 import { addRunStartCommand, TOKEN_HELP } from './run-start-command.js';
 import { registerPrivacyCommands } from './privacy-command.js';
 import { registerSimulateCommand } from './simulate-command.js';
+import { registerRegionCommand } from './region-command.js';
 import { registerStudyCommands } from './study-command.js';
 
 const program = new Command('fedrx')
@@ -328,5 +329,6 @@ program
 registerStudyCommands(program, action);
 registerPrivacyCommands(program, action, TLS_CA_HELP, TOKEN_HELP);
 registerSimulateCommand(program, action);
+registerRegionCommand(program, action);
 
 await program.parseAsync(process.argv);

@@ -22,6 +22,8 @@ export function registerSimulateCommand(program: Command, wrap: Wrap): void {
     .option('--straggle-ms <ms>', 'how late a straggler answers', '2000')
     .option('--hostile <p>', 'share of hostile (Byzantine) sites', '0')
     .option('--attack <kind>', 'what hostile sites send: sign-flip, scale, noise or little-is-enough')
+    .option('--regions <n>', 'two levels: split the sites among this many regional coordinators, each a site of a national coordinator that runs the study (docs/scale.md); 0: one coordinator', '0')
+    .option('--region-min-sites <n>', 'with --regions: sites a regional round needs (default: half the region\'s)')
     .option('--dir <dir>', 'working folder (emptied first): data, keys, replicas, logs, the coordinator database', 'fedrx-sim');
   addRunFlags(cmd)
     .addHelpText('after', strategiesHelp())

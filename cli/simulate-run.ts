@@ -38,16 +38,32 @@ export async function simulateCommand(o: Record<string, unknown>): Promise<numbe
     straggleMs: Number(o.straggleMs),
     byzantine: Number(o.hostile),
     attack: typeof o.attack === 'string' ? o.attack : null,
+    regions: o.regions === '0' ? 0 : count('--regions', o.regions),
+    regionMinSites: o.regionMinSites === undefined ? null : count('--region-min-sites', o.regionMinSites),
     run: runBody(o),
     log: (line) => console.log(line),
   });
   const code = printRunEnd(result.run);
   const per = result.secondsPerRound;
   const mean = per.length === 0 ? 0 : per.reduce((a, b) => a + b, 0) / per.length;
+  const two = result.regionalPeakRss !== null;
+  const ledger = `${result.ledgerOk ? 'verifies' : 'BROKEN'} (${result.simulatedEntries} entries simulated)${result.descent === null ? '' : `; down to a site's entry: ${result.descent.ok ? 'verifies' : 'FAILS'}`}`;
   console.log(
     textTable(
-      ['virtual sites', 'rounds', 'mean s/round', 'max s/round', 'coordinator peak RSS', 'simulator memory/site', 'ledger'],
-      [[String(result.sites), String(per.length), mean.toFixed(1), Math.max(0, ...per).toFixed(1), mib(result.coordinatorPeakRss), result.bytesPerSite === null ? 'n/a' : `${(result.bytesPerSite / 1024).toFixed(0)} KiB`, `${result.ledgerOk ? 'verifies' : 'BROKEN'} (${result.simulatedEntries} entries simulated)`]],
+      ['virtual sites', ...(two ? ['regions'] : []), 'rounds', 'mean s/round', 'max s/round', two ? 'national peak RSS' : 'coordinator peak RSS', ...(two ? ['largest regional peak RSS'] : []), 'simulator memory/site', 'ledger'],
+      [
+        [
+          String(result.sites),
+          ...(two ? [String(o.regions)] : []),
+          String(per.length),
+          mean.toFixed(1),
+          Math.max(0, ...per).toFixed(1),
+          mib(result.coordinatorPeakRss),
+          ...(two ? [mib(result.regionalPeakRss)] : []),
+          result.bytesPerSite === null ? 'n/a' : `${(result.bytesPerSite / 1024).toFixed(0)} KiB`,
+          ledger,
+        ],
+      ],
     ),
   );
   return result.ledgerOk ? code : 1;

@@ -22,6 +22,11 @@ export const SimulationSectionSchema = Type.Object(
     /** Share of sites whose updates are hostile, and how (shared/byzantine). */
     byzantine: Type.Number({ minimum: 0, maximum: 1 }),
     attack: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /**
+     * A two-level simulation (docs/scale.md): the regions the virtual sites were split among. In
+     * the parent's run, whose own sites are the regions; a region's relay runs leave it out.
+     */
+    regions: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
   },
   { additionalProperties: false },
 );

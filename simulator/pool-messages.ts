@@ -22,13 +22,20 @@ export interface VirtualSiteSpec {
   publicKey: string;
   secretKey: Uint8Array;
   behaviour: SiteBehaviour;
+  /** Which of the simulation's coordinators it belongs to (its region's; 0 when there is one). */
+  coordinator: number;
+}
+
+/** A coordinator virtual sites dial, and its ledger key, which they pin. */
+export interface CoordinatorAddress {
+  url: string;
+  key: string;
 }
 
 export interface PoolThreadData {
   poolIndex: number;
-  coordinatorUrl: string;
-  /** The coordinator's ledger key, pinned by every virtual site. */
-  coordinatorKey: string;
+  /** Indexed by each site's `coordinator`. */
+  coordinators: CoordinatorAddress[];
   sites: VirtualSiteSpec[];
   /** Every virtual site of the simulation, in all pools. */
   totalSites: number;

@@ -38,9 +38,10 @@ async function main(port: NonNullable<typeof parentPort>): Promise<void> {
     const compute = new InThreadCompute(computeHandlers(tf, data, spec.siteId), queue, backend);
     let agent: RunningAgent | null = null;
     const behaved = withBehaviour(compute, spec.behaviour, { drop: () => agent?.dropConnection(), attack: hostile.attackFor(spec.behaviour) });
+    const coordinator = opts.coordinators[spec.coordinator]!;
     agent = await startAgent({
-      coordinatorUrl: opts.coordinatorUrl,
-      coordinatorKey: opts.coordinatorKey,
+      coordinatorUrl: coordinator.url,
+      coordinatorKey: coordinator.key,
       siteId: spec.siteId,
       dataFile: spec.dataFile,
       keyDir: { publicKey: spec.publicKey, secretKey: spec.secretKey },

@@ -2,24 +2,25 @@
 // process (its WebSocket endpoint, ledger and signatures as in production); the sites are virtual:
 // real site agents, each with its own key, rows, replica and endorsements, many to a worker thread
 // (site-pool.ts). The run is marked as simulated in its configuration and in every ledger entry.
+// With --regions, two levels (docs/scale.md): the sites are split among regional coordinators, and
+// one regional agent per region is a site of a national coordinator, where the run is started.
 
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CoordinatorClient, type RunView } from '../cli/client/client.js';
-import { createApiToken, withStore } from '../cli/admin.js';
+import type { RunView } from '../cli/client/client.js';
 import { roundLine } from '../cli/round-format.js';
-import { LISTENING, spawnFedrx, type FedrxProcess } from '../cli/spawn.js';
 import { ATTACKS, isAttack } from '../shared/byzantine/attacks.js';
-import { FedrxError, isFedrxError } from '../shared/errors.js';
-import type { LedgerEntry } from '../shared/ledger.js';
-import { loadOrCreateKeyPair } from '../shared/key-files.js';
+import { FedrxError } from '../shared/errors.js';
 import { deriveSeed, Prng } from '../shared/prng.js';
 import { generateKeyPair } from '../shared/signing.js';
 import type { SimulationSection } from '../shared/simulation.js';
+import { descentReport, type DescentReport } from './descent-report.js';
 import { partitionLabel, partitionSource, type PartitionChoice, type TargetOf } from './partition-spec.js';
 import type { VirtualSiteSpec } from './pool-messages.js';
 import { mib, residentBytes } from './process-memory.js';
+import { RegionalAgents } from './regional-agents.js';
+import { allEntries, startSimCoordinator, waitForConnected, type SimCoordinator } from './sim-coordinator.js';
 import { SitePool } from './site-pool.js';
 import { writeSiteFiles, type SourceTable } from './source-table.js';
 
@@ -37,6 +38,10 @@ export interface SimulationOptions {
   straggleMs: number;
   byzantine: number;
   attack: string | null;
+  /** 0: one coordinator for all the sites. Else a two-level federation (docs/scale.md): this many regional coordinators, each a site of a national one. */
+  regions: number;
+  /** Sites a regional round needs (default: half the region's). */
+  regionMinSites: number | null;
   /** POST /v1/runs body without `simulation`, which is added here. */
   run: Record<string, unknown>;
   log: (line: string) => void;
@@ -50,7 +55,12 @@ export interface SimulationResult {
   ledgerLength: number;
   simulatedEntries: number;
   secondsPerRound: number[];
+  /** The top coordinator's (the national one in a two-level simulation). */
   coordinatorPeakRss: number | null;
+  /** The largest regional coordinator's peak; null without regions. */
+  regionalPeakRss: number | null;
+  /** Two levels: the check from the national chain down to one site's own entry. */
+  descent: DescentReport | null;
   /** Growth of this process's RSS per virtual site, measured once all are connected. */
   bytesPerSite: number | null;
 }
@@ -59,65 +69,106 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   checkOptions(o);
   const { log } = o;
   rmSync(o.dir, { recursive: true, force: true });
-  mkdirSync(join(o.dir, 'logs'), { recursive: true });
+  const logDir = join(o.dir, 'logs');
+  mkdirSync(logDir, { recursive: true });
 
   const parts = partitionSource(o.source, o.partition, o.sites, o.seed, o.target);
   const sites = parts.length; // a split by column makes one site per value
+  if (o.regions > sites) throw new FedrxError('E_BAD_PARTITION', `${o.regions} regions need at least as many sites; the partition made ${sites}`);
   const siteIds = Array.from({ length: sites }, (_, i) => `sim-${String(i + 1).padStart(String(sites).length, '0')}`);
   const files = await writeSiteFiles(o.source, parts, siteIds, join(o.dir, 'data'));
   const sizes = parts.map((p) => p.length);
   log(`${sites} virtual sites from ${o.source.label} (${o.source.rows.length} rows), partition ${partitionLabel(o.partition)}: ${Math.min(...sizes)}–${Math.max(...sizes)} rows per site`);
 
   const specs = siteSpecs(o, siteIds, files);
-  const db = join(o.dir, 'coordinator.sqlite');
-  withStore(db, (store) => store.db.transaction(() => specs.forEach((s) => store.sites.register(s.siteId, s.publicKey)))());
-  const token = createApiToken(db, 'data-scientist', 'fedrx simulate').token;
-  const auditorToken = createApiToken(db, 'auditor', 'fedrx simulate').token;
-  const coordinatorKey = loadOrCreateKeyPair(join(o.dir, 'coordinator-key'), 'coordinator').publicKey;
-
-  const room = String(sites + 64);
-  const coordinator = spawnFedrx('coordinator', ['coordinator', '--db', db, '--port', '0', '--key-dir', join(o.dir, 'coordinator-key'), '--max-pending-hellos', room, '--max-connections-per-address', room], {
-    logFile: join(o.dir, 'logs', 'coordinator.log'),
-  });
+  const regionSites = (k: number): VirtualSiteSpec[] => specs.filter((s) => s.coordinator === k);
+  const coordinators: SimCoordinator[] = [];
   let pool: SitePool | null = null;
-  const memory = new MemoryWatch(coordinator.child.pid ?? null);
+  let regional: RegionalAgents | null = null;
   try {
-    const url = (await coordinator.waitFor(LISTENING, 60_000))[1]!;
-    const client = new CoordinatorClient(url, { token });
+    // The sites' own coordinators: one, or one per region.
+    const hosts =
+      o.regions === 0
+        ? [await startSimCoordinator('coordinator', o.dir, specs, logDir)]
+        : await Promise.all(Array.from({ length: o.regions }, (_, k) => startSimCoordinator(regionId(k, o.regions), join(o.dir, 'regions', regionId(k, o.regions)), regionSites(k), logDir)));
+    coordinators.push(...hosts);
     const before = residentBytes('self')?.rss ?? null;
     const started = performance.now();
-    pool = await SitePool.start({ threads: o.threads, sites: specs, coordinatorUrl: url, coordinatorKey, logDir: join(o.dir, 'logs') });
-    log(`site pools: ${Math.min(o.threads, sites)} threads, tfjs backend ${pool.backend}; agents' logs in ${join(o.dir, 'logs')}`);
-    await waitForConnected(client, sites, coordinator, log);
+    pool = await SitePool.start({ threads: o.threads, sites: specs, coordinators: hosts.map((h) => ({ url: h.url, key: h.key })), logDir });
+    log(`site pools: ${Math.min(o.threads, sites)} threads, tfjs backend ${pool.backend}; agents' logs in ${logDir}`);
+    for (const [k, host] of hosts.entries()) await waitForConnected(host, regionSites(k).length, log);
     const after = residentBytes('self')?.rss ?? null;
     const bytesPerSite = before === null || after === null ? null : (after - before) / sites;
-    log(`${sites} sites connected in ${((performance.now() - started) / 1000).toFixed(1)} s; simulator memory ${mib(after)} (${bytesPerSite === null ? 'n/a' : `${(bytesPerSite / 1024).toFixed(0)} KiB`} per site), coordinator ${mib(memory.now())}`);
+    const where = o.regions === 0 ? '' : ` to ${o.regions} regional coordinators`;
+    log(`${sites} sites connected${where} in ${((performance.now() - started) / 1000).toFixed(1)} s; simulator memory ${mib(after)} (${bytesPerSite === null ? 'n/a' : `${(bytesPerSite / 1024).toFixed(0)} KiB`} per site), coordinators ${mib(totalRss(hosts))}`);
 
-    const run = await client.startRun({ ...o.run, simulation: section(o, sites) });
+    let top = hosts[0]!;
+    if (o.regions > 0) {
+      const identities = hosts.map((h) => ({ siteId: h.name, keys: generateKeyPair() }));
+      top = await startSimCoordinator('national', join(o.dir, 'national'), identities.map((r) => ({ siteId: r.siteId, publicKey: r.keys.publicKey })), logDir);
+      coordinators.push(top);
+      regional = await RegionalAgents.start({ national: top, regions: hosts, identities, relayRun: (k) => relayRunBody(o, regionSites(k).length), dir: o.dir, logDir });
+      await waitForConnected(top, o.regions, log);
+      log(`${o.regions} regional agents connected to the national coordinator; each relays national tasks to its region's ${Math.min(...hosts.map((_, k) => regionSites(k).length))}–${Math.max(...hosts.map((_, k) => regionSites(k).length))} sites`);
+    }
+
+    const run = await top.client.startRun({ ...o.run, simulation: section(o, sites) });
     log(`run ${run.id} started (config ${run.configHash.slice(0, 16)}), marked simulated on the ledger`);
     const secondsPerRound: number[] = [];
     let last = performance.now();
-    const done = await patientClient(client).follow(
+    const done = await top.client.follow(
       run.id,
       (r, view) => {
         const now = performance.now();
         const s = (now - last) / 1000;
         last = now;
         if (r.round > 0) secondsPerRound.push(s);
-        log(`${roundLine(r, view)}\n    ${s.toFixed(1)} s; coordinator ${mib(memory.now())}, simulator ${mib(residentBytes('self')?.rss)}`);
+        const memory = o.regions === 0 ? `coordinator ${mib(top.memory.now())}` : `national coordinator ${mib(top.memory.now())}, regional ${mib(totalRss(hosts))} together`;
+        log(`${roundLine(r, view)}\n    ${s.toFixed(1)} s; ${memory}, simulator ${mib(residentBytes('self')?.rss)}`);
       },
       500,
     );
-    const audit = await new CoordinatorClient(url, { token: auditorToken }).verifyLedger();
-    const entries = (await allEntries(client)).filter((e) => e.runId === run.id);
+    const audit = await top.auditor.verifyLedger();
+    const entries = (await allEntries(top.client)).filter((e) => e.runId === run.id);
     const simulatedEntries = entries.filter((e) => e.simulation !== undefined).length;
-    log(`ledger: ${audit.ok ? 'verifies' : `BROKEN at ${audit.badIndex}: ${audit.reason}`}, ${audit.length} entries; ${simulatedEntries} of the run's ${entries.length} entries marked simulated`);
-    return { sites, run: done, ledgerOk: audit.ok, ledgerLength: audit.length, simulatedEntries, secondsPerRound, coordinatorPeakRss: memory.peak(), bytesPerSite };
+    log(`${top.name} ledger: ${audit.ok ? 'verifies' : `BROKEN at ${audit.badIndex}: ${audit.reason}`}, ${audit.length} entries; ${simulatedEntries} of the run's ${entries.length} entries marked simulated`);
+    let ledgerOk = audit.ok;
+    let descent: DescentReport | null = null;
+    if (o.regions > 0) {
+      for (const host of hosts) {
+        const r = await host.auditor.verifyLedger();
+        if (!r.ok) log(`${host.name} ledger: BROKEN at ${r.badIndex}: ${r.reason}`);
+        ledgerOk &&= r.ok;
+      }
+      log(`regional ledgers: ${ledgerOk ? 'all verify' : 'NOT all verify'}`);
+      descent = await descentReport(run.id, top, hosts, specs, log);
+      ledgerOk &&= descent.ok;
+    }
+    const peak = coordinators.map((c) => c.memory.peak() ?? 0);
+    return { sites, run: done, ledgerOk, ledgerLength: audit.length, simulatedEntries, secondsPerRound, coordinatorPeakRss: top.memory.peak(), regionalPeakRss: o.regions === 0 ? null : Math.max(...peak.slice(0, hosts.length)), bytesPerSite, descent };
   } finally {
-    memory.stop();
+    await regional?.stop(); // ends the relay runs
     await pool?.stop();
-    await coordinator.stop();
+    await Promise.all(coordinators.map((c) => c.stop()));
   }
+}
+
+const regionId = (k: number, regions: number): string => `region-${String(k + 1).padStart(String(regions).length, '0')}`;
+
+const totalRss = (cs: readonly SimCoordinator[]): number | null => {
+  const each = cs.map((c) => c.memory.now());
+  return each.some((m) => m === null) ? null : each.reduce<number>((a, b) => a + b!, 0);
+};
+
+/** A region's relay runs: its own sites' quorum and timeouts, FedAvg among them, marked simulated. */
+function relayRunBody(o: SimulationOptions, regionSites: number): Record<string, unknown> {
+  const { regions: _, ...mark } = section(o, regionSites);
+  return {
+    strategy: 'fedavg',
+    minSites: Math.min(regionSites, o.regionMinSites ?? Math.ceil(regionSites / 2)),
+    ...(o.run.roundTimeoutSec === undefined ? {} : { roundTimeoutSec: o.run.roundTimeoutSec }),
+    simulation: mark,
+  };
 }
 
 function checkOptions(o: SimulationOptions): void {
@@ -131,6 +182,7 @@ function checkOptions(o: SimulationOptions): void {
   if (!Number.isInteger(o.straggleMs) || o.straggleMs < 0) throw new FedrxError('E_BAD_REQUEST', `--straggle-ms must be a whole number ≥ 0, not ${o.straggleMs}`);
   if (o.byzantine > 0 && o.attack === null) throw new FedrxError('E_BAD_REQUEST', '--hostile needs --attack');
   if (o.attack !== null && !isAttack(o.attack)) throw new FedrxError('E_BAD_REQUEST', `--attack ${o.attack}: one of ${ATTACKS.join(', ')}`);
+  if (!Number.isInteger(o.regions) || o.regions < 0) throw new FedrxError('E_BAD_REQUEST', `--regions must be a whole number ≥ 0, not ${o.regions}`);
 }
 
 /** Keys and behaviour per site: the first ⌊byzantine·n⌋ of a seeded shuffle are hostile, the next ⌊stragglers·n⌋ late. */
@@ -152,6 +204,8 @@ function siteSpecs(o: SimulationOptions, siteIds: string[], files: string[]): Vi
       publicKey: keys.publicKey,
       secretKey: keys.secretKey,
       behaviour: { dropout: o.dropout, straggleMs: late.has(i) ? o.straggleMs : 0, attack: hostile.has(i) ? o.attack : null, seed: deriveSeed(o.seed, siteId) },
+      // Regions take consecutive sites: with a split by column, whole values stay together.
+      coordinator: o.regions === 0 ? 0 : Math.floor((i * o.regions) / siteIds.length),
     };
   });
 }
@@ -167,73 +221,6 @@ function section(o: SimulationOptions, sites: number): SimulationSection {
     straggleMs: o.straggleMs,
     byzantine: o.byzantine,
     ...(o.attack === null ? {} : { attack: o.attack }),
+    ...(o.regions === 0 ? {} : { regions: o.regions }),
   };
-}
-
-async function waitForConnected(client: CoordinatorClient, n: number, coordinator: FedrxProcess, log: (line: string) => void): Promise<void> {
-  let shown = -1;
-  const until = Date.now() + 30_000 + n * 100;
-  for (;;) {
-    const connected = (await client.health()).sitesConnected;
-    if (connected >= n) return;
-    if (coordinator.child.exitCode !== null) throw new FedrxError('E_INTERNAL', `the coordinator exited:\n${coordinator.lines.slice(-10).join('\n')}`);
-    if (Date.now() > until) throw new FedrxError('E_DEADLINE', `only ${connected} of ${n} virtual sites connected`);
-    if (connected !== shown) log(`connecting: ${connected}/${n} sites`);
-    shown = connected;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-/**
- * The client with its polls retried: a coordinator busy with a thousand sites' updates can reset an
- * idle keep-alive connection just as the next poll reuses it.
- */
-function patientClient(client: CoordinatorClient): CoordinatorClient {
-  const run = client.run.bind(client);
-  return Object.assign(Object.create(client) as CoordinatorClient, {
-    async run(id: string): Promise<RunView> {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await run(id);
-        } catch (e) {
-          if (attempt >= 5 || !isFedrxError(e, 'E_INTERNAL') || !e.message.startsWith('cannot reach')) throw e;
-          await new Promise((r) => setTimeout(r, 1000));
-        }
-      }
-    },
-  });
-}
-
-async function allEntries(client: CoordinatorClient): Promise<LedgerEntry[]> {
-  const out: LedgerEntry[] = [];
-  for (;;) {
-    const page = await client.ledger(out.length, 1000);
-    out.push(...page.entries);
-    if (page.entries.length === 0 || out.length >= page.length) return out;
-  }
-}
-
-/** Samples the coordinator's RSS twice a second, keeping the peak. */
-class MemoryWatch {
-  private max = 0;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(private readonly pid: number | null) {
-    this.timer = setInterval(() => this.now(), 500);
-    this.timer.unref();
-  }
-
-  now(): number | null {
-    const m = this.pid === null ? null : residentBytes(this.pid);
-    if (m !== null) this.max = Math.max(this.max, m.peak);
-    return m?.rss ?? null;
-  }
-
-  peak(): number | null {
-    return this.max > 0 ? this.max : null;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
 }

@@ -5,15 +5,15 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { FedrxError } from '../shared/errors.js';
-import type { FromPool, PoolThreadData, ToPool, VirtualSiteSpec } from './pool-messages.js';
+import type { CoordinatorAddress, FromPool, PoolThreadData, ToPool, VirtualSiteSpec } from './pool-messages.js';
 
 const ENTRY = new URL('./pool-thread-entry.mjs', import.meta.url);
 
 export interface PoolOptions {
   threads: number;
   sites: readonly VirtualSiteSpec[];
-  coordinatorUrl: string;
-  coordinatorKey: string;
+  /** Indexed by each site's `coordinator`. */
+  coordinators: CoordinatorAddress[];
   logDir: string;
 }
 
@@ -43,7 +43,7 @@ export class SitePool {
     const workers: Worker[] = [];
     const backends = await Promise.all(
       groups.map((sites, poolIndex) => {
-        const data: PoolThreadData = { poolIndex, coordinatorUrl: o.coordinatorUrl, coordinatorKey: o.coordinatorKey, sites, totalSites: o.sites.length, logFile: join(o.logDir, `pool-${poolIndex}.log`) };
+        const data: PoolThreadData = { poolIndex, coordinators: o.coordinators, sites, totalSites: o.sites.length, logFile: join(o.logDir, `pool-${poolIndex}.log`) };
         const worker = new Worker(ENTRY, { workerData: data });
         workers.push(worker);
         return untilStarted(worker, poolIndex);

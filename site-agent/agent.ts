@@ -20,7 +20,7 @@ import type { SiteCompute } from './compute-tasks.js';
 import { ComputeWorker } from './compute-worker.js';
 import { crashIfArmed, type SiteCrashPoint } from './crash-drill.js';
 import { Connection, type ConnectionOptions, type ConnectionTls } from './connection.js';
-import { Endorser } from './endorser.js';
+import { Endorser, type EndorserOptions } from './endorser.js';
 import { answerChallenge } from './handshake.js';
 import { LedgerSync } from './ledger-sync.js';
 import { Refusal } from './refusal.js';
@@ -60,6 +60,8 @@ export interface AgentOptions {
   entryPool?: EntryPool;
   /** Reads the coordinator's text frames (the simulator's virtual sites share one parse of a message they all receive). */
   parseMessage?: ConnectionOptions['parse'];
+  /** A region's condition on endorsing (endorser.ts): its own sites endorsed the regional round first. */
+  vouch?: EndorserOptions['vouch'];
   /** A crash drill (crash-drill.ts): die on receiving this message of this round. */
   crashAt?: SiteCrashPoint;
 }
@@ -106,7 +108,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     });
     const send = (data: string | Buffer): void => void conn.send(data);
     const refusal = new Refusal(conn, replica.dir, log);
-    const endorser = await Endorser.open({ siteId, keys, replica, send: (msg) => send(messageText(msg)), onDispute: (index, why) => refusal.dispute(index, 'E_ENTRY_DISPUTED', why), log });
+    const endorser = await Endorser.open({ siteId, keys, replica, send: (msg) => send(messageText(msg)), onDispute: (index, why) => refusal.dispute(index, 'E_ENTRY_DISPUTED', why), log, ...(opts.vouch === undefined ? {} : { vouch: opts.vouch }) });
     const answers = await AnswerStore.open(replica.dir, log);
     const residuals = await Residuals.open(replica.dir, log);
     const { maxEpsilon } = opts;

@@ -4,19 +4,30 @@
 
 import type { ErrorCode } from '../shared/errors.js';
 import type { FeatureStats, Preprocessing } from '../shared/feature-stats.js';
-import type { TrainingSettings } from '../shared/run-config.js';
+import type { TaskConfig, TrainingSettings } from '../shared/run-config.js';
 import type { Study } from '../shared/study.js';
 import type { NamedTensor64, Weights } from '../shared/tensors.js';
 import type { CalibrationSketch } from '../shared/wire.js';
 import type { EvalScore, TrainResult } from './trainer.js';
 
+/**
+ * The coordinator's task a computation answers, as it came: a hospital's rows ignore it; a region
+ * (regional-compute.ts) passes it on to its own sites unchanged, round number and settings included.
+ */
+export interface TaskOrigin {
+  runId: string;
+  round: number;
+  /** Train and evaluate tasks: the task's configuration, before this site's learning-rate decay and seed. */
+  config?: TaskConfig;
+}
+
 export interface ComputeTasks {
   /** Counts, sums and level counts of the site's training rows. */
-  stats: { study: Study };
+  stats: { study: Study; origin?: TaskOrigin };
   /** Local training from the global model on the training rows. */
-  train: { study: Study; prep: Preprocessing; global: Weights; settings: TrainingSettings; proximalMu: number };
+  train: { study: Study; prep: Preprocessing; global: Weights; settings: TrainingSettings; proximalMu: number; origin?: TaskOrigin };
   /** Loss and metric sums of the global model on the held-out rows, and on the validation rows if any. */
-  evaluate: { study: Study; prep: Preprocessing; global: Weights };
+  evaluate: { study: Study; prep: Preprocessing; global: Weights; origin?: TaskOrigin };
   /** Factored sufficient statistics of the training rows, per validation fold (exact ridge). */
   exactStats: { study: Study; prep: Preprocessing; folds: number; seed: number };
   /** Opens a product solve (conjugate gradient, or Newton for logistic) over the training rows: its first answer. */

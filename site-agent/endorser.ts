@@ -24,7 +24,15 @@ export interface EndorserOptions {
   /** Called when the coordinator's ledger lies about this site: the agent stops trusting it. */
   onDispute: (index: number, reason: string) => void;
   log: (line: string) => void;
+  /**
+   * A last word before endorsing an entry this site's own checks passed: a region vouches for a
+   * national entry only once its own sites endorsed the regional round behind it (regional-compute.ts).
+   * 'endorse', a dispute's reason, or 'hold' (not endorsed, not disputed).
+   */
+  vouch?: (entry: LedgerEntry) => Promise<Vouch>;
 }
+
+export type Vouch = { verdict: 'endorse' } | { verdict: 'hold'; why: string } | { verdict: 'dispute'; why: string };
 
 /** Models received and hash-checked recently; the entries of the last rounds refer to these. */
 const MODELS_REMEMBERED = 256;
@@ -165,6 +173,13 @@ export class Endorser {
   private async endorse(entry: LedgerEntry): Promise<void> {
     if (this.signing.has(entry.index) || this.opts.replica.ownEndorsements().some((e) => e.index === entry.index)) return;
     this.signing.add(entry.index);
+    const vouch = await this.vouched(entry);
+    if (vouch.verdict !== 'endorse') {
+      this.signing.delete(entry.index);
+      if (vouch.verdict === 'dispute') this.dispute(entry.index, vouch.why);
+      else this.opts.log(`entry ${entry.index} not endorsed: ${vouch.why}`);
+      return;
+    }
     const signature = sign('endorsement', endorsementBody(this.opts.siteId, entry.index, entry.entryHash), this.opts.keys.secretKey);
     try {
       await this.opts.replica.recordEndorsement({ index: entry.index, entryHash: entry.entryHash, signature });
@@ -176,6 +191,15 @@ export class Endorser {
     }
     this.opts.send({ type: 'endorsement', v: PROTOCOL_VERSION, index: entry.index, entryHash: entry.entryHash, signature });
     this.opts.log(`endorsed ledger entry #${entry.index} (run ${entry.runId} round ${entry.round}, model ${entry.modelHash.slice(0, 12)})`);
+  }
+
+  private async vouched(entry: LedgerEntry): Promise<Vouch> {
+    if (this.opts.vouch === undefined) return { verdict: 'endorse' };
+    try {
+      return await this.opts.vouch(entry);
+    } catch (e) {
+      return { verdict: 'hold', why: (e as Error).message };
+    }
   }
 
   private dispute(index: number, reason: string): void {

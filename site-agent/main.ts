@@ -1,6 +1,6 @@
 // The agent process: start, run until a signal, close cleanly.
 
-import { startAgent } from './agent.js';
+import { startAgent, type RunningAgent } from './agent.js';
 import { parseSiteCrashPoint } from './crash-drill.js';
 import { agentTls } from './tls-options.js';
 
@@ -38,6 +38,11 @@ export async function runAgent(o: {
     ...(tls === undefined ? {} : { tls }),
     ...(crashAt === undefined ? {} : { crashAt }),
   });
+  closeOnSignals(agent, log);
+}
+
+/** SIGINT or SIGTERM closes the agent cleanly (replica and endorsements flushed), then the process. */
+export function closeOnSignals(agent: RunningAgent, log: (line: string) => void): void {
   const shutdown = (signal: string): void => {
     log(`${signal}: closing`);
     agent.close().then(

@@ -22,7 +22,7 @@ import {
   type StatsReport,
   type TaskHeader,
 } from '../shared/wire.js';
-import type { SiteCompute } from './compute-tasks.js';
+import type { SiteCompute, TaskOrigin } from './compute-tasks.js';
 import type { Contribution } from './endorser-state.js';
 
 export interface AnswerDeps {
@@ -48,7 +48,7 @@ export async function trainLocally(deps: AnswerDeps, header: TaskHeader, study: 
     lr: t.lr * t.lrDecay ** Math.max(0, header.round - 1),
     seed: new Prng(deriveSeed(t.seed, header.runId, header.round, deps.siteId)).nextUint32(),
   };
-  const result = await deps.compute.run('train', { study, prep: header.config.preprocessing, global, settings, proximalMu: header.config.proximalMu });
+  const result = await deps.compute.run('train', { study, prep: header.config.preprocessing, global, settings, proximalMu: header.config.proximalMu, origin: originOf(header) });
   return { result, settings };
 }
 
@@ -85,7 +85,7 @@ export async function trainAnswer(deps: AnswerDeps, header: TaskHeader, study: S
 
 export async function evaluateAnswer(deps: AnswerDeps, header: TaskHeader, study: Study, global: Weights): Promise<Answer> {
   const started = performance.now();
-  const { score, validation, calibration } = await deps.compute.run('evaluate', { study, prep: header.config.preprocessing, global });
+  const { score, validation, calibration } = await deps.compute.run('evaluate', { study, prep: header.config.preprocessing, global, origin: originOf(header) });
   const msg: EvalResult = {
     type: 'eval-result',
     v: PROTOCOL_VERSION,
@@ -110,7 +110,7 @@ export async function evaluateAnswer(deps: AnswerDeps, header: TaskHeader, study
 
 /** Counts, sums and level counts of the training rows: never a row. Small sites refuse (in the thread). */
 export async function statsAnswer(deps: AnswerDeps, runId: string, study: Study): Promise<Answer> {
-  const { stats, trainRows } = await deps.compute.run('stats', { study });
+  const { stats, trainRows } = await deps.compute.run('stats', { study, origin: { runId, round: 0 } });
   const statsHash = hashStats(stats);
   const signature = sign('stats', statsBody({ runId, siteId: deps.siteId, statsHash, rows: stats.rows }), deps.keys.secretKey);
   const msg: StatsReport = { type: 'stats-report', v: PROTOCOL_VERSION, runId, stats, signature };
@@ -120,5 +120,7 @@ export async function statsAnswer(deps: AnswerDeps, runId: string, study: Study)
     summary: `run ${runId}: reported statistics of ${trainRows} training rows`,
   };
 }
+
+const originOf = (header: TaskHeader): TaskOrigin => ({ runId: header.runId, round: header.round, config: header.config });
 
 export const ms = (since: number): number => Math.round(performance.now() - since);

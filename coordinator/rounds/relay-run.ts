@@ -1,8 +1,7 @@
 // A relay run: a regional coordinator's run driven step by step by its parent (docs/scale.md).
 // It runs no rounds by itself: it takes the steps its parent posts (relay-inbox.ts) one at a time
 // and runs each with the ordinary round code: statistics is round 0 (statistics-round.ts), train is
-// one training round from the parent's model and task (run-loop.ts trainingRound, without its
-// evaluation), evaluate is the evaluation phase over the connected sites, pooled. It completes on
+// one training round from the parent's model and task (run-loop.ts trainingRound), evaluate is the evaluation phase over the connected sites, pooled. It completes on
 // an end step or after idleSec without a step. A restarted coordinator waits for steps again: a
 // step needs nothing of the run but its committed rounds.
 
@@ -135,7 +134,10 @@ async function trainStep(engine: Engine, run: RunRow, state: RelayState, task: R
   refuseCommitted(engine, run, header.round);
   engine.link.expectRun({ statsReportBytes: statsReportBytes(run.config.study), updateFrameBytes: updateFrameBytes(weights) });
   const from = { round: header.round - 1, weights, modelHash: header.modelHash, prep: header.config.preprocessing, inputs, progress: state.progress, strategy: null };
-  const next = await trainingRound(engine, run, state.strategy, from, header.config, state.configHash, { evaluate: false });
+  // Evaluated like any round: the sites receive the regional aggregate's bytes that way, which they
+  // must hold before they endorse its entry (and a region's endorsement of its parent's entry waits
+  // for theirs); the regional entry gets the region's own metrics.
+  const next = await trainingRound(engine, run, state.strategy, from, header.config, state.configHash);
   if (typeof next === 'string') throw new StepFailed(next);
   state.progress = next.state.progress;
   const { participants, metrics } = next.entry;

@@ -21,7 +21,6 @@ import { checkInterrupted, childrenOf, connectedSet, failRound, participantsOf, 
 import { evaluate } from './evaluate.js';
 import { exactRound } from './exact-round.js';
 import { TrainingPhase } from '../phases/training-phase.js';
-import type { EvalReport } from '../phases/evaluation-phase.js';
 import { phaseFailure } from './round-failure.js';
 import { formatRoundLine } from './round-log.js';
 import { roundMetrics } from './round-metrics.js';
@@ -61,7 +60,7 @@ export async function executeRun(engine: Engine, run: RunRow): Promise<void> {
   while (current.round < config.rounds) {
     // A cancel asked for before this round (also before a restart) ends the run here, nothing started.
     checkInterrupted(engine, run.id);
-    const next = await trainingRound(engine, run, strategy, current, task, configHash, { evaluate: true });
+    const next = await trainingRound(engine, run, strategy, current, task, configHash);
     if (typeof next === 'string') return failed(engine, run, next);
     current = next.state;
     if (next.stop !== null) return completed(engine, run, `stopped early after round ${current.round} of ${config.rounds}: ${next.stop}`, current.progress.best.bestRound);
@@ -69,10 +68,7 @@ export async function executeRun(engine: Engine, run: RunRow): Promise<void> {
   completed(engine, run, null, current.progress.best.bestRound);
 }
 
-/**
- * One training round, committed; or why it failed (recorded with the run's end). `evaluate` false
- * skips the evaluation phase (a relay run's parent asks for it apart). The entry's parent is `from`'s model.
- */
+/** One training round, committed; or why it failed (recorded with the run's end). The entry's parent is `from`'s model. */
 export async function trainingRound(
   engine: Engine,
   run: RunRow,
@@ -80,7 +76,6 @@ export async function trainingRound(
   from: RunState,
   task: TaskConfig,
   configHash: string,
-  opts: { evaluate: boolean },
 ): Promise<{ state: RunState; stop: string | null; entry: LedgerEntry } | string> {
   const { config } = run;
   const round = from.round + 1;
@@ -101,7 +96,7 @@ export async function trainingRound(
   const modelHash = hashWeights(weights);
   engine.onStep({ step: 'aggregated', runId: run.id, round });
 
-  const evals = opts.evaluate ? await evaluate(engine, run, round, { weights, modelHash }, task, outcomes) : new Map<string, EvalReport>();
+  const evals = await evaluate(engine, run, round, { weights, modelHash }, task, outcomes);
   const conformal = roundConformal(from.inputs, config.coverage, evals);
   const metrics = { ...roundMetrics(from.inputs, outcomes, evals), ...conformalMetrics(conformal) };
   // Decided before the commit, so the entry itself records the best round so far and an early stop.

@@ -18,6 +18,7 @@ import type { Weights } from '../../../shared/tensors.js';
 import { PROTOCOL_VERSION, type TaskHeader } from '../../../shared/wire.js';
 import { registerTestSites, signedStatsReport, signedUpdateFrame, TestPeer, type TestSite } from '../../helpers/test-peer.js';
 import { TINY_PREP, TINY_STUDY } from '../../helpers/tiny-study.js';
+import { answerEval } from '../../helpers/tiny-run.js';
 
 let coordinator: Coordinator;
 let db: string;
@@ -73,13 +74,15 @@ async function connect(): Promise<Record<'a' | 'b', TestPeer>> {
   return { a, b };
 }
 
-/** Both sites train: a (10 examples, loss 1) moves every weight by +1, b (30, loss 3) by +5. */
+/** Both sites train: a (10 examples, loss 1) moves every weight by +1, b (30, loss 3) by +5; then both score the aggregate. */
 async function answerTraining(p: Record<'a' | 'b', TestPeer>, round: number): Promise<TaskHeader> {
   const [ta, tb] = await Promise.all([p.a.task('train', round), p.b.task('train', round)]);
   const send = (peer: TestPeer, site: string, h: TaskHeader, w: Weights, by: number, numExamples: number, trainLoss: number): void =>
     peer.send(signedUpdateFrame(sites[site]!, { runId: h.runId, round, baseModelHash: h.modelHash, updateHash: hashWeights(shifted(w, by)), numExamples, trainLoss }, shifted(w, by)));
   send(p.a, 'site-a', ta.header, ta.weights, 1, 10, 1);
   send(p.b, 'site-b', tb.header, tb.weights, 5, 30, 3);
+  answerEval(p.a, round);
+  answerEval(p.b, round);
   return ta.header;
 }
 
@@ -102,8 +105,12 @@ describe('relay runs', () => {
     const entry = coordinator.store.ledger.head().last!;
     expect(entry).toMatchObject({ runId, round: 4, modelHash: header.modelHash, parentModelHash: hashWeights(WEIGHTS) });
     expect(header.head).toMatchObject({ length: entry.index + 1, headHash: entry.entryHash });
-    // Skipped: the evaluation phase (the parent asks for it apart).
-    expect(p.a.received.tasks.map((t) => t.header.kind)).toEqual(['train']);
+    // Then the sites scored the regional aggregate, as in any round: they hold its bytes before its entry comes to endorse.
+    expect(p.a.received.tasks.map((t) => [t.header.kind, t.header.modelHash])).toEqual([
+      ['train', hashWeights(WEIGHTS)],
+      ['evaluate', header.modelHash],
+    ]);
+    expect(entry.metrics.evalExamples).toBe(10);
   });
 
   it('a step posted while its run is queued waits for it to start', async () => {
