@@ -41,6 +41,10 @@ export interface RegionOptions {
   vouchWaitMs?: number;
 }
 
+/** A regional coordinator that restarts is back within a minute. */
+const RETRIES = 30;
+const RETRY_MS = 2_000;
+
 type Handlers = { [K in ComputeKind]: (input: ComputeTasks[K]) => Promise<ComputeResults[K]> };
 
 export class RegionalCompute implements SiteCompute {
@@ -132,12 +136,29 @@ export class RegionalCompute implements SiteCompute {
   private async step<T>(parentRunId: string, fields: Record<string, unknown>, fn: (relayRunId: string) => Promise<T>): Promise<T> {
     const relay = await this.relayFor(parentRunId, fields);
     try {
-      return await fn(relay);
+      return await this.patiently(() => fn(relay));
     } catch (e) {
       if (!isFedrxError(e) || (await this.steps.status(relay).catch(() => 'unknown')) === 'running') throw e;
       this.relays.delete(parentRunId);
       this.o.log(`relay run ${relay} has ended (${e.code}); a new relay run takes the next step`);
-      return fn(await this.relayFor(parentRunId, fields));
+      return this.patiently(async () => fn(await this.relayFor(parentRunId, fields)));
+    }
+  }
+
+  /**
+   * Posts a step again while the regional coordinator is stopping or restarting (E_BUSY, or not
+   * reachable): it dropped the step uncommitted, and its relay run waits for it again once back.
+   */
+  private async patiently<T>(post: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await post();
+      } catch (e) {
+        const away = isFedrxError(e) && (e.code === 'E_BUSY' || (e.code === 'E_INTERNAL' && e.message.startsWith('cannot reach')));
+        if (!away || attempt >= RETRIES) throw e;
+        this.o.log(`the regional coordinator is away (${e.code}); step posted again in ${RETRY_MS / 1000} s (${attempt}/${RETRIES - 1})`);
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
     }
   }
 

@@ -23,12 +23,12 @@ const CONFIG: TaskConfig = { study: TINY_STUDY, preprocessing: TINY_PREP, traini
 const SETTINGS = { ...CONFIG.training, lr: 0.081, seed: 99 }; // what the agent made of it for round 3: not what the region passes on
 
 /** Records every step; `failTrainOnce` makes the first train fail as a failed relay run's would. */
-function steps(o: { failTrainOnce?: boolean; endorsement?: Awaited<ReturnType<RelaySteps['endorsement']>>[] } = {}) {
+function steps(o: { failTrainOnce?: boolean | 'busy'; endorsement?: Awaited<ReturnType<RelaySteps['endorsement']>>[] } = {}) {
   const calls: string[] = [];
   const frames: Buffer[] = [];
   const ended = new Set<string>();
   let made = 0;
-  let failNext = o.failTrainOnce === true;
+  let failNext = o.failTrainOnce !== undefined && o.failTrainOnce !== false;
   const polls = [...(o.endorsement ?? [])];
   const s: RelaySteps = {
     async createRun(body) {
@@ -45,6 +45,7 @@ function steps(o: { failTrainOnce?: boolean; endorsement?: Awaited<ReturnType<Re
       frames.push(frame);
       if (failNext) {
         failNext = false;
+        if (o.failTrainOnce === 'busy') throw new FedrxError('E_BUSY', 'the coordinator is stopping: the step was dropped, nothing of it committed');
         ended.add(id);
         throw new FedrxError('E_ROUND_FAILED', 'round 3: 1 of the 2 updates needed');
       }
@@ -109,6 +110,13 @@ describe('RegionalCompute', () => {
     ]);
     await r.close();
     expect(calls.at(-1)).toBe('end relay-3');
+  });
+
+  it('posts a step again while its coordinator restarts (E_BUSY): the same relay run takes it', async () => {
+    const { s, calls } = steps({ failTrainOnce: 'busy' });
+    const got = await region(s).run('train', { study: TINY_STUDY, prep: TINY_PREP, global: w(1, 2), settings: SETTINGS, proximalMu: 0, origin: origin('nat', 3) });
+    expect(got.numExamples).toBe(40);
+    expect(calls).toEqual(['create {"parentRunId":"nat"} minSites=2', 'train relay-1', 'train relay-1']);
   });
 
   it('answers evaluation with the region\'s pooled figures, and refuses exact fits', async () => {
