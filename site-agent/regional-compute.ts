@@ -170,7 +170,8 @@ export class RegionalCompute implements SiteCompute {
       this.relays.delete(parent);
       await this.steps.end(id).catch(() => {});
     }
-    const { id } = await this.steps.createRun({ ...this.o.run, ...fields, relay: { parentRunId } });
+    // Its rounds are the parent's: it never stops early by itself (patience 0).
+    const { id } = await this.steps.createRun({ patience: 0, ...this.o.run, ...fields, relay: { parentRunId } });
     this.relays.set(parentRunId, id);
     this.o.log(`relay run ${id} mirrors run ${parentRunId} on the regional coordinator`);
     return id;

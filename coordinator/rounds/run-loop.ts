@@ -131,7 +131,7 @@ export async function trainingRound(
   engine.onStep({ step: 'committed', runId: run.id, round });
   engine.link.broadcastLedger([entry]);
   engine.onRound({ runId: run.id, round, rounds: config.rounds, entry, outcomes });
-  engine.log(formatRoundLine(run.id, round, config.rounds, entry, outcomes.length, verdict.stop));
+  engine.log(formatRoundLine(run.id, round, config.relay === undefined ? config.rounds : null, entry, outcomes.length, verdict.stop));
   return { state: { ...from, round, weights, modelHash, progress, strategy: snapshot }, stop: verdict.stop, entry };
 }
 
