@@ -89,7 +89,7 @@ export class RegionalCompute implements SiteCompute {
    * "my coordinator signed it and my sites vouched for the round it sums up". Disputed below, disputed above.
    */
   async vouch(entry: LedgerEntry, siteId: string): Promise<Vouch> {
-    if (entry.round === 0) return { verdict: 'endorse' }; // statistics: no regional round behind them to wait for
+    if (entry.round === 0) return { verdict: 'endorse' }; // statistics: the entry names no regional head (its own checks passed)
     const child = entry.children?.find((c) => c.siteId === siteId);
     if (child === undefined) return { verdict: 'dispute', why: `entry ${entry.index} lists ${siteId}'s update without the regional chain head it was sent with` };
     const index = child.head.length - 1;

@@ -3,15 +3,18 @@
 
 import type { CoordinatorClient } from '../cli/client/client.js';
 import { FedrxError } from '../shared/errors.js';
+import { RelayEvaluationSchema, RelayStatisticsSchema } from '../shared/relay-wire.js';
+import { expectSchema } from '../shared/wire.js';
 import type { RelaySteps } from './regional-compute.js';
 
 export function relayStepsOf(client: CoordinatorClient): RelaySteps {
   return {
     createRun: (body) => client.startRun(body),
     status: async (runId) => (await client.run(runId)).status,
-    statistics: (runId) => client.relayStatistics(runId),
-    train: (runId, frame) => client.relayTrain(runId, frame),
-    evaluate: (runId, frame) => client.relayEvaluate(runId, frame),
+    // The regional coordinator's answers are checked here, as any message from a peer is.
+    statistics: async (runId) => expectSchema(RelayStatisticsSchema, await client.relayStatistics(runId), 'E_BAD_MESSAGE', 'relay statistics'),
+    train: (runId, frame) => client.relayTrain(runId, frame), // a frame: decodeRelayUpdate checks it
+    evaluate: async (runId, frame) => expectSchema(RelayEvaluationSchema, await client.relayEvaluate(runId, frame), 'E_BAD_MESSAGE', 'relay evaluation'),
     end: async (runId) => void (await client.relayEnd(runId)),
     async endorsement(index) {
       const { entries, disputes } = await client.endorsements(index, 1);
