@@ -50,7 +50,7 @@ export async function simulateCommand(o: Record<string, unknown>): Promise<numbe
   const ledger = `${result.ledgerOk ? 'verifies' : 'BROKEN'} (${result.simulatedEntries} entries simulated)${result.descent === null ? '' : `; down to a site's entry: ${result.descent.ok ? 'verifies' : 'FAILS'}`}`;
   console.log(
     textTable(
-      ['virtual sites', ...(two ? ['regions'] : []), 'rounds', 'mean s/round', 'max s/round', two ? 'national peak RSS' : 'coordinator peak RSS', ...(two ? ['largest regional peak RSS'] : []), 'simulator memory/site', 'ledger'],
+      ['virtual sites', ...(two ? ['regions'] : []), 'rounds', 'mean s/round', 'max s/round', two ? 'national peak RSS' : 'coordinator peak RSS', ...(two ? ['largest regional peak RSS'] : []), 'simulator memory/site', 'simulator peak RSS', 'ledger'],
       [
         [
           String(result.sites),
@@ -61,6 +61,7 @@ export async function simulateCommand(o: Record<string, unknown>): Promise<numbe
           mib(result.coordinatorPeakRss),
           ...(two ? [mib(result.regionalPeakRss)] : []),
           result.bytesPerSite === null ? 'n/a' : `${(result.bytesPerSite / 1024).toFixed(0)} KiB`,
+          mib(result.simulatorPeakRss),
           ledger,
         ],
       ],

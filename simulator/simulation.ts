@@ -63,6 +63,8 @@ export interface SimulationResult {
   descent: DescentReport | null;
   /** Growth of this process's RSS per virtual site, measured once all are connected. */
   bytesPerSite: number | null;
+  /** This process's peak RSS over the whole simulation (its sites' rows and replicas fill in as they work). */
+  simulatorPeakRss: number | null;
 }
 
 export async function simulate(o: SimulationOptions): Promise<SimulationResult> {
@@ -145,7 +147,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       ledgerOk &&= descent.ok;
     }
     const peak = coordinators.map((c) => c.memory.peak() ?? 0);
-    return { sites, run: done, ledgerOk, ledgerLength: audit.length, simulatedEntries, secondsPerRound, coordinatorPeakRss: top.memory.peak(), regionalPeakRss: o.regions === 0 ? null : Math.max(...peak.slice(0, hosts.length)), bytesPerSite, descent };
+    return { sites, run: done, ledgerOk, ledgerLength: audit.length, simulatedEntries, secondsPerRound, coordinatorPeakRss: top.memory.peak(), regionalPeakRss: o.regions === 0 ? null : Math.max(...peak.slice(0, hosts.length)), bytesPerSite, simulatorPeakRss: residentBytes('self')?.peak ?? null, descent };
   } finally {
     await regional?.stop(); // ends the relay runs
     await pool?.stop();
