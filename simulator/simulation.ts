@@ -185,6 +185,10 @@ function checkOptions(o: SimulationOptions): void {
   if (o.byzantine > 0 && o.attack === null) throw new FedrxError('E_BAD_REQUEST', '--hostile needs --attack');
   if (o.attack !== null && !isAttack(o.attack)) throw new FedrxError('E_BAD_REQUEST', `--attack ${o.attack}: one of ${ATTACKS.join(', ')}`);
   if (!Number.isInteger(o.regions) || o.regions < 0) throw new FedrxError('E_BAD_REQUEST', `--regions must be a whole number ≥ 0, not ${o.regions}`);
+  const national = ['secureAggregation', 'dp', 'compression'].filter((k) => o.run[k] !== undefined && o.run[k] !== false && o.run[k] !== 'none');
+  if (o.regions > 0 && national.length > 0) {
+    throw new FedrxError('E_BAD_REQUEST', `--regions: ${national.join(', ')} among regions is not supported (a region's update must stay its regional aggregate); regions refuse such tasks with E_RELAY_SETTINGS`);
+  }
 }
 
 /** Keys and behaviour per site: the first ⌊byzantine·n⌋ of a seeded shuffle are hostile, the next ⌊stragglers·n⌋ late. */

@@ -19,6 +19,8 @@ export interface TaskOrigin {
   round: number;
   /** Train and evaluate tasks: the task's configuration, before this site's learning-rate decay and seed. */
   config?: TaskConfig;
+  /** A training task whose answer is masked (secure aggregation) or clipped and noised (DP) before it is signed. */
+  protectedAs?: 'secure' | 'dp';
 }
 
 export interface ComputeTasks {

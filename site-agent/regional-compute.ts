@@ -112,7 +112,12 @@ export class RegionalCompute implements SiteCompute {
   }
 
   private async train({ global, origin }: ComputeTasks['train']): Promise<ComputeResults['train']> {
-    const { runId, round, config } = needConfig(origin);
+    const { runId, round, config, protectedAs } = needConfig(origin);
+    const changed = config.compression !== undefined ? 'compressed' : protectedAs === 'secure' ? 'masked' : protectedAs === 'dp' ? 'clipped and noised' : null;
+    if (changed !== null) {
+      // The national entry would then commit to no regional chain, or to one whose aggregate is not the update it lists.
+      throw new FedrxError('E_RELAY_SETTINGS', `a region answers with its regional aggregate and the chain head that commits to it; a ${changed} update cannot keep that link: run privacy and compression among each region's hospitals, not among regions`);
+    }
     const reply = await this.step(runId, runFields(config), (relay) => this.steps.train(relay, taskFrame('train', relay, round, config, global)));
     const { header, weights } = decodeRelayUpdate(reply); // attacker-controlled: checked, its weights against its hash
     this.o.log(`run ${runId} round ${round}: regional round over ${header.sites} sites, ${header.numExamples} examples; regional ledger head ${header.head.length} (${header.head.headHash.slice(0, 12)})`);

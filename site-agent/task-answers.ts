@@ -121,6 +121,11 @@ export async function statsAnswer(deps: AnswerDeps, runId: string, study: Study)
   };
 }
 
-const originOf = (header: TaskHeader): TaskOrigin => ({ runId: header.runId, round: header.round, config: header.config });
+const originOf = (header: TaskHeader): TaskOrigin => ({
+  runId: header.runId,
+  round: header.round,
+  config: header.config,
+  ...(header.secure === true ? { protectedAs: 'secure' as const } : header.dp !== undefined ? { protectedAs: 'dp' as const } : {}),
+});
 
 export const ms = (since: number): number => Math.round(performance.now() - since);

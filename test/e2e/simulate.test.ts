@@ -55,5 +55,8 @@ describe('fedrx simulate', () => {
     expect(alpha.out).toMatch(/E_BAD_PARTITION.*α must be a number > 0/);
     const noAttack = await simulate(['--sites', '5', '--hostile', '0.2']);
     expect(noAttack.out).toMatch(/E_BAD_REQUEST.*--hostile needs --attack/);
+    const secureRegions = await simulate(['--sites', '4', '--regions', '2', '--secure-aggregation']);
+    expect(secureRegions.code).not.toBe(0);
+    expect(secureRegions.out).toMatch(/E_BAD_REQUEST.*--regions: secureAggregation among regions is not supported/);
   }, 120_000);
 });

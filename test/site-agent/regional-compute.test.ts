@@ -119,6 +119,16 @@ describe('RegionalCompute', () => {
     expect(calls).toEqual(['create {"parentRunId":"nat"} minSites=2', 'train relay-1', 'train relay-1']);
   });
 
+  it('refuses a national task whose update would not stay its regional aggregate: masked, noised or compressed (E_RELAY_SETTINGS), before any relay step', async () => {
+    const { s, calls } = steps();
+    const r = region(s);
+    const train = (origin: object) => r.run('train', { study: TINY_STUDY, prep: TINY_PREP, global: w(1, 2), settings: SETTINGS, proximalMu: 0, origin: { runId: 'nat', round: 3, config: CONFIG, ...origin } });
+    await expect(train({ protectedAs: 'secure' })).rejects.toMatchObject({ code: 'E_RELAY_SETTINGS', message: expect.stringMatching(/a masked update cannot keep that link/) });
+    await expect(train({ protectedAs: 'dp' })).rejects.toMatchObject({ code: 'E_RELAY_SETTINGS' });
+    await expect(train({ config: { ...CONFIG, compression: { codec: 'float16' } } })).rejects.toMatchObject({ code: 'E_RELAY_SETTINGS' });
+    expect(calls).toEqual([]);
+  });
+
   it('answers evaluation with the region\'s pooled figures, and refuses exact fits', async () => {
     const { s } = steps();
     const got = await region(s).run('evaluate', { study: TINY_STUDY, prep: TINY_PREP, global: w(1, 2), origin: origin('nat', 3) });
