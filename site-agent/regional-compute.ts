@@ -116,7 +116,7 @@ export class RegionalCompute implements SiteCompute {
     const changed = config.compression !== undefined ? 'compressed' : protectedAs === 'secure' ? 'masked' : protectedAs === 'dp' ? 'clipped and noised' : null;
     if (changed !== null) {
       // The national entry would then commit to no regional chain, or to one whose aggregate is not the update it lists.
-      throw new FedrxError('E_RELAY_SETTINGS', `a region answers with its regional aggregate and the chain head that commits to it; a ${changed} update cannot keep that link: run privacy and compression among each region's hospitals, not among regions`);
+      throw new FedrxError('E_RELAY_SETTINGS', `a region answers with its regional aggregate and the chain head that commits to it; a ${changed} update cannot keep that link, so secure aggregation, DP and compression are not offered among regions`);
     }
     const reply = await this.step(runId, runFields(config), (relay) => this.steps.train(relay, taskFrame('train', relay, round, config, global)));
     const { header, weights } = decodeRelayUpdate(reply); // attacker-controlled: checked, its weights against its hash
