@@ -83,6 +83,8 @@ export const CalibrationSketchSchema = Type.Object(
   {
     numExamples: Count,
     counts: Type.Array(Type.Integer(), { maxItems: Math.max(sketchLength(REGRESSION_LAYOUT), sketchLength(CLASSIFICATION_LAYOUT)) }),
+    /** A region's sketch: the sites with calibration rows it pools (absent: 1), each counted in the quantile's rank as if it had answered itself. */
+    sites: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
 );

@@ -62,6 +62,7 @@ export class EvaluationPhase implements Phase<EvalReport> {
   private sketchProblem(msg: EvalResult): string | null {
     const c = msg.calibration;
     if (c === undefined) return null;
+    if (c.sites !== undefined && c.sites > c.numExamples) return `the calibration sketch pools ${c.sites} sites' scores but holds ${c.numExamples} rows`;
     if (msg.validation !== undefined && c.numExamples !== msg.validation.numExamples) {
       return `the calibration sketch claims ${c.numExamples} rows, the validation part that calibrates has ${msg.validation.numExamples}`;
     }

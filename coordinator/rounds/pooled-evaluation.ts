@@ -65,5 +65,7 @@ function pooledSketch(sketches: readonly CalibrationSketch[]): CalibrationSketch
   if (sketches.length === 0) return undefined;
   const counts = new Array<number>(sketches[0]!.counts.length).fill(0);
   for (const s of sketches) s.counts.forEach((c, i) => (counts[i] = counts[i]! + c));
-  return { numExamples: sketches.reduce((n, s) => n + s.numExamples, 0), counts };
+  // The parent's rank counts each site that calibrated, as it would had they answered it directly.
+  const sites = sketches.filter((s) => s.numExamples > 0).reduce((n, s) => n + (s.sites ?? 1), 0);
+  return { numExamples: sketches.reduce((n, s) => n + s.numExamples, 0), counts, ...(sites === 0 ? {} : { sites }) };
 }

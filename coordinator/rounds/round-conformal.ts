@@ -8,7 +8,7 @@ import type { EvalReport } from '../phases/evaluation-phase.js';
 
 /** The model's quantile at the run's coverage; undefined when no site sent a sketch. */
 export function roundConformal(study: Study, coverage: number | undefined, evals: ReadonlyMap<string, EvalReport>): ConformalRecord | undefined {
-  const sketches = [...evals.values()].flatMap((e) => (e.calibration === undefined ? [] : [{ rows: e.calibration.numExamples, counts: e.calibration.counts }]));
+  const sketches = [...evals.values()].flatMap((e) => (e.calibration === undefined ? [] : [{ rows: e.calibration.numExamples, counts: e.calibration.counts, ...(e.calibration.sites === undefined ? {} : { sites: e.calibration.sites }) }]));
   if (sketches.length === 0) return undefined;
   return federatedQuantile(isRegression(study) ? 'interval' : 'set', coverage ?? DEFAULT_COVERAGE, sketches);
 }

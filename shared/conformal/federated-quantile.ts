@@ -23,18 +23,20 @@ export type ConformalKind = ConformalRecord['kind'];
 
 export const layoutOf = (kind: ConformalKind): SketchLayout => (kind === 'interval' ? REGRESSION_LAYOUT : CLASSIFICATION_LAYOUT);
 
-/** One site's checked sketch. */
+/** One site's checked sketch; a region's pools `sites` of them (default 1). */
 export interface SiteSketch {
   rows: number;
   counts: readonly number[];
+  sites?: number;
 }
 
-/** Merged quantile over the sites that sent a sketch (K counts only those with calibration rows). */
+/** Merged quantile over the sites that sent a sketch (K counts only those with calibration rows, a region's as many as it pools). */
 export function federatedQuantile(kind: ConformalKind, coverage: number, sketches: readonly SiteSketch[]): ConformalRecord {
   const used = sketches.filter((s) => s.rows > 0);
   const rows = used.reduce((n, s) => n + s.rows, 0);
+  const sites = used.reduce((n, s) => n + (s.sites ?? 1), 0);
   const layout = layoutOf(kind);
-  const rank = conformalRank(rows, used.length, coverage);
+  const rank = conformalRank(rows, sites, coverage);
   const q = sketchQuantile(layout, mergeSketches(layout, used.map((s) => s.counts)), rank);
-  return { kind, coverage, quantile: Number.isFinite(q) ? q : null, calibrationRows: rows, sites: used.length };
+  return { kind, coverage, quantile: Number.isFinite(q) ? q : null, calibrationRows: rows, sites };
 }

@@ -45,7 +45,7 @@ describe('pooled evaluation', () => {
         { level: 'a', sums: { n: 3, absErr: 5, within20: 2, sqErr: 11, sumY: 9, sumY2: 29 } },
         { level: 'b', sums: { n: 2, absErr: 2, within20: 1, sqErr: 4, sumY: 6, sumY2: 21 } },
       ],
-      calibration: { numExamples: 3, counts: [1, 1, 1] },
+      calibration: { numExamples: 3, counts: [1, 1, 1], sites: 2 },
       sites: 2,
     });
     // Per-level sums must add up to the rows: left out when a site sent none.
@@ -87,7 +87,11 @@ describe('pooled evaluation', () => {
     const apart = roundConformal(TINY_STUDY, 0.9, new Map(sites.map((s, i) => [String(i), s])))!;
     const together = roundConformal(TINY_STUDY, 0.9, new Map([['region', pooled]]))!;
     expect(together.calibrationRows).toBe(apart.calibrationRows);
-    // The rank ⌈(N + K)(1 − α)⌉ counts sites: the region is one, so its quantile may sit one rank lower.
-    expect(together.quantile).toBeLessThanOrEqual(apart.quantile!);
+    // The rank ⌈(N + K)(1 − α)⌉ counts sites: the pooled sketch says it holds two, so the quantile is the same.
+    expect(pooled.calibration?.sites).toBe(2);
+    expect(together).toEqual(apart);
+    // Counted as one site, the region would move the rank: the count is what keeps the levels exact.
+    const asOne = roundConformal(TINY_STUDY, 0.9, new Map([['region', { ...pooled, calibration: { numExamples: pooled.calibration!.numExamples, counts: pooled.calibration!.counts } }]]))!;
+    expect(asOne.sites).toBe(1);
   });
 });

@@ -438,7 +438,7 @@ describe('calibrated prediction intervals: the sites\' sketches in the evaluatio
     for (const [b, n] of Object.entries(at)) counts[Number(b)] = n;
     return counts;
   };
-  function answerEvalWith(peer: TestPeer, round: number, calibration: { numExamples: number; counts: number[] }): void {
+  function answerEvalWith(peer: TestPeer, round: number, calibration: { numExamples: number; counts: number[]; sites?: number }): void {
     void peer.task('evaluate', round).then((t) => {
       const sums = { n: 5, absErr: 5, within20: 1, sqErr: 1, sumY: 10, sumY2: 30 };
       peer.send(JSON.stringify({ type: 'eval-result', v: 1, runId: t.header.runId, round, modelHash: t.header.modelHash, numExamples: 5, loss: 1, sums, calibration }));
@@ -450,14 +450,15 @@ describe('calibrated prediction intervals: the sites\' sketches in the evaluatio
     const res = await coordinator.app.inject({ headers, method: 'POST', url: '/v1/runs', payload: { study: TINY_STUDY, rounds: 2, minSites: 2, roundTimeoutSec: 5, coverage: 0.8 } });
     expect(res.statusCode).toBe(201);
     const runId = res.json().id as string;
-    for (const round of [1, 2]) {
-      answerEvalWith(p.a!, round, { numExamples: 4, counts: sketch({ 0: 1, 100: 3 }) });
-      answerEvalWith(p.b!, round, { numExamples: 4, counts: sketch({ 200: 4 }) });
-    }
+    answerEvalWith(p.a!, 1, { numExamples: 4, counts: sketch({ 0: 1, 100: 3 }) });
+    answerEvalWith(p.b!, 1, { numExamples: 4, counts: sketch({ 200: 4 }) });
+    // Round 2: a claims to pool more sites than it has rows (refused); b is a region pooling 2 sites.
+    answerEvalWith(p.a!, 2, { numExamples: 4, counts: sketch({ 0: 1, 100: 3 }), sites: 9 });
+    answerEvalWith(p.b!, 2, { numExamples: 4, counts: sketch({ 200: 4 }), sites: 2 });
     answerEvalWith(p.c!, 1, { numExamples: 4, counts: [4, 0, 0] });
     answerEvalWith(p.d!, 1, { numExamples: 4, counts: sketch({ 0: 5, 1: -1 }) });
     answerEvalWith(p.c!, 2, { numExamples: 4, counts: sketch({ 0: 3 }) });
-    // Round 2: d's 4 scores lie beyond 10 SD (the overflow bin): 12 rows, rank ⌈(12 + 3)·0.8⌉ = 12 falls there.
+    // Round 2: d's 4 scores lie beyond 10 SD (the overflow bin): b's 4 and d's 4 rows from 3 sites, rank ⌈(8 + 3)·0.8⌉ = 9 > 8: unbounded.
     answerEvalWith(p.d!, 2, { numExamples: 4, counts: sketch({ 2000: 4 }) });
     for (const round of [1, 2]) {
       for (const s of ['a', 'b', 'c', 'd']) {
@@ -481,7 +482,8 @@ describe('calibrated prediction intervals: the sites\' sketches in the evaluatio
     expect(r1.metrics).toMatchObject({ evalSites: 2, calibrationRows: 8, coverage: 0.8 });
     expect(r1.metrics.conformalQuantile).toBeCloseTo(1.005, 12);
     // Round 2: unbounded, recorded as null and left out of the metrics.
-    expect(entries[2]!.conformal).toEqual({ kind: 'interval', coverage: 0.8, quantile: null, calibrationRows: 12, sites: 3 });
+    expect(entries[2]!.conformal).toEqual({ kind: 'interval', coverage: 0.8, quantile: null, calibrationRows: 8, sites: 3 });
+    expect((await p.a!.errorWith('E_BAD_SKETCH')).message).toMatch(/pools 9 sites' scores but holds 4 rows/);
     expect(run.rounds.find((r) => r.round === 2)!.metrics.conformalQuantile).toBeUndefined();
     expect(entries[0]!.conformal).toBeUndefined();
     expect((await coordinator.app.inject({ headers, url: '/v1/ledger/verify' })).json()).toMatchObject({ ok: true, length: 3 });
