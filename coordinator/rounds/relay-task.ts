@@ -8,7 +8,7 @@ import { runStudy } from '../../shared/expand-study.js';
 import { hashWeights } from '../../shared/model-hash.js';
 import { weightSpecs } from '../../shared/model-spec.js';
 import { inputDim, outputDim, type Study } from '../../shared/study.js';
-import type { Weights } from '../../shared/tensors.js';
+import { firstNonFinite, specMismatch, specsOf, type Weights } from '../../shared/tensors.js';
 import { decodeTaskFrame, type TaskHeader } from '../../shared/wire.js';
 
 export interface RelayTask {
@@ -29,10 +29,10 @@ export function relayTask(run: { id: string; study: Study }, kind: 'train' | 'ev
   const { study, preprocessing } = header.config;
   if (canonicalJson(study) !== canonicalJson(run.study)) throw new FedrxError('E_RELAY_SETTINGS', `the task's study ${study.name} is not the one relay run ${runId} was created with (${run.study.name})`);
   const inputs = runStudy(study, preprocessing);
-  const want = weightSpecs(study.model, inputDim(inputs), outputDim(inputs));
-  const fits = want.length === weights.length && want.every((t, i) => t.name === weights[i]!.name && t.shape.join() === weights[i]!.shape.join());
-  if (!fits) throw new FedrxError('E_SHAPE_MISMATCH', `the frame's tensors (${weights.length}) do not have the names and shapes study ${study.name}'s model needs (${want.length})`);
-  if (weights.some((t) => !t.data.every(Number.isFinite))) throw new FedrxError('E_NON_FINITE', 'the frame\'s weights hold NaN or Infinity');
+  const mismatch = specMismatch(specsOf(weights), weightSpecs(study.model, inputDim(inputs), outputDim(inputs)));
+  if (mismatch !== null) throw new FedrxError('E_SHAPE_MISMATCH', `the frame's tensors do not fit study ${study.name}'s model: ${mismatch}`);
+  const bad = firstNonFinite(weights);
+  if (bad !== null) throw new FedrxError('E_NON_FINITE', `the frame's weights hold NaN or Infinity (tensor ${bad[0]}, index ${bad[1]})`);
   if (hashWeights(weights) !== header.modelHash) throw new FedrxError('E_HASH_MISMATCH', 'the frame\'s weights do not hash to its modelHash');
   return { header, weights, inputs };
 }
