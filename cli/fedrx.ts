@@ -11,6 +11,7 @@ import { addRunStartCommand, TOKEN_HELP } from './run-start-command.js';
 import { registerPrivacyCommands } from './privacy-command.js';
 import { registerSimulateCommand } from './simulate-command.js';
 import { registerRegionCommand } from './region-command.js';
+import { positive, positiveSeconds } from './number-flags.js';
 import { registerStudyCommands } from './study-command.js';
 
 const program = new Command('fedrx')
@@ -21,17 +22,6 @@ function fail(e: unknown): never {
   if (isFedrxError(e)) console.error(`error ${e.code}: ${e.message}`);
   else console.error(`error: ${(e as Error).stack ?? String(e)}`);
   process.exit(1);
-}
-
-/** A duration option in seconds: a finite number > 0 (fractions allowed), refused otherwise. */
-function positiveSeconds(raw: string, flag: string): number {
-  return positive(raw, flag, 'seconds');
-}
-
-function positive(raw: string, flag: string, unit: string): number {
-  const x = Number(raw);
-  if (!(Number.isFinite(x) && x > 0)) throw new FedrxError('E_BAD_REQUEST', `${flag} must be a number of ${unit} > 0, got "${raw}"`);
-  return x;
 }
 
 const action =

@@ -3,6 +3,7 @@
 // own coordinator and hospitals, through that coordinator's relay runs.
 
 import type { Command } from 'commander';
+import { positive, positiveSeconds } from './number-flags.js';
 import { TOKEN_HELP } from './run-start-command.js';
 
 type Wrap = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => (...args: A) => Promise<void>;
@@ -43,12 +44,6 @@ export function registerRegionCommand(program: Command, wrap: Wrap): void {
         const { runRegion } = await import('../site-agent/region-main.js');
         const { apiClient } = await import('./remote-commands.js');
         const { parsePublicKey, readPublicKeyFile } = await import('../shared/key-files.js');
-        const { FedrxError } = await import('../shared/errors.js');
-        const positive = (name: string, v: string): number => {
-          const n = Number(v);
-          if (!Number.isFinite(n) || n <= 0) throw new FedrxError('E_BAD_REQUEST', `${name} must be a number > 0, not ${v}`);
-          return n;
-        };
         const k = o.parentKey;
         await runRegion({
           parentUrl: o.parent,
@@ -58,9 +53,9 @@ export function registerRegionCommand(program: Command, wrap: Wrap): void {
           replicaDir: o.replicaDir,
           region: apiClient(o.coordinator, { token: o.token, tlsCa: o.tlsCa }),
           relayRun: {
-            minSites: positive('--min-sites', o.minSites),
-            ...(o.roundTimeout === undefined ? {} : { roundTimeoutSec: positive('--round-timeout', o.roundTimeout) }),
-            ...(o.quorum === undefined ? {} : { endorsementQuorum: positive('--quorum', o.quorum) }),
+            minSites: positive(o.minSites, '--min-sites', 'sites'),
+            ...(o.roundTimeout === undefined ? {} : { roundTimeoutSec: positiveSeconds(o.roundTimeout, '--round-timeout') }),
+            ...(o.quorum === undefined ? {} : { endorsementQuorum: positive(o.quorum, '--quorum', 'endorsing share') }),
           },
           tlsCa: o.tlsCa,
           tlsPin: o.tlsPin,
