@@ -3,12 +3,10 @@
 // aggregate that region sent up, to one of its sites' signed update, and to that site's own
 // replica (shared/hierarchy/descent.ts), printed step by step.
 
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { textTable } from '../cli/text-table.js';
 import { verifyDescent, type Descent } from '../shared/hierarchy/descent.js';
 import type { LedgerEntry } from '../shared/ledger.js';
-import { REPLICA_FILE } from '../site-agent/replica.js';
+import { readReplicaDir } from '../site-agent/replica.js';
 import type { VirtualSiteSpec } from './pool-messages.js';
 import { allEntries, type SimCoordinator } from './sim-coordinator.js';
 
@@ -46,11 +44,5 @@ function reported(r: DescentReport, log: (line: string) => void): DescentReport 
   return r;
 }
 
-/** A site's replica as it keeps it: one entry per line. */
-async function replicaOf(site: VirtualSiteSpec): Promise<LedgerEntry[]> {
-  const text = await readFile(join(site.stateDir, REPLICA_FILE), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as LedgerEntry);
-}
+/** A site's replica entries as it keeps them; none when it holds none or they do not parse (step 4 then fails). */
+const replicaOf = (site: VirtualSiteSpec): Promise<LedgerEntry[]> => readReplicaDir(site.stateDir).then((r) => r.entries, () => []);

@@ -1,12 +1,11 @@
 // The regions of a two-level simulation, as the national coordinator sees them: one regional agent
 // per region, a real site agent (its own key, connection, replica and endorsements) whose compute
-// relays each national task to its regional coordinator (site-agent/regional-compute.ts).
+// relays each national task to its regional coordinator (site-agent/region-main.ts).
 
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { startAgent, type RunningAgent } from '../site-agent/agent.js';
-import { RegionalCompute } from '../site-agent/regional-compute.js';
-import { relayStepsOf } from '../site-agent/relay-steps.js';
+import type { RunningAgent } from '../site-agent/agent.js';
+import { startRegion } from '../site-agent/region-main.js';
 import type { KeyPair } from '../shared/signing.js';
 import type { SimCoordinator } from './sim-coordinator.js';
 
@@ -35,17 +34,15 @@ export class RegionalAgents {
       for (const [k, region] of o.regions.entries()) {
         const { siteId, keys } = o.identities[k]!;
         const log = (line: string): void => void out.write(`${new Date().toISOString()} [${siteId}] ${line}\n`);
-        const compute = new RegionalCompute(relayStepsOf(region.client), { run: o.relayRun(k), log });
         agents.push(
-          await startAgent({
-            coordinatorUrl: o.national.url,
+          await startRegion({
+            parentUrl: o.national.url,
             coordinatorKey: o.national.key,
             siteId,
-            dataFile: '', // a region has no rows: its compute relays
             keyDir: keys,
             replicaDir: join(o.dir, 'regions', siteId, 'agent'),
-            compute,
-            vouch: (entry) => compute.vouch(entry, siteId),
+            region: region.client,
+            relayRun: o.relayRun(k),
             log,
             backoff: { minDelayMs: 500, maxDelayMs: 5_000 },
           }),

@@ -83,7 +83,8 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   log(`${sites} virtual sites from ${o.source.label} (${o.source.rows.length} rows), partition ${partitionLabel(o.partition)}: ${Math.min(...sizes)}–${Math.max(...sizes)} rows per site`);
 
   const specs = siteSpecs(o, siteIds, files);
-  const regionSites = (k: number): VirtualSiteSpec[] => specs.filter((s) => s.coordinator === k);
+  // Each coordinator's sites: all of them, or one region's each.
+  const groups = Array.from({ length: Math.max(1, o.regions) }, (_, k) => specs.filter((s) => s.coordinator === k));
   const coordinators: SimCoordinator[] = [];
   let pool: SitePool | null = null;
   let regional: RegionalAgents | null = null;
@@ -92,13 +93,13 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     const hosts =
       o.regions === 0
         ? [await startSimCoordinator('coordinator', o.dir, specs, logDir)]
-        : await Promise.all(Array.from({ length: o.regions }, (_, k) => startSimCoordinator(regionId(k, o.regions), join(o.dir, 'regions', regionId(k, o.regions)), regionSites(k), logDir)));
+        : await Promise.all(Array.from({ length: o.regions }, (_, k) => startSimCoordinator(regionId(k, o.regions), join(o.dir, 'regions', regionId(k, o.regions)), groups[k]!, logDir)));
     coordinators.push(...hosts);
     const before = residentBytes('self')?.rss ?? null;
     const started = performance.now();
     pool = await SitePool.start({ threads: o.threads, sites: specs, coordinators: hosts.map((h) => ({ url: h.url, key: h.key })), logDir });
     log(`site pools: ${Math.min(o.threads, sites)} threads, tfjs backend ${pool.backend}; agents' logs in ${logDir}`);
-    for (const [k, host] of hosts.entries()) await waitForConnected(host, regionSites(k).length, log);
+    for (const [k, host] of hosts.entries()) await waitForConnected(host, groups[k]!.length, log);
     const after = residentBytes('self')?.rss ?? null;
     const bytesPerSite = before === null || after === null ? null : (after - before) / sites;
     const where = o.regions === 0 ? '' : ` to ${o.regions} regional coordinators`;
@@ -109,9 +110,9 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       const identities = hosts.map((h) => ({ siteId: h.name, keys: generateKeyPair() }));
       top = await startSimCoordinator('national', join(o.dir, 'national'), identities.map((r) => ({ siteId: r.siteId, publicKey: r.keys.publicKey })), logDir);
       coordinators.push(top);
-      regional = await RegionalAgents.start({ national: top, regions: hosts, identities, relayRun: (k) => relayRunBody(o, regionSites(k).length), dir: o.dir, logDir });
+      regional = await RegionalAgents.start({ national: top, regions: hosts, identities, relayRun: (k) => relayRunBody(o, groups[k]!.length), dir: o.dir, logDir });
       await waitForConnected(top, o.regions, log);
-      log(`${o.regions} regional agents connected to the national coordinator; each relays national tasks to its region's ${Math.min(...hosts.map((_, k) => regionSites(k).length))}–${Math.max(...hosts.map((_, k) => regionSites(k).length))} sites`);
+      log(`${o.regions} regional agents connected to the national coordinator; each relays national tasks to its region's ${Math.min(...groups.map((g) => g.length))}–${Math.max(...groups.map((g) => g.length))} sites`);
     }
 
     const run = await top.client.startRun({ ...o.run, simulation: section(o, sites) });
@@ -146,8 +147,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       descent = await descentReport(run.id, top, hosts, specs, log);
       ledgerOk &&= descent.ok;
     }
-    const peak = coordinators.map((c) => c.memory.peak() ?? 0);
-    return { sites, run: done, ledgerOk, ledgerLength: audit.length, simulatedEntries, secondsPerRound, coordinatorPeakRss: top.memory.peak(), regionalPeakRss: o.regions === 0 ? null : Math.max(...peak.slice(0, hosts.length)), bytesPerSite, simulatorPeakRss: residentBytes('self')?.peak ?? null, descent };
+    return { sites, run: done, ledgerOk, ledgerLength: audit.length, simulatedEntries, secondsPerRound, coordinatorPeakRss: top.memory.peak(), regionalPeakRss: o.regions === 0 ? null : Math.max(...hosts.map((h) => h.memory.peak() ?? 0)), bytesPerSite, simulatorPeakRss: residentBytes('self')?.peak ?? null, descent };
   } finally {
     await regional?.stop(); // ends the relay runs
     await pool?.stop();
